@@ -1,0 +1,154 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { ERROR_TYPES, type ErrorType } from '../../common/errors';
+
+/**
+ * The one AWS error classifier. An SDK error becomes either a retryable ApplicationFailure (throttling,
+ * 5xx, network: Temporal retries it with backoff) or a non-retryable one whose type says what kind of
+ * problem it is and whose message says what a person should do.
+ */
+
+export interface AwsCallContext {
+  /** The API operation, e.g. `CreateTrainingJob`. */
+  operation: string;
+  /** What the call was about, e.g. `training job llmtwin-train-...`. */
+  resource?: string;
+}
+
+export interface Classification {
+  type: ErrorType;
+  retryable: boolean;
+  advice: string;
+}
+
+const THROTTLING_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'ProvisionedThroughputExceededException',
+  'LimitExceededException',
+  'PriorRequestNotComplete',
+]);
+
+const ACCESS_NAMES = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'CredentialsProviderError',
+  'AuthFailure',
+]);
+
+const NOT_FOUND_NAMES = new Set(['ResourceNotFound', 'ResourceNotFoundException', 'NoSuchKey', 'NoSuchBucket', 'NotFound', 'ObjectNotFound', 'ObjectNotFoundException']);
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+
+interface SdkLikeError {
+  name?: string;
+  code?: string;
+  message?: string;
+  $fault?: 'client' | 'server';
+  $metadata?: { httpStatusCode?: number };
+  $retryable?: { throttling?: boolean };
+  cause?: unknown;
+}
+
+export function classifyAwsError(error: unknown): Classification {
+  const err = (error ?? {}) as SdkLikeError;
+  const name = err.name ?? '';
+  const message = err.message ?? '';
+  const status = err.$metadata?.httpStatusCode;
+
+  if (THROTTLING_NAMES.has(name) || err.$retryable?.throttling || /rate exceeded|throttl/i.test(message) || status === 429) {
+    return { type: ERROR_TYPES.transient, retryable: true, advice: 'AWS is throttling; retrying with backoff' };
+  }
+  if (isNetworkError(err)) {
+    return { type: ERROR_TYPES.transient, retryable: true, advice: 'network error reaching AWS; retrying with backoff' };
+  }
+  if (ACCESS_NAMES.has(name) || status === 403) {
+    return {
+      type: ERROR_TYPES.accessDenied,
+      retryable: false,
+      advice: "check the worker's AWS credentials and that its IAM policy (and the SageMaker execution role) allow this call",
+    };
+  }
+  if (name === 'ResourceLimitExceeded' || /ResourceLimitExceeded|service quota|account-level service limit/i.test(message)) {
+    return { type: ERROR_TYPES.quotaExceeded, retryable: false, advice: 'request a quota increase in Service Quotas or choose another instance type' };
+  }
+  if (/InsufficientCapacity|insufficient capacity|CapacityError/i.test(name + ' ' + message)) {
+    return { type: ERROR_TYPES.capacity, retryable: false, advice: 'AWS has no capacity for this instance type now; try another type or region, or later' };
+  }
+  if (NOT_FOUND_NAMES.has(name) || status === 404 || (name === 'ValidationException' && /could not find|does not exist|not found/i.test(message))) {
+    return { type: ERROR_TYPES.notFound, retryable: false, advice: 'the resource does not exist; check the name, or that an earlier stage created it' };
+  }
+  if (err.$fault === 'server' || (status !== undefined && status >= 500)) {
+    return { type: ERROR_TYPES.transient, retryable: true, advice: 'AWS answered with a server error; retrying with backoff' };
+  }
+  if (status !== undefined && status >= 400) {
+    return { type: ERROR_TYPES.validation, retryable: false, advice: 'AWS rejected the request as invalid; fix the input named in the message' };
+  }
+  if (err.$fault === 'client') {
+    return { type: ERROR_TYPES.validation, retryable: false, advice: 'AWS rejected the request; fix the input named in the message' };
+  }
+  // Unknown shapes (bugs, SDK deserialization trouble) are retried: a bounded retry policy ends them.
+  return { type: ERROR_TYPES.transient, retryable: true, advice: 'unexpected error; retrying' };
+}
+
+function isNetworkError(err: SdkLikeError): boolean {
+  if (err.code && NETWORK_CODES.has(err.code)) return true;
+  if (['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'NetworkingError'].includes(err.name ?? '')) return true;
+  const cause = err.cause as SdkLikeError | undefined;
+  return Boolean(cause && cause !== err && cause.code && NETWORK_CODES.has(cause.code));
+}
+
+/** Wraps an AWS SDK error as an ApplicationFailure carrying its classification and the original cause. */
+export function toAwsFailure(error: unknown, context: AwsCallContext): ApplicationFailure {
+  if (error instanceof ApplicationFailure) return error;
+  const classification = classifyAwsError(error);
+  const err = (error ?? {}) as SdkLikeError;
+  const target = context.resource ? ` (${context.resource})` : '';
+  const message = `${context.operation}${target} failed: ${err.name ?? 'Error'}: ${err.message ?? String(error)}. ${classification.advice}.`;
+  return ApplicationFailure.create({
+    type: classification.type,
+    message,
+    nonRetryable: !classification.retryable,
+    cause: error instanceof Error ? error : undefined,
+    details: [{ awsErrorName: err.name, httpStatusCode: err.$metadata?.httpStatusCode, operation: context.operation }],
+  });
+}
+
+/** Runs one AWS call and converts anything it throws through the classifier. */
+export async function awsCall<T>(context: AwsCallContext, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw toAwsFailure(error, context);
+  }
+}
+
+/** True for errors AWS uses to say "no such resource", which describe-before-create treats as absent. */
+export function isNotFound(error: unknown): boolean {
+  return classifyAwsError(error).type === ERROR_TYPES.notFound;
+}
+
+/**
+ * True for "already exists" answers (S3 BucketAlreadyOwnedByYou, SageMaker ResourceInUse or
+ * "Cannot create a duplicate ..."). Callers then describe the existing resource and adopt it when it
+ * matches what they would have created.
+ */
+export function isAlreadyExists(error: unknown): boolean {
+  const err = (error ?? {}) as SdkLikeError;
+  if (['BucketAlreadyOwnedByYou', 'ResourceInUse', 'ResourceInUseException', 'AlreadyExistsException', 'EntityAlreadyExists', 'ConflictException'].includes(err.name ?? '')) {
+    return true;
+  }
+  return err.name === 'ValidationException' && /already exist|duplicate/i.test(err.message ?? '');
+}

@@ -1,0 +1,40 @@
+import { CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { awsCall, isAlreadyExists, isNotFound, toAwsFailure } from './errors';
+
+export type S3Sender = Pick<S3Client, 'send'>;
+
+/**
+ * Makes sure the bucket exists (HeadBucket, then CreateBucket). "Already owned by you" is success, so
+ * two activities racing to create it both succeed. A bucket owned by someone else is an access error.
+ */
+export async function ensureBucket(s3: S3Sender, bucket: string, region: string): Promise<void> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    return;
+  } catch (error) {
+    if (!isNotFound(error)) throw toAwsFailure(error, { operation: 'HeadBucket', resource: `s3://${bucket}` });
+  }
+  try {
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        // us-east-1 is the one region that rejects an explicit location constraint.
+        ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
+      }),
+    );
+  } catch (error) {
+    if (!isAlreadyExists(error)) throw toAwsFailure(error, { operation: 'CreateBucket', resource: `s3://${bucket}` });
+  }
+}
+
+/** HeadObject that answers undefined for a missing object instead of throwing. */
+export async function headObjectIfExists(s3: S3Sender, bucket: string, key: string) {
+  try {
+    return await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw toAwsFailure(error, { operation: 'HeadObject', resource: `s3://${bucket}/${key}` });
+  }
+}
+
+export { awsCall };

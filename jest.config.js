@@ -1,0 +1,31 @@
+// Three layers, one runner. Workflow and integration tests share a workflow bundle made once per run
+// (test/setup/bundle-workflows.ts); integration tests get their own dev stack on free ports.
+/** @type {import('jest').Config} */
+const shared = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
+
+module.exports = {
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...shared,
+      displayName: 'workflow',
+      testMatch: ['<rootDir>/test/workflow/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/setup/workflow-global-setup.ts',
+      setupFiles: ['<rootDir>/test/setup/quiet-runtime.ts'],
+      testTimeout: 60_000,
+    },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/setup/integration-global-setup.ts',
+      setupFiles: ['<rootDir>/test/setup/quiet-runtime.ts'],
+      globalTeardown: '<rootDir>/test/setup/integration-global-teardown.ts',
+      testTimeout: 120_000,
+    },
+  ],
+};

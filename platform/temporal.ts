@@ -1,0 +1,21 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { LlmtwinConfig } from '../common/config';
+
+/** Connection options shared by the client (CLI) and the workers. */
+function connectionOptions(config: LlmtwinConfig) {
+  return {
+    address: config.temporal.address,
+    tls: config.temporal.tls || Boolean(config.temporal.apiKey),
+    ...(config.temporal.apiKey ? { apiKey: config.temporal.apiKey } : {}),
+  };
+}
+
+export async function connectClient(config: LlmtwinConfig): Promise<Client> {
+  const connection = await Connection.connect(connectionOptions(config));
+  return new Client({ connection, namespace: config.temporal.namespace });
+}
+
+export async function connectWorkerConnection(config: LlmtwinConfig): Promise<NativeConnection> {
+  return NativeConnection.connect(connectionOptions(config));
+}

@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { StackCheckInputSchema } from '../../common/stack-check';
+import { describeIssues } from '../../common/validation';
+import { stackCheck } from '../../workflows/stack-check';
+import { printResult, type CliContext } from '../cli-context';
+
+export function registerStackCheck(program: Command, context: CliContext): void {
+  program
+    .command('stack-check')
+    .description('run the stack check workflow: a worker writes one object to S3 (needs `npm run worker` or `npm start`)')
+    .option('-m, --message <text>', 'what to write', 'hello from llmtwin')
+    .option('--delay <duration>', 'wait this long first, e.g. "10s" (a durable timer)')
+    .option('--workflow-id <id>', 'workflow id (default: stack-check-<timestamp>)')
+    .option('--json', 'print the result as JSON')
+    .action(async (options: { message: string; delay?: string; workflowId?: string; json?: boolean }) => {
+      const parsed = StackCheckInputSchema.safeParse({ message: options.message, delay: options.delay });
+      if (!parsed.success) throw new Error(`invalid option: ${describeIssues(parsed.error).join('; ')}`);
+      const client = await context.temporal();
+      const workflowId = options.workflowId ?? `stack-check-${Date.now()}`;
+      const handle = await client.workflow.start(stackCheck, { taskQueue: context.controlQueue, workflowId, args: [parsed.data] });
+      const url = context.workflowUrl(workflowId);
+      if (!options.json) console.error(`started ${workflowId}${url ? `  ${url}` : ''}`);
+      const result = await handle.result();
+      printResult({ ...result }, Boolean(options.json));
+    });
+}

@@ -1,0 +1,24 @@
+import { createStackCheckActivities } from '../activities/stack-check';
+import type { LlmtwinConfig } from '../common/config';
+import type { WorkerRole } from '../common/task-queues';
+import type { AwsClients } from '../platform/aws-clients';
+
+export interface ActivityDeps {
+  config: LlmtwinConfig;
+  aws: AwsClients;
+}
+
+/**
+ * The activities each task queue serves, built once from shared clients. Control: AWS control plane
+ * and polling. Data: CPU-heavy dataset work. Each stage adds its factory to the right list.
+ */
+export function activitiesFor(role: WorkerRole, { config, aws }: ActivityDeps): object {
+  switch (role) {
+    case 'control':
+      return {
+        ...createStackCheckActivities({ s3: aws.s3, bucket: config.s3.bucket, prefix: config.s3.prefix, region: config.aws.region }),
+      };
+    case 'data':
+      return {};
+  }
+}

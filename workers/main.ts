@@ -1,0 +1,32 @@
+import { Command, Option } from 'commander';
+import { WORKER_ROLES, type WorkerRole } from '../common/task-queues';
+import { loadConfig } from '../platform/config';
+import { createLogger } from '../platform/logger';
+import { runWorkers } from './run-workers';
+
+/** `npm run worker -- [--queues control,data]`: serves the project's task queues until SIGINT/SIGTERM. */
+async function main(): Promise<void> {
+  const options = new Command('llmtwin-worker')
+    .addOption(
+      new Option('--queues <roles>', `comma-separated worker roles to run (${WORKER_ROLES.join(', ')})`)
+        .default([...WORKER_ROLES], WORKER_ROLES.join(','))
+        .argParser(parseRoles),
+    )
+    .parse()
+    .opts<{ queues: WorkerRole[] }>();
+  const config = loadConfig();
+  const logger = createLogger(config.log.level, 'llmtwin-worker');
+  await runWorkers({ config, roles: options.queues, logger });
+}
+
+function parseRoles(value: string): WorkerRole[] {
+  const roles = value.split(',').map((role) => role.trim());
+  const unknown = roles.filter((role) => !WORKER_ROLES.includes(role as WorkerRole));
+  if (unknown.length > 0) throw new Error(`--queues: unknown role(s) ${unknown.join(', ')}; use ${WORKER_ROLES.join(', ')}`);
+  return roles as WorkerRole[];
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

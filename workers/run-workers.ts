@@ -1,0 +1,87 @@
+import { Runtime, Worker, makeTelemetryFilterString, type NativeConnection } from '@temporalio/worker';
+import type { Logger as PinoLogger } from 'pino';
+import type { LlmtwinConfig } from '../common/config';
+import { durationToMs } from '../common/durations';
+import { taskQueuesFor, type WorkerRole } from '../common/task-queues';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '../platform/aws-clients';
+import { TemporalPinoLogger } from '../platform/logger';
+import { connectWorkerConnection } from '../platform/temporal';
+import { activitiesFor } from './activities';
+
+let runtimeInstalled = false;
+
+/**
+ * Installs the Temporal runtime once per process: structured logs through pino and, when a port is
+ * configured, the Prometheus exporter. Must run before any connection or worker exists.
+ */
+export function installRuntime(config: LlmtwinConfig, logger: PinoLogger): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({
+    logger: new TemporalPinoLogger(logger),
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+      ...(config.worker.metricsPort > 0 ? { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.worker.metricsPort}` } } } : {}),
+    },
+  });
+}
+
+export interface RunWorkersOptions {
+  config: LlmtwinConfig;
+  roles: readonly WorkerRole[];
+  logger: PinoLogger;
+  /** Reuse pre-built clients (tests, benchmarks); otherwise built from config. */
+  aws?: AwsClients;
+  connection?: NativeConnection;
+  /** Pre-bundled workflow code; otherwise bundled from workflows/ at start. */
+  workflowBundlePath?: string;
+  /** Resolves to stop the workers (besides SIGINT/SIGTERM, which the runtime handles). */
+  until?: Promise<unknown>;
+}
+
+export async function buildWorkers({ config, roles, aws, connection, workflowBundlePath }: Omit<RunWorkersOptions, 'logger' | 'until'> & { aws: AwsClients; connection: NativeConnection }): Promise<Worker[]> {
+  const queues = taskQueuesFor(config.temporal.taskQueue);
+  const shutdownGraceTime = durationToMs(config.worker.shutdownGraceTime);
+  // A queue with nothing registered yet (no workflows, no activities) cannot be polled; skip it.
+  const servedRoles = roles.filter((role) => role === 'control' || Object.keys(activitiesFor(role, { config, aws })).length > 0);
+  return Promise.all(
+    servedRoles.map((role) =>
+      Worker.create({
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue: queues[role],
+        activities: activitiesFor(role, { config, aws }),
+        shutdownGraceTime,
+        ...(role === 'control'
+          ? {
+              ...(workflowBundlePath ? { workflowBundle: { codePath: workflowBundlePath } } : { workflowsPath: require.resolve('../workflows') }),
+              maxConcurrentActivityTaskExecutions: config.worker.controlConcurrency,
+            }
+          : { maxConcurrentActivityTaskExecutions: config.worker.dataConcurrency }),
+      }),
+    ),
+  );
+}
+
+/**
+ * Runs one worker per requested task queue until SIGINT/SIGTERM (the runtime's default shutdown
+ * signals) or `until` resolves. On shutdown, in-flight activities get `shutdownGraceTime` to finish.
+ */
+export async function runWorkers(options: RunWorkersOptions): Promise<void> {
+  const { config, logger } = options;
+  installRuntime(config, logger);
+  const aws = options.aws ?? createAwsClients(config);
+  const connection = options.connection ?? (await connectWorkerConnection(config));
+  try {
+    const workers = await buildWorkers({ ...options, aws, connection });
+    logger.info({ queues: workers.map((worker) => worker.options.taskQueue), metricsPort: config.worker.metricsPort || null }, 'workers started');
+    if (options.until) {
+      void options.until.then(() => workers.forEach((worker) => worker.getState() === 'RUNNING' && worker.shutdown()));
+    }
+    await Promise.all(workers.map((worker) => worker.run()));
+    logger.info('workers stopped');
+  } finally {
+    if (!options.connection) await connection.close();
+    if (!options.aws) destroyAwsClients(aws);
+  }
+}

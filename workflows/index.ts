@@ -1,0 +1,2 @@
+/** Every workflow the control worker registers. Each stage adds its export here. */
+export { stackCheck } from './stack-check';
