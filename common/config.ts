@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DurationSchema } from './durations';
+import { PricingSchema } from './pricing';
 import { DEFAULT_TASK_QUEUE } from './task-queues';
 
 /**
@@ -107,6 +108,7 @@ export const ConfigSchema = z
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
       })
       .prefault({}),
+    pricing: PricingSchema,
     resourceNamePrefix: ResourceNameSchema.max(20).default('llmtwin'),
   })
   .superRefine((config, ctx) => {

@@ -1,3 +1,4 @@
+import { costUsd } from '../../common/pricing';
 import { ConfigError, effectiveAwsEndpoint, effectiveExecutionRoleArn, resolveConfig } from '../../common/config';
 
 describe('resolveConfig', () => {
@@ -51,5 +52,14 @@ describe('resolveConfig', () => {
 
   it('rejects a config file that is not an object', () => {
     expect(() => resolveConfig({}, ['nope'])).toThrow(/config file must hold a JSON object/);
+  });
+});
+
+describe('pricing', () => {
+  it('overrides list prices from the config file and never prices unknown types as free', () => {
+    const config = resolveConfig({}, { pricing: { usdPerHour: { 'ml.g5.xlarge': 1 } } });
+    expect(costUsd('ml.g5.xlarge', 7200, 1, config.pricing)).toBe(2);
+    expect(costUsd('ml.g5.2xlarge', 3600, 2, config.pricing)).toBe(3.03);
+    expect(costUsd('ml.unknown.type', 3600, 1, config.pricing)).toBeUndefined();
   });
 });
