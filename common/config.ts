@@ -103,6 +103,28 @@ export const ConfigSchema = z
         controlConcurrency: z.number().int().min(1).max(1000).default(100),
       })
       .prefault({}),
+    training: z
+      .object({
+        /** Base model when a fine-tune input names none: small, ungated, Apache-2.0, with a chat template. */
+        baseModelId: z.string().min(1).default('Qwen/Qwen2.5-1.5B-Instruct'),
+        /** Secrets Manager secret holding the Hugging Face token (plain string or {"HF_TOKEN": "..."}). */
+        hfTokenSecretArn: z
+          .string()
+          .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'must be a Secrets Manager secret ARN')
+          .optional(),
+        /** Otherwise the token is read from this variable of the worker's environment, when set there. */
+        hfTokenEnvVar: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').default('HF_TOKEN'),
+        /** Managed spot training (up to ~70% cheaper; may wait for capacity). */
+        spot: z.boolean().default(false),
+        maxRuntime: DurationSchema.default('12h'),
+        spotMaxWait: DurationSchema.default('24h'),
+        volumeSizeGb: z.number().int().min(1).max(16_384).default(100),
+        /** A row of common/training-images.ts, or an explicit image URI that wins over it. */
+        transformersVersion: z.string().regex(/^\d+\.\d+\.\d+$/).default('4.56.2'),
+        pytorchVersion: z.string().regex(/^\d+\.\d+\.\d+$/).default('2.8.0'),
+        imageUri: z.string().min(1).optional(),
+      })
+      .prefault({}),
     log: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
@@ -155,6 +177,16 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: readonly string[]; ki
   { name: 'LLMTWIN_SHUTDOWN_GRACE', path: ['worker', 'shutdownGraceTime'], kind: 'string' },
   { name: 'LLMTWIN_DATA_CONCURRENCY', path: ['worker', 'dataConcurrency'], kind: 'number' },
   { name: 'LLMTWIN_CONTROL_CONCURRENCY', path: ['worker', 'controlConcurrency'], kind: 'number' },
+  { name: 'LLMTWIN_TRAINING_BASE_MODEL', path: ['training', 'baseModelId'], kind: 'string' },
+  { name: 'LLMTWIN_HF_TOKEN_SECRET_ARN', path: ['training', 'hfTokenSecretArn'], kind: 'string' },
+  { name: 'LLMTWIN_HF_TOKEN_ENV_VAR', path: ['training', 'hfTokenEnvVar'], kind: 'string' },
+  { name: 'LLMTWIN_TRAINING_SPOT', path: ['training', 'spot'], kind: 'boolean' },
+  { name: 'LLMTWIN_TRAINING_MAX_RUNTIME', path: ['training', 'maxRuntime'], kind: 'string' },
+  { name: 'LLMTWIN_TRAINING_SPOT_MAX_WAIT', path: ['training', 'spotMaxWait'], kind: 'string' },
+  { name: 'LLMTWIN_TRAINING_VOLUME_GB', path: ['training', 'volumeSizeGb'], kind: 'number' },
+  { name: 'LLMTWIN_TRAINING_TRANSFORMERS_VERSION', path: ['training', 'transformersVersion'], kind: 'string' },
+  { name: 'LLMTWIN_TRAINING_PYTORCH_VERSION', path: ['training', 'pytorchVersion'], kind: 'string' },
+  { name: 'LLMTWIN_TRAINING_IMAGE_URI', path: ['training', 'imageUri'], kind: 'string' },
   { name: 'LLMTWIN_LOG_LEVEL', path: ['log', 'level'], kind: 'string' },
   { name: 'LLMTWIN_RESOURCE_PREFIX', path: ['resourceNamePrefix'], kind: 'string' },
 ];
