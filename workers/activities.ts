@@ -1,3 +1,4 @@
+import { createFineTuneActivities } from '../activities/fine-tune';
 import { createStackCheckActivities } from '../activities/stack-check';
 import type { LlmtwinConfig } from '../common/config';
 import type { WorkerRole } from '../common/task-queues';
@@ -17,6 +18,7 @@ export function activitiesFor(role: WorkerRole, { config, aws }: ActivityDeps): 
     case 'control':
       return {
         ...createStackCheckActivities({ s3: aws.s3, bucket: config.s3.bucket, prefix: config.s3.prefix, region: config.aws.region }),
+        ...createFineTuneActivities({ sagemaker: aws.sagemaker, s3: aws.s3, secretsManager: aws.secretsManager, config }),
       };
     case 'data':
       return {};

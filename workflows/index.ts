@@ -1,2 +1,3 @@
 /** Every workflow the control worker registers. Each stage adds its export here. */
 export { stackCheck } from './stack-check';
+export { fineTune, fineTuneStatusQuery } from './fine-tune';

@@ -149,11 +149,19 @@ def load_hyperparameters(environ: Mapping[str, str] | None = None) -> Hyperparam
     if env.get("SM_HPS"):
         raw = json.loads(env["SM_HPS"])
     elif Path(_HYPERPARAMETERS_FILE).is_file():
-        raw = json.loads(Path(_HYPERPARAMETERS_FILE).read_text(encoding="utf-8"))
+        # SageMaker's raw file holds the values as sent: JSON-encoded strings (see the TypeScript side).
+        raw = {k: _json_or_text(v) for k, v in json.loads(Path(_HYPERPARAMETERS_FILE).read_text(encoding="utf-8")).items()}
     else:
         raise SettingsError(f"no hyperparameters: neither SM_HPS nor {_HYPERPARAMETERS_FILE} is present")
     # The toolkit's own sagemaker_* entries (program, submit directory) are not ours.
     return parse_hyperparameters({k: v for k, v in raw.items() if not k.startswith("sagemaker_")})
+
+
+def _json_or_text(value: Any) -> Any:
+    try:
+        return json.loads(value)
+    except (TypeError, ValueError):
+        return value
 
 
 __all__ = ["Hyperparameters", "SageMakerEnv", "SettingsError", "load_hyperparameters", "parse_hyperparameters"]

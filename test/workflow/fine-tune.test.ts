@@ -1,0 +1,214 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createFineTuneActivities } from '../../activities/fine-tune';
+import { resolveConfig } from '../../common/config';
+import { costUsd } from '../../common/pricing';
+import type { FineTuneInput, FineTuneResult } from '../../common/training';
+import { fineTune, fineTuneStatusQuery } from '../../workflows/fine-tune';
+import { DATASET_URI, HAPPY_PATH, STEPS, ScriptedSageMaker, datasetS3, quotaError } from '../helpers/fake-training-jobs';
+import { createTimeSkippingEnv, uniqueId, withWorker } from '../helpers/temporal';
+
+// The REAL activities (describe-before-create, polling, stop) against SageMaker's scripted behaviour;
+// only the AWS clients are fakes. Polling is shortened to milliseconds; the logic is unchanged.
+const config = resolveConfig({
+  LLMTWIN_S3_BUCKET: 'llmtwin-test',
+  LLMTWIN_POLL_INITIAL_INTERVAL: '5ms',
+  LLMTWIN_POLL_MAX_INTERVAL: '20ms',
+  LLMTWIN_METRICS_PORT: '0',
+});
+const input: FineTuneInput = { datasetUri: DATASET_URI, hyperparameters: { epochs: 2 } };
+
+describe('fineTune workflow (time-skipping, scripted SageMaker)', () => {
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    env = await createTimeSkippingEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  function harness(sagemaker = new ScriptedSageMaker()) {
+    const s3 = datasetS3();
+    const activities = createFineTuneActivities({
+      sagemaker: sagemaker.client,
+      s3: s3.client,
+      secretsManager: new SecretsManagerClient({ region: 'us-east-1' }),
+      config,
+      env: {},
+    });
+    const taskQueue = uniqueId('tq');
+    const workerOptions = { connection: env.nativeConnection, taskQueue, maxHeartbeatThrottleInterval: '50ms' as const };
+    return {
+      sagemaker,
+      s3,
+      activities,
+      taskQueue,
+      run: (args: FineTuneInput = input, acts: object = activities) =>
+        withWorker({ ...workerOptions, activities: acts }, () => env.client.workflow.execute(fineTune, { taskQueue, workflowId: uniqueId('ft'), args: [args] })),
+      start: <T>(body: (handle: WorkflowHandle<typeof fineTune>) => Promise<T>, args: FineTuneInput = input) =>
+        withWorker({ ...workerOptions, activities }, async () => body(await env.client.workflow.start(fineTune, { taskQueue, workflowId: uniqueId('ft'), args: [args] }))),
+    };
+  }
+
+  async function failureOf(run: Promise<unknown>): Promise<ApplicationFailure> {
+    const error = await run.then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    let cause = (error as WorkflowFailedError).cause;
+    if (cause instanceof ActivityFailure) cause = cause.cause;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    return cause as ApplicationFailure;
+  }
+
+  it('creates the job, follows it to Completed and returns artifacts, metrics, billable time and cost', async () => {
+    const h = harness();
+    const result: FineTuneResult = await h.run();
+
+    expect(h.sagemaker.count('CreateTrainingJob')).toBe(1);
+    const [job] = [...h.sagemaker.jobs.values()];
+    expect(result).toMatchObject({
+      jobName: job!.request.TrainingJobName,
+      instanceType: 'ml.g5.2xlarge',
+      artifactsUri: `s3://llmtwin-test/llmtwin/training/${job!.request.TrainingJobName}/output/model.tar.gz`,
+      finalMetrics: { 'train:loss': 1.25, 'eval:loss': 1.5 },
+      billableSeconds: 1800,
+      estimatedCostUsd: costUsd('ml.g5.2xlarge', 1800),
+      reused: false,
+      attempts: [{ instanceType: 'ml.g5.2xlarge', outcome: 'completed' }],
+    });
+    expect(result.estimatedCostUsd).toBeCloseTo(0.76, 2);
+    // Polled until terminal, once per scripted step: no early exit, no extra calls.
+    expect(h.sagemaker.count('DescribeTrainingJob')).toBe(4 /* find: one per instance type */ + 1 /* create's describe */ + HAPPY_PATH.length);
+    expect(result.polls).toBe(HAPPY_PATH.length);
+    // The code the job runs was staged once, content-addressed.
+    expect(h.s3.puts).toEqual([expect.stringMatching(/^s3:\/\/llmtwin-test\/llmtwin\/code\/train\/[0-9a-f]{64}\/sourcedir\.tar\.gz$/)]);
+  });
+
+  it('adopts the job when the create activity dies after SageMaker created it: exactly one job exists', async () => {
+    const h = harness();
+    h.sagemaker.loseNextCreateResponse = true; // created, then the response is lost (ECONNRESET)
+    const result = await h.run();
+
+    expect(h.sagemaker.jobs.size).toBe(1);
+    expect(h.sagemaker.count('CreateTrainingJob')).toBe(1); // the retry described, found it, adopted it
+    expect(result.jobName).toBe([...h.sagemaker.jobs.keys()][0]);
+    expect(result.attempts).toEqual([expect.objectContaining({ outcome: 'completed' })]);
+  });
+
+  it('fails with JobFailed carrying SageMaker\'s FailureReason, without retrying', async () => {
+    const sagemaker = new ScriptedSageMaker();
+    sagemaker.scriptFor = () => [STEPS.starting, STEPS.training, STEPS.oom];
+    const h = harness(sagemaker);
+    const failure = await failureOf(h.run());
+
+    expect(failure.type).toBe('JobFailed');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain('torch.OutOfMemoryError: CUDA out of memory');
+    expect(sagemaker.count('CreateTrainingJob')).toBe(1);
+  });
+
+  it('treats a job stopped outside the workflow as JobStopped, never as success', async () => {
+    const sagemaker = new ScriptedSageMaker();
+    sagemaker.scriptFor = () => [STEPS.starting, STEPS.training, STEPS.stopping, STEPS.stopped];
+    const failure = await failureOf(harness(sagemaker).run());
+
+    expect(failure.type).toBe('JobStopped');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toMatch(/was stopped before it completed/);
+  });
+
+  it('on cancel mid-training sends StopTrainingJob and waits until SageMaker reports Stopped', async () => {
+    const sagemaker = new ScriptedSageMaker();
+    sagemaker.scriptFor = () => [STEPS.starting, STEPS.downloading, STEPS.training]; // trains until stopped
+    const h = harness(sagemaker);
+    const outcome = await h.start(async (handle) => {
+      await until(() => [...sagemaker.jobs.values()].some((job) => job.script[job.index]?.SecondaryStatus === 'Training'));
+      expect(await handle.query(fineTuneStatusQuery)).toMatchObject({ phase: 'training', instanceType: 'ml.g5.2xlarge' });
+      await handle.cancel();
+      const error = await handle.result().catch((failure: unknown) => failure);
+      return { error, status: await handle.query(fineTuneStatusQuery) };
+    });
+
+    expect(outcome.error).toBeInstanceOf(WorkflowFailedError);
+    expect((outcome.error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    expect(outcome.status.phase).toBe('cancelled');
+    expect(sagemaker.count('StopTrainingJob')).toBe(1);
+    const [job] = [...sagemaker.jobs.values()];
+    // The cleanup polled through Stopping until SageMaker said Stopped.
+    expect(job!.script[job!.index]?.TrainingJobStatus).toBe('Stopped');
+    expect(job!.index).toBe(job!.script.length - 1);
+  });
+
+  it('backs off and keeps polling while SageMaker throttles DescribeTrainingJob', async () => {
+    const sagemaker = new ScriptedSageMaker();
+    let waits = 0;
+    sagemaker.onDescribe = (_name, job) => {
+      if (job.index === 2) sagemaker.throttleNextDescribes = 3; // mid-training: three "Rate exceeded" in a row
+    };
+    const h = harness(sagemaker);
+    const countingActivities = {
+      ...h.activities,
+      waitForTrainingJob: (...args: Parameters<typeof h.activities.waitForTrainingJob>) => {
+        waits += 1;
+        return h.activities.waitForTrainingJob(...args);
+      },
+    };
+    const result = await h.run(input, countingActivities);
+
+    expect(result.throttledPolls).toBe(3);
+    expect(waits).toBe(1); // absorbed inside the attempt: the activity never failed
+    expect(result.artifactsUri).toMatch(/model\.tar\.gz$/);
+  });
+
+  it('falls back to the next instance type on quota (at create) and capacity (job Failed) errors', async () => {
+    const sagemaker = new ScriptedSageMaker();
+    sagemaker.createErrors.set('ml.g5.2xlarge', quotaError('ml.g5.2xlarge'));
+    sagemaker.scriptFor = (request) => (request.ResourceConfig?.InstanceType === 'ml.g5.4xlarge' ? [STEPS.starting, STEPS.noCapacity] : HAPPY_PATH);
+    const result = await harness(sagemaker).run();
+
+    expect(result.instanceType).toBe('ml.g6.2xlarge');
+    expect(result.attempts.map((attempt) => [attempt.instanceType, attempt.outcome])).toEqual([
+      ['ml.g5.2xlarge', 'quota'],
+      ['ml.g5.4xlarge', 'capacity'],
+      ['ml.g6.2xlarge', 'completed'],
+    ]);
+    expect(result.attempts[0]?.reason).toMatch(/ResourceLimitExceeded/);
+    expect(result.attempts[1]?.reason).toMatch(/Unable to provision requested ML compute capacity/);
+    // One name per instance type, so each attempt is describable (and adoptable) on its own.
+    expect(new Set(result.attempts.map((attempt) => attempt.jobName)).size).toBe(3);
+    expect(sagemaker.jobs.size).toBe(2);
+  });
+
+  it('reuses a completed job with the same inputs; force trains again under a new name', async () => {
+    const h = harness();
+    const first = await h.run();
+    const again = await h.run();
+    expect(again).toMatchObject({ jobName: first.jobName, reused: true, artifactsUri: first.artifactsUri });
+    expect(h.sagemaker.count('CreateTrainingJob')).toBe(1);
+
+    const forced = await h.run({ ...input, force: true });
+    expect(forced.jobName).not.toBe(first.jobName);
+    expect(forced.reused).toBe(false);
+    expect(h.sagemaker.count('CreateTrainingJob')).toBe(2);
+  });
+
+  it('rejects bad input at once, naming the fields', async () => {
+    const failure = await failureOf(harness().run({ datasetUri: 'datasets/x', hyperparameters: { lora: { r: 0 } }, instanceCount: 2 } as never));
+    expect(failure.type).toBe('ValidationError');
+    expect(failure.message).toMatch(/datasetUri: must be an S3 URI/);
+    expect(failure.message).toMatch(/hyperparameters\.lora\.r/);
+    expect(failure.message).toMatch(/instanceCount: only 1 is supported/);
+  });
+});
+
+async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
