@@ -1,0 +1,126 @@
+import { createReadStream } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import { Parser } from 'htmlparser2';
+import { titleFromFileName } from '../../common/text/markdown';
+import type { SourceDocument } from './sections';
+
+/**
+ * HTML to text through a real, streaming HTML parser (htmlparser2: tolerant of broken markup, decodes
+ * entities). Page furniture (scripts, styles, navigation, site headers and footers, forms) is dropped;
+ * block elements become paragraph breaks, list items "- ", sub-headings "## ", so the text reads like
+ * the Markdown posts. The page title is the first <h1>, else <title>, else the file name.
+ */
+
+const SKIPPED = new Set(['script', 'style', 'noscript', 'template', 'svg', 'nav', 'footer', 'aside', 'form', 'button', 'iframe', 'select', 'head', 'menu']);
+const BLOCKS = new Set([
+  'p', 'div', 'section', 'article', 'main', 'br', 'li', 'ul', 'ol', 'blockquote', 'pre', 'table', 'tr', 'hr', 'figure', 'figcaption',
+  'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'dl', 'dt', 'dd', 'header',
+]);
+
+export async function* readHtmlDocuments(localPath: string, displayPath: string, maxChars: number, signal?: AbortSignal): AsyncGenerator<SourceDocument> {
+  const finished: SourceDocument[] = [];
+  let paragraphs: string[] = [];
+  let current = '';
+  let chars = 0;
+  let sections = 0;
+  let skipDepth = 0;
+  let preDepth = 0;
+  let articleDepth = 0;
+  let h1: string | undefined;
+  let inH1 = false;
+  let titleTag: string | undefined;
+  let inTitle = false;
+  const headerSkips: boolean[] = [];
+  // Ordered lists keep their numbers ("1. "), as the Markdown version of the same post would.
+  const lists: Array<{ ordered: boolean; next: number }> = [];
+
+  const endBlock = () => {
+    const text = preDepth > 0 ? current.replace(/^\n+|\s+$/g, '') : current.replace(/\s+/g, ' ').trim();
+    if (text && text !== '-' && text !== '##') {
+      paragraphs.push(text);
+      chars += text.length + 2;
+    }
+    current = '';
+    if (chars >= maxChars) flush();
+  };
+  const flush = () => {
+    if (paragraphs.length === 0) return;
+    sections += 1;
+    const title = h1 ?? cleanTitle(titleTag) ?? titleFromFileName(displayPath);
+    finished.push({
+      source: sections === 1 ? displayPath : `${displayPath}#${sections}`,
+      text: paragraphs.join('\n\n'),
+      format: 'html',
+      ...(title ? { title } : {}),
+      ...(sections > 1 ? { continuation: true } : {}),
+    });
+    paragraphs = [];
+    chars = 0;
+  };
+
+  const parser = new Parser(
+    {
+      onopentag(name) {
+        if (name === 'title') inTitle = true;
+        if (name === 'article' || name === 'main') articleDepth += 1;
+        // A <header> inside the article holds its title; the site's header is furniture.
+        if (name === 'header') headerSkips.push(articleDepth === 0);
+        if (SKIPPED.has(name) || (name === 'header' && articleDepth === 0)) {
+          skipDepth += 1;
+          return;
+        }
+        if (skipDepth > 0) return;
+        if (BLOCKS.has(name)) endBlock();
+        if (name === 'pre') preDepth += 1;
+        if (name === 'h1' && h1 === undefined) inH1 = true;
+        else if (/^h[1-6]$/.test(name)) current += '## ';
+        else if (name === 'li') {
+          const list = lists[lists.length - 1];
+          current += list?.ordered ? `${list.next++}. ` : '- ';
+        } else if (name === 'ol' || name === 'ul') lists.push({ ordered: name === 'ol', next: 1 });
+        else if (name === 'blockquote') current += '> ';
+      },
+      ontext(text) {
+        if (inTitle) titleTag = (titleTag ?? '') + text;
+        if (skipDepth > 0) return;
+        current += text;
+      },
+      onclosetag(name) {
+        if (name === 'title') inTitle = false;
+        const skippedHeader = name === 'header' ? headerSkips.pop() === true : false;
+        if (SKIPPED.has(name) || skippedHeader) {
+          skipDepth = Math.max(0, skipDepth - 1);
+        } else if (skipDepth === 0) {
+          if (name === 'h1' && inH1) {
+            h1 = current.replace(/\s+/g, ' ').trim() || undefined;
+            current = '';
+            inH1 = false;
+          }
+          if (BLOCKS.has(name)) endBlock();
+          if (name === 'pre') preDepth = Math.max(0, preDepth - 1);
+          if (name === 'ol' || name === 'ul') lists.pop();
+        }
+        if (name === 'article' || name === 'main') articleDepth = Math.max(0, articleDepth - 1);
+      },
+    },
+    { decodeEntities: true, lowerCaseTags: true },
+  );
+
+  const decoder = new StringDecoder('utf8');
+  for await (const chunk of createReadStream(localPath, { highWaterMark: 1 << 20, signal })) {
+    parser.write(decoder.write(chunk as Buffer));
+    while (finished.length > 0) yield finished.shift() as SourceDocument;
+  }
+  parser.write(decoder.end());
+  parser.end();
+  endBlock();
+  flush();
+  while (finished.length > 0) yield finished.shift() as SourceDocument;
+}
+
+/** "My post | Site name" -> "My post". */
+function cleanTitle(title: string | undefined): string | undefined {
+  const trimmed = title?.replace(/\s+/g, ' ').trim();
+  if (!trimmed) return undefined;
+  return trimmed.split(/\s+[|·–—-]\s+/)[0]?.trim() || undefined;
+}

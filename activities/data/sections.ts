@@ -1,0 +1,137 @@
+import { headingText, parseFrontMatter, titleFromFileName } from '../../common/text/markdown';
+
+/**
+ * Turns a stream of lines (Markdown or plain text) into documents: one per file normally; a new one
+ * at each top-level `# heading` (exports often concatenate many posts), and, in very long files, a cut
+ * at the next blank line once `maxChars` have accumulated, so memory holds one document at a time.
+ */
+
+export interface SourceDocument {
+  /** Relative path, plus `#n` for the n-th section of a file or `#L<line>`/`#<index>` for a record. */
+  source: string;
+  title?: string;
+  text: string;
+  format: 'markdown' | 'text' | 'html' | 'json' | 'jsonl';
+  /** True when the document continues an earlier section of the same piece (a cut long file). */
+  continuation?: boolean;
+}
+
+const MAX_TITLE_LINE = 100;
+const FRONT_MATTER_MAX_LINES = 60;
+
+export class Sectioner {
+  private lines: string[] = [];
+  private chars = 0;
+  private title: string | undefined;
+  private sections = 0;
+  private continuation = false;
+  private lineNumber = 0;
+  private frontMatter: string[] | undefined;
+  private pendingTitle: string | undefined;
+
+  constructor(
+    private readonly path: string,
+    private readonly format: 'markdown' | 'text',
+    private readonly maxChars: number,
+  ) {}
+
+  /** Feeds one line; returns a finished document when this line closed one. */
+  push(line: string): SourceDocument | undefined {
+    this.lineNumber += 1;
+    if (this.format === 'markdown' && this.collectFrontMatter(line)) return undefined;
+    if (this.format === 'text' && this.detectTextTitle(line)) return undefined;
+    if (this.format === 'markdown') {
+      const h1 = headingText(line, 1);
+      if (h1 !== undefined) {
+        const finished = this.hasContent() ? this.flush(false) : undefined;
+        this.title = h1;
+        this.continuation = false;
+        return finished;
+      }
+    }
+    if (line.trim() === '' && this.chars >= this.maxChars) {
+      const finished = this.flush(true);
+      return finished;
+    }
+    this.lines.push(line);
+    this.chars += line.length + 1;
+    return undefined;
+  }
+
+  end(): SourceDocument | undefined {
+    if (this.frontMatter) {
+      // An opening "---" that never closed was a rule, not front matter.
+      const lines = this.frontMatter;
+      this.frontMatter = undefined;
+      for (const line of lines) this.lines.push(line);
+    }
+    if (this.pendingTitle !== undefined) {
+      this.lines.unshift(this.pendingTitle);
+      this.pendingTitle = undefined;
+    }
+    return this.hasContent() ? this.flush(false) : undefined;
+  }
+
+  private hasContent(): boolean {
+    return this.lines.some((line) => line.trim() !== '');
+  }
+
+  private flush(continues: boolean): SourceDocument {
+    this.sections += 1;
+    const title = this.title ?? titleFromFileName(this.path);
+    const document: SourceDocument = {
+      source: this.sections === 1 ? this.path : `${this.path}#${this.sections}`,
+      text: this.lines.join('\n'),
+      format: this.format,
+      ...(title ? { title } : {}),
+      ...(this.continuation ? { continuation: true } : {}),
+    };
+    this.lines = [];
+    this.chars = 0;
+    this.continuation = continues;
+    return document;
+  }
+
+  /** Markdown front matter at the top of the file: held back until it closes, then read for its title. */
+  private collectFrontMatter(line: string): boolean {
+    if (this.lineNumber === 1 && line.trim() === '---') {
+      this.frontMatter = [line];
+      return true;
+    }
+    if (!this.frontMatter) return false;
+    this.frontMatter.push(line);
+    const closed = line.trim() === '---' || line.trim() === '...';
+    if (closed) {
+      this.title = parseFrontMatter(this.frontMatter).title ?? this.title;
+      this.frontMatter = undefined;
+    } else if (this.frontMatter.length > FRONT_MATTER_MAX_LINES) {
+      const lines = this.frontMatter;
+      this.frontMatter = undefined;
+      for (const held of lines) this.lines.push(held);
+    }
+    return true;
+  }
+
+  /** Plain text: a short first line without closing punctuation, followed by a blank line, is a title. */
+  private detectTextTitle(line: string): boolean {
+    if (this.lineNumber === 1) {
+      const trimmed = line.trim();
+      if (trimmed.length > 0 && trimmed.length <= MAX_TITLE_LINE && !/[.!?,;:…]$/.test(trimmed)) {
+        this.pendingTitle = trimmed;
+        return true;
+      }
+      return false;
+    }
+    if (this.lineNumber === 2 && this.pendingTitle !== undefined) {
+      const candidate = this.pendingTitle;
+      this.pendingTitle = undefined;
+      if (line.trim() === '') {
+        this.title = candidate;
+        return true;
+      }
+      this.lines.push(candidate);
+      this.chars += candidate.length + 1;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * Token-bounded chunks with overlap, cut on paragraph boundaries first and sentence boundaries when a
+ * paragraph is too long; a sentence longer than a whole chunk (rare: tables, code, lists without
+ * stops) is cut between words. Every chunk is at most `maxTokens` by an exact count of the final text.
+ *
+ * Overlap repeats the last whole sentences of a chunk (up to `overlapTokens`) at the start of the
+ * next, so no passage is only ever seen cut in half. The train/test split is by document, so overlap
+ * never leaks text from train into test.
+ */
+
+export interface ChunkOptions {
+  maxTokens: number;
+  overlapTokens: number;
+  minTokens: number;
+}
+
+export interface Chunk {
+  text: string;
+  tokens: number;
+}
+
+export interface ChunkResult {
+  chunks: Chunk[];
+  /** Chunks below minTokens that were dropped (a trailing scrap, or a document that is too short). */
+  droppedShort: number;
+}
+
+export type CountTokens = (text: string) => number;
+
+interface Unit {
+  text: string;
+  tokens: number;
+  /** Separator placed before this unit when it follows another: paragraph break or a space. */
+  joiner: '\n\n' | ' ';
+  /** True for a whole paragraph (can still be split into sentences for overlap). */
+  paragraph: boolean;
+}
+
+const segmenter = new Intl.Segmenter('und', { granularity: 'sentence' });
+
+/** Sentences of a paragraph, trimmed, via the Unicode sentence rules (UAX #29) in Intl.Segmenter. */
+export function splitSentences(paragraph: string): string[] {
+  const sentences: string[] = [];
+  for (const { segment } of segmenter.segment(paragraph)) {
+    const trimmed = segment.trim();
+    if (trimmed) sentences.push(trimmed);
+  }
+  return sentences;
+}
+
+export function chunkText(text: string, count: CountTokens, options: ChunkOptions): ChunkResult {
+  if (options.maxTokens <= 0 || options.overlapTokens >= options.maxTokens) {
+    throw new Error(`invalid chunk options: maxTokens ${options.maxTokens}, overlapTokens ${options.overlapTokens}`);
+  }
+  const chunks: Chunk[] = [];
+  let droppedShort = 0;
+  let current: Unit[] = [];
+  let currentTokens = 0;
+  let onlyOverlap = false;
+
+  const emit = () => {
+    if (current.length === 0 || onlyOverlap) return;
+    const finalText = joinUnits(current);
+    const tokens = count(finalText);
+    chunks.push({ text: finalText, tokens });
+    const overlap = overlapUnits(current, count, options.overlapTokens);
+    current = overlap;
+    currentTokens = overlap.reduce((sum, unit) => sum + unit.tokens + 1, 0);
+    onlyOverlap = overlap.length > 0;
+  };
+
+  for (const unit of units(text, count, options.maxTokens)) {
+    // +1 per unit: the joiner costs at most one token.
+    while (current.length > 0 && currentTokens + unit.tokens + 1 > options.maxTokens) {
+      if (onlyOverlap) {
+        // The carried-over overlap leaves no room for the next unit: shed it from the front.
+        const shed = current.shift() as Unit;
+        currentTokens -= shed.tokens + 1;
+        if (current.length === 0) onlyOverlap = false;
+      } else {
+        emit();
+      }
+    }
+    current.push(unit);
+    currentTokens += unit.tokens + 1;
+    onlyOverlap = false;
+  }
+  emit();
+
+  // The estimate above can overshoot the exact count by a token or two in rare joins; enforce the bound.
+  const bounded = chunks.flatMap((chunk) => (chunk.tokens <= options.maxTokens ? [chunk] : splitByWords(chunk.text, count, options.maxTokens)));
+  const kept = bounded.filter((chunk) => chunk.tokens >= options.minTokens);
+  droppedShort += bounded.length - kept.length;
+  return { chunks: kept, droppedShort };
+}
+
+/** Paragraph units; a paragraph over the limit becomes sentence units (or word pieces). */
+function* units(text: string, count: CountTokens, maxTokens: number): Generator<Unit> {
+  for (const paragraph of text.split(/\n{2,}/)) {
+    const trimmed = paragraph.trim();
+    if (!trimmed) continue;
+    const tokens = count(trimmed);
+    if (tokens + 1 <= maxTokens) {
+      yield { text: trimmed, tokens, joiner: '\n\n', paragraph: true };
+      continue;
+    }
+    let first = true;
+    for (const sentence of splitSentences(trimmed)) {
+      const sentenceTokens = count(sentence);
+      const pieces = sentenceTokens + 1 <= maxTokens ? [{ text: sentence, tokens: sentenceTokens }] : splitByWords(sentence, count, maxTokens - 1);
+      for (const piece of pieces) {
+        yield { text: piece.text, tokens: piece.tokens, joiner: first ? '\n\n' : ' ', paragraph: false };
+        first = false;
+      }
+    }
+  }
+}
+
+function joinUnits(list: readonly Unit[]): string {
+  let text = '';
+  list.forEach((unit, index) => {
+    text += index === 0 ? unit.text : unit.joiner + unit.text;
+  });
+  return text;
+}
+
+/** The trailing whole sentences of a chunk, up to `budget` tokens. */
+function overlapUnits(list: readonly Unit[], count: CountTokens, budget: number): Unit[] {
+  if (budget <= 0) return [];
+  const carried: Unit[] = [];
+  let used = 0;
+  for (let index = list.length - 1; index >= 0; index -= 1) {
+    const unit = list[index] as Unit;
+    if (used + unit.tokens + 1 <= budget) {
+      carried.unshift(unit);
+      used += unit.tokens + 1;
+      continue;
+    }
+    if (unit.paragraph) {
+      // Part of a paragraph: its last sentences, if they fit.
+      const sentences = splitSentences(unit.text);
+      const tail: Unit[] = [];
+      for (let s = sentences.length - 1; s >= 0; s -= 1) {
+        const sentence = sentences[s] as string;
+        const tokens = count(sentence);
+        if (used + tokens + 1 > budget) break;
+        tail.unshift({ text: sentence, tokens, joiner: ' ', paragraph: false });
+        used += tokens + 1;
+      }
+      if (tail.length > 0) (tail[0] as Unit).joiner = '\n\n';
+      carried.unshift(...tail);
+    }
+    break;
+  }
+  // The first carried unit starts the next chunk; what it is joined with does not matter.
+  return carried;
+}
+
+/** Greedy cut between words for text with no usable sentence boundary. */
+function splitByWords(text: string, count: CountTokens, maxTokens: number): Chunk[] {
+  const pieces: Chunk[] = [];
+  let words: string[] = [];
+  let tokens = 0;
+  for (const word of text.split(/\s+/).filter((item) => item.length > 0)) {
+    const wordTokens = count(` ${word}`);
+    if (wordTokens > maxTokens) {
+      // One "word" longer than a chunk (a minified blob): cut it by characters.
+      if (words.length > 0) pieces.push({ text: words.join(' '), tokens: count(words.join(' ')) });
+      words = [];
+      tokens = 0;
+      pieces.push(...splitByCharacters(word, count, maxTokens));
+      continue;
+    }
+    if (tokens + wordTokens > maxTokens && words.length > 0) {
+      const piece = words.join(' ');
+      pieces.push({ text: piece, tokens: count(piece) });
+      words = [];
+      tokens = 0;
+    }
+    words.push(word);
+    tokens += wordTokens;
+  }
+  if (words.length > 0) {
+    const piece = words.join(' ');
+    pieces.push({ text: piece, tokens: count(piece) });
+  }
+  return pieces;
+}
+
+function splitByCharacters(text: string, count: CountTokens, maxTokens: number): Chunk[] {
+  const pieces: Chunk[] = [];
+  let rest = text;
+  while (rest.length > 0) {
+    let size = Math.min(rest.length, maxTokens);
+    while (size > 1 && count(rest.slice(0, size)) > maxTokens) size = Math.floor(size / 2);
+    pieces.push({ text: rest.slice(0, size), tokens: count(rest.slice(0, size)) });
+    rest = rest.slice(size);
+  }
+  return pieces;
+}
