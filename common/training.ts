@@ -42,7 +42,8 @@ export const HyperparametersSchema = z
     /** Checkpoint every N optimizer steps: the most a spot interruption can cost. */
     checkpointSteps: z.number().int().min(1).max(100_000).default(50),
     seed: z.number().int().min(0).default(42),
-    systemPrompt: z.string().max(4_000).default(''),
+    /** SageMaker caps a hyperparameter value at 2,500 characters. */
+    systemPrompt: z.string().max(2_000).default(''),
     /** Field names in the dataset's JSONL lines (common/dataset.ts writes `instruction` and `output`). */
     datasetFields: z
       .object({
@@ -99,7 +100,8 @@ export const FineTuneInputSchema = z
       })
       .optional(),
     kms: z.object({ volumeKeyId: KmsKeySchema.optional(), outputKeyId: KmsKeySchema.optional() }).optional(),
-    tags: z.record(z.string().min(1).max(128).regex(/^(?!aws:)/, 'must not start with "aws:"'), z.string().max(256)).optional(),
+    /** Extra tags on the training job (ours, llmtwin:*, are always added). */
+    tags: z.record(z.string().min(1).max(128), z.string().max(256)).optional(),
     /** Where the worker finds a Hugging Face token (gated models); never the token itself. */
     huggingFaceToken: HuggingFaceTokenSourceSchema.optional(),
     /** Train again even when a job with the same inputs completed (training job names are never reusable, so the run id joins the name). */
@@ -108,7 +110,11 @@ export const FineTuneInputSchema = z
     runId: z.string().min(1).max(256).optional(),
   })
   .superRefine((input, ctx) => {
-    if (input.tags && Object.keys(input.tags).length > 40) ctx.addIssue({ code: 'custom', path: ['tags'], message: 'at most 40 tags' });
+    const tagKeys = Object.keys(input.tags ?? {});
+    if (tagKeys.length > 40) ctx.addIssue({ code: 'custom', path: ['tags'], message: 'at most 40 tags' });
+    for (const key of tagKeys.filter((tag) => /^(aws|llmtwin):/i.test(tag))) {
+      ctx.addIssue({ code: 'custom', path: ['tags', key], message: 'the aws: and llmtwin: prefixes are reserved; pick another key' });
+    }
   });
 
 export type FineTuneInput = z.input<typeof FineTuneInputSchema>;

@@ -11,6 +11,8 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import { HyperparametersSchema, type TrainingPlan } from '../../common/training';
+import { trainingImageUri } from '../../common/training-images';
 
 /**
  * SageMaker's training-job API as it really behaves (statuses, secondary statuses and their messages,
@@ -68,6 +70,8 @@ export class ScriptedSageMaker {
   readonly createErrors = new Map<string, Error>();
   /** The next CreateTrainingJob creates the job, then its response is lost (connection reset). */
   loseNextCreateResponse = false;
+  /** The next N DescribeTrainingJob calls answer "not found" although the job exists (a racing attempt). */
+  missNextDescribes = 0;
   /** The next N DescribeTrainingJob calls answer ThrottlingException. */
   throttleNextDescribes = 0;
   /** Called on each DescribeTrainingJob of an existing job, before it advances: tests act at a chosen moment. */
@@ -110,6 +114,10 @@ export class ScriptedSageMaker {
       throw sdkError('ThrottlingException', 'Rate exceeded');
     }
     const job = this.jobs.get(name);
+    if (this.missNextDescribes > 0) {
+      this.missNextDescribes -= 1;
+      throw sdkError('ValidationException', 'Requested resource not found.');
+    }
     if (!job) throw sdkError('ValidationException', 'Requested resource not found.');
     this.onDescribe?.(name, job);
     const step = this.advance(job);
@@ -204,4 +212,33 @@ export function datasetS3(manifests: Record<string, unknown> = { [`${DATASET_URI
     return {};
   });
   return { client, puts, objects };
+}
+
+/** A resolved plan as planFineTune returns it, for tests of what comes after planning. */
+export function samplePlan(overrides: Partial<TrainingPlan> = {}): TrainingPlan {
+  return {
+    datasetHash: 'f'.repeat(64),
+    trainUri: 's3://b/llmtwin/datasets/fff/train.jsonl',
+    testUri: 's3://b/llmtwin/datasets/fff/test.jsonl',
+    trainRecords: 100,
+    testRecords: 10,
+    baseModelId: 'Qwen/Qwen2.5-1.5B-Instruct',
+    imageUri: trainingImageUri('us-east-1'),
+    codeUri: 's3://b/llmtwin/code/train/abc/sourcedir.tar.gz',
+    codeSha256: 'abc',
+    hyperparameters: HyperparametersSchema.parse({}),
+    instanceTypes: ['ml.g5.2xlarge', 'ml.g5.4xlarge'],
+    instanceCount: 1,
+    volumeSizeGb: 100,
+    maxRuntimeSeconds: 43_200,
+    spot: { enabled: false, maxWaitSeconds: 86_400 },
+    checkpointBaseUri: 's3://b/llmtwin/checkpoints/',
+    outputUri: 's3://b/llmtwin/training/',
+    roleArn: 'arn:aws:iam::123456789012:role/llmtwin',
+    tags: {},
+    force: false,
+    runId: 'wf-1',
+    resourceNamePrefix: 'llmtwin',
+    ...overrides,
+  };
 }
