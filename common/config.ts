@@ -125,6 +125,23 @@ export const ConfigSchema = z
         imageUri: z.string().min(1).optional(),
       })
       .prefault({}),
+    /** Optional instruction generator for prepare-data: any OpenAI-compatible chat completions endpoint. */
+    generator: z
+      .object({
+        /** API root such as "https://api.openai.com/v1" or a vLLM/TGI server's "http://host:8000/v1". */
+        baseUrl: z.url().optional(),
+        model: z.string().min(1).optional(),
+        /** Sent as a Bearer token; read by the data worker only, never part of workflow input or history. */
+        apiKey: z.string().min(1).optional(),
+        concurrency: z.number().int().min(1).max(64).default(4),
+        maxRetries: z.number().int().min(0).max(10).default(4),
+        timeout: DurationSchema.default('60s'),
+        temperature: z.number().min(0).max(2).default(0.3),
+        /** For the token/cost report in the dataset manifest. */
+        inputUsdPerMillionTokens: z.number().min(0).default(0),
+        outputUsdPerMillionTokens: z.number().min(0).default(0),
+      })
+      .prefault({}),
     log: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
@@ -188,6 +205,15 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: readonly string[]; ki
   { name: 'LLMTWIN_TRAINING_PYTORCH_VERSION', path: ['training', 'pytorchVersion'], kind: 'string' },
   { name: 'LLMTWIN_TRAINING_IMAGE_URI', path: ['training', 'imageUri'], kind: 'string' },
   { name: 'LLMTWIN_LOG_LEVEL', path: ['log', 'level'], kind: 'string' },
+  { name: 'LLMTWIN_GENERATOR_BASE_URL', path: ['generator', 'baseUrl'], kind: 'string' },
+  { name: 'LLMTWIN_GENERATOR_MODEL', path: ['generator', 'model'], kind: 'string' },
+  { name: 'LLMTWIN_GENERATOR_API_KEY', path: ['generator', 'apiKey'], kind: 'string' },
+  { name: 'LLMTWIN_GENERATOR_CONCURRENCY', path: ['generator', 'concurrency'], kind: 'number' },
+  { name: 'LLMTWIN_GENERATOR_MAX_RETRIES', path: ['generator', 'maxRetries'], kind: 'number' },
+  { name: 'LLMTWIN_GENERATOR_TIMEOUT', path: ['generator', 'timeout'], kind: 'string' },
+  { name: 'LLMTWIN_GENERATOR_TEMPERATURE', path: ['generator', 'temperature'], kind: 'number' },
+  { name: 'LLMTWIN_GENERATOR_INPUT_USD_PER_MTOK', path: ['generator', 'inputUsdPerMillionTokens'], kind: 'number' },
+  { name: 'LLMTWIN_GENERATOR_OUTPUT_USD_PER_MTOK', path: ['generator', 'outputUsdPerMillionTokens'], kind: 'number' },
   { name: 'LLMTWIN_RESOURCE_PREFIX', path: ['resourceNamePrefix'], kind: 'string' },
 ];
 

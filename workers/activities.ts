@@ -1,3 +1,4 @@
+import { createPrepareDataActivities } from '../activities/data/prepare-data';
 import { createFineTuneActivities } from '../activities/fine-tune';
 import { createStackCheckActivities } from '../activities/stack-check';
 import type { LlmtwinConfig } from '../common/config';
@@ -21,6 +22,8 @@ export function activitiesFor(role: WorkerRole, { config, aws }: ActivityDeps): 
         ...createFineTuneActivities({ sagemaker: aws.sagemaker, s3: aws.s3, secretsManager: aws.secretsManager, config }),
       };
     case 'data':
-      return {};
+      return {
+        ...createPrepareDataActivities({ s3: aws.s3, bucket: config.s3.bucket, prefix: config.s3.prefix, region: config.aws.region, generator: config.generator }),
+      };
   }
 }

@@ -1,3 +1,4 @@
 /** Every workflow the control worker registers. Each stage adds its export here. */
 export { stackCheck } from './stack-check';
 export { fineTune, fineTuneStatusQuery } from './fine-tune';
+export { prepareData } from './prepare-data';
