@@ -79,7 +79,11 @@ export async function waitForTrainingJob(sagemaker: SageMakerSender, polling: Po
 }
 
 /** Folds one DescribeTrainingJob answer into the progress; the interval resets when something moved. */
-export function observe(progress: TrainingProgress, job: DescribeTrainingJobCommandOutput, polling: PollingIntervals): TrainingProgress {
+export function observe(
+  progress: TrainingProgress,
+  job: Pick<DescribeTrainingJobCommandOutput, 'TrainingJobStatus' | 'SecondaryStatus' | 'SecondaryStatusTransitions' | 'FinalMetricDataList' | 'BillableTimeInSeconds' | 'TrainingTimeInSeconds'>,
+  polling: PollingIntervals,
+): TrainingProgress {
   const secondaryStatus = job.SecondaryStatus ?? 'Unknown';
   const moved = secondaryStatus !== progress.secondaryStatus;
   const transitions = (job.SecondaryStatusTransitions ?? []).slice(-KEPT_TRANSITIONS).map((transition) => ({

@@ -150,7 +150,7 @@ export class ScriptedSageMaker {
           }
         : {}),
       ...(done || job.index >= 2 ? { BillableTimeInSeconds: 1800, TrainingTimeInSeconds: 1800 } : {}),
-    };
+    } as DescribeTrainingJobCommandOutput;
   }
 
   private stop(name: string) {

@@ -24,7 +24,7 @@ function setup(env: NodeJS.ProcessEnv = {}) {
   const s3 = datasetS3();
   const activities = createFineTuneActivities({ sagemaker: sagemaker.client, s3: s3.client, secretsManager, config, env });
   /** Runs an activity in a mock activity context (it reads Context.current()). */
-  const run = <R>(call: () => Promise<R>) => new MockActivityEnvironment().run(call);
+  const run = <R>(call: () => Promise<R>) => new MockActivityEnvironment().run<[], R, () => Promise<R>>(call);
   return { sagemaker, secrets, s3, activities, run };
 }
 
@@ -217,7 +217,7 @@ describe('the hyperparameter contract with jobs/train', () => {
   it('sends exactly the names the Python entry point accepts', () => {
     const settings = readFileSync(join(__dirname, '..', '..', 'jobs', 'train', 'llmtwin_train', 'settings.py'), 'utf8');
     const dataclass = settings.slice(settings.indexOf('class Hyperparameters:'), settings.indexOf('def target_modules'));
-    const pythonNames = [...dataclass.matchAll(/^ {4}([a-z_0-9]+): /gm)].map((match) => match[1]).sort();
+    const pythonNames = [...dataclass.matchAll(/^ {4}([a-z_0-9]+): /gm)].map((match) => match[1] ?? '').sort();
     const sent = Object.keys(sageMakerHyperparameters(samplePlan(), 'us-east-1')).filter((name) => !name.startsWith('sagemaker_'));
     // Every name we send exists there (the job rejects unknown ones); the rest keep their Python defaults.
     expect(sent.filter((name) => !pythonNames.includes(name))).toEqual([]);

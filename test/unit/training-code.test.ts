@@ -50,11 +50,11 @@ describe('polling backoff (observe)', () => {
     let progress = start;
     const intervals: number[] = [];
     for (let poll = 0; poll < 6; poll += 1) {
-      progress = observe(progress, { $metadata: {}, TrainingJobStatus: 'InProgress', SecondaryStatus: 'Training' }, polling);
+      progress = observe(progress, { TrainingJobStatus: 'InProgress', SecondaryStatus: 'Training' }, polling);
       intervals.push(progress.intervalMs);
     }
     expect(intervals).toEqual([22_500, 33_750, 50_625, 60_000, 60_000, 60_000]);
-    const moved = observe(progress, { $metadata: {}, TrainingJobStatus: 'InProgress', SecondaryStatus: 'Uploading', BillableTimeInSeconds: 900 }, polling);
+    const moved = observe(progress, { TrainingJobStatus: 'InProgress', SecondaryStatus: 'Uploading', BillableTimeInSeconds: 900 }, polling);
     expect(moved).toMatchObject({ intervalMs: 15_000, secondaryStatus: 'Uploading', billableSeconds: 900, polls: 10 });
   });
 });
