@@ -1,0 +1,135 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PrepareDataInputSchema } from '../../../common/dataset';
+import { inspectFile } from '../../../activities/data/inspect';
+import { readLineBatches } from '../../../activities/data/lines';
+import { readDocuments, type ReadItem } from '../../../activities/data/readers';
+import type { SourceFormat } from '../../../common/dataset';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'llmtwin-readers-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, content: string | Buffer): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+async function read(name: string, content: string, format: SourceFormat, overrides: object = {}): Promise<ReadItem[]> {
+  const localPath = file(name, content);
+  const items: ReadItem[] = [];
+  const merged = PrepareDataInputSchema.parse({ source: { kind: 'local', path: '.' }, ...overrides });
+  for await (const item of readDocuments({ localPath, path: name, format, bytes: Buffer.byteLength(content) }, merged)) items.push(item);
+  return items;
+}
+
+describe('inspectFile', () => {
+  it('fingerprints text files with MD5 and accepts UTF-8 split across read buffers', async () => {
+    const text = '€'.repeat(500_000); // 1.5 MB of three-byte characters: one straddles the 1 MiB read buffer boundary
+    const result = await inspectFile(file('a.txt', text), 'a.txt');
+    expect(result.skipReason).toBeUndefined();
+    expect(result.bytes).toBe(1_500_000);
+    expect(result.md5).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it.each([
+    ['Latin-1 text', Buffer.from('caf\xe9 cr\xe8me', 'latin1'), /not valid UTF-8/],
+    ['a PNG', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0]), /binary file \(PNG image\)/],
+    ['NUL bytes', Buffer.from('text\u0000with nul'), /binary file \(contains NUL bytes\)/],
+    ['UTF-16', Buffer.from('\ufeffhello', 'utf16le'), /UTF-16/],
+    ['an empty file', Buffer.alloc(0), /empty file/],
+  ])('skips %s with a reason', async (_name, content, reason) => {
+    expect((await inspectFile(file('x.txt', content), 'x.txt')).skipReason).toMatch(reason);
+  });
+});
+
+describe('readLineBatches', () => {
+  it('streams lines with numbers and reports an over-long line instead of holding it', async () => {
+    const path = file('l.txt', `short\r\n${'x'.repeat(5000)}\nlast`);
+    const lines = [];
+    for await (const batch of readLineBatches(path, 1000)) lines.push(...batch);
+    expect(lines).toEqual([
+      { number: 1, text: 'short', tooLong: false },
+      { number: 2, text: '', tooLong: true },
+      { number: 3, text: 'last', tooLong: false },
+    ]);
+  });
+});
+
+describe('readDocuments', () => {
+  it('reads a Markdown post: front matter title, one document', async () => {
+    const items = await read('post.md', '---\ntitle: "Harbour light"\ndate: 2021-06-02\n---\n\nThe harbour at dawn.\n\nCold water.\n', 'markdown');
+    expect(items).toEqual([{ document: { source: 'post.md', title: 'Harbour light', text: '\nThe harbour at dawn.\n\nCold water.', format: 'markdown' } }]);
+  });
+
+  it('splits a Markdown export at each top-level heading', async () => {
+    const items = await read('export.md', '# First post\n\nOne.\n\n# Second post\n\nTwo.\n', 'markdown');
+    expect(items.map((item) => ('document' in item ? [item.document.source, item.document.title, item.document.text.trim()] : item))).toEqual([
+      ['export.md', 'First post', 'One.'],
+      ['export.md#2', 'Second post', 'Two.'],
+    ]);
+  });
+
+  it('cuts a very long text file into documents at blank lines (bounded memory)', async () => {
+    const paragraph = 'A paragraph of prose about the sea and engines. '.repeat(20);
+    const content = Array.from({ length: 200 }, () => paragraph).join('\n\n');
+    const items = await read('long.txt', content, 'text', { clean: { maxDocumentChars: 10_000 } });
+    const documents = items.flatMap((item) => ('document' in item ? [item.document] : []));
+    expect(documents.length).toBeGreaterThan(15);
+    for (const document of documents) expect(document.text.length).toBeLessThan(12_000);
+    expect(documents[1]).toMatchObject({ source: 'long.txt#2', continuation: true });
+    expect(documents.map((document) => document.text).join('').replace(/\s+/g, '')).toBe(content.replace(/\s+/g, ''));
+  });
+
+  it('takes a plain-text title from a short first line followed by a blank line', async () => {
+    const [titled] = await read('essay.txt', 'The quiet hour\n\nThere is an hour.', 'text');
+    const [untitled] = await read('2020-01-01.txt', 'There is an hour.\nAnd more.', 'text');
+    expect(titled).toEqual({ document: { source: 'essay.txt', title: 'The quiet hour', text: 'There is an hour.', format: 'text' } });
+    expect(untitled).toEqual({ document: { source: '2020-01-01.txt', text: 'There is an hour.\nAnd more.', format: 'text' } });
+  });
+
+  it('turns HTML into text with a real parser: furniture dropped, blocks kept, entities decoded', async () => {
+    const html = `<html><head><title>Brakes | Blog</title><script>var x = "<p>not text</p>";</script></head><body>
+      <header><h1>Site name</h1><nav><a href="/">Home</a></nav></header>
+      <article><header><h1>Brakes before speed</h1></header>
+      <p>Start with the brakes &mdash; always.</p><ol><li>Stop quickly.</li><li>Stop <em>gently</em>.</li></ol>
+      <h2>Then</h2><p>Gears &amp; the rest.</p></article>
+      <footer>© 2023 Someone</footer></body></html>`;
+    const [item] = await read('page.html', html, 'html');
+    expect(item).toEqual({
+      document: { source: 'page.html', title: 'Brakes before speed', format: 'html', text: 'Start with the brakes — always.\n\n1. Stop quickly.\n\n2. Stop gently.\n\n## Then\n\nGears & the rest.' },
+    });
+  });
+
+  it('reads JSONL records with configurable fields and reports the garbage lines', async () => {
+    const content = [
+      JSON.stringify({ body: { text: 'First note.' }, headline: 'One' }),
+      '{"body": {"text": "cut off',
+      JSON.stringify({ body: {} }),
+      '',
+      JSON.stringify(['not', 'an', 'object']),
+      JSON.stringify({ body: { text: '   ' } }),
+      JSON.stringify({ body: { text: 'Second note.' } }),
+    ].join('\n');
+    const items = await read('notes.jsonl', content, 'jsonl', { formats: { json: { textField: 'body.text', titleField: 'headline' } } });
+    expect(items).toEqual([
+      { document: { source: 'notes.jsonl#L1', text: 'First note.', title: 'One', format: 'jsonl' } },
+      { skipped: { source: 'notes.jsonl#L2', reason: expect.stringMatching(/^invalid JSON/) as string } },
+      { skipped: { source: 'notes.jsonl#L3', reason: 'no text at field "body.text" (formats.json.textField)' } },
+      { skipped: { source: 'notes.jsonl#L5', reason: 'not a JSON object' } },
+      { skipped: { source: 'notes.jsonl#L6', reason: 'empty text at field "body.text"' } },
+      { document: { source: 'notes.jsonl#L7', text: 'Second note.', format: 'jsonl' } },
+    ]);
+  });
+
+  it('reads a JSON export: an array, or the one array field of an object', async () => {
+    const fromObject = await read('export.json', JSON.stringify({ name: 'x', posts: [{ text: 'A.' }, { text: 'B.', title: 'Bee' }] }), 'json');
+    expect(fromObject.map((item) => ('document' in item ? item.document.source : item))).toEqual(['export.json#0', 'export.json#1']);
+    const ambiguous = await read('two.json', JSON.stringify({ a: [], b: [] }), 'json');
+    expect(ambiguous).toEqual([{ skipped: { source: 'two.json', reason: expect.stringMatching(/recordsField/) as string } }]);
+  });
+});

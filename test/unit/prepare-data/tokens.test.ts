@@ -1,0 +1,34 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cleanText } from '../../../common/text/clean';
+import { countTokensDirect, TokenCounter } from '../../../common/text/tokens';
+
+const POSTS = join(__dirname, '../../../examples/corpus/posts');
+
+describe('TokenCounter (cl100k_base with a unit cache)', () => {
+  const counter = new TokenCounter();
+
+  it.each([
+    ['plain prose', 'The pager goes off at 3:07 and, for about four seconds, I am sure the boat is sinking.'],
+    ['punctuation glued to newlines', 'First.\n\nSecond!\n\n\nThird?\n- list\n- item'],
+    ['runs of spaces and tabs', '  leading  spaces\tand\t\ttabs   1234567  trailing  '],
+    ['contractions and quotes', "it's what they'd've said — “don't”, 'won't'…"],
+    ['other scripts and emoji', 'Ünïcödé 日本語のテキスト 😀 emoji ½ ﬁne'],
+    ['special-token lookalikes', 'a <|endoftext|> b'],
+    ['empty', ''],
+  ])('counts %s exactly like the tokenizer itself', (_name, text) => {
+    expect(counter.count(text)).toBe(countTokensDirect(text));
+  });
+
+  it('is exact on every cleaned post of the sample corpus', () => {
+    for (const file of readdirSync(POSTS)) {
+      const text = cleanText(readFileSync(join(POSTS, file), 'utf8'), { stripBoilerplate: true });
+      expect({ file, count: counter.count(text) }).toEqual({ file, count: countTokensDirect(text) });
+    }
+  });
+
+  it('counts a real sentence as a real tokenizer does (not characters / 4)', () => {
+    // cl100k_base: "hello" " world" -> 2 tokens.
+    expect(counter.count('hello world')).toBe(2);
+  });
+});
