@@ -4,5 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
-bash scripts/setup.sh
+# --jobs: also the cached .venv-jobs (torch/transformers/trl/peft) for the Python jobs' pytest suites.
+bash scripts/setup.sh --jobs
 node_modules/.bin/jest --runInBand "$@"
+# The Python that runs inside SageMaker containers, on CPU with tiny models (no downloads).
+HF_HUB_OFFLINE=1 .venv-jobs/bin/python -m pytest jobs -q -p no:cacheprovider

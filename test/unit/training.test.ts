@@ -3,6 +3,7 @@ import { isValidSageMakerName } from '../../common/naming';
 import { canonicalJson, FineTuneInputSchema, trainingJobName } from '../../common/training';
 import { trainingImageUri, UnknownTrainingImageError } from '../../common/training-images';
 import { describeIssues } from '../../common/validation';
+import fineTuneExample from '../../examples/fine-tune.json';
 import { samplePlan } from '../helpers/fake-training-jobs';
 
 describe('trainingImageUri', () => {
@@ -60,6 +61,10 @@ describe('FineTuneInputSchema', () => {
       hyperparameters: { lora: { r: 16, alpha: 32, dropout: 0.05, targetModules: 'all-linear' }, epochs: 3, load4bit: true, export: 'merged' },
     });
     expect(settings.hyperparameters.datasetFields).toEqual({ instruction: 'instruction', output: 'output', input: 'input' });
+  });
+
+  it('accepts the Web UI example (examples/fine-tune.json)', () => {
+    expect(FineTuneInputSchema.safeParse(fineTuneExample).success).toBe(true);
   });
 
   it.each([
