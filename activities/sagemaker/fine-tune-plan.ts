@@ -1,7 +1,8 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { effectiveExecutionRoleArn, type LlmtwinConfig } from '../../common/config';
+import { ManifestSchema } from '../../common/dataset';
 import { durationToMs } from '../../common/durations';
 import { ERROR_TYPES } from '../../common/errors';
 import { parseS3Uri, s3Key, s3Uri } from '../../common/naming';
@@ -19,16 +20,10 @@ import { stageTrainingCode } from './training-code';
  */
 
 /**
- * What fine-tuning needs from prepare-data's manifest.json (common/dataset.ts ManifestSchema is the
- * full shape; this is the part this stage depends on, so other fields may evolve freely).
+ * What fine-tuning needs from prepare-data's manifest.json: its own schema (common/dataset.ts), narrowed
+ * to the fields this stage reads, so the rest of the manifest can evolve without breaking training.
  */
-const ManifestForTrainingSchema = z.object({
-  datasetHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be the 64-hex dataset hash'),
-  files: z.object({
-    train: z.object({ uri: z.string().startsWith('s3://'), records: z.number().int().min(0) }),
-    test: z.object({ uri: z.string().startsWith('s3://'), records: z.number().int().min(0) }),
-  }),
-});
+const ManifestForTrainingSchema = ManifestSchema.pick({ datasetHash: true, files: true });
 
 /** SageMaker's limit on MaxRuntimeInSeconds and MaxWaitTimeInSeconds. */
 const MAX_TRAINING_SECONDS = 28 * 24 * 3600;
