@@ -39,7 +39,6 @@ export class DatasetBuilder {
   readonly counts = { documents: 0, emptyDocuments: 0, exactDuplicates: 0, nearDuplicates: 0, keptDocuments: 0, shortChunksDropped: 0 };
   readonly examples: DuplicateEvent[] = [];
   private readonly tokens = new TokenCounter();
-  private readonly count = (text: string) => this.tokens.count(text);
   private readonly exact = new Map<string, number>();
   private readonly sources: string[] = [];
   private readonly near: NearDuplicateIndex | undefined;
@@ -99,7 +98,7 @@ export class DatasetBuilder {
     this.sources.push(document.source);
     this.counts.keptDocuments += 1;
 
-    const { chunks, droppedShort } = chunkText(text, this.count, this.settings.chunk);
+    const { chunks, droppedShort } = chunkText(text, this.tokens, this.settings.chunk);
     this.counts.shortChunksDropped += droppedShort;
     const split = assignSplit(documentKey, this.settings.split.testRatio, this.settings.split.seed);
     return chunks.map((chunk, index) => {

@@ -1,7 +1,8 @@
 /**
  * Token-bounded chunks with overlap, cut on paragraph boundaries first and sentence boundaries when a
  * paragraph is too long; a sentence longer than a whole chunk (rare: tables, code, lists without
- * stops) is cut between words. Every chunk is at most `maxTokens` by an exact count of the final text.
+ * stops) is cut between words. Every chunk is at most `maxTokens`, counted exactly: each unit is counted
+ * once and each join adds its exact cost, so whole chunks are never recounted.
  *
  * Overlap repeats the last whole sentences of a chunk (up to `overlapTokens`) at the start of the
  * next, so no passage is only ever seen cut in half. The train/test split is by document, so overlap
@@ -25,7 +26,11 @@ export interface ChunkResult {
   droppedShort: number;
 }
 
-export type CountTokens = (text: string) => number;
+/** Exact token counting: whole texts, and the extra tokens a join adds (see common/text/tokens.ts). */
+export interface TokenCounting {
+  count(text: string): number;
+  joinCost(a: string, joiner: string, b: string): number;
+}
 
 interface Unit {
   text: string;
@@ -48,66 +53,73 @@ export function splitSentences(paragraph: string): string[] {
   return sentences;
 }
 
-export function chunkText(text: string, count: CountTokens, options: ChunkOptions): ChunkResult {
+export function chunkText(text: string, tokens: TokenCounting, options: ChunkOptions): ChunkResult {
   if (options.maxTokens <= 0 || options.overlapTokens >= options.maxTokens) {
     throw new Error(`invalid chunk options: maxTokens ${options.maxTokens}, overlapTokens ${options.overlapTokens}`);
   }
+  const count = (value: string) => tokens.count(value);
   const chunks: Chunk[] = [];
-  let droppedShort = 0;
   let current: Unit[] = [];
+  // Exact count of joinUnits(current), kept up to date unit by unit (no recount of whole chunks).
   let currentTokens = 0;
   let onlyOverlap = false;
 
+  const costOfAppending = (unit: Unit) => {
+    const last = current[current.length - 1];
+    return last ? tokens.joinCost(last.text, unit.joiner, unit.text) + unit.tokens : unit.tokens;
+  };
+  const recount = () => {
+    currentTokens = 0;
+    const units = current;
+    current = [];
+    for (const unit of units) {
+      currentTokens += costOfAppending(unit);
+      current.push(unit);
+    }
+  };
   const emit = () => {
     if (current.length === 0 || onlyOverlap) return;
-    const finalText = joinUnits(current);
-    const tokens = count(finalText);
-    chunks.push({ text: finalText, tokens });
-    const overlap = overlapUnits(current, count, options.overlapTokens);
-    current = overlap;
-    currentTokens = overlap.reduce((sum, unit) => sum + unit.tokens + 1, 0);
-    onlyOverlap = overlap.length > 0;
+    chunks.push({ text: joinUnits(current), tokens: currentTokens });
+    current = overlapUnits(current, count, options.overlapTokens);
+    recount();
+    onlyOverlap = current.length > 0;
   };
 
   for (const unit of units(text, count, options.maxTokens)) {
-    // +1 per unit: the joiner costs at most one token.
-    while (current.length > 0 && currentTokens + unit.tokens + 1 > options.maxTokens) {
+    while (current.length > 0 && currentTokens + costOfAppending(unit) > options.maxTokens) {
       if (onlyOverlap) {
         // The carried-over overlap leaves no room for the next unit: shed it from the front.
-        const shed = current.shift() as Unit;
-        currentTokens -= shed.tokens + 1;
+        current.shift();
+        recount();
         if (current.length === 0) onlyOverlap = false;
       } else {
         emit();
       }
     }
+    currentTokens += costOfAppending(unit);
     current.push(unit);
-    currentTokens += unit.tokens + 1;
     onlyOverlap = false;
   }
   emit();
 
-  // The estimate above can overshoot the exact count by a token or two in rare joins; enforce the bound.
-  const bounded = chunks.flatMap((chunk) => (chunk.tokens <= options.maxTokens ? [chunk] : splitByWords(chunk.text, count, options.maxTokens)));
-  const kept = bounded.filter((chunk) => chunk.tokens >= options.minTokens);
-  droppedShort += bounded.length - kept.length;
-  return { chunks: kept, droppedShort };
+  const kept = chunks.filter((chunk) => chunk.tokens >= options.minTokens);
+  return { chunks: kept, droppedShort: chunks.length - kept.length };
 }
 
 /** Paragraph units; a paragraph over the limit becomes sentence units (or word pieces). */
-function* units(text: string, count: CountTokens, maxTokens: number): Generator<Unit> {
+function* units(text: string, count: (text: string) => number, maxTokens: number): Generator<Unit> {
   for (const paragraph of text.split(/\n{2,}/)) {
     const trimmed = paragraph.trim();
     if (!trimmed) continue;
     const tokens = count(trimmed);
-    if (tokens + 1 <= maxTokens) {
+    if (tokens <= maxTokens) {
       yield { text: trimmed, tokens, joiner: '\n\n', paragraph: true };
       continue;
     }
     let first = true;
     for (const sentence of splitSentences(trimmed)) {
       const sentenceTokens = count(sentence);
-      const pieces = sentenceTokens + 1 <= maxTokens ? [{ text: sentence, tokens: sentenceTokens }] : splitByWords(sentence, count, maxTokens - 1);
+      const pieces = sentenceTokens <= maxTokens ? [{ text: sentence, tokens: sentenceTokens }] : splitByWords(sentence, count, maxTokens);
       for (const piece of pieces) {
         yield { text: piece.text, tokens: piece.tokens, joiner: first ? '\n\n' : ' ', paragraph: false };
         first = false;
@@ -125,7 +137,7 @@ function joinUnits(list: readonly Unit[]): string {
 }
 
 /** The trailing whole sentences of a chunk, up to `budget` tokens. */
-function overlapUnits(list: readonly Unit[], count: CountTokens, budget: number): Unit[] {
+function overlapUnits(list: readonly Unit[], count: (text: string) => number, budget: number): Unit[] {
   if (budget <= 0) return [];
   const carried: Unit[] = [];
   let used = 0;
@@ -157,12 +169,13 @@ function overlapUnits(list: readonly Unit[], count: CountTokens, budget: number)
 }
 
 /** Greedy cut between words for text with no usable sentence boundary. */
-function splitByWords(text: string, count: CountTokens, maxTokens: number): Chunk[] {
+function splitByWords(text: string, count: (text: string) => number, maxTokens: number): Chunk[] {
   const pieces: Chunk[] = [];
   let words: string[] = [];
   let tokens = 0;
   for (const word of text.split(/\s+/).filter((item) => item.length > 0)) {
-    const wordTokens = count(` ${word}`);
+    // Exact: words have no inner whitespace, so count("a b c") = count("a") + count(" b") + count(" c").
+    const wordTokens = count(words.length === 0 ? word : ` ${word}`);
     if (wordTokens > maxTokens) {
       // One "word" longer than a chunk (a minified blob): cut it by characters.
       if (words.length > 0) pieces.push({ text: words.join(' '), tokens: count(words.join(' ')) });
@@ -172,22 +185,18 @@ function splitByWords(text: string, count: CountTokens, maxTokens: number): Chun
       continue;
     }
     if (tokens + wordTokens > maxTokens && words.length > 0) {
-      const piece = words.join(' ');
-      pieces.push({ text: piece, tokens: count(piece) });
+      pieces.push({ text: words.join(' '), tokens });
       words = [];
       tokens = 0;
     }
+    tokens += words.length === 0 ? count(word) : wordTokens;
     words.push(word);
-    tokens += wordTokens;
   }
-  if (words.length > 0) {
-    const piece = words.join(' ');
-    pieces.push({ text: piece, tokens: count(piece) });
-  }
+  if (words.length > 0) pieces.push({ text: words.join(' '), tokens });
   return pieces;
 }
 
-function splitByCharacters(text: string, count: CountTokens, maxTokens: number): Chunk[] {
+function splitByCharacters(text: string, count: (text: string) => number, maxTokens: number): Chunk[] {
   const pieces: Chunk[] = [];
   let rest = text;
   while (rest.length > 0) {

@@ -34,6 +34,8 @@ const SHORT_TOPIC_TEMPLATES = ['write a short note about {topics}', 'post a quic
 const SHORT_OPENING_TEMPLATES = ['write a short note that begins: "{first}"', 'post a quick update starting with: "{first}"'];
 /** Below this many characters a chunk is a note, not an article, and is asked for as one. */
 const SHORT_TEXT_CHARS = 400;
+/** Topics come from the start of a chunk: enough to name what it is about, cheap on long chunks. */
+const TOPIC_SAMPLE_CHARS = 2000;
 
 const STOPWORDS = new Set(
   (
@@ -50,23 +52,25 @@ const STOPWORDS = new Set(
 /** The instruction for one chunk, as a sentence. */
 export function templateInstruction(context: InstructContext): string {
   const hash = fnv1a32(context.id);
-  const topics = topicWords(context.text, 3);
   const title = context.title?.trim();
+  // Topic words cost a pass over the text: only computed when the chosen phrasing needs them.
+  let topics: string[] | undefined;
+  const topicsOf = () => (topics ??= topicWords(context.text.slice(0, TOPIC_SAMPLE_CHARS), 3));
   let body: string;
   if (title && context.chunkIndex === 0) {
     body = pick(OPENING_TEMPLATES, hash);
   } else if (title) {
-    body = topics.length > 0 ? pick(CONTINUATION_TEMPLATES, hash) : pick(CONTINUATION_NO_TOPIC_TEMPLATES, hash);
+    body = topicsOf().length > 0 ? pick(CONTINUATION_TEMPLATES, hash) : pick(CONTINUATION_NO_TOPIC_TEMPLATES, hash);
   } else {
     const short = context.text.length < SHORT_TEXT_CHARS;
-    const byTopic = topics.length > 0 && (hash >>> 4) % 4 !== 0;
+    const byTopic = (hash >>> 4) % 4 !== 0 && topicsOf().length > 0;
     if (byTopic) body = pick(short ? SHORT_TOPIC_TEMPLATES : TOPIC_TEMPLATES, hash);
     else body = pick(short ? SHORT_OPENING_TEMPLATES : OPENING_LINE_TEMPLATES, hash);
   }
   const filled = body
-    .replace('{title}', title ?? '')
-    .replace('{topics}', listOf(topics))
-    .replace('{first}', firstSentence(context.text));
+    .replace('{title}', () => title ?? '')
+    .replace('{topics}', () => listOf(topicsOf()))
+    .replace('{first}', () => firstSentence(context.text));
   return withVoice(filled, context.author, hash >>> 8);
 }
 

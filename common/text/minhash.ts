@@ -23,6 +23,12 @@ export interface ShingleOptions {
 
 const EMPTY = 0xffffffff;
 
+/** ASCII lookup: 0 = not part of a word, otherwise the lower-cased character code. */
+const ASCII_WORD = new Uint8Array(128);
+for (let code = 48; code <= 57; code += 1) ASCII_WORD[code] = code;
+for (let code = 97; code <= 122; code += 1) ASCII_WORD[code] = code;
+for (let code = 65; code <= 90; code += 1) ASCII_WORD[code] = code + 32;
+
 /** The MinHash signature of a text, or undefined when it has no words. */
 export function minhashSignature(text: string, options: ShingleOptions): Uint32Array | undefined {
   const bins = options.permutations;
@@ -51,10 +57,9 @@ export function minhashSignature(text: string, options: ShingleOptions): Uint32A
   let inWord = false;
   const length = text.length;
   for (let index = 0; index <= length; index += 1) {
-    let code = index < length ? text.charCodeAt(index) : 32;
-    const isWord = (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 0x80 && !isUnicodePunctuation(code));
-    if (isWord) {
-      if (code >= 65 && code <= 90) code += 32;
+    const raw = index < length ? text.charCodeAt(index) : 32;
+    const code = raw < 128 ? (ASCII_WORD[raw] as number) : isUnicodePunctuation(raw) ? 0 : raw;
+    if (code !== 0) {
       wordHash = Math.imul(wordHash ^ code, 0x01000193);
       inWord = true;
     } else if (inWord) {

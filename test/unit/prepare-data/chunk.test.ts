@@ -11,12 +11,12 @@ function paragraph(id: number, sentences: number): string {
 describe('chunkText', () => {
   it('keeps a short document whole', () => {
     const text = 'One paragraph.\n\nAnother one.';
-    expect(chunkText(text, count, { maxTokens: 100, overlapTokens: 10, minTokens: 1 }).chunks).toEqual([{ text, tokens: count(text) }]);
+    expect(chunkText(text, counter, { maxTokens: 100, overlapTokens: 10, minTokens: 1 }).chunks).toEqual([{ text, tokens: count(text) }]);
   });
 
   it('cuts on paragraph boundaries, never above maxTokens (exact count)', () => {
     const text = Array.from({ length: 12 }, (_, index) => paragraph(index, 3)).join('\n\n');
-    const { chunks } = chunkText(text, count, { maxTokens: 120, overlapTokens: 0, minTokens: 1 });
+    const { chunks } = chunkText(text, counter, { maxTokens: 120, overlapTokens: 0, minTokens: 1 });
     expect(chunks.length).toBeGreaterThan(3);
     for (const chunk of chunks) {
       expect(chunk.tokens).toBe(count(chunk.text));
@@ -32,9 +32,10 @@ describe('chunkText', () => {
 
   it('falls back to sentence boundaries for a paragraph longer than a chunk', () => {
     const text = paragraph(1, 40);
-    const { chunks } = chunkText(text, count, { maxTokens: 80, overlapTokens: 0, minTokens: 1 });
+    const { chunks } = chunkText(text, counter, { maxTokens: 80, overlapTokens: 0, minTokens: 1 });
     expect(chunks.length).toBeGreaterThan(4);
     for (const chunk of chunks) {
+      expect(chunk.tokens).toBe(count(chunk.text));
       expect(chunk.tokens).toBeLessThanOrEqual(80);
       expect(chunk.text).toMatch(/^Paragraph 1 sentence \d+ .*engines\.$/);
     }
@@ -42,15 +43,16 @@ describe('chunkText', () => {
 
   it('cuts between words when a single sentence is longer than a chunk', () => {
     const text = Array.from({ length: 300 }, (_, index) => `word${index}`).join(' ');
-    const { chunks } = chunkText(text, count, { maxTokens: 50, overlapTokens: 0, minTokens: 1 });
+    const { chunks } = chunkText(text, counter, { maxTokens: 50, overlapTokens: 0, minTokens: 1 });
     expect(chunks.length).toBeGreaterThan(5);
+    for (const chunk of chunks) expect(chunk.tokens).toBe(count(chunk.text));
     for (const chunk of chunks) expect(chunk.tokens).toBeLessThanOrEqual(50);
     expect(chunks.map((chunk) => chunk.text).join(' ')).toBe(text);
   });
 
   it('repeats whole trailing sentences of the previous chunk, within the overlap budget', () => {
     const text = Array.from({ length: 10 }, (_, index) => paragraph(index, 4)).join('\n\n');
-    const { chunks } = chunkText(text, count, { maxTokens: 150, overlapTokens: 30, minTokens: 1 });
+    const { chunks } = chunkText(text, counter, { maxTokens: 150, overlapTokens: 30, minTokens: 1 });
     expect(chunks.length).toBeGreaterThan(2);
     const sentencesOf = (chunk: { text: string }) => splitSentences(chunk.text.replace(/\n\n/g, ' '));
     for (let index = 1; index < chunks.length; index += 1) {
@@ -64,16 +66,17 @@ describe('chunkText', () => {
       expect(carried).toBeGreaterThanOrEqual(1);
       expect(count(next.slice(0, carried).join(' '))).toBeLessThanOrEqual(30);
       expect((chunks[index] as { tokens: number }).tokens).toBeLessThanOrEqual(150);
+      expect((chunks[index] as { tokens: number }).tokens).toBe(count((chunks[index] as { text: string }).text));
     }
   });
 
   it('drops and counts chunks below minTokens', () => {
-    expect(chunkText('Too short.', count, { maxTokens: 100, overlapTokens: 0, minTokens: 10 })).toEqual({ chunks: [], droppedShort: 1 });
+    expect(chunkText('Too short.', counter, { maxTokens: 100, overlapTokens: 0, minTokens: 10 })).toEqual({ chunks: [], droppedShort: 1 });
   });
 
   it('refuses absurd options', () => {
-    expect(() => chunkText('x', count, { maxTokens: 0, overlapTokens: 0, minTokens: 1 })).toThrow(/invalid chunk options/);
-    expect(() => chunkText('x', count, { maxTokens: 10, overlapTokens: 10, minTokens: 1 })).toThrow(/invalid chunk options/);
+    expect(() => chunkText('x', counter, { maxTokens: 0, overlapTokens: 0, minTokens: 1 })).toThrow(/invalid chunk options/);
+    expect(() => chunkText('x', counter, { maxTokens: 10, overlapTokens: 10, minTokens: 1 })).toThrow(/invalid chunk options/);
   });
 });
 

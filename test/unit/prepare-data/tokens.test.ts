@@ -32,3 +32,18 @@ describe('TokenCounter (cl100k_base with a unit cache)', () => {
     expect(counter.count('hello world')).toBe(2);
   });
 });
+
+describe('TokenCounter.joinCost', () => {
+  const counter = new TokenCounter();
+  const pieces = ['The end.', 'The end', 'a list:', 'Numbers 2020', '“Quoted.”', 'café', 'trailing —', 'x )', 'Wait…', 'ok!!', '## Heading', '(aside)'];
+  const heads = ['Next paragraph.', '“Quote” starts', '- item', '2021 was', 'Ünïcode', '  spaced'];
+
+  it.each(['\n\n', ' ', '\n'])('adds exactly the tokens a join with %j adds', (joiner) => {
+    for (const a of pieces) {
+      for (const b of heads) {
+        const expected = countTokensDirect(a + joiner + b) - countTokensDirect(a) - countTokensDirect(b);
+        expect({ a, b, cost: counter.joinCost(a, joiner, b) }).toEqual({ a, b, cost: expected });
+      }
+    }
+  });
+});
