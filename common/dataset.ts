@@ -10,7 +10,7 @@ import { z } from 'zod';
  * Bumped whenever a change to the preparation code changes its output for the same input. It is part
  * of the dataset hash, so an old dataset is never mistaken for what the new code would produce.
  */
-export const DATASET_CODE_VERSION = 'prepare-data/1';
+export const DATASET_CODE_VERSION = 'prepare-data/2';
 
 /** The tokenizer token counts refer to (gpt-tokenizer's cl100k_base; Llama 3's vocabulary extends it). */
 export const DATASET_TOKENIZER = 'cl100k_base';

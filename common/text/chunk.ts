@@ -86,7 +86,9 @@ export function chunkText(text: string, tokens: TokenCounting, options: ChunkOpt
   };
 
   for (const unit of units(text, count, options.maxTokens)) {
-    while (current.length > 0 && currentTokens + costOfAppending(unit) > options.maxTokens) {
+    // The cost depends only on the last unit held, so it is recomputed only when `current` changes.
+    let cost = costOfAppending(unit);
+    while (current.length > 0 && currentTokens + cost > options.maxTokens) {
       if (onlyOverlap) {
         // The carried-over overlap leaves no room for the next unit: shed it from the front.
         current.shift();
@@ -95,8 +97,9 @@ export function chunkText(text: string, tokens: TokenCounting, options: ChunkOpt
       } else {
         emit();
       }
+      cost = costOfAppending(unit);
     }
-    currentTokens += costOfAppending(unit);
+    currentTokens += cost;
     current.push(unit);
     onlyOverlap = false;
   }

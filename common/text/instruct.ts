@@ -84,18 +84,65 @@ function withVoice(body: string, author: InstructContext['author'], hash: number
   return /[.!?…]["”]?$/.test(sentence) ? sentence : `${sentence}.`;
 }
 
-/** The most frequent content words (4+ letters, not stopwords); ties go to the longer word, then the earlier one. */
+/**
+ * The most frequent content words (4+ letters, not stopwords); ties go to the longer word, then the
+ * earlier one. A word is a run of letters, hyphens and apostrophes that starts with a letter; words with
+ * an apostrophe (contractions, possessives) are left out. A hand-written scan rather than a Unicode
+ * regex over the lower-cased text: this runs once per chunk, on every chunk of the corpus.
+ */
 export function topicWords(text: string, limit: number): string[] {
   const counts = new Map<string, number>();
-  for (const match of text.toLowerCase().matchAll(/\p{L}[\p{L}'’-]{3,}/gu)) {
-    const word = match[0].replace(/['’-]+$/, '');
-    if (word.length < 4 || STOPWORDS.has(word) || /['’]/.test(word)) continue;
+  const length = text.length;
+  let index = 0;
+  while (index < length) {
+    if (!isLetter(text, index)) {
+      index += 1;
+      continue;
+    }
+    const start = index;
+    let apostrophe = false;
+    index += 1;
+    for (; index < length; index += 1) {
+      const code = text.charCodeAt(index);
+      if (code === 39 || code === 0x2019) apostrophe = true;
+      else if (code !== 45 && !isLetter(text, index)) break;
+    }
+    let end = index;
+    // Trailing hyphens and apostrophes are not part of the word ("well-" or "dogs'").
+    for (let code = text.charCodeAt(end - 1); code === 39 || code === 0x2019 || code === 45; code = text.charCodeAt(end - 1)) end -= 1;
+    if (end - start < 4) continue;
+    if (apostrophe && /['’]/.test(text.slice(start, end))) continue;
+    const word = text.slice(start, end).toLowerCase();
+    if (STOPWORDS.has(word)) continue;
     counts.set(word, (counts.get(word) ?? 0) + 1);
   }
-  return [...counts.entries()]
-    .sort((a, b) => b[1] - a[1] || b[0].length - a[0].length)
-    .slice(0, limit)
-    .map(([word]) => word);
+  // The top `limit` in one pass (a full sort of every distinct word costs more than the scan).
+  // Map order is first appearance, and a later word must beat an earlier one strictly to pass it.
+  const top: Array<[string, number]> = [];
+  for (const entry of counts) {
+    let at = top.length;
+    while (at > 0 && ranksBefore(entry, top[at - 1] as [string, number])) at -= 1;
+    if (at < limit) {
+      top.splice(at, 0, entry);
+      if (top.length > limit) top.pop();
+    }
+  }
+  return top.map(([word]) => word);
+}
+
+function ranksBefore([word, count]: [string, number], [otherWord, otherCount]: [string, number]): boolean {
+  return count > otherCount || (count === otherCount && word.length > otherWord.length);
+}
+
+const LETTER = /\p{L}/u;
+
+/** Whether the character at `index` is a letter (ASCII fast path; a surrogate pair is tested whole). */
+function isLetter(text: string, index: number): boolean {
+  const code = text.charCodeAt(index);
+  if (code < 128) return (code >= 97 && code <= 122) || (code >= 65 && code <= 90);
+  if (code >= 0xd800 && code <= 0xdbff) return LETTER.test(text.slice(index, index + 2));
+  if (code >= 0xdc00 && code <= 0xdfff) return index > 0 && LETTER.test(text.slice(index - 1, index + 1));
+  return LETTER.test(text[index] as string);
 }
 
 /** The chunk's first sentence without Markdown markers, at most 25 words. */

@@ -29,6 +29,12 @@ for (let code = 48; code <= 57; code += 1) ASCII_WORD[code] = code;
 for (let code = 97; code <= 122; code += 1) ASCII_WORD[code] = code;
 for (let code = 65; code <= 90; code += 1) ASCII_WORD[code] = code + 32;
 
+// Hash constants below 2^30 keep V8's arithmetic on small integers (a 32-bit constant would start the
+// hash as a boxed number; measured slower). FNV-1a's prime for words, an odd multiplier for shingles.
+const WORD_SEED = 0x011c9dc5;
+const WORD_PRIME = 0x01000193;
+const SHINGLE_BASE = 0x2f0b3a49;
+
 /** The MinHash signature of a text, or undefined when it has no words. */
 export function minhashSignature(text: string, options: ShingleOptions): Uint32Array | undefined {
   const bins = options.permutations;
@@ -36,43 +42,56 @@ export function minhashSignature(text: string, options: ShingleOptions): Uint32A
   if (!Number.isInteger(shift) || shift <= 0) throw new Error(`permutations must be a power of two, got ${bins}`);
   const k = options.shingleWords;
   const signature = new Uint32Array(bins).fill(EMPTY);
+  // A shingle's hash is a rolling polynomial over its word hashes, sum(word[i - j] * BASE^j): adding a
+  // word and dropping the oldest costs two multiplications whatever the shingle length.
   const ring = new Int32Array(k);
+  let dropFactor = 1;
+  for (let power = 0; power < k; power += 1) dropFactor = Math.imul(dropFactor, SHINGLE_BASE);
+  let position = 0;
+  let rolling = 0;
   let words = 0;
   let shingles = 0;
 
-  const addShingle = (count: number) => {
-    // Combine the last `count` word hashes, oldest first, then spread the bits.
-    let hash = 0x9747b28c;
-    for (let offset = count; offset >= 1; offset -= 1) {
-      hash = Math.imul(hash ^ (ring[(words - offset) % k] as number), 0x01000193);
-    }
-    hash = fmix32(hash);
-    const bin = hash >>> shift;
-    const value = fmix32(hash ^ 0x5bd1e995);
-    if (value < (signature[bin] as number)) signature[bin] = value;
+  const addShingle = (hash: number) => {
+    // fmix32 twice, written out: as a call its unsigned result is a boxed number on every shingle.
+    let spread = hash ^ (hash >>> 16);
+    spread = Math.imul(spread, 0x85ebca6b);
+    spread ^= spread >>> 13;
+    spread = Math.imul(spread, 0xc2b2ae35);
+    spread ^= spread >>> 16;
+    let value = spread ^ 0x5bd1e995;
+    value ^= value >>> 16;
+    value = Math.imul(value, 0x85ebca6b);
+    value ^= value >>> 13;
+    value = Math.imul(value, 0xc2b2ae35);
+    value ^= value >>> 16;
+    const bin = spread >>> shift;
+    if (value >>> 0 < (signature[bin] as number)) signature[bin] = value;
     shingles += 1;
   };
 
-  let wordHash = 0x811c9dc5;
+  let wordHash = WORD_SEED;
   let inWord = false;
   const length = text.length;
   for (let index = 0; index <= length; index += 1) {
     const raw = index < length ? text.charCodeAt(index) : 32;
     const code = raw < 128 ? (ASCII_WORD[raw] as number) : isUnicodePunctuation(raw) ? 0 : raw;
     if (code !== 0) {
-      wordHash = Math.imul(wordHash ^ code, 0x01000193);
+      wordHash = Math.imul(wordHash ^ code, WORD_PRIME);
       inWord = true;
     } else if (inWord) {
-      ring[words % k] = wordHash;
+      rolling = (Math.imul(rolling, SHINGLE_BASE) + wordHash - Math.imul(ring[position] as number, dropFactor)) | 0;
+      ring[position] = wordHash;
+      position = position + 1 === k ? 0 : position + 1;
       words += 1;
-      if (words >= k) addShingle(k);
-      wordHash = 0x811c9dc5;
+      if (words >= k) addShingle(rolling);
+      wordHash = WORD_SEED;
       inWord = false;
     }
   }
   if (words === 0) return undefined;
   // Fewer words than one shingle: the whole text is the only shingle.
-  if (shingles === 0) addShingle(words);
+  if (shingles === 0) addShingle(rolling);
   densify(signature, bins);
   return signature;
 }

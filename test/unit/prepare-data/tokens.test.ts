@@ -35,15 +35,24 @@ describe('TokenCounter (cl100k_base with a unit cache)', () => {
 
 describe('TokenCounter.joinCost', () => {
   const counter = new TokenCounter();
-  const pieces = ['The end.', 'The end', 'a list:', 'Numbers 2020', '“Quoted.”', 'café', 'trailing —', 'x )', 'Wait…', 'ok!!', '## Heading', '(aside)'];
-  const heads = ['Next paragraph.', '“Quote” starts', '- item', '2021 was', 'Ünïcode', '  spaced'];
+  const pieces = ['The end.', 'The end', 'a list:', 'Numbers 2020', '“Quoted.”', 'café', 'trailing —', 'x )', 'Wait…', 'ok!!', '## Heading', '(aside)', "it's'.", 'emoji 😀', 'math 𝐀', 'half ½', 'nbsp\u00a0.', '...', '.\n'];
+  const heads = ['Next paragraph.', '“Quote” starts', '- item', '2021 was', 'Ünïcode', '  spaced', '.\n', '😀 smile'];
 
-  it.each(['\n\n', ' ', '\n'])('adds exactly the tokens a join with %j adds', (joiner) => {
+  it.each(['\n\n', ' ', '\n', '\n\n\n', '\t'])('adds exactly the tokens a join with %j adds', (joiner) => {
     for (const a of pieces) {
       for (const b of heads) {
         const expected = countTokensDirect(a + joiner + b) - countTokensDirect(a) - countTokensDirect(b);
         expect({ a, b, cost: counter.joinCost(a, joiner, b) }).toEqual({ a, b, cost: expected });
+        // Asked again, the cached answer is the same.
+        expect({ a, b, cost: counter.joinCost(a, joiner, b) }).toEqual({ a, b, cost: expected });
       }
     }
+  });
+
+  it('stays exact when its unit table grows past its first size', () => {
+    const fresh = new TokenCounter();
+    const words = Array.from({ length: 20_000 }, (_, index) => `w${index.toString(36)}x`).join(' ');
+    expect(fresh.count(words)).toBe(countTokensDirect(words));
+    expect(fresh.count(words)).toBe(countTokensDirect(words));
   });
 });
