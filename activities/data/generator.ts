@@ -13,9 +13,13 @@ import type { PreparedRecord } from './builder';
 export interface Instructor {
   instruct(batch: readonly PreparedRecord[], signal?: AbortSignal): Promise<string[]>;
   report(): GeneratorReport | undefined;
+  /** Records to hand over at once: enough to keep a generator's lanes busy, no more (they hold chunk text). */
+  batchSize: number;
 }
 
 export const templateInstructor: Instructor = {
+  // Synchronous work: small batches, so records are written while still young garbage to V8.
+  batchSize: 16,
   instruct(batch) {
     return Promise.resolve(batch.map((item) => templateInstruction(item.context)));
   },
@@ -87,6 +91,7 @@ export function chatGeneratorInstructor(options: ChatGeneratorOptions): Instruct
   }
 
   return {
+    batchSize: Math.max(64, options.concurrency * 8),
     async instruct(batch, signal) {
       const results = new Array<string>(batch.length);
       let next = 0;

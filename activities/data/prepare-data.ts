@@ -20,10 +20,9 @@ import { stableHash } from '../../common/naming';
 import { parseOrFail } from '../../common/validation';
 import { ensureBucket } from '../aws/s3';
 import { dataInputFailure } from './failures';
-import { computeDatasetHash, settingsForManifest, skippedFingerprints, type FileFingerprint, type GeneratorIdentity } from './fingerprint';
+import { computeDatasetHash, settingsForManifest, type GeneratorIdentity } from './fingerprint';
 import { chatGeneratorInstructor, GENERATOR_PROMPT_VERSION, templateInstructor, type Instructor } from './generator';
-import { inspectFile } from './inspect';
-import { processSource, type ProcessOutcome } from './process';
+import { fingerprintSource, processSource, type ProcessOutcome } from './process';
 import { datasetLocation, MANIFEST_FILE, putManifest, readExistingManifest, uploadStaged } from './publish';
 import { sourceFor, type SourceListing } from './source';
 
@@ -59,21 +58,7 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
     const listing = await sourceFor(settings, deps.s3).list(signal);
     requireSupportedFiles(listing);
     const heartbeat = throttledHeartbeat();
-    const progress: PrepareDataProgress = { phase: 'fingerprint', filesDone: 0, filesTotal: listing.entries.length, bytesDone: 0, bytesTotal: totalBytes(listing) };
-    const fingerprints: FileFingerprint[] = skippedFingerprints(listing);
-    const source = sourceFor(settings, deps.s3);
-    for (const entry of listing.entries) {
-      if (listing.kind === 's3') {
-        fingerprints.push({ path: entry.path, size: entry.size, digest: entry.etag ?? '' });
-      } else {
-        const fetched = await source.fetch(entry, tmpdir(), signal);
-        const inspection = await inspectFile(fetched.localPath, entry.path, signal);
-        fingerprints.push({ path: entry.path, size: inspection.bytes, digest: inspection.md5 });
-      }
-      progress.filesDone += 1;
-      progress.bytesDone += entry.size;
-      heartbeat(progress);
-    }
+    const fingerprints = await fingerprintSource(sourceFor(settings, deps.s3), listing, tmpdir(), signal, heartbeat);
     const datasetHash = computeDatasetHash(settings, fingerprints, generator);
     const location = datasetLocation(deps.bucket, deps.prefix, datasetHash);
     await ensureBucket(deps.s3, deps.bucket, deps.region);

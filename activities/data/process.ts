@@ -41,8 +41,35 @@ export interface ProcessOutcome {
 }
 
 const MAX_REPORTED_RECORD_SKIPS = 1000;
-/** Records handed to the instructor at once (a generator works through a batch with bounded concurrency). */
-const BATCH_SIZE = 256;
+
+/**
+ * The planning pass: every listed file's fingerprint, without reading any document. Local files are
+ * hashed (MD5, one streaming read each); S3 objects are named by the ETag from the listing, no download.
+ */
+export async function fingerprintSource(
+  source: SourceAccess,
+  listing: SourceListing,
+  scratchDir: string,
+  signal?: AbortSignal,
+  onProgress?: (progress: PrepareDataProgress) => void,
+): Promise<FileFingerprint[]> {
+  const bytesTotal = listing.entries.reduce((sum, entry) => sum + entry.size, 0);
+  const progress: PrepareDataProgress = { phase: 'fingerprint', filesDone: 0, filesTotal: listing.entries.length, bytesDone: 0, bytesTotal };
+  const fingerprints: FileFingerprint[] = skippedFingerprints(listing);
+  for (const entry of listing.entries) {
+    if (listing.kind === 's3') {
+      fingerprints.push({ path: entry.path, size: entry.size, digest: entry.etag ?? '' });
+    } else {
+      const fetched = await source.fetch(entry, scratchDir, signal);
+      const inspection = await inspectFile(fetched.localPath, entry.path, signal);
+      fingerprints.push({ path: entry.path, size: inspection.bytes, digest: inspection.md5 });
+    }
+    progress.filesDone += 1;
+    progress.bytesDone += entry.size;
+    onProgress?.({ ...progress });
+  }
+  return fingerprints;
+}
 
 export async function processSource(request: ProcessRequest): Promise<ProcessOutcome> {
   const { settings, source, listing, signal } = request;
@@ -99,7 +126,7 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
             }
             const records = builder.add(item.document);
             for (const record of records) pending.push(record);
-            if (pending.length >= BATCH_SIZE) {
+            if (pending.length >= request.instructor.batchSize) {
               await writePending();
               signal?.throwIfAborted();
               report(progress, builder, request.onProgress);

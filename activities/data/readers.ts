@@ -33,14 +33,12 @@ export async function* readDocuments(request: ReadRequest, settings: PrepareData
     case 'text': {
       const sectioner = new Sectioner(request.path, request.format, maxChars);
       for await (const batch of readLineBatches(request.localPath, MAX_RECORD_BYTES, signal)) {
-        const documents: SourceDocument[] = [];
         for (const line of batch) {
           // A 16 MiB line of prose does not exist; cut it rather than hold it.
           const document = line.tooLong ? sectioner.push('') : sectioner.push(line.text);
           if (line.tooLong) yield { skipped: { source: `${request.path}#L${line.number}`, reason: `line longer than ${MAX_RECORD_BYTES} bytes` } };
-          if (document) documents.push(document);
+          if (document) yield { document };
         }
-        for (const document of documents) yield { document };
       }
       const last = sectioner.end();
       if (last) yield { document: last };
@@ -51,13 +49,16 @@ export async function* readDocuments(request: ReadRequest, settings: PrepareData
       return;
     case 'jsonl':
       for await (const batch of readLineBatches(request.localPath, MAX_RECORD_BYTES, signal)) {
-        const items: ReadItem[] = [];
+        // One record at a time, decoded and parsed only when it is its turn (see lines.ts).
         for (const line of batch) {
           const source = `${request.path}#L${line.number}`;
-          if (line.tooLong) items.push({ skipped: { source, reason: `record longer than ${MAX_RECORD_BYTES} bytes` } });
-          else if (line.text.trim() !== '') items.push(recordItem(parseJson(line.text), source, 'jsonl', settings));
+          if (line.tooLong) {
+            yield { skipped: { source, reason: `record longer than ${MAX_RECORD_BYTES} bytes` } };
+            continue;
+          }
+          const text = line.text;
+          if (text.trim() !== '') yield recordItem(parseJson(text), source, 'jsonl', settings);
         }
-        yield* items;
       }
       return;
     case 'json': {

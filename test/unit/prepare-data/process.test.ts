@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatasetRecordSchema, PrepareDataInputSchema } from '../../../common/dataset';
+import { templateInstructor } from '../../../activities/data/generator';
+import { processSource } from '../../../activities/data/process';
+import { localSource } from '../../../activities/data/source';
+import { JsonlSink } from '../../../activities/data/staging';
+
+// The imperative shell on the sample corpus, without Temporal or S3: what the activity stages before
+// uploading. (The workflow through a real worker is in test/integration/prepare-data.test.ts.)
+
+const CORPUS = join(__dirname, '../../../examples/corpus');
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'llmtwin-process-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+async function processCorpus(scratch: string) {
+  const settings = PrepareDataInputSchema.parse({ source: { kind: 'local', path: CORPUS }, author: { name: 'Maren Holt' } });
+  const source = localSource(CORPUS, settings);
+  return processSource({ settings, source, listing: await source.list(), scratchDir: scratch, instructor: templateInstructor });
+}
+
+describe('processSource on examples/corpus', () => {
+  it('stages train/test JSONL with exact hashes, reports every skipped file and every duplicate', async () => {
+    const outcome = await processCorpus(dir);
+
+    expect(outcome.counts.filesRead).toBeGreaterThan(20);
+    // The PNG, the Markdown file that is really a PNG, and the Latin-1 letter: skipped, each with its reason.
+    const reasons = Object.fromEntries(outcome.skippedFiles.map((item) => [item.source, item.reason]));
+    expect(reasons['images/workbench.png']).toMatch(/unsupported file type|binary/);
+    expect(reasons['misc/workbench-photo.md']).toMatch(/binary file \(PNG image\)/);
+    expect(reasons['old/letter-to-grandad-latin1.txt']).toMatch(/not valid UTF-8/);
+    // drafts/ holds a copy of a post, and the site republishes another; files are read in sorted order,
+    // so the later one of each pair is the duplicate.
+    expect(outcome.dedup.examples).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ source: 'posts/2021-06-02-harbour-light.md', duplicateOf: 'drafts/harbour-light-copy.md' }),
+        expect.objectContaining({ source: 'site/brakes-before-speed.html', duplicateOf: 'posts/2022-03-08-brakes-before-speed.md' }),
+      ]),
+    );
+    expect(outcome.counts.exactDuplicates + outcome.counts.nearDuplicates).toBe(outcome.dedup.examples.length);
+
+    for (const staged of [outcome.train, outcome.test]) {
+      const bytes = readFileSync(staged.path);
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(staged.sha256);
+      expect(bytes.length).toBe(staged.bytes);
+      const lines = bytes.toString('utf8').trimEnd().split('\n');
+      expect(lines).toHaveLength(staged.records);
+      for (const line of lines) DatasetRecordSchema.parse(JSON.parse(line));
+    }
+    expect(outcome.train.records).toBeGreaterThan(outcome.test.records);
+    expect(outcome.tokens.max).toBeLessThanOrEqual(1024);
+  });
+
+  it('is deterministic: a second run stages byte-identical files', async () => {
+    const first = await processCorpus(dir);
+    const again = mkdtempSync(join(tmpdir(), 'llmtwin-process-again-'));
+    try {
+      const second = await processCorpus(again);
+      expect([second.train.sha256, second.test.sha256]).toEqual([first.train.sha256, first.test.sha256]);
+      expect(second.counts).toEqual(first.counts);
+    } finally {
+      rmSync(again, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('JsonlSink', () => {
+  it('writes one line per record across buffer flushes, multi-byte text and a record larger than the buffer', async () => {
+    const sink = new JsonlSink(join(dir, 'out.jsonl'));
+    const records = [
+      ...Array.from({ length: 3000 }, (_, index) => ({ index, text: `“Quoted” — café ${'x'.repeat(index % 700)} 😀` })),
+      { index: -1, text: 'é'.repeat(1_500_000) },
+      { index: 3000, text: 'after the big one' },
+    ];
+    for (const record of records) await sink.write(record);
+    const staged = await sink.close();
+
+    const bytes = readFileSync(staged.path);
+    expect(staged).toMatchObject({ records: records.length, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+    expect(
+      bytes
+        .toString('utf8')
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as object),
+    ).toEqual(records);
+  });
+});
