@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, defineQuery, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, defineQuery, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { FineTuneActivities } from '../activities/fine-tune';
 import { AWS_CALL, CLEANUP, LONG_WAIT } from '../common/activity-options';
 import { ERROR_TYPES } from '../common/errors';
@@ -48,6 +48,13 @@ export async function fineTune(rawInput: FineTuneInput): Promise<FineTuneResult>
         status.phase = 'done';
         return { ...outcome, datasetHash: plan.datasetHash, baseModelId: plan.baseModelId, imageUri: plan.imageUri, reused, attempts: status.attempts };
       } catch (error) {
+        const stopped = stoppedOutsideReason(error);
+        // Someone stopped the job (console, CLI): that is a cancellation, never a success nor a
+        // retryable failure. Callers (the pipeline, the CLI) see it through isCancellation().
+        if (stopped) {
+          active = undefined;
+          throw new CancelledFailure(stopped, [{ jobName: candidate.jobName, instanceType: candidate.instanceType }]);
+        }
         const kind = noCapacityKind(error);
         if (!kind) throw error;
         // The job never ran (no quota) or never got instances: the next instance type may have some.
@@ -76,6 +83,11 @@ export async function fineTune(rawInput: FineTuneInput): Promise<FineTuneResult>
     }
     throw error;
   }
+}
+
+function stoppedOutsideReason(error: unknown): string | undefined {
+  if (!(error instanceof ActivityFailure) || !(error.cause instanceof ApplicationFailure)) return undefined;
+  return error.cause.type === ERROR_TYPES.jobStopped ? error.cause.message : undefined;
 }
 
 function noCapacityKind(error: unknown): 'quota' | 'capacity' | undefined {

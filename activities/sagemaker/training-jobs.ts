@@ -45,8 +45,12 @@ export async function findTrainingJob(sagemaker: SageMakerSender, plan: Training
     const job = await describeTrainingJobIfExists(sagemaker, candidate.jobName);
     if (!job) continue;
     const status = job.TrainingJobStatus as TrainingJobStatus;
+    // Failed and Stopped jobs are skipped here (a capacity failure on one type must not hide another
+    // type's completed job); the create step reports them if the loop reaches their type.
     if (status === 'Completed') return judgeExisting(job, buildCreateTrainingJobRequest(plan, candidate.instanceType, candidate.jobName, region), candidate);
-    if ((status === 'InProgress' || status === 'Stopping') && !running) running = { ...candidate, outcome: 'adopted', status };
+    if ((status === 'InProgress' || status === 'Stopping') && !running) {
+      running = judgeExisting(job, buildCreateTrainingJobRequest(plan, candidate.instanceType, candidate.jobName, region), candidate);
+    }
   }
   return running;
 }

@@ -111,14 +111,20 @@ describe('fineTune workflow (time-skipping, scripted SageMaker)', () => {
     expect(sagemaker.count('CreateTrainingJob')).toBe(1);
   });
 
-  it('treats a job stopped outside the workflow as JobStopped, never as success', async () => {
+  it('treats a job stopped outside the workflow as a cancellation, never as success', async () => {
     const sagemaker = new ScriptedSageMaker();
     sagemaker.scriptFor = () => [STEPS.starting, STEPS.training, STEPS.stopping, STEPS.stopped];
-    const failure = await failureOf(harness(sagemaker).run());
+    const error = await harness(sagemaker).run().then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
 
-    expect(failure.type).toBe('JobStopped');
-    expect(failure.nonRetryable).toBe(true);
-    expect(failure.message).toMatch(/was stopped before it completed/);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    const cause = (error as WorkflowFailedError).cause;
+    expect(cause).toBeInstanceOf(CancelledFailure);
+    expect(cause?.message).toMatch(/was stopped before it completed/);
+    // Nothing left to stop: the job is already Stopped.
+    expect(sagemaker.count('StopTrainingJob')).toBe(0);
   });
 
   it('on cancel mid-training sends StopTrainingJob and waits until SageMaker reports Stopped', async () => {
