@@ -1,39 +1,106 @@
 import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { LlmtwinConfig } from '../common/config';
+import type { PrepareDataInput, PrepareDataResult } from '../common/dataset';
 import { taskQueuesFor } from '../common/task-queues';
+import type { FineTuneInput, FineTuneResult } from '../common/training';
 import { loadConfig } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { connectClient } from '../platform/temporal';
 import { runWorkers } from '../workers/run-workers';
+import { fineTune } from '../workflows/fine-tune';
+import { prepareData } from '../workflows/prepare-data';
 import { stackCheck } from '../workflows/stack-check';
 import { DEFAULT_STACK, stackInfo } from './dev-stack/stack';
+
+/** The sample corpus: the writing of Wren Castellanos, a fictional engineer and blogger. */
+const SAMPLE_CORPUS: PrepareDataInput = {
+  source: { kind: 'local', path: 'examples/corpus' },
+  author: { name: 'Wren Castellanos', handle: 'saltandsolder' },
+};
 
 /**
  * The README's main command, after setup and `dev start`: runs the workers in this process and drives
  * the most complete path that exists through them, printing where everything landed. Each stage that
- * lands extends this path.
+ * lands extends this path: stack check -> prepare data -> fine-tune.
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(process.env.LLMTWIN_LOG_LEVEL ?? 'warn', 'llmtwin-demo');
-  const ui = stackInfo(DEFAULT_STACK).uiUrl;
+  const logger = createLogger(process.env.LLMTWIN_LOG_LEVEL ?? 'error', 'llmtwin-demo');
   let stopWorkers!: () => void;
   const workersDone = runWorkers({ config, roles: ['control', 'data'], logger, until: new Promise<void>((done) => (stopWorkers = done)) });
   const client = await connectClient(config);
+  const run = new DemoRun(client, config);
   try {
-    const workflowId = `stack-check-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 4)}`;
-    console.log(`\n== stack check: ${ui}/namespaces/${config.temporal.namespace}/workflows/${workflowId}`);
-    const result = await client.workflow.execute(stackCheck, {
-      taskQueue: taskQueuesFor(config.temporal.taskQueue).control,
-      workflowId,
-      args: [{ message: 'hello from the llmtwin demo', delay: '2s' }],
-    });
-    console.log(`   wrote ${result.uri} (${result.bytes} bytes, sha256 ${result.sha256.slice(0, 12)}...) after a ${result.waitedMs / 1000} s durable timer`);
-    console.log(`\nTemporal Web UI: ${ui}   (stack keeps running; stop it with: npm run dev -- stop)`);
+    const check = await run.stage('stack check', 'stack-check', (workflowId) =>
+      client.workflow.execute(stackCheck, { taskQueue: run.queue, workflowId, args: [{ message: 'hello from the llmtwin demo', delay: '2s' }] }),
+    );
+    console.log(`   wrote ${check.uri} (${check.bytes} bytes) after a ${check.waitedMs / 1000} s durable timer`);
+
+    const dataset = await run.stage('prepare data (examples/corpus)', 'prepare-data', (workflowId) =>
+      client.workflow.execute(prepareData, { taskQueue: run.queue, workflowId, args: [SAMPLE_CORPUS] }),
+    );
+    printDataset(dataset);
+
+    // Against moto the training job completes at once and produces no weights; against AWS this is the
+    // GPU job (jobs/train). Same workflow, same activities, same names.
+    const fineTuneInput: FineTuneInput = { datasetUri: dataset.datasetUri, hyperparameters: { epochs: 1 } };
+    const model = await run.stage('fine-tune (SageMaker training job)', 'fine-tune', (workflowId) =>
+      client.workflow.execute(fineTune, { taskQueue: run.queue, workflowId, args: [fineTuneInput] }),
+    );
+    printModel(model);
+
+    console.log(`\nTemporal Web UI: ${run.ui}   (stack keeps running; stop it with: npm run dev -- stop)`);
   } finally {
     stopWorkers();
     await workersDone;
     await client.connection.close();
   }
+}
+
+class DemoRun {
+  readonly ui = stackInfo(DEFAULT_STACK).uiUrl;
+  readonly queue: string;
+  private readonly stamp = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 4)}`;
+
+  constructor(
+    private readonly client: Client,
+    private readonly config: LlmtwinConfig,
+  ) {
+    this.queue = taskQueuesFor(config.temporal.taskQueue).control;
+  }
+
+  /** Prints the stage's Web UI link, runs it and reports how long it took. */
+  async stage<T>(title: string, idPrefix: string, execute: (workflowId: string) => Promise<T>): Promise<T> {
+    const workflowId = `${idPrefix}-${this.stamp}`;
+    console.log(`\n== ${title}: ${this.ui}/namespaces/${this.config.temporal.namespace}/workflows/${workflowId}`);
+    const started = Date.now();
+    const result = await execute(workflowId);
+    console.log(`   done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return result;
+  }
+}
+
+function printDataset(dataset: PrepareDataResult): void {
+  const { counts, tokens } = dataset;
+  console.log(`   dataset ${dataset.datasetHash.slice(0, 12)}... ${dataset.reused ? '(already there: nothing uploaded)' : '(new)'}`);
+  console.log(`   ${dataset.datasetUri}  train.jsonl, test.jsonl, manifest.json`);
+  console.log(
+    `   ${counts.filesRead} files read, ${counts.filesSkipped} skipped, ${counts.documents} documents, ` +
+      `${counts.exactDuplicates} exact + ${counts.nearDuplicates} near duplicates dropped`,
+  );
+  console.log(`   ${counts.trainRecords} train / ${counts.testRecords} test pairs, ${tokens.total} tokens (mean ${Math.round(tokens.mean)}, max ${tokens.max})`);
+}
+
+function printModel(model: FineTuneResult): void {
+  console.log(`   training job ${model.jobName} on ${model.instanceCount} x ${model.instanceType}${model.reused ? ' (same inputs trained before: reused)' : ''}`);
+  console.log(`   model ${model.artifactsUri}`);
+  // moto reports no billable time; SageMaker does, and the price table turns it into money.
+  const billing =
+    model.billableSeconds === null
+      ? 'no billable time reported (moto)'
+      : `billable ${model.billableSeconds} s, estimated cost ${model.estimatedCostUsd === null ? 'unknown (no price for this type)' : `$${model.estimatedCostUsd.toFixed(2)}`}`;
+  console.log(`   base ${model.baseModelId}, ${billing}`);
 }
 
 main().catch((error: unknown) => {
