@@ -1,0 +1,203 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ActivityFailure, ApplicationFailure, Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { RetryState } from '@temporalio/common';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { ensureBucket } from '../../activities/aws/s3';
+import { DatasetRecordSchema, ManifestSchema, type PrepareDataInput, type PrepareDataResult } from '../../common/dataset';
+import { ERROR_TYPES } from '../../common/errors';
+import { taskQueuesFor } from '../../common/task-queues';
+import { destroyAwsClients, type AwsClients } from '../../platform/aws-clients';
+import { buildWorkers } from '../../workers/run-workers';
+import { prepareData } from '../../workflows/prepare-data';
+import { resetMoto, testAwsClients, testConfig } from '../helpers/stack';
+import { uniqueId, workflowBundle } from '../helpers/temporal';
+
+// The prepareData workflow on the real dev server, with control and data workers built as
+// workers/main.ts builds them, writing to moto's S3. The S3 client counts every write it sends, so
+// "uploads nothing again" is observed, not assumed.
+
+const CORPUS = join(__dirname, '../../examples/corpus');
+const WRITES = new Set(['PutObjectCommand', 'CreateMultipartUploadCommand', 'UploadPartCommand', 'CompleteMultipartUploadCommand', 'CopyObjectCommand']);
+
+const config = testConfig();
+const bucket = config.s3.bucket;
+let aws: AwsClients;
+let writes: string[] = [];
+let workerConnection: NativeConnection;
+let clientConnection: Connection;
+let client: Client;
+let workers: Worker[];
+let running: Promise<unknown>;
+
+beforeAll(async () => {
+  await resetMoto();
+  aws = testAwsClients(config);
+  aws.s3.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (WRITES.has(context.commandName ?? '')) writes.push(`${context.commandName} ${(args.input as { Key?: string }).Key ?? ''}`);
+      return next(args);
+    },
+    { step: 'initialize', name: 'countWrites' },
+  );
+  workerConnection = await NativeConnection.connect({ address: config.temporal.address });
+  clientConnection = await Connection.connect({ address: config.temporal.address });
+  client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  workers = await buildWorkers({ config, roles: ['control', 'data'], aws, connection: workerConnection, workflowBundlePath: workflowBundle().codePath });
+  running = Promise.all(workers.map((worker) => worker.run()));
+});
+
+afterAll(async () => {
+  for (const worker of workers ?? []) worker.shutdown();
+  await running;
+  destroyAwsClients(aws);
+  await clientConnection?.close();
+  await workerConnection?.close();
+});
+
+function run(input: PrepareDataInput): Promise<PrepareDataResult> {
+  return client.workflow.execute(prepareData, { taskQueue: taskQueuesFor(config.temporal.taskQueue).control, workflowId: uniqueId('prepare-data'), args: [input] });
+}
+
+async function getText(key: string): Promise<string> {
+  const object = await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return object.Body!.transformToString('utf-8');
+}
+
+async function keysUnder(prefix: string): Promise<string[]> {
+  const listed = await aws.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return (listed.Contents ?? []).map((object) => object.Key!.slice(prefix.length)).sort();
+}
+
+async function objectStamps(keys: string[]) {
+  return Promise.all(keys.map(async (key) => {
+    const head = await aws.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return { key, etag: head.ETag, lastModified: head.LastModified?.toISOString() };
+  }));
+}
+
+function filesOf(root: string): string[] {
+  return readdirSync(root).flatMap((name) => {
+    const path = join(root, name);
+    return statSync(path).isDirectory() ? filesOf(path) : [path];
+  });
+}
+
+describe('prepareData on the real dev server and moto', () => {
+  const input = { source: { kind: 'local', path: CORPUS }, author: { name: 'Maren Holt' } } satisfies PrepareDataInput;
+  let first: PrepareDataResult;
+
+  it('turns a local folder into train.jsonl, test.jsonl and manifest.json under datasets/<hash>/', async () => {
+    writes = [];
+    first = await run(input);
+
+    const prefix = `llmtwin/datasets/${first.datasetHash}/`;
+    expect(first).toMatchObject({ reused: false, datasetUri: `s3://${bucket}/${prefix}`, manifestUri: `s3://${bucket}/${prefix}manifest.json` });
+    expect(await keysUnder(prefix)).toEqual(['manifest.json', 'test.jsonl', 'train.jsonl']);
+
+    const manifest = ManifestSchema.parse(JSON.parse(await getText(`${prefix}manifest.json`)));
+    expect(manifest.datasetHash).toBe(first.datasetHash);
+    for (const [name, entry] of [['train.jsonl', manifest.files.train], ['test.jsonl', manifest.files.test]] as const) {
+      const body = await getText(`${prefix}${name}`);
+      expect(createHash('sha256').update(body).digest('hex')).toBe(entry.sha256);
+      expect(body.trimEnd().split('\n')).toHaveLength(entry.records);
+      for (const line of body.trimEnd().split('\n')) DatasetRecordSchema.parse(JSON.parse(line));
+    }
+    // Sane counts for a few dozen posts: most files read, the broken ones skipped with a reason, the
+    // planted copies caught, a train/test split of roughly 9:1.
+    expect(manifest.counts.filesRead).toBeGreaterThanOrEqual(25);
+    expect(manifest.skippedFiles.map((item) => item.source)).toEqual(expect.arrayContaining(['images/workbench.png', 'misc/workbench-photo.md', 'old/letter-to-grandad-latin1.txt']));
+    expect(manifest.counts.exactDuplicates + manifest.counts.nearDuplicates).toBeGreaterThanOrEqual(2);
+    expect(manifest.counts.trainRecords).toBeGreaterThan(manifest.counts.testRecords);
+    expect(manifest.counts.testRecords).toBeGreaterThan(0);
+    expect(first.counts).toMatchObject({ trainRecords: manifest.counts.trainRecords, testRecords: manifest.counts.testRecords });
+    expect(manifest.tokens.max).toBeLessThanOrEqual(1024);
+    expect(manifest.config).toMatchObject({ author: { name: 'Maren Holt' }, dedup: { threshold: 0.8 }, chunk: { maxTokens: 1024 } });
+    // Data first, manifest last: a manifest always means a complete dataset.
+    expect(writes.map((write) => write.split(' ')[1]?.split('/').pop())).toEqual(['train.jsonl', 'test.jsonl', 'manifest.json']);
+  });
+
+  it('reruns to the same hash and uploads nothing again', async () => {
+    const prefix = `llmtwin/datasets/${first.datasetHash}/`;
+    const keys = ['manifest.json', 'test.jsonl', 'train.jsonl'].map((name) => `${prefix}${name}`);
+    const before = await objectStamps(keys);
+    writes = [];
+
+    const again = await run(input);
+
+    expect(again).toEqual({ ...first, reused: true });
+    expect(writes).toEqual([]);
+    expect(await objectStamps(keys)).toEqual(before);
+  });
+
+  it('reads the same writing from an S3 prefix: same content, same dataset', async () => {
+    await ensureBucket(aws.s3, bucket, config.aws.region);
+    for (const path of filesOf(CORPUS)) {
+      await aws.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `writing/${relative(CORPUS, path).split('\\').join('/')}`, Body: readFileSync(path) }));
+    }
+    writes = [];
+
+    // Single-part ETags are MD5s, and the location is not part of the hash: the upload is recognised.
+    const fromS3 = await run({ ...input, source: { kind: 's3', uri: `s3://${bucket}/writing/` } });
+    expect(fromS3).toEqual({ ...first, reused: true });
+    expect(writes).toEqual([]);
+
+    // Other settings make another dataset, built by downloading and reading every object.
+    const rebuilt = await run({ ...input, source: { kind: 's3', uri: `s3://${bucket}/writing/` }, split: { seed: 'another' } });
+    expect(rebuilt.reused).toBe(false);
+    expect(rebuilt.datasetHash).not.toBe(first.datasetHash);
+    expect(rebuilt.counts).toMatchObject({ filesRead: first.counts.filesRead, filesSkipped: first.counts.filesSkipped, documents: first.counts.documents });
+    expect(rebuilt.counts.trainRecords + rebuilt.counts.testRecords).toBe(first.counts.trainRecords + first.counts.testRecords);
+    const manifest = ManifestSchema.parse(JSON.parse(await getText(`llmtwin/datasets/${rebuilt.datasetHash}/manifest.json`)));
+    expect(manifest.source).toMatchObject({ kind: 's3', location: `s3://${bucket}/writing/` });
+  });
+});
+
+describe('prepareData refuses bad input at once, naming the problem', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'llmtwin-it-bad-'));
+    mkdirSync(join(dir, 'empty'));
+    mkdirSync(join(dir, 'unusable'));
+    writeFileSync(join(dir, 'unusable', 'letter.txt'), Buffer.from('Caf\xe9 au lait, ch\xe8re grand-m\xe8re.\n', 'latin1'));
+    writeFileSync(join(dir, 'unusable', 'blank.md'), '\n\n   \n');
+    mkdirSync(join(dir, 'images'));
+    writeFileSync(join(dir, 'images', 'photo.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The ApplicationFailure at the bottom of the chain, and whether an activity gave up without retrying. */
+  async function failureOf(input: PrepareDataInput) {
+    const error = await run(input).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    let cause: Error | undefined = (error as WorkflowFailedError).cause;
+    const activity = cause instanceof ActivityFailure ? cause : undefined;
+    while (cause && !(cause instanceof ApplicationFailure)) cause = cause.cause as Error | undefined;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    const failure = cause as ApplicationFailure;
+    return { type: failure.type, nonRetryable: failure.nonRetryable, message: failure.message, retried: activity ? activity.retryState !== RetryState.NON_RETRYABLE_FAILURE : false };
+  }
+
+  const validation = { type: ERROR_TYPES.validation, nonRetryable: true, retried: false };
+
+  it.each<[string, () => PrepareDataInput, RegExp]>([
+    ['a missing folder', () => ({ source: { kind: 'local', path: join(dir, 'nowhere') } }), /source\.path .*nowhere does not exist on the data worker/],
+    ['an empty folder', () => ({ source: { kind: 'local', path: join(dir, 'empty') } }), /the source .*empty is empty/],
+    ['a folder of images only', () => ({ source: { kind: 'local', path: join(dir, 'images') } }), /has no readable files: 1 skipped, e\.g\. photo\.png \(unsupported file type "\.png"/],
+    ['files with no usable text', () => ({ source: { kind: 'local', path: join(dir, 'unusable') } }), /no usable text in .*letter\.txt: not valid UTF-8/],
+    ['an empty S3 prefix', () => ({ source: { kind: 's3', uri: `s3://${bucket}/nothing-here/` } }), /the source s3:\/\/.*\/nothing-here\/ is empty/],
+    ['chunk size 0', () => ({ source: { kind: 'local', path: CORPUS }, chunk: { maxTokens: 0 } }), /invalid prepareData input: chunk\.maxTokens: must be a positive number of tokens/],
+    ['overlap not smaller than the chunk', () => ({ source: { kind: 'local', path: CORPUS }, chunk: { maxTokens: 100, overlapTokens: 100 } }), /chunk\.overlapTokens: must be smaller than chunk\.maxTokens \(100\)/],
+  ])('%s', async (_name, input, message) => {
+    await ensureBucket(aws.s3, bucket, config.aws.region);
+    const failure = await failureOf(input());
+    expect(failure).toMatchObject(validation);
+    expect(failure.message).toMatch(message);
+  });
+});
