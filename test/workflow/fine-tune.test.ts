@@ -8,6 +8,7 @@ import { costUsd } from '../../common/pricing';
 import type { FineTuneInput, FineTuneResult } from '../../common/training';
 import { fineTune, fineTuneStatusQuery } from '../../workflows/fine-tune';
 import { DATASET_URI, HAPPY_PATH, STEPS, ScriptedSageMaker, datasetS3, quotaError } from '../helpers/fake-training-jobs';
+import { recordHistoryIfAsked } from '../helpers/replay';
 import { createTimeSkippingEnv, uniqueId, withWorker } from '../helpers/temporal';
 
 // The REAL activities (describe-before-create, polling, stop) against SageMaker's scripted behaviour;
@@ -45,8 +46,16 @@ describe('fineTune workflow (time-skipping, scripted SageMaker)', () => {
       s3,
       activities,
       taskQueue,
-      run: (args: FineTuneInput = input, acts: object = activities) =>
-        withWorker({ ...workerOptions, activities: acts }, () => env.client.workflow.execute(fineTune, { taskQueue, workflowId: uniqueId('ft'), args: [args] })),
+      /** Runs to the end; `record` names the history saved for the replay test when recording is on. */
+      run: (args: FineTuneInput = input, acts: object = activities, record?: string) =>
+        withWorker({ ...workerOptions, activities: acts }, async () => {
+          const handle = await env.client.workflow.start(fineTune, { taskQueue, workflowId: uniqueId('ft'), args: [args] });
+          try {
+            return await handle.result();
+          } finally {
+            if (record) await recordHistoryIfAsked(handle, record);
+          }
+        }),
       start: <T>(body: (handle: WorkflowHandle<typeof fineTune>) => Promise<T>, args: FineTuneInput = input) =>
         withWorker({ ...workerOptions, activities }, async () => body(await env.client.workflow.start(fineTune, { taskQueue, workflowId: uniqueId('ft'), args: [args] }))),
     };
@@ -136,6 +145,7 @@ describe('fineTune workflow (time-skipping, scripted SageMaker)', () => {
       expect(await handle.query(fineTuneStatusQuery)).toMatchObject({ phase: 'training', instanceType: 'ml.g5.2xlarge' });
       await handle.cancel();
       const error = await handle.result().catch((failure: unknown) => failure);
+      await recordHistoryIfAsked(handle, 'fineTune-cancelled-mid-training');
       return { error, status: await handle.query(fineTuneStatusQuery) };
     });
 
@@ -163,7 +173,7 @@ describe('fineTune workflow (time-skipping, scripted SageMaker)', () => {
         return h.activities.waitForTrainingJob(...args);
       },
     };
-    const result = await h.run(input, countingActivities);
+    const result = await h.run(input, countingActivities, 'fineTune-throttled-polls');
 
     expect(result.throttledPolls).toBe(3);
     expect(waits).toBe(1); // absorbed inside the attempt: the activity never failed
@@ -174,7 +184,7 @@ describe('fineTune workflow (time-skipping, scripted SageMaker)', () => {
     const sagemaker = new ScriptedSageMaker();
     sagemaker.createErrors.set('ml.g5.2xlarge', quotaError('ml.g5.2xlarge'));
     sagemaker.scriptFor = (request) => (request.ResourceConfig?.InstanceType === 'ml.g5.4xlarge' ? [STEPS.starting, STEPS.noCapacity] : HAPPY_PATH);
-    const result = await harness(sagemaker).run();
+    const result = await harness(sagemaker).run(input, undefined, 'fineTune-capacity-fallback');
 
     expect(result.instanceType).toBe('ml.g6.2xlarge');
     expect(result.attempts.map((attempt) => [attempt.instanceType, attempt.outcome])).toEqual([
