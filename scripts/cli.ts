@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { CliContext } from './cli-context';
 import { registerConfig } from './commands/config';
 import { registerFineTune } from './commands/fine-tune';
+import { registerPrepareData } from './commands/prepare-data';
 import { registerStackCheck } from './commands/stack-check';
 
 /** `llmtwin`: the command line for people and scripts. Each command lives in scripts/commands/. */
@@ -13,6 +14,7 @@ const program = new Command('llmtwin')
 const context = new CliContext(() => program.opts<{ config?: string }>().config);
 registerConfig(program, context);
 registerStackCheck(program, context);
+registerPrepareData(program, context);
 registerFineTune(program, context);
 
 program

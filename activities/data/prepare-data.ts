@@ -120,9 +120,10 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
       const progress: PrepareDataProgress = { phase: 'upload', datasetHash: request.datasetHash, filesDone: 0, filesTotal: 2, bytesDone: 0, bytesTotal: outcome.train.bytes + outcome.test.bytes };
       context.heartbeat(progress);
       for (const [name, staged] of [['train.jsonl', outcome.train], ['test.jsonl', outcome.test]] as const) {
-        await uploadStaged(deps.s3, location, name, staged, signal);
+        const before = progress.bytesDone;
+        await uploadStaged(deps.s3, location, name, staged, signal, (sent) => heartbeat({ ...progress, bytesDone: before + sent }));
         progress.filesDone += 1;
-        progress.bytesDone += staged.bytes;
+        progress.bytesDone = before + staged.bytes;
         context.heartbeat(progress);
       }
       const manifest = buildManifest(settings, listing, request.datasetHash, location, outcome);

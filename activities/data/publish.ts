@@ -59,7 +59,15 @@ export async function readExistingManifest(s3: Pick<S3Client, 'send'>, location:
 }
 
 /** Uploads one staged file unless the same bytes (by sha256 metadata) are already there. */
-export async function uploadStaged(s3: S3Client, location: DatasetLocation, name: string, staged: StagedFile, signal?: AbortSignal): Promise<'uploaded' | 'present'> {
+export async function uploadStaged(
+  s3: S3Client,
+  location: DatasetLocation,
+  name: string,
+  staged: StagedFile,
+  signal?: AbortSignal,
+  /** Bytes of this file sent so far, as parts complete: the caller heartbeats, so a long upload never looks stuck. */
+  onProgress?: (bytesSent: number) => void,
+): Promise<'uploaded' | 'present'> {
   const key = `${location.keyPrefix}${name}`;
   const head = await headObjectIfExists(s3, location.bucket, key);
   if (head?.Metadata?.sha256 === staged.sha256 && head.ContentLength === staged.bytes) return 'present';
@@ -70,6 +78,7 @@ export async function uploadStaged(s3: S3Client, location: DatasetLocation, name
     queueSize: 2,
     leavePartsOnError: false,
   });
+  if (onProgress) upload.on('httpUploadProgress', (progress) => onProgress(progress.loaded ?? 0));
   const abort = () => void upload.abort();
   signal?.addEventListener('abort', abort, { once: true });
   try {

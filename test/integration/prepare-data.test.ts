@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -79,6 +80,23 @@ async function objectStamps(keys: string[]) {
   }));
 }
 
+/** Runs ./llmtwin against this test stack (the environment testConfig() resolved). */
+function llmtwin(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: config.temporal.address,
+    AWS_ENDPOINT_URL: config.aws.endpointUrl ?? '',
+    LLMTWIN_TASK_QUEUE: config.temporal.taskQueue,
+    LLMTWIN_S3_BUCKET: bucket,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  return new Promise((resolve) => {
+    execFile(join(__dirname, '../../llmtwin'), args, { env, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
 function filesOf(root: string): string[] {
   return readdirSync(root).flatMap((name) => {
     const path = join(root, name);
@@ -87,7 +105,9 @@ function filesOf(root: string): string[] {
 }
 
 describe('prepareData on the real dev server and moto', () => {
-  const input = { source: { kind: 'local', path: CORPUS }, author: { name: 'Maren Holt' } } satisfies PrepareDataInput;
+  // The Web UI example, every default spelled out; only the folder is made absolute for the test worker.
+  const example = JSON.parse(readFileSync(join(__dirname, '../../examples/prepare-data.json'), 'utf8')) as PrepareDataInput;
+  const input: PrepareDataInput = { ...example, source: { kind: 'local', path: CORPUS } };
   let first: PrepareDataResult;
 
   it('turns a local folder into train.jsonl, test.jsonl and manifest.json under datasets/<hash>/', async () => {
@@ -115,7 +135,7 @@ describe('prepareData on the real dev server and moto', () => {
     expect(manifest.counts.testRecords).toBeGreaterThan(0);
     expect(first.counts).toMatchObject({ trainRecords: manifest.counts.trainRecords, testRecords: manifest.counts.testRecords });
     expect(manifest.tokens.max).toBeLessThanOrEqual(1024);
-    expect(manifest.config).toMatchObject({ author: { name: 'Maren Holt' }, dedup: { threshold: 0.8 }, chunk: { maxTokens: 1024 } });
+    expect(manifest.config).toMatchObject({ author: { name: 'Wren Castellanos', handle: 'saltandsolder' }, dedup: { threshold: 0.8 }, chunk: { maxTokens: 1024 } });
     // Data first, manifest last: a manifest always means a complete dataset.
     expect(writes.map((write) => write.split(' ')[1]?.split('/').pop())).toEqual(['train.jsonl', 'test.jsonl', 'manifest.json']);
   });
@@ -131,6 +151,26 @@ describe('prepareData on the real dev server and moto', () => {
     expect(again).toEqual({ ...first, reused: true });
     expect(writes).toEqual([]);
     expect(await objectStamps(keys)).toEqual(before);
+  });
+
+  it('llmtwin prepare-data: the CLI starts the same workflow and prints where the dataset is', async () => {
+    writes = [];
+    // Asynchronously: the workers run in this process and must keep polling while the CLI waits.
+    const cli = await llmtwin(['prepare-data', '--source', CORPUS, '--author', 'Wren Castellanos', '--handle', 'saltandsolder', '--json']);
+    expect(cli.stderr).toMatch(/started prepare-data-\d+/);
+    expect(cli.code).toBe(0);
+    expect(JSON.parse(cli.stdout)).toEqual({ ...first, reused: true });
+    expect(writes).toEqual([]);
+    // For people: where it landed and what is in it.
+    const human = await llmtwin(['prepare-data', '--input', join(__dirname, '../../examples/prepare-data.json'), '--source', CORPUS]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain(`location   ${first.datasetUri}`);
+    expect(human.stdout).toContain(`train      ${first.trainUri}  (${first.counts.trainRecords} pairs)`);
+    expect(human.stdout).toMatch(/dataset {4}[0-9a-f]{64} {2}\(already there: nothing uploaded\)/);
+    // And the flags are checked before anything starts.
+    const bad = await llmtwin(['prepare-data', '--source', CORPUS, '--chunk-tokens', '100', '--overlap-tokens', '100']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/invalid prepare-data input: chunk\.overlapTokens: must be smaller than chunk\.maxTokens \(100\)/);
   });
 
   it('reads the same writing from an S3 prefix: same content, same dataset', async () => {

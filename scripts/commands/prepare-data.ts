@@ -1,0 +1,170 @@
+import { readFileSync } from 'node:fs';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { Presets, SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { PrepareDataInputSchema, SOURCE_FORMATS, type PrepareDataInput, type PrepareDataProgress, type PrepareDataResult } from '../../common/dataset';
+import { describeIssues } from '../../common/validation';
+import { prepareData } from '../../workflows/prepare-data';
+import type { CliContext } from '../cli-context';
+
+interface PrepareDataOptions {
+  source?: string;
+  input?: string;
+  author?: string;
+  handle?: string;
+  formats?: string;
+  textField?: string;
+  titleField?: string;
+  dedupThreshold?: string;
+  nearDedup?: boolean;
+  chunkTokens?: string;
+  overlapTokens?: string;
+  minTokens?: string;
+  testRatio?: string;
+  seed?: string;
+  generator?: boolean;
+  workflowId?: string;
+  detach?: boolean;
+  json?: boolean;
+}
+
+const WATCH_INTERVAL_MS = 1_000;
+
+export function registerPrepareData(program: Command, context: CliContext): void {
+  program
+    .command('prepare-data')
+    .description("turn an author's writing (a folder or an S3 prefix) into a versioned instruct dataset in S3 (needs a running worker)")
+    .option('--source <folder|s3uri>', 'a folder on the data worker, e.g. examples/corpus, or an S3 prefix, e.g. s3://bucket/writing/')
+    .option('--input <file>', 'a JSON prepareData input (like examples/prepare-data.json); the flags below override it')
+    .option('--author <name>', "the author's name, used to phrase instructions")
+    .option('--handle <handle>', "the author's handle, e.g. @saltandsolder")
+    .option('--formats <list>', `comma-separated formats to read (default: all of ${SOURCE_FORMATS.join(',')})`)
+    .option('--text-field <path>', 'JSON/JSONL field holding the text (default: text)')
+    .option('--title-field <path>', 'JSON/JSONL field holding the title (default: title)')
+    .option('--dedup-threshold <similarity>', 'near-duplicate Jaccard threshold, 0.5-1 (default: 0.8)')
+    .option('--no-near-dedup', 'exact deduplication only')
+    .option('--chunk-tokens <n>', 'maximum tokens per answer (default: 1024)')
+    .option('--overlap-tokens <n>', 'tokens repeated from the previous chunk (default: 128)')
+    .option('--min-tokens <n>', 'drop chunks shorter than this (default: 16)')
+    .option('--test-ratio <ratio>', 'share of documents in test.jsonl, 0.01-0.5 (default: 0.1)')
+    .option('--seed <text>', 'split seed: another seed, another (stable) split')
+    .option('--generator', 'phrase instructions with the OpenAI-compatible endpoint from the worker config (LLMTWIN_GENERATOR_*)')
+    .option('--workflow-id <id>', 'workflow id (default: prepare-data-<timestamp>)')
+    .option('--detach', 'start the workflow and return without waiting')
+    .option('--json', 'print the result as JSON (progress goes to stderr)')
+    .addHelpText('after', '\nThe same writing with the same settings gives the same dataset hash; a rerun finds it and uploads nothing.')
+    .action(async (options: PrepareDataOptions) => {
+      const input = prepareDataInputFrom(options);
+      const client = await context.temporal();
+      const workflowId = options.workflowId ?? `prepare-data-${Date.now()}`;
+      const handle = await client.workflow.start(prepareData, { taskQueue: context.controlQueue, workflowId, args: [input] });
+      const url = context.workflowUrl(workflowId);
+      console.error(`started ${workflowId}${url ? `  ${url}` : ''}`);
+      if (options.detach) return;
+      const result = await watch(client, handle);
+      if (options.json) console.log(JSON.stringify(result, null, 2));
+      else for (const line of datasetSummary(result)) console.log(line);
+    });
+}
+
+/** The workflow input from `--input` and the flags, validated here so a typo fails before anything starts. */
+export function prepareDataInputFrom(options: PrepareDataOptions): PrepareDataInput {
+  const base = options.input ? (JSON.parse(readFileSync(options.input, 'utf8')) as Record<string, unknown>) : {};
+  const section = (name: string) => ({ ...((base[name] as object | undefined) ?? {}) }) as Record<string, unknown>;
+  const number = (value: string | undefined) => (value === undefined ? undefined : Number(value));
+  const defined = (entries: Record<string, unknown>) => Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== undefined));
+
+  const formats = section('formats');
+  const raw = {
+    ...base,
+    ...(options.source ? { source: sourceFrom(options.source) } : {}),
+    author: { ...section('author'), ...defined({ name: options.author, handle: options.handle }) },
+    formats: {
+      ...formats,
+      ...(options.formats ? { include: options.formats.split(',').map((item) => item.trim()).filter(Boolean) } : {}),
+      json: { ...((formats.json as object | undefined) ?? {}), ...defined({ textField: options.textField, titleField: options.titleField }) },
+    },
+    dedup: { ...section('dedup'), ...defined({ threshold: number(options.dedupThreshold), near: options.nearDedup === false ? false : undefined }) },
+    chunk: { ...section('chunk'), ...defined({ maxTokens: number(options.chunkTokens), overlapTokens: number(options.overlapTokens), minTokens: number(options.minTokens) }) },
+    split: { ...section('split'), ...defined({ testRatio: number(options.testRatio), seed: options.seed }) },
+    instruct: { ...section('instruct'), ...(options.generator ? { mode: 'generator' } : {}) },
+  };
+  const parsed = PrepareDataInputSchema.safeParse(raw);
+  if (!parsed.success) throw new Error(`invalid prepare-data input: ${describeIssues(parsed.error).join('; ')} (--source is required unless --input names it)`);
+  return raw as PrepareDataInput;
+}
+
+function sourceFrom(location: string): PrepareDataInput['source'] {
+  return location.startsWith('s3://') ? { kind: 's3', uri: location } : { kind: 'local', path: location };
+}
+
+/** Where the dataset landed and what is in it, as lines for people (the CLI and scripts/demo.ts print these). */
+export function datasetSummary(result: PrepareDataResult): string[] {
+  const { counts, tokens } = result;
+  return [
+    `dataset    ${result.datasetHash}${result.reused ? '  (already there: nothing uploaded)' : ''}`,
+    `location   ${result.datasetUri}`,
+    `train      ${result.trainUri}  (${counts.trainRecords} pairs)`,
+    `test       ${result.testUri}  (${counts.testRecords} pairs)`,
+    `manifest   ${result.manifestUri}`,
+    `files      ${counts.filesRead} read, ${counts.filesSkipped} skipped (reasons in the manifest)`,
+    `documents  ${counts.documents}, ${counts.exactDuplicates} exact + ${counts.nearDuplicates} near duplicates dropped`,
+    `tokens     ${tokens.total} (mean ${tokens.mean} per answer, max ${tokens.max})`,
+  ];
+}
+
+/** One line of progress from the activity's heartbeat details. */
+export function progressText(progress: PrepareDataProgress): string {
+  const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+  const parts = [`${progress.phase}: ${progress.filesDone}/${progress.filesTotal} files, ${mb(progress.bytesDone)}/${mb(progress.bytesTotal)} MiB`];
+  if (progress.phase === 'process') parts.push(`${progress.documents ?? 0} documents, ${progress.duplicates ?? 0} duplicates, ${progress.records ?? 0} records`);
+  return parts.join('  ');
+}
+
+/**
+ * Follows the run until it ends. Progress comes from the pending activity's last heartbeat (files and
+ * bytes done): a bar on a terminal, a line per change otherwise (logs, CI).
+ */
+async function watch(client: Client, handle: WorkflowHandle<typeof prepareData>): Promise<PrepareDataResult> {
+  const result = handle.result();
+  let settled = false;
+  void result.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  const bar = process.stderr.isTTY ? new SingleBar({ format: '{phase} |{bar}| {percentage}% {detail}', hideCursor: true, clearOnComplete: true }, Presets.shades_classic) : undefined;
+  let barPhase: string | undefined;
+  let last = '';
+  try {
+    while (!settled) {
+      const progress = await currentProgress(client, handle).catch(() => undefined);
+      if (progress && bar) {
+        const detail = progressText(progress).replace(/^\w+: /, '');
+        if (barPhase !== progress.phase) {
+          if (barPhase) bar.stop();
+          bar.start(Math.max(progress.bytesTotal, 1), progress.bytesDone, { phase: progress.phase.padEnd(11), detail });
+          barPhase = progress.phase;
+        }
+        bar.update(progress.bytesDone, { detail });
+      } else if (progress) {
+        const line = progressText(progress);
+        if (line !== last) console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+        last = line;
+      }
+      await Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, WATCH_INTERVAL_MS))]);
+    }
+  } finally {
+    bar?.stop();
+  }
+  return result;
+}
+
+async function currentProgress(client: Client, handle: WorkflowHandle<typeof prepareData>): Promise<PrepareDataProgress | undefined> {
+  const description = await handle.describe();
+  const converter = client.options.loadedDataConverter.payloadConverter;
+  return (description.raw.pendingActivities ?? [])
+    .map((activity) => activity.heartbeatDetails?.payloads?.[0])
+    .filter((payload) => payload !== undefined && payload !== null)
+    .map((payload) => converter.fromPayload<PrepareDataProgress>(payload))
+    .find((details) => details && typeof details.phase === 'string' && typeof details.filesTotal === 'number');
+}
