@@ -35,7 +35,7 @@ const SHORT_OPENING_TEMPLATES = ['write a short note that begins: "{first}"', 'p
 /** Below this many characters a chunk is a note, not an article, and is asked for as one. */
 const SHORT_TEXT_CHARS = 400;
 /** Topics come from the start of a chunk: enough to name what it is about, cheap on long chunks. */
-const TOPIC_SAMPLE_CHARS = 2000;
+const TOPIC_SAMPLE_CHARS = 1000;
 
 const STOPWORDS = new Set(
   (

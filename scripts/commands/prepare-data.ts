@@ -115,8 +115,9 @@ export function datasetSummary(result: PrepareDataResult): string[] {
 
 /** One line of progress from the activity's heartbeat details. */
 export function progressText(progress: PrepareDataProgress): string {
-  const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
-  const parts = [`${progress.phase}: ${progress.filesDone}/${progress.filesTotal} files, ${mb(progress.bytesDone)}/${mb(progress.bytesTotal)} MiB`];
+  const unit = progress.bytesTotal >= 1024 * 1024 ? { size: 1024 * 1024, name: 'MiB', digits: 1 } : { size: 1024, name: 'KiB', digits: 0 };
+  const size = (bytes: number) => (bytes / unit.size).toFixed(unit.digits);
+  const parts = [`${progress.phase}: ${progress.filesDone}/${progress.filesTotal} files, ${size(progress.bytesDone)}/${size(progress.bytesTotal)} ${unit.name}`];
   if (progress.phase === 'process') parts.push(`${progress.documents ?? 0} documents, ${progress.duplicates ?? 0} duplicates, ${progress.records ?? 0} records`);
   return parts.join('  ');
 }
