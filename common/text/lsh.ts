@@ -1,5 +1,4 @@
 import { fmix32 } from './hash';
-import { estimateJaccard } from './minhash';
 
 /**
  * Locality-sensitive hashing over MinHash signatures: split each signature into `bands` of `rows`
@@ -8,8 +7,10 @@ import { estimateJaccard } from './minhash';
  * so the band layout is chosen to favour recall (a missed duplicate is never found again) over
  * precision (a false candidate only costs one signature comparison).
  *
- * Memory is bounded by the number of kept documents, never by their size: each costs its signature
- * (4 bytes x permutations) plus one table slot per band (about 16 bytes each at half load).
+ * Memory is bounded by the number of kept documents, never by their size: each costs its signature,
+ * stored as the top 16 bits of each value (2 bytes x permutations: two different values agree there
+ * with probability 2^-16, so the similarity estimate moves by at most 0.00002), plus one table slot
+ * per band (8 bytes, tables at most 3/4 full). About 400 bytes per document at 128 permutations.
  */
 
 export interface LshParameters {
@@ -52,7 +53,7 @@ export interface DuplicateMatch {
 /** The index of kept documents: query a signature for a near duplicate, then add it if none was found. */
 export class NearDuplicateIndex {
   readonly parameters: LshParameters;
-  private signatures: Uint32Array;
+  private signatures: Uint16Array;
   private size = 0;
   private keys: Uint32Array;
   private owners: Int32Array;
@@ -64,7 +65,7 @@ export class NearDuplicateIndex {
     private readonly threshold: number,
   ) {
     this.parameters = lshParameters(threshold, permutations);
-    this.signatures = new Uint32Array(permutations * 1024);
+    this.signatures = new Uint16Array(permutations * 1024);
     this.keys = new Uint32Array(1 << 14);
     this.owners = new Int32Array(1 << 14).fill(-1);
   }
@@ -85,7 +86,7 @@ export class NearDuplicateIndex {
         const owner = this.owners[slot] as number;
         if (this.checked.has(owner)) continue;
         this.checked.add(owner);
-        const similarity = estimateJaccard(signature, this.signatures, owner * this.permutations, this.permutations);
+        const similarity = this.similarity(signature, owner);
         if (similarity >= this.threshold && (!best || similarity > best.similarity)) best = { index: owner, similarity };
       }
     }
@@ -96,14 +97,26 @@ export class NearDuplicateIndex {
   add(signature: Uint32Array): number {
     const index = this.size;
     if ((index + 1) * this.permutations > this.signatures.length) {
-      const grown = new Uint32Array(this.signatures.length * 2);
+      // Grows by half, not double: less slack held for the documents that may never come.
+      const grown = new Uint16Array(Math.ceil((this.signatures.length * 1.5) / this.permutations) * this.permutations);
       grown.set(this.signatures);
       this.signatures = grown;
     }
-    this.signatures.set(signature, index * this.permutations);
+    const offset = index * this.permutations;
+    for (let position = 0; position < this.permutations; position += 1) this.signatures[offset + position] = (signature[position] as number) >>> 16;
     this.size += 1;
     for (let band = 0; band < this.parameters.bands; band += 1) this.insert(this.bandKey(signature, band), index);
     return index;
+  }
+
+  /** The share of positions where `signature` agrees with a stored one (compared on the stored 16 bits). */
+  private similarity(signature: Uint32Array, owner: number): number {
+    const offset = owner * this.permutations;
+    let same = 0;
+    for (let position = 0; position < this.permutations; position += 1) {
+      if ((signature[position] as number) >>> 16 === this.signatures[offset + position]) same += 1;
+    }
+    return same / this.permutations;
   }
 
   private bandKey(signature: Uint32Array, band: number): number {
@@ -114,7 +127,7 @@ export class NearDuplicateIndex {
   }
 
   private insert(key: number, owner: number): void {
-    if ((this.used + 1) * 2 > this.keys.length) this.grow();
+    if ((this.used + 1) * 4 > this.keys.length * 3) this.grow();
     const mask = this.keys.length - 1;
     let slot = key & mask;
     while (this.owners[slot] !== -1) slot = (slot + 1) & mask;
