@@ -1,0 +1,79 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createPrepareDataActivities } from '../../activities/data/prepare-data';
+import { ManifestSchema, PrepareDataInputSchema, type PrepareDataProgress } from '../../common/dataset';
+import { destroyAwsClients, type AwsClients } from '../../platform/aws-clients';
+import { resetMoto, testAwsClients, testConfig } from '../helpers/stack';
+
+// A build whose attempt dies after processing (here: moto refuses the manifest once) is retried by
+// Temporal as the same activity. The retry must resume from the staged files, not start over, and
+// must not upload the data files a second time.
+
+const CORPUS = join(__dirname, '../../examples/corpus');
+const config = testConfig();
+let aws: AwsClients;
+let scratchRoot: string;
+
+beforeEach(async () => {
+  await resetMoto();
+  aws = testAwsClients(config);
+  scratchRoot = mkdtempSync(join(tmpdir(), 'llmtwin-retry-'));
+});
+afterEach(() => {
+  destroyAwsClients(aws);
+  rmSync(scratchRoot, { recursive: true, force: true });
+});
+
+it('a retried buildDataset resumes from its staged files and uploads only what is missing', async () => {
+  const sent: string[] = [];
+  let failManifest = true;
+  aws.s3.middlewareStack.add(
+    (next, context) => async (args) => {
+      const key = (args.input as { Key?: string }).Key ?? '';
+      if (context.commandName === 'PutObjectCommand') {
+        sent.push(key.split('/').pop() ?? key);
+        if (key.endsWith('manifest.json') && failManifest) {
+          failManifest = false;
+          throw Object.assign(new Error('We encountered an internal error. Please try again.'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } });
+        }
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'failManifestOnce' },
+  );
+  const activities = createPrepareDataActivities({ s3: aws.s3, bucket: config.s3.bucket, prefix: config.s3.prefix, region: config.aws.region, generator: config.generator, scratchRoot });
+  const input = PrepareDataInputSchema.parse({ source: { kind: 'local', path: CORPUS } });
+  // Both attempts are the same activity of the same workflow: that is what names the scratch folder.
+  const attempt = (number: number) => {
+    const environment = new MockActivityEnvironment({ activityId: '2', attempt: number, workflowExecution: { workflowId: 'prepare-data-retry', runId: 'run-1' } });
+    const phases = new Set<string>();
+    environment.on('heartbeat', (details: PrepareDataProgress) => phases.add(details.phase));
+    const run = <R>(call: () => Promise<R>) => environment.run<[], R, () => Promise<R>>(call);
+    return { run, phases };
+  };
+
+  const plan = await attempt(1).run(() => activities.planDataset(input));
+  expect(plan.existing).toBeUndefined();
+
+  const first = attempt(1);
+  const failure = await first.run(() => activities.buildDataset({ input, datasetHash: plan.datasetHash })).catch((error: unknown) => error as Error);
+  expect(failure).toMatchObject({ type: 'TransientAwsError', nonRetryable: false });
+  expect(first.phases).toEqual(new Set(['process', 'upload']));
+  expect(sent).toEqual(['train.jsonl', 'test.jsonl', 'manifest.json']);
+  // The failed attempt kept its staged files for the retry.
+  expect(readdirSync(join(scratchRoot, 'llmtwin-prepare'))).toHaveLength(1);
+
+  sent.length = 0;
+  const second = attempt(2);
+  const result = await second.run(() => activities.buildDataset({ input, datasetHash: plan.datasetHash }));
+  expect(result).toMatchObject({ datasetHash: plan.datasetHash, reused: false });
+  expect(second.phases).toEqual(new Set(['upload'])); // no second pass over the corpus
+  expect(sent).toEqual(['manifest.json']); // train.jsonl and test.jsonl were found in place, same sha256
+  const manifest = await aws.s3.send(new GetObjectCommand({ Bucket: config.s3.bucket, Key: `${config.s3.prefix}datasets/${plan.datasetHash}/manifest.json` }));
+  expect(ManifestSchema.parse(JSON.parse(await manifest.Body!.transformToString())).counts.trainRecords).toBe(result.counts.trainRecords);
+  // Published: the scratch folder is gone.
+  expect(readdirSync(join(scratchRoot, 'llmtwin-prepare'))).toEqual([]);
+});
