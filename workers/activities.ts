@@ -1,4 +1,5 @@
 import { createPrepareDataActivities } from '../activities/data/prepare-data';
+import { createIdleActivities } from '../activities/idle';
 import { createFineTuneActivities } from '../activities/fine-tune';
 import { createStackCheckActivities } from '../activities/stack-check';
 import type { LlmtwinConfig } from '../common/config';
@@ -20,6 +21,7 @@ export function activitiesFor(role: WorkerRole, { config, aws }: ActivityDeps): 
       return {
         ...createStackCheckActivities({ s3: aws.s3, bucket: config.s3.bucket, prefix: config.s3.prefix, region: config.aws.region }),
         ...createFineTuneActivities({ sagemaker: aws.sagemaker, s3: aws.s3, secretsManager: aws.secretsManager, config }),
+        ...createIdleActivities({ sagemaker: aws.sagemaker, cloudwatch: aws.cloudwatch, autoscaling: aws.autoscaling, pricing: config.pricing }),
       };
     case 'data':
       return {

@@ -1,0 +1,136 @@
+import {
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  ListEndpointsCommand,
+  ListTagsCommand,
+  type DescribeEndpointConfigCommandOutput,
+  type DescribeEndpointCommandOutput,
+  type EndpointSummary,
+  type SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
+import { ApplicationFailure } from '@temporalio/common';
+import { ERROR_TYPES } from '../../common/errors';
+import type { FoundObservation, VariantSnapshot } from '../../common/idle';
+import { KEEP_TAG, MANAGED_TAG } from '../../common/naming';
+import { usdPerHour, type PricingConfig } from '../../common/pricing';
+import { awsCall, isNotFound, toAwsFailure } from '../aws/errors';
+
+export type SageMakerSender = Pick<SageMakerClient, 'send'>;
+
+/** SageMaker's view of one endpoint: everything in an observation except the metrics. */
+export type EndpointSnapshot = Omit<FoundObservation, 'observedAt' | 'windowMs' | 'lastInvocationAt' | 'invocationsInWindow'> & { endpointArn: string };
+
+export async function describeEndpointIfExists(sagemaker: SageMakerSender, endpointName: string, abortSignal?: AbortSignal): Promise<DescribeEndpointCommandOutput | undefined> {
+  try {
+    return await sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }), { abortSignal });
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw toAwsFailure(error, { operation: 'DescribeEndpoint', resource: `endpoint ${endpointName}` });
+  }
+}
+
+export async function describeEndpointConfigIfExists(sagemaker: SageMakerSender, configName: string, abortSignal?: AbortSignal): Promise<DescribeEndpointConfigCommandOutput | undefined> {
+  try {
+    return await sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: configName }), { abortSignal });
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw toAwsFailure(error, { operation: 'DescribeEndpointConfig', resource: `endpoint config ${configName}` });
+  }
+}
+
+export interface OwnershipTags {
+  managed: boolean;
+  keep: boolean;
+}
+
+/** Reads the llmtwin tags of a SageMaker resource (an endpoint has at most 50 tags: one page). */
+export async function readOwnershipTags(sagemaker: SageMakerSender, resourceArn: string, abortSignal?: AbortSignal): Promise<OwnershipTags> {
+  const tags = new Map<string, string>();
+  let nextToken: string | undefined;
+  do {
+    const token = nextToken;
+    const page = await awsCall({ operation: 'ListTags', resource: resourceArn }, () =>
+      sagemaker.send(new ListTagsCommand({ ResourceArn: resourceArn, MaxResults: 100, NextToken: token }), { abortSignal }),
+    );
+    for (const tag of page.Tags ?? []) if (tag.Key !== undefined) tags.set(tag.Key, tag.Value ?? '');
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return { managed: tags.get(MANAGED_TAG.key) === MANAGED_TAG.value, keep: tags.get(KEEP_TAG.key) === KEEP_TAG.value };
+}
+
+/**
+ * Variants with their live instance counts (DescribeEndpoint) and instance types (the endpoint
+ * config, the only place SageMaker states them). A config deleted under a live endpoint leaves the
+ * types unknown, which prices as unknown rather than as zero.
+ */
+export function variantsOf(endpoint: DescribeEndpointCommandOutput, config: DescribeEndpointConfigCommandOutput | undefined, pricing: PricingConfig): VariantSnapshot[] {
+  const configured = new Map((config?.ProductionVariants ?? []).map((variant) => [variant.VariantName ?? '', variant]));
+  return (endpoint.ProductionVariants ?? []).map((summary) => {
+    const variantName = summary.VariantName ?? 'AllTraffic';
+    const instanceType = configured.get(variantName)?.InstanceType;
+    const hourly = instanceType ? usdPerHour(instanceType, pricing) : undefined;
+    return {
+      variantName,
+      ...(instanceType ? { instanceType } : {}),
+      instanceCount: summary.CurrentInstanceCount ?? configured.get(variantName)?.InitialInstanceCount ?? 0,
+      ...(hourly === undefined ? {} : { usdPerInstanceHour: hourly }),
+    };
+  });
+}
+
+export interface LoadedEndpoint {
+  endpoint: DescribeEndpointCommandOutput;
+  config: DescribeEndpointConfigCommandOutput | undefined;
+  snapshot: EndpointSnapshot;
+}
+
+/** DescribeEndpoint + DescribeEndpointConfig + ListTags; undefined when the endpoint does not exist. */
+export async function loadEndpoint(sagemaker: SageMakerSender, endpointName: string, pricing: PricingConfig, abortSignal?: AbortSignal): Promise<LoadedEndpoint | undefined> {
+  const endpoint = await describeEndpointIfExists(sagemaker, endpointName, abortSignal);
+  if (!endpoint) return undefined;
+  const config = endpoint.EndpointConfigName ? await describeEndpointConfigIfExists(sagemaker, endpoint.EndpointConfigName, abortSignal) : undefined;
+  const endpointArn = endpoint.EndpointArn ?? '';
+  const tags = await readTagsIfExists(sagemaker, endpointArn, abortSignal);
+  if (!tags) return undefined;
+  const creationTime = endpoint.CreationTime?.getTime() ?? 0;
+  const snapshot: EndpointSnapshot = {
+    found: true,
+    endpointName,
+    endpointArn,
+    status: endpoint.EndpointStatus ?? 'Unknown',
+    creationTime,
+    lastModifiedTime: endpoint.LastModifiedTime?.getTime() ?? creationTime,
+    ...(endpoint.EndpointConfigName ? { endpointConfigName: endpoint.EndpointConfigName } : {}),
+    variants: variantsOf(endpoint, config, pricing),
+    managed: tags.managed,
+    keep: tags.keep,
+  };
+  return { endpoint, config, snapshot };
+}
+
+export async function snapshotEndpoint(sagemaker: SageMakerSender, endpointName: string, pricing: PricingConfig, abortSignal?: AbortSignal): Promise<EndpointSnapshot | undefined> {
+  return (await loadEndpoint(sagemaker, endpointName, pricing, abortSignal))?.snapshot;
+}
+
+/** Tags of an endpoint that may be deleted between the describe and this call. */
+async function readTagsIfExists(sagemaker: SageMakerSender, arn: string, abortSignal?: AbortSignal): Promise<OwnershipTags | undefined> {
+  try {
+    return await readOwnershipTags(sagemaker, arn, abortSignal);
+  } catch (error) {
+    if (error instanceof ApplicationFailure && error.type === ERROR_TYPES.notFound) return undefined;
+    throw error;
+  }
+}
+
+/** Every endpoint in the account and region, 100 a page. */
+export async function listAllEndpoints(sagemaker: SageMakerSender, abortSignal?: AbortSignal): Promise<EndpointSummary[]> {
+  const endpoints: EndpointSummary[] = [];
+  let nextToken: string | undefined;
+  do {
+    const token = nextToken;
+    const page = await awsCall({ operation: 'ListEndpoints' }, () => sagemaker.send(new ListEndpointsCommand({ MaxResults: 100, NextToken: token }), { abortSignal }));
+    endpoints.push(...(page.Endpoints ?? []));
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return endpoints;
+}

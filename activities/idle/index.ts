@@ -1,0 +1,82 @@
+import { Context } from '@temporalio/activity';
+import type { EndpointObservation, TeardownReport } from '../../common/idle';
+import type { IdleSweepResult } from '../../common/idle-sweep';
+import type { PricingConfig } from '../../common/pricing';
+import { loadEndpoint, type SageMakerSender } from './endpoint-reads';
+import { readInvocations, type CloudWatchSender } from './invocations';
+import { sweepFleet, type SweepDeps, type SweepFleetInput } from './sweep';
+import { executeTeardown, planTeardown, type AutoScalingSender, type TeardownPlan } from './teardown';
+
+export interface IdleActivityDeps {
+  sagemaker: SageMakerSender;
+  cloudwatch: CloudWatchSender;
+  autoscaling: AutoScalingSender;
+  pricing: PricingConfig;
+  describeConcurrency?: number;
+  temporalClient?: SweepDeps['temporalClient'];
+}
+
+/** Where the metric window ends is the workflow's business: `now` always comes from the caller. */
+export interface ObserveInput {
+  endpointName: string;
+  windowMs: number;
+  now: number;
+}
+
+export interface TeardownPlanResult {
+  observation: EndpointObservation;
+  /** Null when the endpoint is gone or tagged keep: nothing to delete. */
+  plan: TeardownPlan | null;
+}
+
+/**
+ * The idle monitor's and the sweep's side effects (role 'control': AWS control plane and CloudWatch
+ * reads). Each is idempotent: reads are reads, and the teardown treats "already gone" as done.
+ */
+export function createIdleActivities(deps: IdleActivityDeps) {
+  async function observe(input: ObserveInput, abortSignal: AbortSignal) {
+    const loaded = await loadEndpoint(deps.sagemaker, input.endpointName, deps.pricing, abortSignal);
+    if (!loaded) return { loaded, observation: { found: false, endpointName: input.endpointName, observedAt: input.now } as const };
+    const { endpointArn: _arn, ...snapshot } = loaded.snapshot;
+    const targets = snapshot.variants.map((variant) => ({ endpointName: input.endpointName, variantName: variant.variantName }));
+    const { byEndpoint } = await readInvocations(deps.cloudwatch, targets, input, abortSignal);
+    const reading = byEndpoint.get(input.endpointName);
+    const observation: EndpointObservation = {
+      ...snapshot,
+      observedAt: input.now,
+      windowMs: input.windowMs,
+      lastInvocationAt: reading?.lastInvocationAt ?? null,
+      invocationsInWindow: reading?.invocations ?? 0,
+    };
+    return { loaded, observation };
+  }
+
+  return {
+    /** One endpoint's state and its Invocations over the window ending at `now`. */
+    async observeEndpoint(input: ObserveInput): Promise<EndpointObservation> {
+      return (await observe(input, Context.current().cancellationSignal)).observation;
+    },
+
+    /** A fresh observation right before a deletion, and what that deletion would touch. */
+    async planEndpointTeardown(input: ObserveInput): Promise<TeardownPlanResult> {
+      const abortSignal = Context.current().cancellationSignal;
+      const { loaded, observation } = await observe(input, abortSignal);
+      if (!loaded || !observation.found || observation.keep) return { observation, plan: null };
+      const variantNames = observation.variants.map((variant) => variant.variantName);
+      return { observation, plan: await planTeardown(deps.sagemaker, input.endpointName, variantNames, loaded.config, abortSignal) };
+    },
+
+    /** Autoscaling, endpoint, then the config and models that are ours; safe to retry at any point. */
+    async teardownEndpoint(input: { plan: TeardownPlan; deleteModel: boolean }): Promise<TeardownReport> {
+      return executeTeardown(deps, input.plan, { deleteModel: input.deleteModel }, Context.current().cancellationSignal);
+    },
+
+    /** The fleet sweep (see sweep.ts). */
+    async sweepFleet(input: SweepFleetInput): Promise<IdleSweepResult> {
+      return sweepFleet(deps, input);
+    },
+  };
+}
+
+export type IdleActivities = ReturnType<typeof createIdleActivities>;
+export type { TeardownPlan } from './teardown';

@@ -1,0 +1,165 @@
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import {
+  IDLE_MONITOR_ID_POLICIES,
+  IDLE_MONITOR_WORKFLOW_TYPE,
+  idleMonitorWorkflowId,
+  observeSignal,
+  policyMs,
+  statusQuery,
+  type FoundObservation,
+  type IdleMonitorInput,
+  type IdlePolicy,
+} from '../../common/idle';
+import { costPerDayUsd } from '../../common/idle-decision';
+import type { FleetRow, IdleSweepResult } from '../../common/idle-sweep';
+import { roundCents, type PricingConfig } from '../../common/pricing';
+import { listAllEndpoints, snapshotEndpoint, type EndpointSnapshot, type SageMakerSender } from './endpoint-reads';
+import { readInvocations, type CloudWatchSender } from './invocations';
+import { mapWithConcurrency } from './pool';
+
+export interface SweepDeps {
+  sagemaker: SageMakerSender;
+  cloudwatch: CloudWatchSender;
+  pricing: PricingConfig;
+  /** Concurrent SageMaker describes (AWS throttles Describe* at a few tens of calls a second). */
+  describeConcurrency?: number;
+  /** The client that starts and signals monitors; default: the worker's own, bound to its namespace. */
+  temporalClient?: () => Client;
+}
+
+export interface SweepFleetInput {
+  mode: 'ensure' | 'report';
+  policy: IdlePolicy;
+  deleteModel: boolean;
+  /** The workflow's clock: metric windows end here (never this process's clock). */
+  now: number;
+  /** Queue the monitors run on (the sweep's own workflow queue). */
+  taskQueue: string;
+}
+
+/** Endpoints being deleted or that failed to create bill nothing and need no monitor. */
+const UNMONITORED_STATUSES = new Set(['Deleting', 'Failed']);
+const MONITOR_CALL_CONCURRENCY = 16;
+
+/**
+ * One pass over the fleet: list, describe (bounded concurrency), read every selected endpoint's
+ * Invocations in ceil(variants / 500) GetMetricData calls, then either make sure each managed endpoint
+ * has a running monitor (handing it this observation, so monitors need not read CloudWatch themselves)
+ * or just report. Idempotent: a retry re-reads and re-signals; signalWithStart never makes a second
+ * monitor. Heartbeats after each step, so a cancelled or lost sweep is noticed within a minute.
+ */
+export async function sweepFleet(deps: SweepDeps, input: SweepFleetInput): Promise<IdleSweepResult> {
+  const startedAt = Date.now();
+  const context = Context.current();
+  const abortSignal = context.cancellationSignal;
+  const { windowMs } = policyMs(input.policy);
+
+  const summaries = await listAllEndpoints(deps.sagemaker, abortSignal);
+  context.heartbeat({ step: 'listed', endpoints: summaries.length });
+  const described = await mapWithConcurrency(summaries, deps.describeConcurrency ?? 8, async (summary, index) => {
+    if (index % 50 === 0) context.heartbeat({ step: 'describing', done: index, of: summaries.length });
+    return summary.EndpointName ? snapshotEndpoint(deps.sagemaker, summary.EndpointName, deps.pricing, abortSignal) : undefined;
+  });
+  const snapshots = described.filter((snapshot): snapshot is EndpointSnapshot => snapshot !== undefined);
+  const selected = input.mode === 'report' ? snapshots : snapshots.filter((snapshot) => snapshot.managed);
+
+  const targets = selected.flatMap((snapshot) => snapshot.variants.map((variant) => ({ endpointName: snapshot.endpointName, variantName: variant.variantName })));
+  const invocations = await readInvocations(deps.cloudwatch, targets, { now: input.now, windowMs }, abortSignal);
+  context.heartbeat({ step: 'metrics read', queries: targets.length, calls: invocations.calls });
+  const observations = selected.map((snapshot) => toObservation(snapshot, invocations.byEndpoint.get(snapshot.endpointName), input.now, windowMs));
+
+  const client = deps.temporalClient?.() ?? context.client;
+  const monitors = await mapWithConcurrency(observations, MONITOR_CALL_CONCURRENCY, async (observation, index) => {
+    if (index % 100 === 0) context.heartbeat({ step: input.mode === 'ensure' ? 'ensuring monitors' : 'reading monitors', done: index, of: observations.length });
+    if (input.mode === 'report') return readMonitor(client, observation.endpointName);
+    if (UNMONITORED_STATUSES.has(observation.status)) return { monitor: `none (endpoint ${observation.status})`, monitorState: null, deleteAt: null };
+    return ensureMonitor(client, observation, input);
+  });
+
+  const rows = observations.map((observation, index) => toRow(observation, monitors[index] ?? { monitor: 'none', monitorState: null, deleteAt: null }, input.now, windowMs));
+  return {
+    mode: input.mode,
+    observedAt: new Date(input.now).toISOString(),
+    windowMs,
+    endpoints: snapshots.length,
+    managed: snapshots.filter((snapshot) => snapshot.managed).length,
+    monitorsStarted: rows.filter((row) => row.monitor === 'started').length,
+    monitorsAlreadyRunning: rows.filter((row) => row.monitor === 'running').length,
+    metricQueries: targets.length,
+    getMetricDataCalls: invocations.calls,
+    durationMs: Date.now() - startedAt,
+    fleetCostPerDayUsd: roundCents(rows.reduce((total, row) => total + (row.costPerDayUsd ?? 0), 0)),
+    rows,
+  };
+}
+
+function toObservation(snapshot: EndpointSnapshot, reading: { invocations: number; lastInvocationAt: number | null } | undefined, now: number, windowMs: number): FoundObservation {
+  const { endpointArn: _arn, ...rest } = snapshot;
+  return { ...rest, observedAt: now, windowMs, lastInvocationAt: reading?.lastInvocationAt ?? null, invocationsInWindow: reading?.invocations ?? 0 };
+}
+
+interface MonitorView {
+  monitor: string;
+  monitorState: string | null;
+  deleteAt: string | null;
+}
+
+/**
+ * Describe first so the report can tell "started" from "already running"; then signalWithStart, which
+ * attaches to a running monitor (or one another starter just created) and starts one otherwise: never
+ * a second monitor for an endpoint.
+ */
+async function ensureMonitor(client: Client, observation: FoundObservation, input: SweepFleetInput): Promise<MonitorView> {
+  const workflowId = idleMonitorWorkflowId(observation.endpointName);
+  const wasRunning = (await monitorStatus(client, workflowId)) === 'RUNNING';
+  const monitorInput: IdleMonitorInput = { endpointName: observation.endpointName, policy: input.policy, deleteModel: input.deleteModel };
+  await client.workflow.signalWithStart(IDLE_MONITOR_WORKFLOW_TYPE, {
+    workflowId,
+    taskQueue: input.taskQueue,
+    workflowIdReusePolicy: IDLE_MONITOR_ID_POLICIES.workflowIdReusePolicy,
+    args: [monitorInput],
+    signal: observeSignal,
+    signalArgs: [observation],
+  });
+  return { monitor: wasRunning ? 'running' : 'started', monitorState: null, deleteAt: null };
+}
+
+async function readMonitor(client: Client, endpointName: string): Promise<MonitorView> {
+  const workflowId = idleMonitorWorkflowId(endpointName);
+  const status = await monitorStatus(client, workflowId);
+  if (status !== 'RUNNING') return { monitor: status === undefined ? 'none' : status.toLowerCase(), monitorState: null, deleteAt: null };
+  try {
+    const monitorStatusView = await client.workflow.getHandle(workflowId).query(statusQuery);
+    return { monitor: 'running', monitorState: monitorStatusView.state, deleteAt: monitorStatusView.deleteAt };
+  } catch {
+    // A monitor busy continuing-as-new or without a free worker cannot answer now; the row still says it runs.
+    return { monitor: 'running', monitorState: null, deleteAt: null };
+  }
+}
+
+async function monitorStatus(client: Client, workflowId: string): Promise<string | undefined> {
+  try {
+    return (await client.workflow.getHandle(workflowId).describe()).status.name;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+function toRow(observation: FoundObservation, monitor: MonitorView, now: number, windowMs: number): FleetRow {
+  const last = observation.lastInvocationAt;
+  const provenIdle = Math.max(0, Math.min(windowMs, now - observation.creationTime));
+  return {
+    endpointName: observation.endpointName,
+    status: observation.status,
+    managed: observation.managed,
+    keep: observation.keep,
+    instances: observation.variants.map((variant) => `${variant.instanceCount} x ${variant.instanceType ?? 'serverless'}`).join(', '),
+    lastInvocationAt: last === null ? null : new Date(last).toISOString(),
+    idleMs: last === null ? provenIdle : Math.max(0, now - last),
+    idleIsLowerBound: last === null,
+    costPerDayUsd: costPerDayUsd(observation.variants),
+    ...monitor,
+  };
+}
