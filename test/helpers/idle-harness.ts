@@ -1,0 +1,110 @@
+import { DescribeEndpointCommand } from '@aws-sdk/client-sagemaker';
+import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createIdleActivities, type IdleActivities, type IdleActivityDeps } from '../../activities/idle';
+import { IDLE_MONITOR_ID_POLICIES, idleMonitorWorkflowId, type IdleMonitorInput } from '../../common/idle';
+import { SEARCH_ATTRIBUTES } from '../../common/search-attributes';
+import { idleMonitor } from '../../workflows/idle-monitor';
+import { startMoto, type MotoProcess } from './moto-process';
+import { createTimeSkippingEnv, uniqueId, workflowBundle } from './temporal';
+
+/**
+ * Shared set-up of the idle stage's workflow tests: real activities against a moto of the file's
+ * own, on a time-skipping server created fresh for every test. Fresh matters: the server's clock
+ * starts at wall-clock time, the time moto stamps on endpoints (CreationTime, LastModifiedTime), so
+ * the grace period and metric windows mean the same thing on both sides. The activities never read
+ * this process's clock: the workflow passes its own `now`, and tests put datapoints at workflow times.
+ */
+export interface IdleHarness {
+  moto: MotoProcess;
+  env: TestWorkflowEnvironment;
+  /** Counts of activity calls, to tell the monitor's own reads from the sweep's. */
+  calls: Record<keyof IdleActivities, number>;
+  /** Runs `body` with a worker serving the idle workflows and (counted) real activities. */
+  withIdleWorker<T>(body: (taskQueue: string) => Promise<T>, deps?: Partial<IdleActivityDeps>): Promise<T>;
+  startMonitor(taskQueue: string, input: IdleMonitorInput): Promise<WorkflowHandleWithFirstExecutionRunId<typeof idleMonitor>>;
+  /**
+   * The result of a workflow that ends on its own (a sweep), waited for with time skipping still
+   * locked: `result()` unlocks it, and the server would run other workflows' timers ahead meanwhile.
+   * Note: once no timer is left anywhere, an unlocked test server skips years ahead (to its default
+   * execution timeout), so a workflow without timers must be a test's last step.
+   */
+  resultLocked<T>(handle: WorkflowHandle<() => Promise<T>>): Promise<T>;
+  inServiceAt(endpointName: string): Promise<number>;
+  now(): Promise<number>;
+}
+
+const { IndexedValueType } = temporal.api.enums.v1;
+
+/** The dev stack registers our search attributes at start; the test server needs them added by hand. */
+export async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<void> {
+  // All of ours are keywords (search-attributes.ts); a new type would need its entry here.
+  const searchAttributes = Object.fromEntries(Object.values(SEARCH_ATTRIBUTES).map((key) => [key.name, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]));
+  await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes });
+}
+
+// Time-skipped hours still cost real seconds of worker and moto work on two shared cores.
+jest.setTimeout(90_000);
+
+export function useIdleHarness(): IdleHarness {
+  const harness = { calls: {} } as IdleHarness;
+  let running: Worker | undefined;
+  beforeAll(async () => {
+    harness.moto = await startMoto();
+  });
+  afterAll(async () => {
+    await harness.moto?.stop();
+  });
+  beforeEach(async () => {
+    await harness.moto.reset();
+    harness.env = await createTimeSkippingEnv();
+    await registerSearchAttributes(harness.env);
+    harness.calls = { observeEndpoint: 0, planEndpointTeardown: 0, teardownEndpoint: 0, sweepFleet: 0 };
+  });
+  afterEach(async () => {
+    // A test that failed mid-body leaves its worker polling; it must stop before the server goes.
+    if (running && running.getState() === 'RUNNING') running.shutdown();
+    running = undefined;
+    await harness.env?.teardown().catch((error: unknown) => console.error(error));
+  });
+
+  harness.withIdleWorker = async (body, deps = {}) => {
+    const real = createIdleActivities({ ...harness.moto.aws, pricing: harness.moto.config.pricing, temporalClient: () => harness.env.client, ...deps });
+    const counted = Object.fromEntries(
+      Object.entries(real).map(([name, activity]) => [
+        name,
+        (...args: unknown[]) => {
+          harness.calls[name as keyof IdleActivities] += 1;
+          return (activity as (...a: unknown[]) => Promise<unknown>)(...args);
+        },
+      ]),
+    );
+    const taskQueue = uniqueId('idle');
+    const worker = await Worker.create({ connection: harness.env.nativeConnection, taskQueue, activities: counted, workflowBundle: workflowBundle() });
+    running = worker;
+    return worker.runUntil(() => body(taskQueue));
+  };
+  harness.startMonitor = (taskQueue, input) =>
+    harness.env.client.workflow.start(idleMonitor, {
+      taskQueue,
+      workflowId: idleMonitorWorkflowId(input.endpointName),
+      workflowIdConflictPolicy: IDLE_MONITOR_ID_POLICIES.workflowIdConflictPolicy,
+      workflowIdReusePolicy: IDLE_MONITOR_ID_POLICIES.workflowIdReusePolicy,
+      args: [input],
+    });
+  harness.resultLocked = async (handle) => {
+    while ((await handle.describe()).status.name === 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 50));
+    return handle.result();
+  };
+  harness.inServiceAt = async (endpointName) => {
+    const described = await harness.moto.aws.sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }));
+    return described.LastModifiedTime!.getTime();
+  };
+  harness.now = () => harness.env.currentTimeMs();
+  return harness;
+}
+
+export const MINUTE = 60_000;
+export const HOUR = 60 * MINUTE;

@@ -1,0 +1,128 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { idleMonitorWorkflowId, statusQuery, type IdleMonitorStatus } from '../../common/idle';
+import type { IdleSweepInput, IdleSweepResult } from '../../common/idle-sweep';
+import { roundCents } from '../../common/pricing';
+import type { idleMonitor } from '../../workflows/idle-monitor';
+import { idleSweep } from '../../workflows/idle-sweep';
+import { createTestEndpoint, putInvocations } from '../helpers/endpoint-fixtures';
+import { MINUTE, useIdleHarness, type IdleHarness } from '../helpers/idle-harness';
+import { recordHistoryIfAsked } from '../helpers/replay';
+import { uniqueId } from '../helpers/temporal';
+
+const POLICY = { checkInterval: '5m', window: '1h' };
+
+/**
+ * Runs one sweep with time skipping locked: the monitors it starts have timers, and skipping to them
+ * while the sweep activity runs would time it out.
+ */
+async function sweep(harness: IdleHarness, taskQueue: string, input: IdleSweepInput, record?: string): Promise<IdleSweepResult> {
+  const handle = await harness.env.client.workflow.start(idleSweep, { taskQueue, workflowId: uniqueId('sweep'), args: [input] });
+  const result = await harness.resultLocked(handle);
+  if (record) await recordHistoryIfAsked(handle, record);
+  return result;
+}
+
+/** Waits (real time, skipping locked) until every monitor has made its first check. */
+async function firstChecks(harness: IdleHarness, names: string[]): Promise<Record<string, IdleMonitorStatus>> {
+  const statuses: Record<string, IdleMonitorStatus> = {};
+  for (const name of names) {
+    const handle = harness.env.client.workflow.getHandle<typeof idleMonitor>(idleMonitorWorkflowId(name));
+    for (let tries = 0; ; tries += 1) {
+      const status = await handle.query(statusQuery);
+      if (status.checks >= 1 || tries > 100) {
+        statuses[name] = status;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  return statuses;
+}
+
+describe('idleSweep keeps one monitor per managed endpoint and reports the fleet (time-skipping, moto)', () => {
+  const harness = useIdleHarness();
+
+  it('starts missing monitors, never a second one, feeds them its reading, and restarts after a deletion', async () => {
+    const t0 = await harness.now();
+    const busy = await createTestEndpoint(harness.moto.aws, 'busy-ep');
+    await createTestEndpoint(harness.moto.aws, 'quiet-ep', { instanceType: 'ml.m5.large' });
+    await createTestEndpoint(harness.moto.aws, 'kept-ep', { keep: true });
+    await createTestEndpoint(harness.moto.aws, 'theirs-ep', { managed: false });
+    await putInvocations(harness.moto.aws, busy, [t0 - 10 * MINUTE]);
+
+    const outcome = await harness.withIdleWorker(async (taskQueue) => {
+      const first = await sweep(harness, taskQueue, { mode: 'ensure', policy: POLICY }, 'idleSweep-ensure');
+      const statuses = await firstChecks(harness, ['busy-ep', 'quiet-ep', 'kept-ep']);
+      const ownReads = harness.calls.observeEndpoint;
+      const runIds = await Promise.all(['busy-ep', 'quiet-ep', 'kept-ep'].map(async (name) => (await harness.env.client.workflow.getHandle(idleMonitorWorkflowId(name)).describe()).runId));
+      const second = await sweep(harness, taskQueue, { mode: 'ensure', policy: POLICY });
+      // A CLI-style start while the sweep's monitor runs attaches to it (USE_EXISTING).
+      const started = await harness.startMonitor(taskQueue, { endpointName: 'quiet-ep', policy: POLICY });
+      const runIdsAfter = await Promise.all(['busy-ep', 'quiet-ep', 'kept-ep'].map(async (name) => (await harness.env.client.workflow.getHandle(idleMonitorWorkflowId(name)).describe()).runId));
+      const theirs = await harness.env.client.workflow
+        .getHandle(idleMonitorWorkflowId('theirs-ep'))
+        .describe()
+        .catch((error: unknown) => error);
+
+      const quietSummary = await harness.env.client.workflow.getHandle<typeof idleMonitor>(idleMonitorWorkflowId('quiet-ep')).result();
+      await createTestEndpoint(harness.moto.aws, 'quiet-ep', { instanceType: 'ml.m5.large' });
+      const third = await sweep(harness, taskQueue, { mode: 'ensure', policy: POLICY });
+      const reborn = await harness.env.client.workflow.getHandle(idleMonitorWorkflowId('quiet-ep')).describe();
+      return { first, second, third, statuses, ownReads, runIds, runIdsAfter, started, theirs, quietSummary, reborn };
+    });
+
+    const { first, second, third } = outcome;
+    expect(first).toMatchObject({ mode: 'ensure', endpoints: 4, managed: 3, monitorsStarted: 3, monitorsAlreadyRunning: 0, metricQueries: 3, getMetricDataCalls: 1 });
+    expect(first.rows.map((row) => [row.endpointName, row.monitor]).sort()).toEqual([
+      ['busy-ep', 'started'],
+      ['kept-ep', 'started'],
+      ['quiet-ep', 'started'],
+    ]);
+    const busyRow = first.rows.find((row) => row.endpointName === 'busy-ep')!;
+    // CloudWatch knows calls to the minute: the last one is reported as the end of its period.
+    expect(Date.parse(busyRow.lastInvocationAt!)).toBeGreaterThan(t0 - 10 * MINUTE);
+    expect(Date.parse(busyRow.lastInvocationAt!)).toBeLessThanOrEqual(t0 - 8 * MINUTE);
+    expect(outcome.theirs).toBeInstanceOf(WorkflowNotFoundError);
+    // The monitors decided from the sweep's reading: not one CloudWatch read of their own.
+    expect(outcome.ownReads).toBe(0);
+    expect(Object.values(outcome.statuses).map((status) => status.lastCheck?.source)).toEqual(['sweep', 'sweep', 'sweep']);
+    expect(outcome.statuses['kept-ep']!.state).toBe('kept');
+
+    expect(second).toMatchObject({ monitorsStarted: 0, monitorsAlreadyRunning: 3, getMetricDataCalls: 1 });
+    expect(outcome.runIdsAfter).toEqual(outcome.runIds);
+    expect(outcome.started.firstExecutionRunId).toBe(outcome.runIds[1]);
+
+    expect(outcome.quietSummary.outcome).toBe('deleted');
+    expect(outcome.quietSummary.estimatedSavedPerDayUsd).toBe(roundCents(0.115 * 24));
+    expect(third.rows.find((row) => row.endpointName === 'quiet-ep')?.monitor).toBe('started');
+    expect(outcome.reborn.status.name).toBe('RUNNING');
+    expect(outcome.reborn.runId).not.toBe(outcome.runIds[1]);
+  });
+
+  it('report mode covers every endpoint in the account, reads monitor states and starts nothing', async () => {
+    await createTestEndpoint(harness.moto.aws, 'watched-ep', { instanceCount: 2 });
+    await createTestEndpoint(harness.moto.aws, 'unwatched-ep', { managed: false });
+    await createTestEndpoint(harness.moto.aws, 'unpriced-ep', { instanceType: 'ml.c4.large' });
+
+    const { report, unwatched } = await harness.withIdleWorker(async (taskQueue) => {
+      await harness.startMonitor(taskQueue, { endpointName: 'watched-ep', policy: POLICY });
+      await firstChecks(harness, ['watched-ep']);
+      const report = await sweep(harness, taskQueue, { mode: 'report', policy: POLICY }, 'idleSweep-report');
+      const unwatched = await harness.env.client.workflow
+        .getHandle(idleMonitorWorkflowId('unwatched-ep'))
+        .describe()
+        .catch((error: unknown) => error);
+      return { report, unwatched };
+    });
+
+    expect(report).toMatchObject({ mode: 'report', endpoints: 3, managed: 2, monitorsStarted: 0, metricQueries: 3, getMetricDataCalls: 1 });
+    const rows = Object.fromEntries(report.rows.map((row) => [row.endpointName, row]));
+    expect(rows['watched-ep']).toMatchObject({ monitor: 'running', monitorState: 'watching', managed: true, instances: '2 x ml.g4dn.xlarge', costPerDayUsd: roundCents(0.736 * 2 * 24) });
+    expect(Date.parse(rows['watched-ep']!.deleteAt!)).toBeGreaterThan(Date.parse(report.observedAt));
+    expect(rows['unwatched-ep']).toMatchObject({ monitor: 'none', monitorState: null, managed: false, lastInvocationAt: null, idleIsLowerBound: true });
+    // An instance type without a price is unknown, never free.
+    expect(rows['unpriced-ep']).toMatchObject({ monitor: 'none', costPerDayUsd: null });
+    expect(report.fleetCostPerDayUsd).toBe(roundCents(roundCents(0.736 * 2 * 24) + roundCents(0.736 * 24)));
+    expect(unwatched).toBeInstanceOf(WorkflowNotFoundError);
+  });
+});
