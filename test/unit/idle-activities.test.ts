@@ -213,7 +213,7 @@ describe('observeEndpoint', () => {
       autoscaling: new ApplicationAutoScalingClient({ region: 'us-east-1' }),
       pricing: { usdPerHour: {} },
     });
-    const observation = await new MockActivityEnvironment().run(activities.observeEndpoint, { endpointName: 'gone-ep', windowMs: MINUTE, now: NOW });
+    const observation = await new MockActivityEnvironment().run(() => activities.observeEndpoint({ endpointName: 'gone-ep', windowMs: MINUTE, now: NOW }));
     expect(observation).toEqual({ found: false, endpointName: 'gone-ep', observedAt: NOW });
   });
 
@@ -239,7 +239,7 @@ describe('observeEndpoint', () => {
       pricing: { usdPerHour: { 'ml.g5.xlarge': 1.2 } },
     });
 
-    const observation = await new MockActivityEnvironment().run(activities.observeEndpoint, { endpointName: 'twin-ep', windowMs: 60 * MINUTE, now: NOW });
+    const observation = await new MockActivityEnvironment().run(() => activities.observeEndpoint({ endpointName: 'twin-ep', windowMs: 60 * MINUTE, now: NOW }));
 
     expect(observation).toEqual({
       found: true,
