@@ -11,6 +11,7 @@ import { runWorkers } from '../workers/run-workers';
 import { fineTune } from '../workflows/fine-tune';
 import { prepareData } from '../workflows/prepare-data';
 import { stackCheck } from '../workflows/stack-check';
+import { datasetSummary } from './commands/prepare-data';
 import { DEFAULT_STACK, stackInfo } from './dev-stack/stack';
 
 /** The sample corpus: the writing of Wren Castellanos, a fictional engineer and blogger. */
@@ -82,14 +83,7 @@ class DemoRun {
 }
 
 function printDataset(dataset: PrepareDataResult): void {
-  const { counts, tokens } = dataset;
-  console.log(`   dataset ${dataset.datasetHash.slice(0, 12)}... ${dataset.reused ? '(already there: nothing uploaded)' : '(new)'}`);
-  console.log(`   ${dataset.datasetUri}  train.jsonl, test.jsonl, manifest.json`);
-  console.log(
-    `   ${counts.filesRead} files read, ${counts.filesSkipped} skipped, ${counts.documents} documents, ` +
-      `${counts.exactDuplicates} exact + ${counts.nearDuplicates} near duplicates dropped`,
-  );
-  console.log(`   ${counts.trainRecords} train / ${counts.testRecords} test pairs, ${tokens.total} tokens (mean ${Math.round(tokens.mean)}, max ${tokens.max})`);
+  for (const line of datasetSummary(dataset)) console.log(`   ${line}`);
 }
 
 function printModel(model: FineTuneResult): void {

@@ -39,6 +39,8 @@ export interface RunWorkersOptions {
   until?: Promise<unknown>;
 }
 
+const HEARTBEAT_SEND_INTERVAL = '2s';
+
 export async function buildWorkers({ config, roles, aws, connection, workflowBundlePath }: Omit<RunWorkersOptions, 'logger' | 'until'> & { aws: AwsClients; connection: NativeConnection }): Promise<Worker[]> {
   const queues = taskQueuesFor(config.temporal.taskQueue);
   const shutdownGraceTime = durationToMs(config.worker.shutdownGraceTime);
@@ -52,6 +54,9 @@ export async function buildWorkers({ config, roles, aws, connection, workflowBun
         taskQueue: queues[role],
         activities: activitiesFor(role, { config, aws }),
         shutdownGraceTime,
+        // Heartbeat details are the progress the CLI and Web UI show; by default the SDK sends them at
+        // most every 0.8 x heartbeat timeout (capped at 60 s), which makes a progress bar look frozen.
+        maxHeartbeatThrottleInterval: HEARTBEAT_SEND_INTERVAL,
         ...(role === 'control'
           ? {
               ...(workflowBundlePath ? { workflowBundle: { codePath: workflowBundlePath } } : { workflowsPath: require.resolve('../workflows') }),
