@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IdlePolicySchema } from './idle';
 import { formatDuration } from './idle-decision';
+import { DEFAULT_TASK_QUEUE } from './task-queues';
 
 /**
  * The fleet sweep's contract. One `idleSweep` run lists the account's endpoints, reads all their
@@ -11,8 +12,13 @@ import { formatDuration } from './idle-decision';
 
 export const IDLE_SWEEP_WORKFLOW_TYPE = 'idleSweep';
 export const IDLE_SWEEP_STAGE = 'idle-sweep';
-/** One schedule per namespace and task queue; `llmtwin endpoints sweep --schedule` creates or updates it. */
+/** One schedule per namespace and task queue; `llmtwin endpoints schedule` creates or updates it. */
 export const IDLE_SWEEP_SCHEDULE_ID = 'llmtwin-idle-sweep';
+
+/** `llmtwin-idle-sweep` for the default queue, `llmtwin-idle-sweep-<queue>` for any other. */
+export function idleSweepScheduleId(taskQueue: string): string {
+  return taskQueue === DEFAULT_TASK_QUEUE ? IDLE_SWEEP_SCHEDULE_ID : `${IDLE_SWEEP_SCHEDULE_ID}-${taskQueue}`;
+}
 
 /** GetMetricData takes at most 500 metric queries per call. */
 export const MAX_METRIC_QUERIES_PER_CALL = 500;

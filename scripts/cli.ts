@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { CliContext } from './cli-context';
 import { registerConfig } from './commands/config';
+import { registerEndpoints } from './commands/endpoints';
 import { registerFineTune } from './commands/fine-tune';
 import { registerPrepareData } from './commands/prepare-data';
 import { registerStackCheck } from './commands/stack-check';
@@ -16,6 +17,7 @@ registerConfig(program, context);
 registerStackCheck(program, context);
 registerPrepareData(program, context);
 registerFineTune(program, context);
+registerEndpoints(program, context);
 
 program
   .parseAsync()
