@@ -90,7 +90,7 @@ export async function loadEndpoint(sagemaker: SageMakerSender, endpointName: str
   if (!endpoint) return undefined;
   const config = endpoint.EndpointConfigName ? await describeEndpointConfigIfExists(sagemaker, endpoint.EndpointConfigName, abortSignal) : undefined;
   const endpointArn = endpoint.EndpointArn ?? '';
-  const tags = await readTagsIfExists(sagemaker, endpointArn, abortSignal);
+  const tags = await readTagsIfExists(sagemaker, endpointArn, endpointName, abortSignal);
   if (!tags) return undefined;
   const creationTime = endpoint.CreationTime?.getTime() ?? 0;
   const snapshot: EndpointSnapshot = {
@@ -112,12 +112,17 @@ export async function snapshotEndpoint(sagemaker: SageMakerSender, endpointName:
   return (await loadEndpoint(sagemaker, endpointName, pricing, abortSignal))?.snapshot;
 }
 
-/** Tags of an endpoint that may be deleted between the describe and this call. */
-async function readTagsIfExists(sagemaker: SageMakerSender, arn: string, abortSignal?: AbortSignal): Promise<OwnershipTags | undefined> {
+/**
+ * Tags of an endpoint that may be deleted between the describe and this call. Some emulators answer
+ * tag calls on a missing ARN with a 500 rather than not-found, so a failed read is only an error if the
+ * endpoint still exists: one more describe settles it (a fleet sweep must not fail on one deletion).
+ */
+async function readTagsIfExists(sagemaker: SageMakerSender, arn: string, endpointName: string, abortSignal?: AbortSignal): Promise<OwnershipTags | undefined> {
   try {
     return await readOwnershipTags(sagemaker, arn, abortSignal);
   } catch (error) {
     if (error instanceof ApplicationFailure && error.type === ERROR_TYPES.notFound) return undefined;
+    if (!(await describeEndpointIfExists(sagemaker, endpointName, abortSignal))) return undefined;
     throw error;
   }
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import {
@@ -53,6 +54,8 @@ export async function sweepFleet(deps: SweepDeps, input: SweepFleetInput): Promi
   const startedAt = Date.now();
   const context = Context.current();
   const abortSignal = context.cancellationSignal;
+  // Every in-flight SDK call listens on the one cancellation signal: up to both pools' concurrency at once.
+  setMaxListeners((deps.describeConcurrency ?? 8) + MONITOR_CALL_CONCURRENCY + 8, abortSignal);
   const { windowMs } = policyMs(input.policy);
 
   const summaries = await listAllEndpoints(deps.sagemaker, abortSignal);
@@ -112,7 +115,13 @@ interface MonitorView {
  */
 async function ensureMonitor(client: Client, observation: FoundObservation, input: SweepFleetInput): Promise<MonitorView> {
   const workflowId = idleMonitorWorkflowId(observation.endpointName);
-  const wasRunning = (await monitorStatus(client, workflowId)) === 'RUNNING';
+  const previous = await describeMonitor(client, workflowId);
+  const wasRunning = previous?.status === 'RUNNING';
+  // A monitor that closed while this sweep ran has most likely just deleted the endpoint this sweep
+  // listed a moment earlier: starting another would only find it gone. The next sweep decides.
+  if (previous && !wasRunning && previous.closedAt !== undefined && previous.closedAt >= input.now) {
+    return { monitor: `${previous.status.toLowerCase()} during this sweep`, monitorState: null, deleteAt: null };
+  }
   const monitorInput: IdleMonitorInput = { endpointName: observation.endpointName, policy: input.policy, deleteModel: input.deleteModel };
   await client.workflow.signalWithStart(IDLE_MONITOR_WORKFLOW_TYPE, {
     workflowId,
@@ -138,13 +147,18 @@ async function readMonitor(client: Client, endpointName: string): Promise<Monito
   }
 }
 
-async function monitorStatus(client: Client, workflowId: string): Promise<string | undefined> {
+async function describeMonitor(client: Client, workflowId: string): Promise<{ status: string; closedAt?: number } | undefined> {
   try {
-    return (await client.workflow.getHandle(workflowId).describe()).status.name;
+    const description = await client.workflow.getHandle(workflowId).describe();
+    return { status: description.status.name, ...(description.closeTime ? { closedAt: description.closeTime.getTime() } : {}) };
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return undefined;
     throw error;
   }
+}
+
+async function monitorStatus(client: Client, workflowId: string): Promise<string | undefined> {
+  return (await describeMonitor(client, workflowId))?.status;
 }
 
 function toRow(observation: FoundObservation, monitor: MonitorView, now: number, windowMs: number): FleetRow {
