@@ -59,7 +59,7 @@ export async function runIdleMonitorDemo(options: IdleDemoOptions): Promise<Idle
   }
   const summary = await result;
   log(`   ${summary.message}`);
-  log(`   up ${summary.uptime ?? '?'}, idle cost ~$${summary.estimatedIdleCostUsd?.toFixed(4) ?? '?'}; removed: endpoint, config ${summary.teardown?.endpointConfig?.name ?? '-'}, model(s) ${summary.teardown?.models.filter((m) => m.deleted).map((m) => m.name).join(', ') || '-'}`);
+  log(`   up ${summary.uptime ?? '?'}, idle cost ~$${summary.estimatedIdleCostUsd?.toFixed(2) ?? '?'}; removed: endpoint, config ${summary.teardown?.endpointConfig?.name ?? '-'}, model(s) ${summary.teardown?.models.filter((m) => m.deleted).map((m) => m.name).join(', ') || '-'}`);
   return summary;
 }
 

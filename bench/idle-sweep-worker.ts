@@ -1,0 +1,99 @@
+import { writeFileSync } from 'node:fs';
+import { Context } from '@temporalio/activity';
+import { loadConfig } from '../platform/config';
+import { createAwsClients } from '../platform/aws-clients';
+import { createLogger } from '../platform/logger';
+import { connectWorkerConnection } from '../platform/temporal';
+import { Worker } from '@temporalio/worker';
+import { durationToMs } from '../common/durations';
+import { taskQueuesFor } from '../common/task-queues';
+import { activitiesFor } from '../workers/activities';
+import { installRuntime } from '../workers/run-workers';
+
+/**
+ * The one worker of bench/idle-sweep.ts, in a process of its own so its peak RSS is the worker's alone:
+ * the control role exactly as `npm run worker` runs it (config from the environment, pre-bundled
+ * workflows), plus a CloudWatch middleware that counts GetMetricData calls by the activity that made
+ * them. Writes its figures to $BENCH_STATS every second and once more when it stops (SIGTERM).
+ */
+const statsPath = process.env.BENCH_STATS;
+const bundlePath = process.env.BENCH_WORKFLOW_BUNDLE;
+if (!statsPath || !bundlePath) throw new Error('run through bench/idle-sweep.ts (BENCH_STATS and BENCH_WORKFLOW_BUNDLE are unset)');
+
+const config = loadConfig();
+const aws = createAwsClients(config);
+const getMetricDataCalls: Record<string, number> = {};
+const sageMakerCalls: Record<string, number> = {};
+
+function activityType(): string {
+  try {
+    return Context.current().info.activityType;
+  } catch {
+    return 'outside an activity';
+  }
+}
+
+aws.cloudwatch.middlewareStack.add(
+  (next, context) => (args) => {
+    if (context.commandName === 'GetMetricDataCommand') getMetricDataCalls[activityType()] = (getMetricDataCalls[activityType()] ?? 0) + 1;
+    return next(args);
+  },
+  { step: 'initialize', name: 'benchCountGetMetricData' },
+);
+aws.sagemaker.middlewareStack.add(
+  (next) => (args) => {
+    sageMakerCalls[activityType()] = (sageMakerCalls[activityType()] ?? 0) + 1;
+    return next(args);
+  },
+  { step: 'initialize', name: 'benchCountSageMaker' },
+);
+
+let peakRssBytes = 0;
+let startedAt: number | undefined;
+const sample = () => {
+  peakRssBytes = Math.max(peakRssBytes, process.memoryUsage.rss());
+};
+const write = () => {
+  sample();
+  // maxRSS is the kernel's high-water mark (KiB), which also catches peaks between samples.
+  const stats = { peakRssBytes: Math.max(peakRssBytes, process.resourceUsage().maxRSS * 1024), rssBytes: process.memoryUsage.rss(), startedAt, getMetricDataCalls, sageMakerCalls, at: Date.now() };
+  writeFileSync(statsPath, JSON.stringify(stats));
+};
+const sampler = setInterval(sample, 100);
+const writer = setInterval(write, 1_000);
+
+/**
+ * What buildWorkers + runWorkers do for the control role, with two differences a benchmark needs: a
+ * mark once the worker polls (its RSS floor), and BENCH_MAX_CACHED, the sticky-cache size (Temporal's
+ * default keeps every running workflow cached; each costs about 2 MB with this bundle).
+ */
+async function run(): Promise<void> {
+  installRuntime(config, createLogger('warn', 'bench-idle-worker'));
+  const connection = await connectWorkerConnection(config);
+  const maxCached = process.env.BENCH_MAX_CACHED ? Number(process.env.BENCH_MAX_CACHED) : undefined;
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: taskQueuesFor(config.temporal.taskQueue).control,
+    activities: activitiesFor('control', { config, aws }),
+    workflowBundle: { codePath: bundlePath! },
+    maxConcurrentActivityTaskExecutions: config.worker.controlConcurrency,
+    shutdownGraceTime: durationToMs(config.worker.shutdownGraceTime),
+    ...(maxCached === undefined ? {} : { maxCachedWorkflows: maxCached }),
+  });
+  startedAt = Date.now();
+  await worker.run();
+  await connection.close();
+}
+
+run()
+  .then(() => {
+    clearInterval(sampler);
+    clearInterval(writer);
+    write();
+    process.exit(0);
+  })
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });

@@ -1,0 +1,232 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
+import { ListEndpointsCommand } from '@aws-sdk/client-sagemaker';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { Command } from 'commander';
+import { mapWithConcurrency } from '../activities/idle/pool';
+import { resolveConfig } from '../common/config';
+import { durationToMs } from '../common/durations';
+import { idleMonitorWorkflowId, type IdleSummary } from '../common/idle';
+import { metricCallsFor, type IdleSweepResult } from '../common/idle-sweep';
+import { taskQueuesFor } from '../common/task-queues';
+import { createAwsClients, destroyAwsClients } from '../platform/aws-clients';
+import { connectClient } from '../platform/temporal';
+import { freePort } from '../scripts/dev-stack/health';
+import { PROJECT_ROOT, startStack, stopStack, type StackOptions } from '../scripts/dev-stack/stack';
+import { createDemoEndpoint } from '../scripts/idle-demo';
+import { removeIdleSweepSchedule, upsertIdleSweepSchedule } from '../scripts/idle-schedule';
+
+/**
+ * `node_modules/.bin/tsx bench/idle-sweep.ts [--endpoints 1000] [--interval 60s] [--window 2m] [--traffic-every 10]`
+ *
+ * The idle stage at fleet size, in real time on a dev stack of its own (Temporal dev server + moto on
+ * free ports): N endpoints made in moto (model, config, endpoint, tagged llmtwin:managed=true), every
+ * k-th one with Invocations datapoints covering the whole run, then the sweep's Temporal Schedule
+ * (every check interval, first run at once). ONE worker process (bench/idle-sweep-worker.ts, the
+ * control role as `npm run worker` runs it) serves the sweeps and all N monitors.
+ * Idle endpoints get a grace period that ends after every endpoint exists and the first sweep has run,
+ * so each has a deadline (its InService time + grace) that the monitors can meet; deletion time is the
+ * monitor's end (after the teardown). Prints, against the targets: GetMetricData calls per sweep
+ * (ceil(N/500)), time per sweep, the worker's peak RSS (<= 300 MB), and the worst delay from deadline
+ * to deletion (<= one check interval).
+ */
+async function main(): Promise<void> {
+  const options = new Command('bench:idle-sweep')
+    .option('--endpoints <n>', 'endpoints in moto', (value) => Number(value), 1000)
+    .option('--interval <duration>', 'check interval = sweep schedule interval', '60s')
+    .option('--window <duration>', 'idle window', '2m')
+    .option('--traffic-every <k>', 'every k-th endpoint has traffic all along (never deleted)', (value) => Number(value), 10)
+    .option('--max-cached <n>', "the worker's sticky cache (maxCachedWorkflows); default: Temporal's, which caches every running workflow")
+    .option('--worker-node-options <flags>', 'NODE_OPTIONS for the worker process, e.g. "--max-old-space-size=160"')
+    .parse()
+    .opts<{ endpoints: number; interval: string; window: string; trafficEvery: number; maxCached?: string; workerNodeOptions?: string }>();
+  const n = options.endpoints;
+  const intervalMs = durationToMs(options.interval);
+  console.log(
+    `idle-sweep bench: ${n} endpoints, check interval ${options.interval}, window ${options.window}, worker cache ${options.maxCached ?? 'Temporal default'}${options.workerNodeOptions ? `, worker NODE_OPTIONS ${options.workerNodeOptions}` : ''}; ` +
+      `${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+  );
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'llmtwin-bench-idle-'));
+  const stack: StackOptions = { dataDir, temporalPort: await freePort(), uiPort: null, motoPort: await freePort(), namespace: 'default' };
+  await startStack(stack);
+  const env = { TEMPORAL_ADDRESS: `127.0.0.1:${stack.temporalPort}`, AWS_ENDPOINT_URL: `http://127.0.0.1:${stack.motoPort}`, LLMTWIN_TASK_QUEUE: 'bench-idle', LLMTWIN_METRICS_PORT: '0', LLMTWIN_LOG_LEVEL: 'warn' };
+  const config = resolveConfig(env);
+  const aws = createAwsClients(config);
+  const client = await connectClient(config);
+  const taskQueue = taskQueuesFor(config.temporal.taskQueue).control;
+  const statsPath = join(dataDir, 'worker-stats.json');
+  let worker: ReturnType<typeof spawn> | undefined;
+  try {
+    // Bundled here, so webpack's memory is not the worker's.
+    const bundlePath = join(dataDir, 'workflows.js');
+    const noop = () => undefined;
+    writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: join(PROJECT_ROOT, 'workflows'), logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop } })).code);
+    worker = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'idle-sweep-worker.ts')], {
+      env: { ...process.env, ...env, BENCH_STATS: statsPath, BENCH_WORKFLOW_BUNDLE: bundlePath, ...(options.maxCached ? { BENCH_MAX_CACHED: options.maxCached } : {}),
+        ...(options.workerNodeOptions ? { NODE_OPTIONS: options.workerNodeOptions } : {}),
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+
+    const baselineRssMb = await workerRssWhenIdle(statsPath);
+    const names = Array.from({ length: n }, (_, index) => `bench-ep-${String(index).padStart(5, '0')}`);
+    const busy = new Set(names.filter((_, index) => options.trafficEvery > 0 && index % options.trafficEvery === 0));
+    const createdFrom = Date.now();
+    await mapWithConcurrency(names, 8, (name) => createDemoEndpoint(aws.sagemaker, name));
+    const createdIn = Date.now() - createdFrom;
+    await putTraffic(aws, [...busy], Date.now());
+    const lastModified = await endpointTimes(aws);
+    console.log(`created ${n} endpoints in ${(createdIn / 1000).toFixed(1)} s (${busy.size} with traffic all along); worker pid ${worker.pid}, RSS at rest ${baselineRssMb.toFixed(0)} MB`);
+
+    // Grace: every deadline falls after all endpoints exist and the first sweep has had time to run.
+    const graceS = Math.ceil(createdIn / 1000) + Math.ceil(intervalMs / 1000) + 30;
+    const policy = { checkInterval: options.interval, window: options.window, grace: `${graceS}s` };
+    const startedAt = Date.now();
+    await upsertIdleSweepSchedule(client, { taskQueue, every: options.interval, sweep: { mode: 'ensure', policy }, triggerImmediately: true });
+    console.log(`schedule every ${options.interval}, policy ${JSON.stringify(policy)}; waiting for ${n - busy.size} deletions...`);
+
+    const idle = names.filter((name) => !busy.has(name));
+    const lastDeadline = Math.max(...idle.map((name) => (lastModified.get(name) ?? 0) + graceS * 1000));
+    const giveUpAt = lastDeadline + 3 * intervalMs + 60_000;
+    let remaining = n;
+    while (Date.now() < giveUpAt) {
+      remaining = (await endpointTimes(aws)).size;
+      if (remaining <= busy.size) break;
+      console.log(`  t+${((Date.now() - startedAt) / 1000).toFixed(0)} s: ${remaining} endpoints left; load ${loadavg()[0]!.toFixed(2)}`);
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
+    }
+    await removeIdleSweepSchedule(client, taskQueue);
+
+    const summaries = await mapWithConcurrency(idle, 16, async (name) =>
+      client.workflow
+        .getHandle(idleMonitorWorkflowId(name))
+        .describe()
+        .then(async (description) => (description.status.name === 'COMPLETED' ? ((await client.workflow.getHandle(idleMonitorWorkflowId(name)).result()) as IdleSummary) : undefined))
+        .catch(() => undefined),
+    );
+    const delays = idle.flatMap((name, index) => {
+      const summary = summaries[index];
+      return summary?.outcome === 'deleted' ? [Date.parse(summary.endedAt) - ((lastModified.get(name) ?? 0) + graceS * 1000)] : [];
+    });
+    const sweeps = await sweepResults(client);
+    const survivors = await endpointTimes(aws);
+
+    worker.kill('SIGTERM');
+    await new Promise((resolve) => worker!.once('exit', resolve));
+    const stats = JSON.parse(readFileSync(statsPath, 'utf8')) as { peakRssBytes: number; getMetricDataCalls: Record<string, number>; sageMakerCalls: Record<string, number> };
+    report({ n, busy: busy.size, intervalMs, sweeps, delays, survivors, busyNames: busy, stats, savedPerDay: summaries.reduce((total, s) => total + (s?.estimatedSavedPerDayUsd ?? 0), 0) });
+  } finally {
+    if (worker && worker.exitCode === null) worker.kill('SIGTERM');
+    await removeIdleSweepSchedule(client, taskQueue).catch(() => undefined);
+    await client.connection.close();
+    destroyAwsClients(aws);
+    await stopStack(stack);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The worker's RSS once it has started and polls with nothing to do (its floor, before any workflow). */
+async function workerRssWhenIdle(statsPath: string): Promise<number> {
+  for (let waited = 0; waited < 60_000; waited += 500) {
+    try {
+      const stats = JSON.parse(readFileSync(statsPath, 'utf8')) as { rssBytes: number; startedAt?: number; at: number };
+      if (stats.startedAt && stats.at - stats.startedAt > 3_000) return stats.rssBytes / 1024 / 1024;
+    } catch {
+      // not written yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error('the bench worker did not start within 60 s');
+}
+
+/** Datapoints every minute from 5 minutes ago to 30 minutes ahead: each becomes visible as time passes. */
+async function putTraffic(aws: ReturnType<typeof createAwsClients>, names: string[], now: number): Promise<void> {
+  const minute = Math.floor(now / 60_000) * 60_000;
+  const data: MetricDatum[] = names.flatMap((name) =>
+    Array.from({ length: 36 }, (_, step) => ({
+      MetricName: 'Invocations',
+      Dimensions: [
+        { Name: 'EndpointName', Value: name },
+        { Name: 'VariantName', Value: 'AllTraffic' },
+      ],
+      Timestamp: new Date(minute + (step - 5) * 60_000),
+      Value: 12,
+    })),
+  );
+  for (let start = 0; start < data.length; start += 500) {
+    await aws.cloudwatch.send(new PutMetricDataCommand({ Namespace: 'AWS/SageMaker', MetricData: data.slice(start, start + 500) }));
+  }
+}
+
+/** Every endpoint still in moto, with its LastModifiedTime (when it went InService). */
+async function endpointTimes(aws: ReturnType<typeof createAwsClients>): Promise<Map<string, number>> {
+  const times = new Map<string, number>();
+  let token: string | undefined;
+  do {
+    const page = await aws.sagemaker.send(new ListEndpointsCommand({ MaxResults: 100, NextToken: token }));
+    for (const endpoint of page.Endpoints ?? []) times.set(endpoint.EndpointName!, endpoint.LastModifiedTime!.getTime());
+    token = page.NextToken;
+  } while (token);
+  return times;
+}
+
+async function sweepResults(client: Awaited<ReturnType<typeof connectClient>>): Promise<IdleSweepResult[]> {
+  const results: IdleSweepResult[] = [];
+  for await (const execution of client.workflow.list({ query: `WorkflowType = 'idleSweep' AND ExecutionStatus = 'Completed'` })) {
+    results.push((await client.workflow.getHandle(execution.workflowId, execution.runId).result()) as IdleSweepResult);
+  }
+  return results.sort((a, b) => a.observedAt.localeCompare(b.observedAt));
+}
+
+interface Report {
+  n: number;
+  busy: number;
+  intervalMs: number;
+  sweeps: IdleSweepResult[];
+  delays: number[];
+  survivors: Map<string, number>;
+  busyNames: Set<string>;
+  stats: { peakRssBytes: number; getMetricDataCalls: Record<string, number>; sageMakerCalls: Record<string, number> };
+  savedPerDay: number;
+}
+
+function report(r: Report): void {
+  const pass = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
+  const sorted = [...r.delays].sort((a, b) => a - b);
+  const pct = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : NaN);
+  const worst = sorted.at(-1) ?? NaN;
+  const fullSweeps = r.sweeps.filter((sweep) => sweep.metricQueries >= r.n - 1);
+  const peakMb = r.stats.peakRssBytes / 1024 / 1024;
+  console.log('\nSweeps (one idleSweep run each; the schedule fired them every interval):');
+  for (const sweep of r.sweeps) {
+    console.log(
+      `  ${sweep.observedAt}  endpoints ${sweep.endpoints}  metric queries ${sweep.metricQueries}  GetMetricData calls ${sweep.getMetricDataCalls} (target ${metricCallsFor(sweep.metricQueries)})  ` +
+        `${(sweep.durationMs / 1000).toFixed(1)} s  monitors started ${sweep.monitorsStarted}, already running ${sweep.monitorsAlreadyRunning}`,
+    );
+  }
+  const allAlive = [...r.busyNames].every((name) => r.survivors.has(name));
+  const fullTarget = metricCallsFor(r.n);
+  const fullCalls = fullSweeps.map((sweep) => sweep.getMetricDataCalls);
+  console.log('\nResults');
+  console.log(`  GetMetricData calls per full sweep (${r.n} endpoints): ${fullCalls.join(', ') || 'none'}; target ceil(${r.n}/500) = ${fullTarget}  ${pass(fullCalls.length > 0 && fullCalls.every((calls) => calls <= fullTarget))}`);
+  console.log(`  time per full sweep: ${fullSweeps.map((sweep) => `${(sweep.durationMs / 1000).toFixed(1)} s`).join(', ') || 'n/a'} (list + describe ${r.n} endpoints in moto, read metrics, start/signal ${r.n} monitors)`);
+  console.log(`  GetMetricData calls by activity over the run: ${JSON.stringify(r.stats.getMetricDataCalls)} (sweepFleet: the batched fleet reads; planEndpointTeardown: one fresh read confirming each deletion; observeEndpoint: a monitor's own read when no fresh sweep reading was at hand)`);
+  console.log(`  SageMaker calls by activity: ${JSON.stringify(r.stats.sageMakerCalls)}`);
+  console.log(`  worker peak RSS: ${peakMb.toFixed(0)} MB; target <= 300 MB  ${pass(peakMb <= 300)}`);
+  console.log(
+    `  deletions: ${r.delays.length}/${r.n - r.busy} idle endpoints; delay from deadline (InService + grace) to the monitor's end after teardown: ` +
+      `p50 ${(pct(0.5) / 1000).toFixed(1)} s, p95 ${(pct(0.95) / 1000).toFixed(1)} s, worst ${(worst / 1000).toFixed(1)} s, earliest ${((sorted[0] ?? NaN) / 1000).toFixed(1)} s; target worst <= one interval (${r.intervalMs / 1000} s)  ${pass(r.delays.length === r.n - r.busy && worst <= r.intervalMs && (sorted[0] ?? -1) >= 0)}`,
+  );
+  console.log(`  endpoints with traffic still alive: ${[...r.busyNames].filter((name) => r.survivors.has(name)).length}/${r.busy}  ${pass(allAlive)}`);
+  console.log(`  estimated saving of the deletions: $${r.savedPerDay.toFixed(2)} a day`);
+  console.log(`  load average now: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${cpus().length} cores shared with other work)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
