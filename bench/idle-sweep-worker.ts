@@ -64,13 +64,12 @@ const writer = setInterval(write, 1_000);
 
 /**
  * What buildWorkers + runWorkers do for the control role, with two differences a benchmark needs: a
- * mark once the worker polls (its RSS floor), and BENCH_MAX_CACHED, the sticky-cache size (Temporal's
- * default keeps every running workflow cached; each costs about 2 MB with this bundle).
+ * mark once the worker polls (its RSS floor). The sticky-cache size is config's
+ * worker.maxCachedWorkflows (LLMTWIN_MAX_CACHED_WORKFLOWS), as for every worker.
  */
 async function run(): Promise<void> {
   installRuntime(config, createLogger('warn', 'bench-idle-worker'));
   const connection = await connectWorkerConnection(config);
-  const maxCached = process.env.BENCH_MAX_CACHED ? Number(process.env.BENCH_MAX_CACHED) : undefined;
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -78,8 +77,8 @@ async function run(): Promise<void> {
     activities: activitiesFor('control', { config, aws }),
     workflowBundle: { codePath: bundlePath! },
     maxConcurrentActivityTaskExecutions: config.worker.controlConcurrency,
+    maxCachedWorkflows: config.worker.maxCachedWorkflows,
     shutdownGraceTime: durationToMs(config.worker.shutdownGraceTime),
-    ...(maxCached === undefined ? {} : { maxCachedWorkflows: maxCached }),
   });
   startedAt = Date.now();
   await worker.run();

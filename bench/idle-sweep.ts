@@ -6,7 +6,7 @@ import { PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwat
 import { ListEndpointsCommand } from '@aws-sdk/client-sagemaker';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { Command } from 'commander';
-import { mapWithConcurrency } from '../activities/idle/pool';
+import { mapWithConcurrency } from '../common/concurrency';
 import { resolveConfig } from '../common/config';
 import { durationToMs } from '../common/durations';
 import { idleMonitorWorkflowId, type IdleSummary } from '../common/idle';
@@ -39,14 +39,14 @@ async function main(): Promise<void> {
     .option('--interval <duration>', 'check interval = sweep schedule interval', '60s')
     .option('--window <duration>', 'idle window', '2m')
     .option('--traffic-every <k>', 'every k-th endpoint has traffic all along (never deleted)', (value) => Number(value), 10)
-    .option('--max-cached <n>', "the worker's sticky cache (maxCachedWorkflows); default: Temporal's, which caches every running workflow")
+    .option('--max-cached <n>', "the worker's sticky cache (worker.maxCachedWorkflows); default: the config's")
     .option('--worker-node-options <flags>', 'NODE_OPTIONS for the worker process, e.g. "--max-old-space-size=160"')
     .parse()
     .opts<{ endpoints: number; interval: string; window: string; trafficEvery: number; maxCached?: string; workerNodeOptions?: string }>();
   const n = options.endpoints;
   const intervalMs = durationToMs(options.interval);
   console.log(
-    `idle-sweep bench: ${n} endpoints, check interval ${options.interval}, window ${options.window}, worker cache ${options.maxCached ?? 'Temporal default'}${options.workerNodeOptions ? `, worker NODE_OPTIONS ${options.workerNodeOptions}` : ''}; ` +
+    `idle-sweep bench: ${n} endpoints, check interval ${options.interval}, window ${options.window}, worker cache ${options.maxCached ?? 'config default'}${options.workerNodeOptions ? `, worker NODE_OPTIONS ${options.workerNodeOptions}` : ''}; ` +
       `${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
   );
 
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     const noop = () => undefined;
     writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: join(PROJECT_ROOT, 'workflows'), logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop } })).code);
     worker = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'idle-sweep-worker.ts')], {
-      env: { ...process.env, ...env, BENCH_STATS: statsPath, BENCH_WORKFLOW_BUNDLE: bundlePath, ...(options.maxCached ? { BENCH_MAX_CACHED: options.maxCached } : {}),
+      env: { ...process.env, ...env, BENCH_STATS: statsPath, BENCH_WORKFLOW_BUNDLE: bundlePath, ...(options.maxCached ? { LLMTWIN_MAX_CACHED_WORKFLOWS: options.maxCached } : {}),
         ...(options.workerNodeOptions ? { NODE_OPTIONS: options.workerNodeOptions } : {}),
       },
       stdio: ['ignore', 'inherit', 'inherit'],

@@ -101,6 +101,13 @@ export const ConfigSchema = z
         dataConcurrency: z.number().int().min(1).max(64).default(1),
         /** Concurrent activities on the control queue (AWS calls and polls are cheap). */
         controlConcurrency: z.number().int().min(1).max(1000).default(100),
+        /**
+         * Running workflows kept in the control worker's sticky cache. Each costs about 2.3 MB (this
+         * bundle's modules, zod schemas included, are evaluated per workflow); an evicted one is replayed
+         * from its (continue-as-new-bounded) history at its next task. Temporal's own default sizes the
+         * cache from the machine's memory, which lets 1,000 idle monitors take 2.7 GB.
+         */
+        maxCachedWorkflows: z.number().int().min(1).max(100_000).default(200),
       })
       .prefault({}),
     training: z
@@ -194,6 +201,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: readonly string[]; ki
   { name: 'LLMTWIN_SHUTDOWN_GRACE', path: ['worker', 'shutdownGraceTime'], kind: 'string' },
   { name: 'LLMTWIN_DATA_CONCURRENCY', path: ['worker', 'dataConcurrency'], kind: 'number' },
   { name: 'LLMTWIN_CONTROL_CONCURRENCY', path: ['worker', 'controlConcurrency'], kind: 'number' },
+  { name: 'LLMTWIN_MAX_CACHED_WORKFLOWS', path: ['worker', 'maxCachedWorkflows'], kind: 'number' },
   { name: 'LLMTWIN_TRAINING_BASE_MODEL', path: ['training', 'baseModelId'], kind: 'string' },
   { name: 'LLMTWIN_HF_TOKEN_SECRET_ARN', path: ['training', 'hfTokenSecretArn'], kind: 'string' },
   { name: 'LLMTWIN_HF_TOKEN_ENV_VAR', path: ['training', 'hfTokenEnvVar'], kind: 'string' },

@@ -61,6 +61,7 @@ export async function buildWorkers({ config, roles, aws, connection, workflowBun
           ? {
               ...(workflowBundlePath ? { workflowBundle: { codePath: workflowBundlePath } } : { workflowsPath: require.resolve('../workflows') }),
               maxConcurrentActivityTaskExecutions: config.worker.controlConcurrency,
+              maxCachedWorkflows: config.worker.maxCachedWorkflows,
             }
           : { maxConcurrentActivityTaskExecutions: config.worker.dataConcurrency }),
       }),

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { mapWithConcurrency } from '../../common/concurrency';
 import type { GeneratorReport } from '../../common/dataset';
 import { ERROR_TYPES } from '../../common/errors';
 import { templateInstruction } from '../../common/text/instruct';
@@ -93,18 +94,7 @@ export function chatGeneratorInstructor(options: ChatGeneratorOptions): Instruct
   return {
     batchSize: Math.max(64, options.concurrency * 8),
     async instruct(batch, signal) {
-      const results = new Array<string>(batch.length);
-      let next = 0;
-      // Bounded concurrency: `concurrency` lanes pull the next chunk until none is left.
-      const lanes = Array.from({ length: Math.min(options.concurrency, batch.length) }, async () => {
-        while (next < batch.length) {
-          const index = next;
-          next += 1;
-          results[index] = await generate(batch[index] as PreparedRecord, signal);
-        }
-      });
-      await Promise.all(lanes);
-      return results;
+      return mapWithConcurrency(batch, options.concurrency, (record) => generate(record, signal));
     },
     report: () => ({ ...report, costUsd: Math.round(report.costUsd * 1e6) / 1e6 }),
   };

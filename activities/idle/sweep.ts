@@ -17,7 +17,7 @@ import type { FleetRow, IdleSweepResult } from '../../common/idle-sweep';
 import { roundCents, type PricingConfig } from '../../common/pricing';
 import { listAllEndpoints, snapshotEndpoint, type EndpointSnapshot, type SageMakerSender } from './endpoint-reads';
 import { readInvocations, type CloudWatchSender } from './invocations';
-import { mapWithConcurrency } from './pool';
+import { mapWithConcurrency } from '../../common/concurrency';
 
 export interface SweepDeps {
   sagemaker: SageMakerSender;

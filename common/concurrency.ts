@@ -1,6 +1,6 @@
 /**
- * Runs `work` over `items` with at most `concurrency` in flight, results in input order. Fleet-wide
- * reads stay under AWS's per-API rate limits instead of firing a thousand calls at once.
+ * Runs `work` over `items` with at most `concurrency` in flight, results in input order. Used where many
+ * calls must not all fire at once: fleet-wide AWS reads (under per-API rate limits), generator requests.
  */
 export async function mapWithConcurrency<T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
