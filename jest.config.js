@@ -8,6 +8,9 @@ const shared = {
 };
 
 module.exports = {
+  // A global option in Jest 30 (ignored inside a project): generous for the workflow and integration
+  // layers, which run real servers; unit tests finish in milliseconds anyway.
+  testTimeout: 120_000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
@@ -16,7 +19,6 @@ module.exports = {
       testMatch: ['<rootDir>/test/workflow/**/*.test.ts'],
       globalSetup: '<rootDir>/test/setup/workflow-global-setup.ts',
       setupFiles: ['<rootDir>/test/setup/quiet-runtime.ts'],
-      testTimeout: 60_000,
     },
     {
       ...shared,
@@ -25,7 +27,6 @@ module.exports = {
       globalSetup: '<rootDir>/test/setup/integration-global-setup.ts',
       setupFiles: ['<rootDir>/test/setup/quiet-runtime.ts'],
       globalTeardown: '<rootDir>/test/setup/integration-global-teardown.ts',
-      testTimeout: 120_000,
     },
   ],
 };

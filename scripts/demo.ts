@@ -4,6 +4,7 @@ import type { LlmtwinConfig } from '../common/config';
 import type { PrepareDataInput, PrepareDataResult } from '../common/dataset';
 import { taskQueuesFor } from '../common/task-queues';
 import type { FineTuneInput, FineTuneResult } from '../common/training';
+import { createAwsClients, destroyAwsClients } from '../platform/aws-clients';
 import { loadConfig } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { connectClient } from '../platform/temporal';
@@ -13,6 +14,7 @@ import { prepareData } from '../workflows/prepare-data';
 import { stackCheck } from '../workflows/stack-check';
 import { datasetSummary } from './commands/prepare-data';
 import { DEFAULT_STACK, stackInfo } from './dev-stack/stack';
+import { runIdleMonitorDemo } from './idle-demo';
 
 /** The sample corpus: the writing of Wren Castellanos, a fictional engineer and blogger. */
 const SAMPLE_CORPUS: PrepareDataInput = {
@@ -23,7 +25,7 @@ const SAMPLE_CORPUS: PrepareDataInput = {
 /**
  * The README's main command, after setup and `dev start`: runs the workers in this process and drives
  * the most complete path that exists through them, printing where everything landed. Each stage that
- * lands extends this path: stack check -> prepare data -> fine-tune.
+ * lands extends this path: stack check -> prepare data -> fine-tune -> (deploy, not yet) -> idle monitor.
  */
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -50,6 +52,18 @@ async function main(): Promise<void> {
       client.workflow.execute(fineTune, { taskQueue: run.queue, workflowId, args: [fineTuneInput] }),
     );
     printModel(model);
+
+    // The deploy stage does not exist yet: a stand-in endpoint made directly in moto (model, config,
+    // endpoint, tagged as ours) shows the idle monitor deleting what nobody calls, and what that saves.
+    const aws = createAwsClients(config);
+    try {
+      await run.stage('idle monitor (stand-in endpoint in moto, seconds-scale policy)', 'idle-monitor-llmtwin-demo', (workflowId) =>
+        // The endpoint is named so that its monitor's id is the workflow id linked above.
+        runIdleMonitorDemo({ client, config, sagemaker: aws.sagemaker, taskQueue: run.queue, endpointName: workflowId.replace(/^idle-monitor-/, '') }),
+      );
+    } finally {
+      destroyAwsClients(aws);
+    }
 
     console.log(`\nTemporal Web UI: ${run.ui}   (stack keeps running; stop it with: npm run dev -- stop)`);
   } finally {
