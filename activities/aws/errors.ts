@@ -135,6 +135,19 @@ export async function awsCall<T>(context: AwsCallContext, call: () => Promise<T>
   }
 }
 
+/**
+ * Runs one read (Describe*, HeadObject, GetObject) of a resource that may not exist: undefined when AWS
+ * says it does not, the classified failure for anything else. The first step of describe-before-create.
+ */
+export async function readIfExists<T>(context: AwsCallContext, read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw toAwsFailure(error, context);
+  }
+}
+
 /** True for errors AWS uses to say "no such resource", which describe-before-create treats as absent. */
 export function isNotFound(error: unknown): boolean {
   return classifyAwsError(error).type === ERROR_TYPES.notFound;

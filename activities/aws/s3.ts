@@ -1,5 +1,5 @@
 import { CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { awsCall, isAlreadyExists, isNotFound, toAwsFailure } from './errors';
+import { awsCall, isAlreadyExists, isNotFound, readIfExists, toAwsFailure } from './errors';
 
 export type S3Sender = Pick<S3Client, 'send'>;
 
@@ -28,13 +28,8 @@ export async function ensureBucket(s3: S3Sender, bucket: string, region: string)
 }
 
 /** HeadObject that answers undefined for a missing object instead of throwing. */
-export async function headObjectIfExists(s3: S3Sender, bucket: string, key: string) {
-  try {
-    return await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw toAwsFailure(error, { operation: 'HeadObject', resource: `s3://${bucket}/${key}` });
-  }
+export function headObjectIfExists(s3: S3Sender, bucket: string, key: string) {
+  return readIfExists({ operation: 'HeadObject', resource: `s3://${bucket}/${key}` }, () => s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
 }
 
 export { awsCall };

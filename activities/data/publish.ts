@@ -3,7 +3,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import { Upload } from '@aws-sdk/lib-storage';
 import { ManifestSchema, type Manifest } from '../../common/dataset';
 import { s3Key, s3Uri } from '../../common/naming';
-import { awsCall, isNotFound, toAwsFailure } from '../aws/errors';
+import { awsCall, readIfExists } from '../aws/errors';
 import { headObjectIfExists } from '../aws/s3';
 import type { StagedFile } from './staging';
 
@@ -35,14 +35,11 @@ export function datasetLocation(bucket: string, prefix: string, datasetHash: str
  */
 export async function readExistingManifest(s3: Pick<S3Client, 'send'>, location: DatasetLocation, datasetHash: string, signal?: AbortSignal): Promise<Manifest | undefined> {
   const key = `${location.keyPrefix}${MANIFEST_FILE}`;
-  let text: string;
-  try {
+  const text = await readIfExists({ operation: 'GetObject', resource: s3Uri(location.bucket, key) }, async () => {
     const object = await s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: key }), { abortSignal: signal });
-    text = (await object.Body?.transformToString('utf-8')) ?? '';
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw toAwsFailure(error, { operation: 'GetObject', resource: s3Uri(location.bucket, key) });
-  }
+    return (await object.Body?.transformToString('utf-8')) ?? '';
+  });
+  if (text === undefined) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

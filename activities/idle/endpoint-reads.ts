@@ -13,29 +13,23 @@ import { ERROR_TYPES } from '../../common/errors';
 import type { FoundObservation, VariantSnapshot } from '../../common/idle';
 import { KEEP_TAG, MANAGED_TAG } from '../../common/naming';
 import { usdPerHour, type PricingConfig } from '../../common/pricing';
-import { awsCall, isNotFound, toAwsFailure } from '../aws/errors';
+import { awsCall, readIfExists } from '../aws/errors';
 
 export type SageMakerSender = Pick<SageMakerClient, 'send'>;
 
 /** SageMaker's view of one endpoint: everything in an observation except the metrics. */
 export type EndpointSnapshot = Omit<FoundObservation, 'observedAt' | 'windowMs' | 'lastInvocationAt' | 'invocationsInWindow'> & { endpointArn: string };
 
-export async function describeEndpointIfExists(sagemaker: SageMakerSender, endpointName: string, abortSignal?: AbortSignal): Promise<DescribeEndpointCommandOutput | undefined> {
-  try {
-    return await sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }), { abortSignal });
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw toAwsFailure(error, { operation: 'DescribeEndpoint', resource: `endpoint ${endpointName}` });
-  }
+export function describeEndpointIfExists(sagemaker: SageMakerSender, endpointName: string, abortSignal?: AbortSignal): Promise<DescribeEndpointCommandOutput | undefined> {
+  return readIfExists({ operation: 'DescribeEndpoint', resource: `endpoint ${endpointName}` }, () =>
+    sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }), { abortSignal }),
+  );
 }
 
-export async function describeEndpointConfigIfExists(sagemaker: SageMakerSender, configName: string, abortSignal?: AbortSignal): Promise<DescribeEndpointConfigCommandOutput | undefined> {
-  try {
-    return await sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: configName }), { abortSignal });
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw toAwsFailure(error, { operation: 'DescribeEndpointConfig', resource: `endpoint config ${configName}` });
-  }
+export function describeEndpointConfigIfExists(sagemaker: SageMakerSender, configName: string, abortSignal?: AbortSignal): Promise<DescribeEndpointConfigCommandOutput | undefined> {
+  return readIfExists({ operation: 'DescribeEndpointConfig', resource: `endpoint config ${configName}` }, () =>
+    sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: configName }), { abortSignal }),
+  );
 }
 
 export interface OwnershipTags {

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-application-auto-scaling';
 import { DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, DescribeModelCommand, type DescribeEndpointConfigCommandOutput } from '@aws-sdk/client-sagemaker';
 import type { TeardownReport } from '../../common/idle';
-import { isNotFound, toAwsFailure } from '../aws/errors';
+import { isNotFound, readIfExists, toAwsFailure } from '../aws/errors';
 import { readOwnershipTags, type SageMakerSender } from './endpoint-reads';
 
 export type AutoScalingSender = Pick<ApplicationAutoScalingClient, 'send'>;
@@ -49,12 +49,10 @@ export async function planTeardown(
 }
 
 async function modelArnIfExists(sagemaker: SageMakerSender, modelName: string, abortSignal?: AbortSignal): Promise<string | undefined> {
-  try {
-    return (await sagemaker.send(new DescribeModelCommand({ ModelName: modelName }), { abortSignal })).ModelArn;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw toAwsFailure(error, { operation: 'DescribeModel', resource: `model ${modelName}` });
-  }
+  const model = await readIfExists({ operation: 'DescribeModel', resource: `model ${modelName}` }, () =>
+    sagemaker.send(new DescribeModelCommand({ ModelName: modelName }), { abortSignal }),
+  );
+  return model?.ModelArn;
 }
 
 /**

@@ -8,7 +8,7 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES } from '../../common/errors';
 import type { TrainingJobStatus, TrainingPlan } from '../../common/training';
-import { isAlreadyExists, isNotFound, toAwsFailure } from '../aws/errors';
+import { isAlreadyExists, readIfExists, toAwsFailure } from '../aws/errors';
 import { buildCreateTrainingJobRequest, isCapacityFailure, trainingJobMismatches } from './training-request';
 
 export type SageMakerSender = Pick<SageMakerClient, 'send'>;
@@ -25,13 +25,10 @@ export interface StartedTrainingJob extends TrainingCandidate {
 }
 
 /** DescribeTrainingJob, or undefined when no job has that name ("Requested resource not found."). */
-export async function describeTrainingJobIfExists(sagemaker: SageMakerSender, jobName: string, abortSignal?: AbortSignal): Promise<DescribeTrainingJobCommandOutput | undefined> {
-  try {
-    return await sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: jobName }), { abortSignal });
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw toAwsFailure(error, { operation: 'DescribeTrainingJob', resource: `training job ${jobName}` });
-  }
+export function describeTrainingJobIfExists(sagemaker: SageMakerSender, jobName: string, abortSignal?: AbortSignal): Promise<DescribeTrainingJobCommandOutput | undefined> {
+  return readIfExists({ operation: 'DescribeTrainingJob', resource: `training job ${jobName}` }, () =>
+    sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: jobName }), { abortSignal }),
+  );
 }
 
 /**
