@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { PROJECT_ROOT } from '../../scripts/dev-stack/stack';
@@ -13,6 +13,8 @@ export async function bundleWorkflowsOnce(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `workflow-bundle-${process.pid}.js`);
   writeFileSync(path, code);
+  // One bundle per jest run (runs may overlap); gone when the run ends, so .tmp does not fill up.
+  process.once('exit', () => rmSync(path, { force: true }));
   process.env[BUNDLE_ENV_VAR] = path;
 }
 
