@@ -34,6 +34,12 @@ export class CliContext {
     return base ? `${base}/namespaces/${this.config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}` : undefined;
   }
 
+  /** Tells the person (on stderr, so `--json` output stays clean) which run started and where to watch it. */
+  announce(workflowId: string, what = 'started'): void {
+    const url = this.workflowUrl(workflowId);
+    console.error(`${what} ${workflowId}${url ? `  ${url}` : ''}`);
+  }
+
   async close(): Promise<void> {
     await this.client?.connection.close();
   }

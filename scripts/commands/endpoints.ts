@@ -15,7 +15,7 @@ import {
   type IdlePolicyPatch,
 } from '../../common/idle';
 import { formatDuration } from '../../common/idle-decision';
-import { formatIdle, type IdleSweepResult } from '../../common/idle-sweep';
+import { formatIdle, type IdleSweepInput, type IdleSweepResult } from '../../common/idle-sweep';
 import { describeIssues } from '../../common/validation';
 import { createAwsClients, destroyAwsClients } from '../../platform/aws-clients';
 import { idleMonitor } from '../../workflows/idle-monitor';
@@ -43,11 +43,8 @@ export function registerEndpoints(program: Command, context: CliContext): void {
     .option('--window <duration>', 'how far back to read Invocations (default: config idle.window)')
     .option('--json', 'print the report as JSON')
     .action(async (options: { window?: string; json?: boolean }) => {
-      const client = await context.temporal();
       const policy = { ...policyFromConfig(context.config.idle), ...(options.window ? { window: options.window } : {}) };
-      const report = await client.workflow.execute(idleSweep, { taskQueue: context.controlQueue, workflowId: `idle-report-${Date.now()}`, args: [{ mode: 'report', policy }] });
-      if (options.json) console.log(JSON.stringify(report, null, 2));
-      else printFleet(report);
+      await sweepOnce(context, { mode: 'report', policy }, 'idle-report', options.json);
     });
 
   endpoints
@@ -67,8 +64,7 @@ export function registerEndpoints(program: Command, context: CliContext): void {
       const workflowId = idleMonitorWorkflowId(endpointName);
       const wasRunning = (await monitorStatus(client, workflowId)) === 'RUNNING';
       const handle = await client.workflow.start(idleMonitor, { taskQueue: context.controlQueue, workflowId, ...IDLE_MONITOR_ID_POLICIES, args: [input] });
-      const url = context.workflowUrl(workflowId);
-      console.error(`${wasRunning ? 'already running (its policy is unchanged; use set-policy)' : 'started'}: ${workflowId}${url ? `  ${url}` : ''}`);
+      context.announce(workflowId, wasRunning ? 'already running (its policy is unchanged; use set-policy):' : 'started');
       if (options.wait) printResult({ ...(await handle.result()) }, Boolean(options.json));
     });
 
@@ -127,10 +123,7 @@ export function registerEndpoints(program: Command, context: CliContext): void {
     .description('run the fleet sweep once now: every endpoint tagged llmtwin:managed=true gets a running monitor')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const client = await context.temporal();
-      const result = await client.workflow.execute(idleSweep, { taskQueue: context.controlQueue, workflowId: `idle-sweep-now-${Date.now()}`, args: [{ mode: 'ensure', policy: policyFromConfig(context.config.idle) }] });
-      if (options.json) console.log(JSON.stringify(result, null, 2));
-      else printFleet(result);
+      await sweepOnce(context, { mode: 'ensure', policy: policyFromConfig(context.config.idle) }, 'idle-sweep-now', options.json);
     });
 
   endpoints
@@ -202,6 +195,14 @@ async function monitorStatus(client: Client, workflowId: string): Promise<string
 }
 
 /** The fleet as a table for people. */
+/** One sweep now (report or ensure), waited for and printed as the fleet table or JSON. */
+async function sweepOnce(context: CliContext, input: IdleSweepInput, idPrefix: string, json = false): Promise<void> {
+  const client = await context.temporal();
+  const result = await client.workflow.execute(idleSweep, { taskQueue: context.controlQueue, workflowId: `${idPrefix}-${Date.now()}`, args: [input] });
+  if (json) console.log(JSON.stringify(result, null, 2));
+  else printFleet(result);
+}
+
 export function printFleet(report: IdleSweepResult): void {
   const header = ['ENDPOINT', 'STATUS', 'INSTANCES', 'LAST INVOCATION', 'IDLE', 'MONITOR', 'COST/DAY'];
   const rows = report.rows.map((row) => [

@@ -50,8 +50,7 @@ export function registerFineTune(program: Command, context: CliContext): void {
       const client = await context.temporal();
       const workflowId = options.workflowId ?? `fine-tune-${Date.now()}`;
       const handle = await client.workflow.start(fineTune, { taskQueue: context.controlQueue, workflowId, args: [input] });
-      const url = context.workflowUrl(workflowId);
-      console.error(`started ${workflowId}${url ? `  ${url}` : ''}`);
+      context.announce(workflowId);
       if (options.detach) {
         console.error(`follow it in the Web UI; cancel with: llmtwin fine-tune cancel ${workflowId}`);
         return;

@@ -58,8 +58,7 @@ export function registerPrepareData(program: Command, context: CliContext): void
       const client = await context.temporal();
       const workflowId = options.workflowId ?? `prepare-data-${Date.now()}`;
       const handle = await client.workflow.start(prepareData, { taskQueue: context.controlQueue, workflowId, args: [input] });
-      const url = context.workflowUrl(workflowId);
-      console.error(`started ${workflowId}${url ? `  ${url}` : ''}`);
+      context.announce(workflowId);
       if (options.detach) return;
       const result = await watch(client, handle);
       if (options.json) console.log(JSON.stringify(result, null, 2));

@@ -18,8 +18,7 @@ export function registerStackCheck(program: Command, context: CliContext): void 
       const client = await context.temporal();
       const workflowId = options.workflowId ?? `stack-check-${Date.now()}`;
       const handle = await client.workflow.start(stackCheck, { taskQueue: context.controlQueue, workflowId, args: [parsed.data] });
-      const url = context.workflowUrl(workflowId);
-      if (!options.json) console.error(`started ${workflowId}${url ? `  ${url}` : ''}`);
+      if (!options.json) context.announce(workflowId);
       const result = await handle.result();
       printResult({ ...result }, Boolean(options.json));
     });
