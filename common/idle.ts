@@ -128,6 +128,37 @@ export const EndpointObservationSchema = z.discriminatedUnion('found', [
 export type EndpointObservation = z.output<typeof EndpointObservationSchema>;
 export type FoundObservation = z.output<typeof FoundObservationSchema>;
 
+/** SageMaker's side of an observation: what a describe of the endpoint (and its tags) tells. */
+export type EndpointState = Omit<FoundObservation, 'observedAt' | 'windowMs' | 'lastInvocationAt' | 'invocationsInWindow'>;
+/** CloudWatch's side: one endpoint's Invocations over the window. */
+export interface InvocationReading {
+  invocations: number;
+  lastInvocationAt: number | null;
+}
+
+/**
+ * One observation from both sides, as the monitor's own check and the fleet sweep make it. No datapoints
+ * (no reading) means no invocations; fields beyond EndpointState (such as an ARN) are left out.
+ */
+export function observationOf(state: EndpointState, reading: InvocationReading | undefined, now: number, windowMs: number): FoundObservation {
+  const { found, endpointName, status, creationTime, lastModifiedTime, endpointConfigName, variants, managed, keep } = state;
+  return {
+    found,
+    endpointName,
+    observedAt: now,
+    windowMs,
+    status,
+    creationTime,
+    lastModifiedTime,
+    ...(endpointConfigName === undefined ? {} : { endpointConfigName }),
+    variants,
+    managed,
+    keep,
+    lastInvocationAt: reading?.lastInvocationAt ?? null,
+    invocationsInWindow: reading?.invocations ?? 0,
+  };
+}
+
 export const CheckActionSchema = z.enum(['delete', 'wait', 'keep']);
 
 /** Everything the monitor knows; carried through continue-as-new in the input's `state`. */

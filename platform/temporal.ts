@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { LlmtwinConfig } from '../common/config';
 
@@ -18,4 +18,15 @@ export async function connectClient(config: LlmtwinConfig): Promise<Client> {
 
 export async function connectWorkerConnection(config: LlmtwinConfig): Promise<NativeConnection> {
   return NativeConnection.connect(connectionOptions(config));
+}
+
+/** A workflow's execution status and close time, or undefined when no workflow has that id. */
+export async function describeWorkflowIfExists(client: Client, workflowId: string): Promise<{ status: string; closedAt?: number } | undefined> {
+  try {
+    const description = await client.workflow.getHandle(workflowId).describe();
+    return { status: description.status.name, ...(description.closeTime ? { closedAt: description.closeTime.getTime() } : {}) };
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  }
 }

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES } from '../../common/errors';
-import type { FoundObservation, VariantSnapshot } from '../../common/idle';
+import type { EndpointState, VariantSnapshot } from '../../common/idle';
 import { KEEP_TAG, MANAGED_TAG } from '../../common/naming';
 import { usdPerHour, type PricingConfig } from '../../common/pricing';
 import { awsCall, readIfExists } from '../aws/errors';
@@ -18,7 +18,7 @@ import { awsCall, readIfExists } from '../aws/errors';
 export type SageMakerSender = Pick<SageMakerClient, 'send'>;
 
 /** SageMaker's view of one endpoint: everything in an observation except the metrics. */
-export type EndpointSnapshot = Omit<FoundObservation, 'observedAt' | 'windowMs' | 'lastInvocationAt' | 'invocationsInWindow'> & { endpointArn: string };
+export type EndpointSnapshot = EndpointState & { endpointArn: string };
 
 export function describeEndpointIfExists(sagemaker: SageMakerSender, endpointName: string, abortSignal?: AbortSignal): Promise<DescribeEndpointCommandOutput | undefined> {
   return readIfExists({ operation: 'DescribeEndpoint', resource: `endpoint ${endpointName}` }, () =>

@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import type { EndpointObservation, TeardownReport } from '../../common/idle';
+import { observationOf, type EndpointObservation, type TeardownReport } from '../../common/idle';
 import type { IdleSweepResult } from '../../common/idle-sweep';
 import type { PricingConfig } from '../../common/pricing';
 import { loadEndpoint, type SageMakerSender } from './endpoint-reads';
@@ -37,17 +37,9 @@ export function createIdleActivities(deps: IdleActivityDeps) {
   async function observe(input: ObserveInput, abortSignal: AbortSignal) {
     const loaded = await loadEndpoint(deps.sagemaker, input.endpointName, deps.pricing, abortSignal);
     if (!loaded) return { loaded, observation: { found: false, endpointName: input.endpointName, observedAt: input.now } as const };
-    const { endpointArn: _arn, ...snapshot } = loaded.snapshot;
-    const targets = snapshot.variants.map((variant) => ({ endpointName: input.endpointName, variantName: variant.variantName }));
+    const targets = loaded.snapshot.variants.map((variant) => ({ endpointName: input.endpointName, variantName: variant.variantName }));
     const { byEndpoint } = await readInvocations(deps.cloudwatch, targets, input, abortSignal);
-    const reading = byEndpoint.get(input.endpointName);
-    const observation: EndpointObservation = {
-      ...snapshot,
-      observedAt: input.now,
-      windowMs: input.windowMs,
-      lastInvocationAt: reading?.lastInvocationAt ?? null,
-      invocationsInWindow: reading?.invocations ?? 0,
-    };
+    const observation: EndpointObservation = observationOf(loaded.snapshot, byEndpoint.get(input.endpointName), input.now, input.windowMs);
     return { loaded, observation };
   }
 

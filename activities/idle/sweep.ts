@@ -1,10 +1,11 @@
 import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import {
   IDLE_MONITOR_ID_POLICIES,
   IDLE_MONITOR_WORKFLOW_TYPE,
   idleMonitorWorkflowId,
+  observationOf,
   observeSignal,
   policyMs,
   statusQuery,
@@ -18,6 +19,7 @@ import { roundCents, type PricingConfig } from '../../common/pricing';
 import { listAllEndpoints, snapshotEndpoint, type EndpointSnapshot, type SageMakerSender } from './endpoint-reads';
 import { readInvocations, type CloudWatchSender } from './invocations';
 import { mapWithConcurrency } from '../../common/concurrency';
+import { describeWorkflowIfExists } from '../../platform/temporal';
 
 export interface SweepDeps {
   sagemaker: SageMakerSender;
@@ -70,7 +72,7 @@ export async function sweepFleet(deps: SweepDeps, input: SweepFleetInput): Promi
   const targets = selected.flatMap((snapshot) => snapshot.variants.map((variant) => ({ endpointName: snapshot.endpointName, variantName: variant.variantName })));
   const invocations = await readInvocations(deps.cloudwatch, targets, { now: input.now, windowMs }, abortSignal);
   context.heartbeat({ step: 'metrics read', queries: targets.length, calls: invocations.calls });
-  const observations = selected.map((snapshot) => toObservation(snapshot, invocations.byEndpoint.get(snapshot.endpointName), input.now, windowMs));
+  const observations = selected.map((snapshot) => observationOf(snapshot, invocations.byEndpoint.get(snapshot.endpointName), input.now, windowMs));
 
   const client = deps.temporalClient?.() ?? context.client;
   const monitors = await mapWithConcurrency(observations, MONITOR_CALL_CONCURRENCY, async (observation, index) => {
@@ -97,11 +99,6 @@ export async function sweepFleet(deps: SweepDeps, input: SweepFleetInput): Promi
   };
 }
 
-function toObservation(snapshot: EndpointSnapshot, reading: { invocations: number; lastInvocationAt: number | null } | undefined, now: number, windowMs: number): FoundObservation {
-  const { endpointArn: _arn, ...rest } = snapshot;
-  return { ...rest, observedAt: now, windowMs, lastInvocationAt: reading?.lastInvocationAt ?? null, invocationsInWindow: reading?.invocations ?? 0 };
-}
-
 interface MonitorView {
   monitor: string;
   monitorState: string | null;
@@ -115,7 +112,7 @@ interface MonitorView {
  */
 async function ensureMonitor(client: Client, observation: FoundObservation, input: SweepFleetInput): Promise<MonitorView> {
   const workflowId = idleMonitorWorkflowId(observation.endpointName);
-  const previous = await describeMonitor(client, workflowId);
+  const previous = await describeWorkflowIfExists(client, workflowId);
   const wasRunning = previous?.status === 'RUNNING';
   // A monitor that closed while this sweep ran has most likely just deleted the endpoint this sweep
   // listed a moment earlier: starting another would only find it gone. The next sweep decides.
@@ -136,7 +133,7 @@ async function ensureMonitor(client: Client, observation: FoundObservation, inpu
 
 async function readMonitor(client: Client, endpointName: string): Promise<MonitorView> {
   const workflowId = idleMonitorWorkflowId(endpointName);
-  const status = await monitorStatus(client, workflowId);
+  const status = (await describeWorkflowIfExists(client, workflowId))?.status;
   if (status !== 'RUNNING') return { monitor: status === undefined ? 'none' : status.toLowerCase(), monitorState: null, deleteAt: null };
   try {
     const monitorStatusView = await client.workflow.getHandle(workflowId).query(statusQuery);
@@ -145,20 +142,6 @@ async function readMonitor(client: Client, endpointName: string): Promise<Monito
     // A monitor busy continuing-as-new or without a free worker cannot answer now; the row still says it runs.
     return { monitor: 'running', monitorState: null, deleteAt: null };
   }
-}
-
-async function describeMonitor(client: Client, workflowId: string): Promise<{ status: string; closedAt?: number } | undefined> {
-  try {
-    const description = await client.workflow.getHandle(workflowId).describe();
-    return { status: description.status.name, ...(description.closeTime ? { closedAt: description.closeTime.getTime() } : {}) };
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return undefined;
-    throw error;
-  }
-}
-
-async function monitorStatus(client: Client, workflowId: string): Promise<string | undefined> {
-  return (await describeMonitor(client, workflowId))?.status;
 }
 
 function toRow(observation: FoundObservation, monitor: MonitorView, now: number, windowMs: number): FleetRow {

@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import {
   IDLE_MONITOR_ID_POLICIES,
@@ -18,6 +18,7 @@ import { formatDuration } from '../../common/idle-decision';
 import { formatIdle, type IdleSweepInput, type IdleSweepResult } from '../../common/idle-sweep';
 import { describeIssues } from '../../common/validation';
 import { createAwsClients, destroyAwsClients } from '../../platform/aws-clients';
+import { describeWorkflowIfExists } from '../../platform/temporal';
 import { idleMonitor } from '../../workflows/idle-monitor';
 import { idleSweep } from '../../workflows/idle-sweep';
 import { printResult, type CliContext } from '../cli-context';
@@ -186,12 +187,7 @@ function policyPatch(options: PolicyFlags): IdlePolicyPatch {
 }
 
 async function monitorStatus(client: Client, workflowId: string): Promise<string | undefined> {
-  try {
-    return (await client.workflow.getHandle(workflowId).describe()).status.name;
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return undefined;
-    throw error;
-  }
+  return (await describeWorkflowIfExists(client, workflowId))?.status;
 }
 
 /** The fleet as a table for people. */
