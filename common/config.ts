@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DurationSchema } from './durations';
+import { INSTANCE_TYPE_PATTERN } from './naming';
 import { PricingSchema } from './pricing';
 import { DEFAULT_TASK_QUEUE } from './task-queues';
 
@@ -23,7 +24,7 @@ const S3BucketSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)');
 
-const InstanceTypeSchema = z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'must look like "ml.g5.2xlarge"');
+const InstanceTypeSchema = z.string().regex(INSTANCE_TYPE_PATTERN, 'must look like "ml.g5.2xlarge"');
 
 export const ConfigSchema = z
   .object({

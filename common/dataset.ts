@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { S3_URI_PATTERN } from './naming';
 
 /**
  * The prepare-data contract: the workflow input (one zod schema, types inferred), the manifest written
@@ -27,7 +28,6 @@ export const FORMAT_EXTENSIONS: Readonly<Record<SourceFormat, readonly string[]>
   jsonl: ['.jsonl', '.ndjson'],
 };
 
-const S3_URI = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/;
 /** A dotted path into a JSON record, such as `text` or `content.body`. */
 const FieldPath = z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'must be a field name or dotted path such as "content.body"');
 const RegexSource = z.string().refine(isValidRegex, { message: 'must be a valid JavaScript regular expression' });
@@ -41,7 +41,7 @@ export const DataSourceSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('s3'),
     /** Every object under this prefix is read. */
-    uri: z.string().regex(S3_URI, 'must be an S3 URI such as "s3://my-bucket/writing/"'),
+    uri: z.string().regex(S3_URI_PATTERN, 'must be an S3 URI such as "s3://my-bucket/writing/"'),
   }),
 ]);
 

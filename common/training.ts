@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DurationSchema } from './durations';
-import { resourceName, stableHash } from './naming';
+import { INSTANCE_TYPE_PATTERN, resourceName, S3_URI_PATTERN, stableHash } from './naming';
 import trainingMetrics from './training-metrics.json';
 
 /**
@@ -9,9 +9,8 @@ import trainingMetrics from './training-metrics.json';
  * result. Pure and workflow-safe.
  */
 
-const S3_URI = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/;
-const S3UriSchema = z.string().regex(S3_URI, 'must be an S3 URI such as "s3://my-bucket/llmtwin/datasets/<hash>/"');
-const InstanceTypeSchema = z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'must look like "ml.g5.2xlarge"');
+const S3UriSchema = z.string().regex(S3_URI_PATTERN, 'must be an S3 URI such as "s3://my-bucket/llmtwin/datasets/<hash>/"');
+const InstanceTypeSchema = z.string().regex(INSTANCE_TYPE_PATTERN, 'must look like "ml.g5.2xlarge"');
 const ModuleNameSchema = z.string().regex(/^[A-Za-z0-9_.]+$/, 'must be a module name such as "q_proj"');
 const DatasetFieldSchema = z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a JSON field name');
 const KmsKeySchema = z.string().regex(/^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+|[0-9a-f-]{36}|alias\/.+)$/, 'must be a KMS key id, alias or ARN');
