@@ -6,7 +6,6 @@ import {
   type DescribeEndpointConfigCommandOutput,
   type DescribeEndpointCommandOutput,
   type EndpointSummary,
-  type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES } from '../../common/errors';
@@ -14,8 +13,9 @@ import type { EndpointState, VariantSnapshot } from '../../common/idle';
 import { KEEP_TAG, MANAGED_TAG } from '../../common/naming';
 import { usdPerHour, type PricingConfig } from '../../common/pricing';
 import { awsCall, readIfExists } from '../aws/errors';
+import type { SageMakerSender } from '../aws/senders';
 
-export type SageMakerSender = Pick<SageMakerClient, 'send'>;
+export type { SageMakerSender };
 
 /** SageMaker's view of one endpoint: everything in an observation except the metrics. */
 export type EndpointSnapshot = EndpointState & { endpointArn: string };

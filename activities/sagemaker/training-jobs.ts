@@ -3,15 +3,15 @@ import {
   DescribeTrainingJobCommand,
   type CreateTrainingJobCommandInput,
   type DescribeTrainingJobCommandOutput,
-  type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES } from '../../common/errors';
 import type { TrainingJobStatus, TrainingPlan } from '../../common/training';
 import { isAlreadyExists, readIfExists, toAwsFailure } from '../aws/errors';
+import type { SageMakerSender } from '../aws/senders';
 import { buildCreateTrainingJobRequest, isCapacityFailure, trainingJobMismatches } from './training-request';
 
-export type SageMakerSender = Pick<SageMakerClient, 'send'>;
+export type { SageMakerSender };
 
 export interface TrainingCandidate {
   jobName: string;
