@@ -1,11 +1,9 @@
 import { DescribeEndpointCommand } from '@aws-sdk/client-sagemaker';
 import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createIdleActivities, type IdleActivities, type IdleActivityDeps } from '../../activities/idle';
 import { IDLE_MONITOR_ID_POLICIES, idleMonitorWorkflowId, type IdleMonitorInput } from '../../common/idle';
-import { SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { idleMonitor } from '../../workflows/idle-monitor';
 import { startMoto, type MotoProcess } from './moto-process';
 import { createTimeSkippingEnv, uniqueId, workflowBundle } from './temporal';
@@ -36,15 +34,6 @@ export interface IdleHarness {
   now(): Promise<number>;
 }
 
-const { IndexedValueType } = temporal.api.enums.v1;
-
-/** The dev stack registers our search attributes at start; the test server needs them added by hand. */
-export async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<void> {
-  // All of ours are keywords (search-attributes.ts); a new type would need its entry here.
-  const searchAttributes = Object.fromEntries(Object.values(SEARCH_ATTRIBUTES).map((key) => [key.name, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]));
-  await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes });
-}
-
 // Time-skipped hours still cost real seconds of worker and moto work on two shared cores.
 jest.setTimeout(90_000);
 
@@ -60,7 +49,6 @@ export function useIdleHarness(): IdleHarness {
   beforeEach(async () => {
     await harness.moto.reset();
     harness.env = await createTimeSkippingEnv();
-    await registerSearchAttributes(harness.env);
     harness.calls = { observeEndpoint: 0, planEndpointTeardown: 0, teardownEndpoint: 0, sweepFleet: 0 };
   });
   afterEach(async () => {

@@ -1,12 +1,28 @@
 import { randomUUID } from 'node:crypto';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
+import { SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { TEST_SERVER_BIN } from '../../scripts/dev-stack/stack';
 import { BUNDLE_ENV_VAR } from '../setup/bundle-workflows';
 
-/** The time-skipping test server from the project venv; never downloaded. Time skipping is global: run serially. */
-export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: TEST_SERVER_BIN } } });
+/**
+ * The time-skipping test server from the project venv; never downloaded. Time skipping is global: run
+ * serially. Like the dev stack, it knows the project's search attributes (workflows upsert them).
+ */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: TEST_SERVER_BIN } } });
+  await registerSearchAttributes(env);
+  return env;
+}
+
+const { IndexedValueType } = temporal.api.enums.v1;
+
+/** The dev stack registers our search attributes at start; the test server needs them added by hand. */
+async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<void> {
+  // All of ours are keywords (search-attributes.ts); a new type would need its entry here.
+  const searchAttributes = Object.fromEntries(Object.values(SEARCH_ATTRIBUTES).map((key) => [key.name, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]));
+  await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes });
 }
 
 /** A unique id per test, so workflow ids and task queues never collide between tests or runs. */
