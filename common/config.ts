@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { DurationSchema } from './durations';
+import { DurationSchema } from './duration-schema';
 import { INSTANCE_TYPE_PATTERN } from './naming';
-import { PricingSchema } from './pricing';
 import { DEFAULT_TASK_QUEUE } from './task-queues';
 
 /**
@@ -155,7 +154,12 @@ export const ConfigSchema = z
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
       })
       .prefault({}),
-    pricing: PricingSchema,
+    pricing: z
+      .object({
+        /** Overrides and additions to the built-in price table (common/pricing.ts), e.g. {"ml.g5.xlarge": 1.2}. */
+        usdPerHour: z.record(z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'keys must be instance types like "ml.g5.xlarge"'), z.number().nonnegative()).default({}),
+      })
+      .prefault({}),
     resourceNamePrefix: ResourceNameSchema.max(20).default('llmtwin'),
   })
   .superRefine((config, ctx) => {

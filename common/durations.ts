@@ -1,6 +1,5 @@
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { z } from 'zod';
 
 /**
  * One way to write durations everywhere (config, workflow inputs, activity options): the strings
@@ -12,14 +11,11 @@ export function durationToMs(value: DurationString | number): number {
   return msToNumber(value as Duration);
 }
 
-function isPositiveDuration(value: string): boolean {
+/** Whether `value` is a duration Temporal's parser accepts and longer than zero. */
+export function isPositiveDuration(value: string): boolean {
   try {
     return msToNumber(value as Duration) > 0;
   } catch {
     return false;
   }
 }
-
-export const DurationSchema = z
-  .string()
-  .refine(isPositiveDuration, { message: 'must be a positive duration such as "30s", "5m", "1h" or "2 days"' });

@@ -1,7 +1,7 @@
-import { z } from 'zod';
-import { IdlePolicySchema } from './idle';
 import { formatDuration } from './idle-decision';
-import { DEFAULT_TASK_QUEUE } from './task-queues';
+import { DEFAULT_TASK_QUEUE, taskQueuesFor } from './task-queues';
+
+export type { IdleSweepInput, ParsedIdleSweepInput } from './idle-schemas';
 
 /**
  * The fleet sweep's contract. One `idleSweep` run lists the account's endpoints, reads all their
@@ -15,24 +15,19 @@ export const IDLE_SWEEP_STAGE = 'idle-sweep';
 /** One schedule per namespace and task queue; `llmtwin endpoints schedule` creates or updates it. */
 export const IDLE_SWEEP_SCHEDULE_ID = 'llmtwin-idle-sweep';
 
-/** `llmtwin-idle-sweep` for the default queue, `llmtwin-idle-sweep-<queue>` for any other. */
+/**
+ * `llmtwin-idle-sweep` for the default idle queue (and for the default control queue, where the sweep
+ * ran before the idle queue existed, so updating the schedule moves it), `llmtwin-idle-sweep-<queue>`
+ * for any other.
+ */
 export function idleSweepScheduleId(taskQueue: string): string {
-  return taskQueue === DEFAULT_TASK_QUEUE ? IDLE_SWEEP_SCHEDULE_ID : `${IDLE_SWEEP_SCHEDULE_ID}-${taskQueue}`;
+  const isDefault = taskQueue === DEFAULT_TASK_QUEUE || taskQueue === taskQueuesFor(DEFAULT_TASK_QUEUE).idle;
+  return isDefault ? IDLE_SWEEP_SCHEDULE_ID : `${IDLE_SWEEP_SCHEDULE_ID}-${taskQueue}`;
 }
 
 /** GetMetricData takes at most 500 metric queries per call. */
 export const MAX_METRIC_QUERIES_PER_CALL = 500;
 
-export const IdleSweepInputSchema = z
-  .object({
-    mode: z.enum(['ensure', 'report']).default('ensure'),
-    /** Policy of the monitors the sweep starts; its window is also the window the sweep reads. */
-    policy: IdlePolicySchema.prefault({}),
-    deleteModel: z.boolean().default(true),
-  })
-  .prefault({});
-export type IdleSweepInput = z.input<typeof IdleSweepInputSchema>;
-export type ParsedIdleSweepInput = z.output<typeof IdleSweepInputSchema>;
 
 /** One line of the fleet report. */
 export interface FleetRow {

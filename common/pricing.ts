@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /**
  * What SageMaker instances cost, to turn uptime and billable seconds into money. Approximate
  * us-east-1 on-demand list prices in USD per instance-hour (SageMaker's training and real-time hosting
@@ -25,14 +23,10 @@ export const DEFAULT_USD_PER_HOUR: Readonly<Record<string, number>> = {
   'ml.p4d.24xlarge': 37.688,
 };
 
-export const PricingSchema = z
-  .object({
-    /** Overrides and additions to DEFAULT_USD_PER_HOUR, e.g. {"ml.g5.xlarge": 1.2}. */
-    usdPerHour: z.record(z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'keys must be instance types like "ml.g5.xlarge"'), z.number().nonnegative()).default({}),
-  })
-  .prefault({});
-
-export type PricingConfig = z.output<typeof PricingSchema>;
+/** `pricing` in config: overrides and additions to DEFAULT_USD_PER_HOUR, e.g. {"ml.g5.xlarge": 1.2}. */
+export interface PricingConfig {
+  usdPerHour: Readonly<Record<string, number>>;
+}
 
 export function usdPerHour(instanceType: string, pricing?: PricingConfig): number | undefined {
   return pricing?.usdPerHour[instanceType] ?? DEFAULT_USD_PER_HOUR[instanceType];

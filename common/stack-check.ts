@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DurationSchema } from './durations';
+import { DurationSchema } from './duration-schema';
 
 /**
  * The stack check: the smallest real workflow, proving worker, Temporal and S3 are wired together.

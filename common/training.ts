@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DurationSchema } from './durations';
+import { DurationSchema } from './duration-schema';
 import { INSTANCE_TYPE_PATTERN, resourceName, S3_URI_PATTERN, stableHash } from './naming';
 import trainingMetrics from './training-metrics.json';
 

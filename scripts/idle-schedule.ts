@@ -1,6 +1,7 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
 import { durationToMs } from '../common/durations';
-import { IDLE_SWEEP_WORKFLOW_TYPE, IdleSweepInputSchema, idleSweepScheduleId, type IdleSweepInput } from '../common/idle-sweep';
+import { IdleSweepInputSchema } from '../common/idle-schemas';
+import { IDLE_SWEEP_WORKFLOW_TYPE, idleSweepScheduleId, type IdleSweepInput } from '../common/idle-sweep';
 import { describeIssues } from '../common/validation';
 import type { idleSweep } from '../workflows/idle-sweep';
 

@@ -1,4 +1,5 @@
-import { IdleMonitorInputSchema, IdlePolicyPatchSchema, idleMonitorWorkflowId, policyMs, type FoundObservation } from '../../common/idle';
+import { idleMonitorWorkflowId, policyMs, type FoundObservation } from '../../common/idle';
+import { IdleMonitorInputSchema, IdlePolicyPatchSchema } from '../../common/idle-schemas';
 import { costPerDayUsd, decideIdle, formatDuration, hourlyCost, idleCostFigures, isUsableObservation, laterOf, nextCheckDelayMs, nextInServiceAt, type IdleDecisionInput } from '../../common/idle-decision';
 import { chunk, formatIdle, metricCallsFor } from '../../common/idle-sweep';
 
