@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/common';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/common';
 import { NON_RETRYABLE_ERROR_TYPES } from './errors';
 
 /**
@@ -33,4 +33,13 @@ export const CLEANUP: ActivityOptions = {
   ...AWS_CALL,
   startToCloseTimeout: '10m',
   heartbeatTimeout: '1m',
+};
+
+/**
+ * Boundary checks run as local activities (pure, in-process, milliseconds): a validation error is
+ * final; anything else (a worker hiccup) is tried again a few times.
+ */
+export const LOCAL_CHECK: LocalActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes },
 };

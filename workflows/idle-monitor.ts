@@ -1,12 +1,9 @@
+import { HandlerUnfinishedPolicy } from '@temporalio/common';
 import { allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { IdleActivities } from '../activities/idle';
 import { AWS_CALL } from '../common/activity-options';
 import {
-  EndpointObservationSchema,
   IDLE_MONITOR_STAGE,
-  IdleMonitorInputSchema,
-  IdlePolicyPatchSchema,
-  IdlePolicySchema,
   keepAliveSignal,
   observeSignal,
   pauseSignal,
@@ -22,7 +19,7 @@ import {
 import { decideIdle, isUsableObservation, laterOf, nextCheckDelayMs, nextInServiceAt, type IdleDecision } from '../common/idle-decision';
 import { buildStatus, buildSummary } from '../common/idle-report';
 import { SEARCH_ATTRIBUTES } from '../common/search-attributes';
-import { describeIssues, parseOrFail } from '../common/validation';
+import { idleChecks } from './idle-checks';
 
 const { observeEndpoint, planEndpointTeardown } = proxyActivities<IdleActivities>(AWS_CALL);
 // A teardown is a handful of idempotent calls; retried as a whole, it finishes what a failed try began.
@@ -37,7 +34,8 @@ const { teardownEndpoint } = proxyActivities<IdleActivities>({ ...AWS_CALL, star
  * would only be restarted by the next sweep), so removing the tag brings the normal rules back.
  */
 export async function idleMonitor(rawInput: IdleMonitorInput): Promise<IdleSummary> {
-  const input = parseOrFail(IdleMonitorInputSchema, rawInput, 'idleMonitor input');
+  const checks = idleChecks();
+  const input = await checks.checkIdleMonitorInput(rawInput);
   const { endpointName } = input;
   let policy = input.policy;
   let ms = policyMs(policy);
@@ -66,29 +64,34 @@ export async function idleMonitor(rawInput: IdleMonitorInput): Promise<IdleSumma
     state.paused = false;
     wake = true;
   });
-  setHandler(setPolicySignal, (patch) => {
+  setHandler(setPolicySignal, async (patch) => {
     // A signal cannot be refused to its sender; a bad payload is recorded (status shows it), never fatal.
-    const parsed = IdlePolicyPatchSchema.safeParse(patch);
-    const merged = parsed.success ? IdlePolicySchema.safeParse({ ...policy, ...definedOnly(parsed.data) }) : parsed;
-    if (!merged.success) {
-      state.rejectedPolicy = describeIssues(merged.error).join('; ');
+    const checked = await checks.checkPolicyPatch(patch);
+    if (!checked.accepted) {
+      state.rejectedPolicy = checked.reason;
       log.warn('setPolicy refused', { endpointName, reason: state.rejectedPolicy });
       return;
     }
-    policy = merged.data;
+    // Each field was checked on its own and a policy has no rule across fields, so the merge is valid.
+    policy = { ...policy, ...checked.patch };
     ms = policyMs(policy);
     state.rejectedPolicy = undefined;
     wake = true;
   });
-  setHandler(observeSignal, (raw) => {
-    const parsed = EndpointObservationSchema.safeParse(raw);
-    // Only found observations stand in for a read: "gone" is something the monitor verifies itself.
-    if (!parsed.success || !parsed.data.found) return;
-    if (state.observation && parsed.data.observedAt < state.observation.observedAt) return;
-    state.observation = parsed.data;
-    state.observationFrom = 'sweep';
-    wake = true;
-  });
+  setHandler(
+    observeSignal,
+    async (raw) => {
+      // Only found observations stand in for a read: "gone" is something the monitor verifies itself.
+      const observation = await checks.checkSweepObservation(raw);
+      if (!observation) return;
+      if (state.observation && observation.observedAt < state.observation.observedAt) return;
+      state.observation = observation;
+      state.observationFrom = 'sweep';
+      wake = true;
+    },
+    // A reading still being checked when the monitor ends (it just deleted the endpoint) is of no use.
+    { unfinishedPolicy: HandlerUnfinishedPolicy.ABANDON },
+  );
   setHandler(statusQuery, () => buildStatus({ endpointName, state, policy, decision, deleting, now: Date.now() }));
 
   const finish = (outcome: IdleSummary['outcome'], teardown: IdleSummary['teardown'], reason?: string) =>
@@ -112,6 +115,9 @@ export async function idleMonitor(rawInput: IdleMonitorInput): Promise<IdleSumma
     });
 
   for (let checksThisRun = 1; ; checksThisRun += 1) {
+    // Signal payloads are checked in local activities: decide only once every pending check has landed
+    // (at the first check, the sweep's observation that came with signalWithStart).
+    await condition(allHandlersFinished);
     wake = false;
     const now = Date.now();
     let source: 'monitor' | 'sweep' = 'sweep';
@@ -142,15 +148,11 @@ export async function idleMonitor(rawInput: IdleMonitorInput): Promise<IdleSumma
     state.lastCheck = { at: now, action: decision.action, reason: decision.reason, source, ...(decision.deleteAt === undefined ? {} : { deleteAt: decision.deleteAt }) };
 
     if (checksThisRun >= input.maxChecksPerRun || workflowInfo().continueAsNewSuggested) {
-      // Handlers are synchronous, so this only guards future async ones; signals that arrive while the
-      // continue-as-new is being recorded make the server retry this task with them applied first.
+      // Handlers wait on their checks: let them land in this run's state before carrying it over. Signals
+      // that arrive while the continue-as-new is recorded make the server retry this task with them first.
       await condition(allHandlersFinished);
       await continueAsNew<typeof idleMonitor>({ ...input, policy, state });
     }
     await condition(() => wake, nextCheckDelayMs(decision, ms, Date.now()));
   }
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
 }

@@ -1,8 +1,8 @@
 import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { IdleActivities } from '../activities/idle';
-import { IDLE_SWEEP_STAGE, IdleSweepInputSchema, type IdleSweepInput, type IdleSweepResult } from '../common/idle-sweep';
+import { IDLE_SWEEP_STAGE, type IdleSweepInput, type IdleSweepResult } from '../common/idle-sweep';
 import { SEARCH_ATTRIBUTES } from '../common/search-attributes';
-import { parseOrFail } from '../common/validation';
+import { idleChecks } from './idle-checks';
 
 // One activity for the whole pass keeps this history at a few events however large the fleet is.
 // It heartbeats after each step; a sweep is a snapshot, so a retry starts over rather than resuming.
@@ -18,7 +18,7 @@ const { sweepFleet } = proxyActivities<IdleActivities>({
  * of its metrics; mode `report` only reports, on every endpoint in the account.
  */
 export async function idleSweep(rawInput?: IdleSweepInput): Promise<IdleSweepResult> {
-  const input = parseOrFail(IdleSweepInputSchema, rawInput, 'idleSweep input');
+  const input = await idleChecks().checkIdleSweepInput(rawInput);
   upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.stage, value: IDLE_SWEEP_STAGE }]);
   return sweepFleet({ mode: input.mode, policy: input.policy, deleteModel: input.deleteModel, now: Date.now(), taskQueue: workflowInfo().taskQueue });
 }
