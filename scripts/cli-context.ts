@@ -23,6 +23,11 @@ export class CliContext {
     return taskQueuesFor(this.config.temporal.taskQueue).control;
   }
 
+  /** Where idle monitors and fleet sweeps run (the idle role's worker). */
+  get idleQueue(): string {
+    return taskQueuesFor(this.config.temporal.taskQueue).idle;
+  }
+
   async temporal(): Promise<Client> {
     this.client ??= await connectClient(this.config);
     return this.client;

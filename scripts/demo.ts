@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(process.env.LLMTWIN_LOG_LEVEL ?? 'error', 'llmtwin-demo');
   let stopWorkers!: () => void;
-  const workersDone = runWorkers({ config, roles: ['control', 'data'], logger, until: new Promise<void>((done) => (stopWorkers = done)) });
+  const workersDone = runWorkers({ config, roles: ['control', 'data', 'idle'], logger, until: new Promise<void>((done) => (stopWorkers = done)) });
   const client = await connectClient(config);
   const run = new DemoRun(client, config);
   try {
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     try {
       await run.stage('idle monitor (stand-in endpoint in moto, seconds-scale policy)', 'idle-monitor-llmtwin-demo', (workflowId) =>
         // The endpoint is named so that its monitor's id is the workflow id linked above.
-        runIdleMonitorDemo({ client, config, sagemaker: aws.sagemaker, taskQueue: run.queue, endpointName: workflowId.replace(/^idle-monitor-/, '') }),
+        runIdleMonitorDemo({ client, config, sagemaker: aws.sagemaker, taskQueue: run.idleQueue, endpointName: workflowId.replace(/^idle-monitor-/, '') }),
       );
     } finally {
       destroyAwsClients(aws);
@@ -76,6 +76,7 @@ async function main(): Promise<void> {
 class DemoRun {
   readonly ui = stackInfo(DEFAULT_STACK).uiUrl;
   readonly queue: string;
+  readonly idleQueue: string;
   private readonly stamp = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 4)}`;
 
   constructor(
@@ -83,6 +84,7 @@ class DemoRun {
     private readonly config: LlmtwinConfig,
   ) {
     this.queue = taskQueuesFor(config.temporal.taskQueue).control;
+    this.idleQueue = taskQueuesFor(config.temporal.taskQueue).idle;
   }
 
   /** Prints the stage's Web UI link, runs it and reports how long it took. */

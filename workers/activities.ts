@@ -1,7 +1,3 @@
-import { createPrepareDataActivities } from '../activities/data/prepare-data';
-import { createIdleActivities } from '../activities/idle';
-import { createFineTuneActivities } from '../activities/fine-tune';
-import { createStackCheckActivities } from '../activities/stack-check';
 import type { LlmtwinConfig } from '../common/config';
 import type { WorkerRole } from '../common/task-queues';
 import type { AwsClients } from '../platform/aws-clients';
@@ -11,21 +7,40 @@ export interface ActivityDeps {
   aws: AwsClients;
 }
 
+/* eslint-disable @typescript-eslint/no-require-imports -- each role loads only its own stages' code */
 /**
  * The activities each task queue serves, built once from shared clients. Control: AWS control plane
- * and polling. Data: CPU-heavy dataset work. Each stage adds its factory to the right list.
+ * and polling. Data: CPU-heavy dataset work. Idle: the idle stage's reads, teardowns and checks. Each
+ * stage adds its factory to the right list. Factories are required per role, so a worker that serves
+ * one role does not load the others' code (the data stage's alone is about 20 MB of RSS).
  */
 export function activitiesFor(role: WorkerRole, { config, aws }: ActivityDeps): object {
+  const idle = () => ({
+    ...(require('../activities/idle') as typeof import('../activities/idle')).createIdleActivities({
+      sagemaker: aws.sagemaker,
+      cloudwatch: aws.cloudwatch,
+      autoscaling: aws.autoscaling,
+      pricing: config.pricing,
+    }),
+    ...(require('../activities/idle/validation') as typeof import('../activities/idle/validation')).createIdleValidationActivities(),
+  });
   switch (role) {
-    case 'control':
+    case 'control': {
+      const { createStackCheckActivities } = require('../activities/stack-check') as typeof import('../activities/stack-check');
+      const { createFineTuneActivities } = require('../activities/fine-tune') as typeof import('../activities/fine-tune');
       return {
         ...createStackCheckActivities({ s3: aws.s3, bucket: config.s3.bucket, prefix: config.s3.prefix, region: config.aws.region }),
         ...createFineTuneActivities({ sagemaker: aws.sagemaker, s3: aws.s3, secretsManager: aws.secretsManager, config }),
-        ...createIdleActivities({ sagemaker: aws.sagemaker, cloudwatch: aws.cloudwatch, autoscaling: aws.autoscaling, pricing: config.pricing }),
+        // Monitors started on this queue before the idle queue existed keep running here.
+        ...idle(),
       };
-    case 'data':
-      return {
-        ...createPrepareDataActivities({ s3: aws.s3, bucket: config.s3.bucket, prefix: config.s3.prefix, region: config.aws.region, generator: config.generator }),
-      };
+    }
+    case 'idle':
+      return idle();
+    case 'data': {
+      const { createPrepareDataActivities } = require('../activities/data/prepare-data') as typeof import('../activities/data/prepare-data');
+      return createPrepareDataActivities({ s3: aws.s3, bucket: config.s3.bucket, prefix: config.s3.prefix, region: config.aws.region, generator: config.generator });
+    }
   }
 }
+/* eslint-enable @typescript-eslint/no-require-imports */

@@ -1,8 +1,8 @@
-import { Runtime, Worker, makeTelemetryFilterString, type NativeConnection } from '@temporalio/worker';
+import { Runtime, Worker, makeTelemetryFilterString, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Logger as PinoLogger } from 'pino';
 import type { LlmtwinConfig } from '../common/config';
 import { durationToMs } from '../common/durations';
-import { taskQueuesFor, type WorkerRole } from '../common/task-queues';
+import { taskQueuesFor, type WorkerRole, type WorkflowRole } from '../common/task-queues';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../platform/aws-clients';
 import { TemporalPinoLogger } from '../platform/logger';
 import { connectWorkerConnection } from '../platform/temporal';
@@ -33,19 +33,33 @@ export interface RunWorkersOptions {
   /** Reuse pre-built clients (tests, benchmarks); otherwise built from config. */
   aws?: AwsClients;
   connection?: NativeConnection;
-  /** Pre-bundled workflow code; otherwise bundled from workflows/ at start. */
-  workflowBundlePath?: string;
+  /** Pre-bundled workflow code per role; a role without one is bundled from WORKFLOWS_BY_ROLE at start. */
+  workflowBundlePaths?: Partial<Record<WorkflowRole, string>>;
   /** Resolves to stop the workers (besides SIGINT/SIGTERM, which the runtime handles). */
   until?: Promise<unknown>;
 }
 
 const HEARTBEAT_SEND_INTERVAL = '2s';
 
-export async function buildWorkers({ config, roles, aws, connection, workflowBundlePath }: Omit<RunWorkersOptions, 'logger' | 'until'> & { aws: AwsClients; connection: NativeConnection }): Promise<Worker[]> {
+/**
+ * The workflow code each workflow role runs. Control runs every workflow (idle ones included, for
+ * monitors started there before the idle queue existed); idle runs only the idle stage, whose small
+ * bundle is what keeps a cached monitor cheap.
+ */
+export const WORKFLOWS_BY_ROLE: Record<WorkflowRole, string> = {
+  control: require.resolve('../workflows'),
+  idle: require.resolve('../workflows/idle'),
+};
+
+function isWorkflowRole(role: WorkerRole): role is WorkflowRole {
+  return role in WORKFLOWS_BY_ROLE;
+}
+
+export async function buildWorkers({ config, roles, aws, connection, workflowBundlePaths = {} }: Omit<RunWorkersOptions, 'logger' | 'until'> & { aws: AwsClients; connection: NativeConnection }): Promise<Worker[]> {
   const queues = taskQueuesFor(config.temporal.taskQueue);
   const shutdownGraceTime = durationToMs(config.worker.shutdownGraceTime);
   // A queue with nothing registered yet (no workflows, no activities) cannot be polled; skip it.
-  const servedRoles = roles.filter((role) => role === 'control' || Object.keys(activitiesFor(role, { config, aws })).length > 0);
+  const servedRoles = roles.filter((role) => isWorkflowRole(role) || Object.keys(activitiesFor(role, { config, aws })).length > 0);
   return Promise.all(
     servedRoles.map((role) =>
       Worker.create({
@@ -57,9 +71,9 @@ export async function buildWorkers({ config, roles, aws, connection, workflowBun
         // Heartbeat details are the progress the CLI and Web UI show; by default the SDK sends them at
         // most every 0.8 x heartbeat timeout (capped at 60 s), which makes a progress bar look frozen.
         maxHeartbeatThrottleInterval: HEARTBEAT_SEND_INTERVAL,
-        ...(role === 'control'
+        ...(isWorkflowRole(role)
           ? {
-              ...(workflowBundlePath ? { workflowBundle: { codePath: workflowBundlePath } } : { workflowsPath: require.resolve('../workflows') }),
+              ...workflowCodeFor(role, workflowBundlePaths[role]),
               maxConcurrentActivityTaskExecutions: config.worker.controlConcurrency,
               maxCachedWorkflows: config.worker.maxCachedWorkflows,
             }
@@ -67,6 +81,10 @@ export async function buildWorkers({ config, roles, aws, connection, workflowBun
       }),
     ),
   );
+}
+
+function workflowCodeFor(role: WorkflowRole, bundlePath: string | undefined): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  return bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_BY_ROLE[role] };
 }
 
 /**

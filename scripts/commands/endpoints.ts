@@ -2,8 +2,6 @@ import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import {
   IDLE_MONITOR_ID_POLICIES,
-  IdleMonitorInputSchema,
-  IdlePolicyPatchSchema,
   idleMonitorWorkflowId,
   keepAliveSignal,
   pauseSignal,
@@ -14,6 +12,7 @@ import {
   type IdleMonitorInput,
   type IdlePolicyPatch,
 } from '../../common/idle';
+import { IdleMonitorInputSchema, IdlePolicyPatchSchema } from '../../common/idle-schemas';
 import { formatDuration } from '../../common/idle-decision';
 import { formatIdle, type IdleSweepInput, type IdleSweepResult } from '../../common/idle-sweep';
 import { describeIssues } from '../../common/validation';
@@ -64,7 +63,7 @@ export function registerEndpoints(program: Command, context: CliContext): void {
       const client = await context.temporal();
       const workflowId = idleMonitorWorkflowId(endpointName);
       const wasRunning = (await monitorStatus(client, workflowId)) === 'RUNNING';
-      const handle = await client.workflow.start(idleMonitor, { taskQueue: context.controlQueue, workflowId, ...IDLE_MONITOR_ID_POLICIES, args: [input] });
+      const handle = await client.workflow.start(idleMonitor, { taskQueue: context.idleQueue, workflowId, ...IDLE_MONITOR_ID_POLICIES, args: [input] });
       context.announce(workflowId, wasRunning ? 'already running (its policy is unchanged; use set-policy):' : 'started');
       if (options.wait) printResult({ ...(await handle.result()) }, Boolean(options.json));
     });
@@ -138,7 +137,7 @@ export function registerEndpoints(program: Command, context: CliContext): void {
     .option('--show', 'describe the schedule and its recent runs')
     .action(async (options: { every?: string; report?: boolean; paused?: boolean; now?: boolean; delete?: boolean; show?: boolean }) => {
       const client = await context.temporal();
-      const taskQueue = context.controlQueue;
+      const taskQueue = context.idleQueue;
       if (options.delete) {
         const { scheduleId, outcome } = await removeIdleSweepSchedule(client, taskQueue);
         console.log(`${scheduleId}: ${outcome === 'deleted' ? 'deleted' : 'there was no such schedule'}`);
@@ -175,7 +174,7 @@ export function registerEndpoints(program: Command, context: CliContext): void {
       const client = await context.temporal();
       const aws = createAwsClients(context.config);
       try {
-        await runIdleMonitorDemo({ client, config: context.config, sagemaker: aws.sagemaker, taskQueue: context.controlQueue });
+        await runIdleMonitorDemo({ client, config: context.config, sagemaker: aws.sagemaker, taskQueue: context.idleQueue });
       } finally {
         destroyAwsClients(aws);
       }
@@ -194,7 +193,7 @@ async function monitorStatus(client: Client, workflowId: string): Promise<string
 /** One sweep now (report or ensure), waited for and printed as the fleet table or JSON. */
 async function sweepOnce(context: CliContext, input: IdleSweepInput, idPrefix: string, json = false): Promise<void> {
   const client = await context.temporal();
-  const result = await client.workflow.execute(idleSweep, { taskQueue: context.controlQueue, workflowId: `${idPrefix}-${Date.now()}`, args: [input] });
+  const result = await client.workflow.execute(idleSweep, { taskQueue: context.idleQueue, workflowId: `${idPrefix}-${Date.now()}`, args: [input] });
   if (json) console.log(JSON.stringify(result, null, 2));
   else printFleet(result);
 }

@@ -3,6 +3,7 @@ import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@tem
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createIdleActivities, type IdleActivities, type IdleActivityDeps } from '../../activities/idle';
+import { createIdleValidationActivities } from '../../activities/idle/validation';
 import { IDLE_MONITOR_ID_POLICIES, idleMonitorWorkflowId, type IdleMonitorInput } from '../../common/idle';
 import { idleMonitor } from '../../workflows/idle-monitor';
 import { startMoto, type MotoProcess } from './moto-process';
@@ -18,7 +19,7 @@ import { createTimeSkippingEnv, uniqueId, workflowBundle } from './temporal';
 export interface IdleHarness {
   moto: MotoProcess;
   env: TestWorkflowEnvironment;
-  /** Counts of activity calls, to tell the monitor's own reads from the sweep's. */
+  /** Counts of activity calls (AWS-facing ones), to tell the monitor's own reads from the sweep's. */
   calls: Record<keyof IdleActivities, number>;
   /** Runs `body` with a worker serving the idle workflows and (counted) real activities. */
   withIdleWorker<T>(body: (taskQueue: string) => Promise<T>, deps?: Partial<IdleActivityDeps>): Promise<T>;
@@ -70,7 +71,9 @@ export function useIdleHarness(): IdleHarness {
       ]),
     );
     const taskQueue = uniqueId('idle');
-    const worker = await Worker.create({ connection: harness.env.nativeConnection, taskQueue, activities: counted, workflowBundle: workflowBundle() });
+    // The idle role's worker: its own bundle, its AWS activities (counted) and its local-activity checks.
+    const activities = { ...counted, ...createIdleValidationActivities() };
+    const worker = await Worker.create({ connection: harness.env.nativeConnection, taskQueue, activities, workflowBundle: workflowBundle('idle') });
     running = worker;
     return worker.runUntil(() => body(taskQueue));
   };

@@ -4,7 +4,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { TEST_SERVER_BIN } from '../../scripts/dev-stack/stack';
-import { BUNDLE_ENV_VAR } from '../setup/bundle-workflows';
+import type { WorkflowRole } from '../../common/task-queues';
+import { BUNDLE_ENV_VARS } from '../setup/bundle-workflows';
 
 /**
  * The time-skipping test server from the project venv; never downloaded. Time skipping is global: run
@@ -30,11 +31,16 @@ export function uniqueId(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-/** The workflow bundle the global setup made for this run. */
-export function workflowBundle(): { codePath: string } {
-  const codePath = process.env[BUNDLE_ENV_VAR];
-  if (!codePath) throw new Error(`${BUNDLE_ENV_VAR} is not set: run through jest's workflow or integration project`);
+/** A workflow role's bundle, made by the global setup for this run (default: control, every workflow). */
+export function workflowBundle(role: WorkflowRole = 'control'): { codePath: string } {
+  const codePath = process.env[BUNDLE_ENV_VARS[role]];
+  if (!codePath) throw new Error(`${BUNDLE_ENV_VARS[role]} is not set: run through jest's workflow or integration project`);
   return { codePath };
+}
+
+/** Both roles' bundles, for buildWorkers. */
+export function workflowBundlePaths(): Record<WorkflowRole, string> {
+  return { control: workflowBundle('control').codePath, idle: workflowBundle('idle').codePath };
 }
 
 /** Creates a worker on the bundled workflows and runs `body` while it polls. */

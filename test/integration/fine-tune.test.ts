@@ -11,7 +11,7 @@ import { buildWorkers } from '../../workers/run-workers';
 import { fineTune } from '../../workflows/fine-tune';
 import { manifestFor } from '../helpers/fake-training-jobs';
 import { resetMoto, testAwsClients, testConfig } from '../helpers/stack';
-import { uniqueId, workflowBundle } from '../helpers/temporal';
+import { uniqueId, workflowBundlePaths } from '../helpers/temporal';
 
 // The real dev server, a worker built as workers/main.ts builds it, and moto's S3 and SageMaker.
 // moto completes training jobs instantly and silently overwrites a duplicate name, so "created once"
@@ -47,7 +47,7 @@ describe('fine-tune on the real dev server and moto', () => {
       await put(manifest.files.test.uri, '{"instruction":"Write about rain.","output":"Rain is soft."}\n');
       await put(`${datasetUri}manifest.json`, JSON.stringify(manifest));
 
-      const workers = await buildWorkers({ config, roles: ['control'], aws, connection: workerConnection, workflowBundlePath: workflowBundle().codePath });
+      const workers = await buildWorkers({ config, roles: ['control'], aws, connection: workerConnection, workflowBundlePaths: workflowBundlePaths() });
       const input: FineTuneInput = { datasetUri, instanceType: 'ml.m5.large', instanceFallbacks: [], hyperparameters: { epochs: 1 } };
       const execute = () =>
         client.workflow.execute(fineTune, { taskQueue: taskQueuesFor(config.temporal.taskQueue).control, workflowId: uniqueId('fine-tune'), args: [input] });

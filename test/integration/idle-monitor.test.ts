@@ -9,7 +9,7 @@ import { buildWorkers } from '../../workers/run-workers';
 import { idleMonitor } from '../../workflows/idle-monitor';
 import { createTestEndpoint, existingParts, putInvocations } from '../helpers/endpoint-fixtures';
 import { resetMoto, testAwsClients, testConfig } from '../helpers/stack';
-import { workflowBundle } from '../helpers/temporal';
+import { workflowBundlePaths } from '../helpers/temporal';
 
 const MINUTE = 60_000;
 // Seconds-scale policies in real time: each test takes 3-15 s on two shared cores.
@@ -29,12 +29,12 @@ describe('idle monitor on the real dev server and moto', () => {
   beforeEach(async () => {
     await resetMoto();
     config = testConfig();
-    queue = taskQueuesFor(config.temporal.taskQueue).control;
+    queue = taskQueuesFor(config.temporal.taskQueue).idle;
     aws = testAwsClients(config);
     workerConnection = await NativeConnection.connect({ address: config.temporal.address });
     clientConnection = await Connection.connect({ address: config.temporal.address });
     client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-    [worker] = (await buildWorkers({ config, roles: ['control'], aws, connection: workerConnection, workflowBundlePath: workflowBundle().codePath })) as [Worker];
+    [worker] = (await buildWorkers({ config, roles: ['idle'], aws, connection: workerConnection, workflowBundlePaths: workflowBundlePaths() })) as [Worker];
   });
   afterEach(async () => {
     // A test that failed mid-run leaves its worker polling; it must stop before its connection closes.

@@ -15,7 +15,7 @@ import { destroyAwsClients, type AwsClients } from '../../platform/aws-clients';
 import { buildWorkers } from '../../workers/run-workers';
 import { prepareData } from '../../workflows/prepare-data';
 import { resetMoto, testAwsClients, testConfig } from '../helpers/stack';
-import { uniqueId, workflowBundle } from '../helpers/temporal';
+import { uniqueId, workflowBundlePaths } from '../helpers/temporal';
 
 // The prepareData workflow on the real dev server, with control and data workers built as
 // workers/main.ts builds them, writing to moto's S3. The S3 client counts every write it sends, so
@@ -47,7 +47,7 @@ beforeAll(async () => {
   workerConnection = await NativeConnection.connect({ address: config.temporal.address });
   clientConnection = await Connection.connect({ address: config.temporal.address });
   client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-  workers = await buildWorkers({ config, roles: ['control', 'data'], aws, connection: workerConnection, workflowBundlePath: workflowBundle().codePath });
+  workers = await buildWorkers({ config, roles: ['control', 'data'], aws, connection: workerConnection, workflowBundlePaths: workflowBundlePaths() });
   running = Promise.all(workers.map((worker) => worker.run()));
 });
 

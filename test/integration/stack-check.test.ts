@@ -6,7 +6,7 @@ import { destroyAwsClients } from '../../platform/aws-clients';
 import { buildWorkers } from '../../workers/run-workers';
 import { stackCheck } from '../../workflows/stack-check';
 import { resetMoto, testAwsClients, testConfig } from '../helpers/stack';
-import { uniqueId, workflowBundle } from '../helpers/temporal';
+import { uniqueId, workflowBundlePaths } from '../helpers/temporal';
 
 // No mocks on this path: the real dev server, a real worker built the way workers/main.ts builds it,
 // and moto's S3.
@@ -20,7 +20,7 @@ describe('stack check on the real dev server and moto', () => {
     const clientConnection = await Connection.connect({ address: config.temporal.address });
     const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
     try {
-      const workers = await buildWorkers({ config, roles: ['control'], aws, connection: workerConnection, workflowBundlePath: workflowBundle().codePath });
+      const workers = await buildWorkers({ config, roles: ['control'], aws, connection: workerConnection, workflowBundlePaths: workflowBundlePaths() });
       const workflowId = uniqueId('stack-check');
       const result = await workers[0]!.runUntil(
         client.workflow.execute(stackCheck, {

@@ -1,21 +1,31 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import type { WorkflowRole } from '../../common/task-queues';
 import { PROJECT_ROOT } from '../../scripts/dev-stack/stack';
+import { WORKFLOWS_BY_ROLE } from '../../workers/run-workers';
 
-export const BUNDLE_ENV_VAR = 'LLMTWIN_TEST_WORKFLOW_BUNDLE';
+export const BUNDLE_ENV_VARS: Record<WorkflowRole, string> = {
+  control: 'LLMTWIN_TEST_WORKFLOW_BUNDLE',
+  idle: 'LLMTWIN_TEST_IDLE_WORKFLOW_BUNDLE',
+};
 
-/** Bundles workflows/ once per test run (webpack takes seconds) and tells the test files where it is. */
+/**
+ * Bundles each workflow role's code once per test run (webpack takes seconds) and tells the test files
+ * where the bundles are: the same code the workers of those roles run.
+ */
 export async function bundleWorkflowsOnce(): Promise<void> {
-  if (process.env[BUNDLE_ENV_VAR]) return;
-  const { code } = await bundleWorkflowCode({ workflowsPath: join(PROJECT_ROOT, 'workflows'), logger: quietLogger });
-  const dir = join(PROJECT_ROOT, '.tmp');
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `workflow-bundle-${process.pid}.js`);
-  writeFileSync(path, code);
-  // One bundle per jest run (runs may overlap); gone when the run ends, so .tmp does not fill up.
-  process.once('exit', () => rmSync(path, { force: true }));
-  process.env[BUNDLE_ENV_VAR] = path;
+  for (const role of Object.keys(BUNDLE_ENV_VARS) as WorkflowRole[]) {
+    if (process.env[BUNDLE_ENV_VARS[role]]) continue;
+    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_BY_ROLE[role], logger: quietLogger });
+    const dir = join(PROJECT_ROOT, '.tmp');
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, `workflow-bundle-${role}-${process.pid}.js`);
+    writeFileSync(path, code);
+    // One bundle per jest run (runs may overlap); gone when the run ends, so .tmp does not fill up.
+    process.once('exit', () => rmSync(path, { force: true }));
+    process.env[BUNDLE_ENV_VARS[role]] = path;
+  }
 }
 
 const noop = () => undefined;
