@@ -12,7 +12,7 @@ import { installRuntime } from '../workers/run-workers';
 
 /**
  * The one worker of bench/idle-sweep.ts, in a process of its own so its peak RSS is the worker's alone:
- * the control role exactly as `npm run worker` runs it (config from the environment, pre-bundled
+ * the idle role exactly as `npm run worker -- --queues idle` runs it (config from the environment, pre-bundled
  * workflows), plus a CloudWatch middleware that counts GetMetricData calls by the activity that made
  * them. Writes its figures to $BENCH_STATS every second and once more when it stops (SIGTERM).
  */
@@ -49,21 +49,25 @@ aws.sagemaker.middlewareStack.add(
 );
 
 let peakRssBytes = 0;
+// The main isolate's heap (activities, gRPC payloads); the rest of RSS is the workflow thread's isolate and native memory.
+let peakMainHeapBytes = 0;
 let startedAt: number | undefined;
 const sample = () => {
-  peakRssBytes = Math.max(peakRssBytes, process.memoryUsage.rss());
+  const usage = process.memoryUsage();
+  peakRssBytes = Math.max(peakRssBytes, usage.rss);
+  peakMainHeapBytes = Math.max(peakMainHeapBytes, usage.heapTotal);
 };
 const write = () => {
   sample();
   // maxRSS is the kernel's high-water mark (KiB), which also catches peaks between samples.
-  const stats = { peakRssBytes: Math.max(peakRssBytes, process.resourceUsage().maxRSS * 1024), rssBytes: process.memoryUsage.rss(), startedAt, getMetricDataCalls, sageMakerCalls, at: Date.now() };
+  const stats = { peakRssBytes: Math.max(peakRssBytes, process.resourceUsage().maxRSS * 1024), rssBytes: process.memoryUsage.rss(), peakMainHeapBytes, startedAt, getMetricDataCalls, sageMakerCalls, at: Date.now() };
   writeFileSync(statsPath, JSON.stringify(stats));
 };
 const sampler = setInterval(sample, 100);
 const writer = setInterval(write, 1_000);
 
 /**
- * What buildWorkers + runWorkers do for the control role, with two differences a benchmark needs: a
+ * What buildWorkers + runWorkers do for the idle role, with two differences a benchmark needs: a
  * mark once the worker polls (its RSS floor). The sticky-cache size is config's
  * worker.maxCachedWorkflows (LLMTWIN_MAX_CACHED_WORKFLOWS), as for every worker.
  */
@@ -73,8 +77,8 @@ async function run(): Promise<void> {
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
-    taskQueue: taskQueuesFor(config.temporal.taskQueue).control,
-    activities: activitiesFor('control', { config, aws }),
+    taskQueue: taskQueuesFor(config.temporal.taskQueue).idle,
+    activities: activitiesFor('idle', { config, aws }),
     workflowBundle: { codePath: bundlePath! },
     maxConcurrentActivityTaskExecutions: config.worker.controlConcurrency,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
