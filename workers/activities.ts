@@ -1,6 +1,11 @@
 import type { LlmtwinConfig } from '../common/config';
 import type { WorkerRole } from '../common/task-queues';
 import type { AwsClients } from '../platform/aws-clients';
+import type * as prepareDataModule from '../activities/data/prepare-data';
+import type * as fineTuneModule from '../activities/fine-tune';
+import type * as idleModule from '../activities/idle';
+import type * as idleValidationModule from '../activities/idle/validation';
+import type * as stackCheckModule from '../activities/stack-check';
 
 export interface ActivityDeps {
   config: LlmtwinConfig;
@@ -16,18 +21,18 @@ export interface ActivityDeps {
  */
 export function activitiesFor(role: WorkerRole, { config, aws }: ActivityDeps): object {
   const idle = () => ({
-    ...(require('../activities/idle') as typeof import('../activities/idle')).createIdleActivities({
+    ...(require('../activities/idle') as typeof idleModule).createIdleActivities({
       sagemaker: aws.sagemaker,
       cloudwatch: aws.cloudwatch,
       autoscaling: aws.autoscaling,
       pricing: config.pricing,
     }),
-    ...(require('../activities/idle/validation') as typeof import('../activities/idle/validation')).createIdleValidationActivities(),
+    ...(require('../activities/idle/validation') as typeof idleValidationModule).createIdleValidationActivities(),
   });
   switch (role) {
     case 'control': {
-      const { createStackCheckActivities } = require('../activities/stack-check') as typeof import('../activities/stack-check');
-      const { createFineTuneActivities } = require('../activities/fine-tune') as typeof import('../activities/fine-tune');
+      const { createStackCheckActivities } = require('../activities/stack-check') as typeof stackCheckModule;
+      const { createFineTuneActivities } = require('../activities/fine-tune') as typeof fineTuneModule;
       return {
         ...createStackCheckActivities({ s3: aws.s3, bucket: config.s3.bucket, prefix: config.s3.prefix, region: config.aws.region }),
         ...createFineTuneActivities({ sagemaker: aws.sagemaker, s3: aws.s3, secretsManager: aws.secretsManager, config }),
@@ -38,7 +43,7 @@ export function activitiesFor(role: WorkerRole, { config, aws }: ActivityDeps): 
     case 'idle':
       return idle();
     case 'data': {
-      const { createPrepareDataActivities } = require('../activities/data/prepare-data') as typeof import('../activities/data/prepare-data');
+      const { createPrepareDataActivities } = require('../activities/data/prepare-data') as typeof prepareDataModule;
       return createPrepareDataActivities({ s3: aws.s3, bucket: config.s3.bucket, prefix: config.s3.prefix, region: config.aws.region, generator: config.generator });
     }
   }

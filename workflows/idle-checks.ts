@@ -1,6 +1,7 @@
 import { ActivityFailure, ApplicationFailure, patched, proxyLocalActivities } from '@temporalio/workflow';
 import type { IdleValidationActivities } from '../activities/idle/validation';
 import { LOCAL_CHECK } from '../common/activity-options';
+import type * as inSandboxModule from './idle-checks-in-sandbox';
 
 /**
  * How the idle workflows check what crosses their boundary (start input, `setPolicy`, the sweep's
@@ -30,7 +31,7 @@ export function idleChecks(): IdleChecks {
   if (patched(CHECKS_OUTSIDE_SANDBOX_PATCH)) return localChecks;
   // Required here, not imported: webpack then evaluates zod only in workflows that replay old history.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require('./idle-checks-in-sandbox') as typeof import('./idle-checks-in-sandbox')).inSandboxChecks;
+  return (require('./idle-checks-in-sandbox') as typeof inSandboxModule).inSandboxChecks;
 }
 
 /** A failed check fails the workflow with the check's own message ("invalid idleMonitor input: ..."), not "activity failed". */

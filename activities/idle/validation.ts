@@ -8,6 +8,7 @@ import { parseOrFail } from '../../common/validation';
  * is what kept a 1,000-endpoint fleet from fitting a small worker). Results are recorded in history as
  * markers, so a replay never checks again. Pure: no I/O, safe to run any number of times.
  */
+/* eslint-disable @typescript-eslint/require-await -- activities return promises; these checks are synchronous */
 export function createIdleValidationActivities() {
   return {
     /** A monitor's start (or continue-as-new) input with defaults applied; a ValidationError names each bad field. */
@@ -25,5 +26,7 @@ export function createIdleValidationActivities() {
     },
   };
 }
+
+/* eslint-enable @typescript-eslint/require-await */
 
 export type IdleValidationActivities = ReturnType<typeof createIdleValidationActivities>;
