@@ -102,6 +102,9 @@ async function main(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 10_000));
     }
     await removeIdleSweepSchedule(client, taskQueue);
+    // An endpoint is gone a moment before its monitor ends (the teardown's result still has to reach
+    // the workflow): wait for the idle monitors to close, or the slowest deletions would go uncounted.
+    await monitorsClosed(client, busy.size, giveUpAt);
 
     const summaries = await mapWithConcurrency(idle, 16, async (name) =>
       client.workflow
@@ -155,6 +158,15 @@ async function workerRssWhenIdle(statsPath: string): Promise<number> {
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error('the bench worker did not start within 60 s');
+}
+
+/** Until only the monitors of endpoints with traffic (`stillRunning`) run, or `giveUpAt`. */
+async function monitorsClosed(client: Awaited<ReturnType<typeof connectClient>>, stillRunning: number, giveUpAt: number): Promise<void> {
+  while (Date.now() < giveUpAt) {
+    const { count } = await client.workflow.count(`WorkflowType = 'idleMonitor' AND ExecutionStatus = 'Running'`);
+    if (count <= stillRunning) return;
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+  }
 }
 
 /** Datapoints every minute from 5 minutes ago to 30 minutes ahead: each becomes visible as time passes. */
