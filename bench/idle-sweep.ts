@@ -106,13 +106,23 @@ async function main(): Promise<void> {
     // the workflow): wait for the idle monitors to close, or the slowest deletions would go uncounted.
     await monitorsClosed(client, busy.size, giveUpAt);
 
-    const summaries = await mapWithConcurrency(idle, 16, async (name) =>
-      client.workflow
-        .getHandle(idleMonitorWorkflowId(name))
-        .describe()
-        .then(async (description) => (description.status.name === 'COMPLETED' ? ((await client.workflow.getHandle(idleMonitorWorkflowId(name)).result()) as IdleSummary) : undefined))
-        .catch(() => undefined),
-    );
+    const uncounted: string[] = [];
+    const summaries = await mapWithConcurrency(idle, 16, async (name) => {
+      const handle = client.workflow.getHandle(idleMonitorWorkflowId(name));
+      try {
+        const { status } = await handle.describe();
+        if (status.name === 'COMPLETED') {
+          const summary = (await handle.result()) as IdleSummary;
+          if (summary.outcome !== 'deleted') uncounted.push(`${name}: ${summary.outcome}`);
+          return summary;
+        }
+        uncounted.push(`${name}: monitor ${status.name}`);
+      } catch (error) {
+        uncounted.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      return undefined;
+    });
+    if (uncounted.length > 0) console.log(`monitors without a deletion to time: ${uncounted.join('; ')}`);
     const delays = idle.flatMap((name, index) => {
       const summary = summaries[index];
       return summary?.outcome === 'deleted' ? [Date.parse(summary.endedAt) - ((lastModified.get(name) ?? 0) + graceS * 1000)] : [];
