@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DurationSchema } from './duration-schema';
+import { DurationSchema, NonNegativeDurationSchema } from './duration-schema';
 import { INSTANCE_TYPE_PATTERN } from './naming';
 import { DEFAULT_TASK_QUEUE } from './task-queues';
 
@@ -88,7 +88,7 @@ export const ConfigSchema = z
         checkInterval: DurationSchema.default('5m'),
         window: DurationSchema.default('60m'),
         /** Protects new endpoints; defaults to one idle window when unset. */
-        grace: DurationSchema.optional(),
+        grace: NonNegativeDurationSchema.optional(),
       })
       .prefault({}),
     worker: z
@@ -157,7 +157,7 @@ export const ConfigSchema = z
     pricing: z
       .object({
         /** Overrides and additions to the built-in price table (common/pricing.ts), e.g. {"ml.g5.xlarge": 1.2}. */
-        usdPerHour: z.record(z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'keys must be instance types like "ml.g5.xlarge"'), z.number().nonnegative()).default({}),
+        usdPerHour: z.record(z.string().regex(INSTANCE_TYPE_PATTERN, 'keys must be instance types like "ml.g5.xlarge"'), z.number().nonnegative()).default({}),
       })
       .prefault({}),
     resourceNamePrefix: ResourceNameSchema.max(20).default('llmtwin'),

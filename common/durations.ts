@@ -13,9 +13,19 @@ export function durationToMs(value: DurationString | number): number {
 
 /** Whether `value` is a duration Temporal's parser accepts and longer than zero. */
 export function isPositiveDuration(value: string): boolean {
+  return msOrNaN(value) > 0;
+}
+
+/** Like isPositiveDuration, with zero allowed ("0s"). */
+export function isNonNegativeDuration(value: string): boolean {
+  return msOrNaN(value) >= 0;
+}
+
+/** NaN for what Temporal's parser rejects, so every comparison with it is false. */
+function msOrNaN(value: string): number {
   try {
-    return msToNumber(value as Duration) > 0;
+    return msToNumber(value as Duration);
   } catch {
-    return false;
+    return Number.NaN;
   }
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { DurationSchema } from './duration-schema';
-import { durationToMs } from './durations';
+import { DurationSchema, NonNegativeDurationSchema } from './duration-schema';
 import { SAGEMAKER_NAME_MAX, SAGEMAKER_NAME_PATTERN } from './naming';
 import { describeIssues } from './validation';
 
@@ -17,35 +16,21 @@ const EndpointNameSchema = z
   .max(SAGEMAKER_NAME_MAX)
   .regex(SAGEMAKER_NAME_PATTERN, 'must be a SageMaker endpoint name (letters, digits, single hyphens, at most 63 characters)');
 
-/** Zero is allowed for grace (no protection for new endpoints); not for interval or window. */
-const GraceSchema = z
-  .string()
-  .refine(
-    (value) => {
-      try {
-        return durationToMs(value) >= 0;
-      } catch {
-        return false;
-      }
-    },
-    { message: 'must be a duration such as "0s", "30m" or "2h"' },
-  );
-
 /** Idle policy. Defaults match config.idle; starters pass config.idle explicitly (policyFromConfig). */
 export const IdlePolicySchema = z.object({
   /** How often the monitor checks the endpoint. */
   checkInterval: DurationSchema.default('5m'),
   /** A whole window with no invocations makes an endpoint idle. */
   window: DurationSchema.default('60m'),
-  /** Protection after the endpoint went InService; unset means one window. */
-  grace: GraceSchema.optional(),
+  /** Protection after the endpoint went InService; unset means one window; "0s" means none. */
+  grace: NonNegativeDurationSchema.optional(),
 });
 export type IdlePolicy = z.output<typeof IdlePolicySchema>;
 export type IdlePolicyInput = z.input<typeof IdlePolicySchema>;
 
 /** The `setPolicy` signal's payload: any subset of the policy. */
 export const IdlePolicyPatchSchema = z
-  .object({ checkInterval: DurationSchema.optional(), window: DurationSchema.optional(), grace: GraceSchema.optional() })
+  .object({ checkInterval: DurationSchema.optional(), window: DurationSchema.optional(), grace: NonNegativeDurationSchema.optional() })
   .strict()
   .refine((patch) => Object.values(patch).some((value) => value !== undefined), { message: 'give at least one of checkInterval, window, grace' });
 export type IdlePolicyPatch = z.input<typeof IdlePolicyPatchSchema>;

@@ -23,6 +23,11 @@ describe('resolveConfig', () => {
     expect(config.sagemaker.trainingInstanceFallbacks).toEqual(['ml.g5.4xlarge', 'ml.p4d.24xlarge']);
   });
 
+  it('accepts a zero idle grace, as setPolicy and the CLI do, and refuses what is not a duration', () => {
+    expect(resolveConfig({ LLMTWIN_IDLE_GRACE: '0s' }).idle.grace).toBe('0s');
+    expect(() => resolveConfig({ LLMTWIN_IDLE_GRACE: 'soon' })).toThrow(/idle\.grace/);
+  });
+
   it('uses real AWS endpoints when the target is aws and no override is set', () => {
     const config = resolveConfig({ LLMTWIN_AWS_TARGET: 'aws', LLMTWIN_SAGEMAKER_ROLE_ARN: 'arn:aws:iam::111122223333:role/Twin' });
     expect(effectiveAwsEndpoint(config)).toBeUndefined();
