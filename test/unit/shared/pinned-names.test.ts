@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { computeDatasetHash } from '../../../activities/data/fingerprint';
+import { fingerprintSource } from '../../../activities/data/process';
+import { localSource } from '../../../activities/data/source';
+import { PrepareDataInputSchema } from '../../../common/dataset';
+import { HyperparametersSchema, trainingJobName } from '../../../common/training';
+import { PROJECT_ROOT } from '../../../scripts/dev-stack/stack';
+import { samplePlan } from '../../helpers/fake-training-jobs';
+
+/**
+ * Names that must never change by accident. A dataset hash names the dataset's S3 prefix (a changed
+ * hash rebuilds every dataset); a training job name is how a retried or resumed run finds its job (a
+ * changed name loses track of running jobs and retrains completed ones). These values were produced by
+ * the code before the stage re-seat; a change that alters one on purpose bumps DATASET_CODE_VERSION or
+ * says so in its commit, and updates the value here.
+ */
+describe('pinned names', () => {
+  it('the sample corpus keeps the dataset hash the README shows', async () => {
+    const settings = PrepareDataInputSchema.parse({
+      source: { kind: 'local', path: join(PROJECT_ROOT, 'examples', 'corpus') },
+      author: { name: 'Wren Castellanos', handle: 'saltandsolder' },
+    });
+    const scratch = mkdtempSync(join(tmpdir(), 'llmtwin-pin-'));
+    try {
+      const source = localSource(settings.source.kind === 'local' ? settings.source.path : '', settings);
+      const listing = await source.list();
+      const hash = computeDatasetHash(settings, await fingerprintSource(source, listing, scratch), null);
+      expect(hash).toBe('af07bd6148d3214f540bce00111395f7b5010efa0ad63f4090cf10ada3be4878');
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+
+  it('dataset hashes of fixed settings and fingerprints stay the same', () => {
+    const files = [
+      { path: 'b.md', size: 10, digest: 'bbbb' },
+      { path: 'a.txt', size: 3, digest: 'aaaa' },
+      { path: 'skipped.png', size: 7, digest: '' },
+    ];
+    const defaults = PrepareDataInputSchema.parse({ source: { kind: 's3', uri: 's3://bucket/writing/' } });
+    const tuned = PrepareDataInputSchema.parse({
+      source: { kind: 'local', path: '/elsewhere' },
+      author: { name: 'Ada' },
+      formats: { include: ['markdown', 'jsonl'], json: { textField: 'body', recordsField: 'posts' } },
+      clean: { boilerplatePatterns: ['^Subscribe'] },
+      dedup: { threshold: 0.9, near: false },
+      chunk: { maxTokens: 512, overlapTokens: 64 },
+      instruct: { mode: 'generator' },
+      split: { testRatio: 0.2, seed: 'other' },
+    });
+    const generator = { model: 'gpt-4o-mini', baseUrl: 'https://api.example.com/v1', temperature: 0.3, promptVersion: 'v1' };
+    expect(computeDatasetHash(defaults, files, null)).toBe('f9b0b5c6071836eb6bb22ab254bb126a15d58c35371d1b81f16c25f241bc1f80');
+    expect(computeDatasetHash(tuned, files, generator)).toBe('e35366dba32f6bc8f18706c526f4f99228ba0d80d1f9797835790d2c63510e20');
+    expect(computeDatasetHash(defaults, [], null)).toBe('6f1bc0801bb6bbf4caf74f26176434da9623107568c5e2d708cd1b7fc4a5d7f1');
+  });
+
+  it('training job names of fixed plans stay the same', () => {
+    const plan = samplePlan();
+    expect(trainingJobName(plan, 'ml.g5.2xlarge')).toBe('llmtwin-train-ffffffffffff-g5-2xlarge-0vb6ngmanvtyz-17ql5td9st');
+    expect(trainingJobName(plan, 'ml.g5.4xlarge')).toBe('llmtwin-train-ffffffffffff-g5-4xlarge-3tmm37im23f29-0hk6gvitid');
+    expect(trainingJobName(samplePlan({ force: true }), 'ml.g5.2xlarge', 'run-123')).toBe('llmtwin-train-ffffffffffff-g5-2xlarge-0vb6ngmanvtyz-14fw3ld4wj');
+    const tuned = samplePlan({
+      hyperparameters: HyperparametersSchema.parse({ epochs: 2, lora: { targetModules: ['q_proj', 'v_proj'] }, systemPrompt: 'Be terse.' }),
+      spot: { enabled: true, maxWaitSeconds: 90_000, checkpointS3Uri: 's3://b/ckpt/' },
+      instanceCount: 1,
+      volumeSizeGb: 200,
+    });
+    expect(trainingJobName(tuned, 'ml.p4d.24xlarge')).toBe('llmtwin-train-ffffffffffff-p4d-24xlarge-2p7nfv9vlo0d-2yul9jtugu');
+  });
+});
