@@ -30,7 +30,7 @@ export default tseslint.config(
           })),
           patterns: [
             { group: ['@aws-sdk/*'], message: 'workflows never talk to AWS: call an activity' },
-            { group: ['../activities/*', '../../activities/*', '../platform/*', '../workers/*'], allowTypeImports: true, message: 'import activities with `import type` and call them through proxyActivities' },
+            { group: ['**/activities/*', '**/platform/*', '**/workers/*'], allowTypeImports: true, message: 'import activities with `import type` and call them through proxyActivities' },
           ],
         },
       ],
@@ -43,7 +43,12 @@ export default tseslint.config(
         'error',
         {
           paths: nodeBuiltins.map((name) => ({ name, message: 'common/ is pure and shared with workflows: no I/O here' })),
-          patterns: [{ group: ['../*'], message: 'common/ imports nothing of ours outside common/' }],
+          patterns: [
+            {
+              group: ['**/activities', '**/activities/*', '**/workflows', '**/workflows/*', '**/platform/*', '**/workers/*', '**/scripts/*', '**/test/*', '**/bench/*'],
+              message: 'common/ imports nothing of ours outside common/',
+            },
+          ],
         },
       ],
     },

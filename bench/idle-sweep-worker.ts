@@ -3,10 +3,10 @@ import { Context } from '@temporalio/activity';
 import { loadConfig } from '../platform/config';
 import { createAwsClients } from '../platform/aws-clients';
 import { createLogger } from '../platform/logger';
-import { connectWorkerConnection } from '../platform/temporal';
+import { connectWorkerConnection } from '../platform/temporal-client';
 import { Worker } from '@temporalio/worker';
-import { durationToMs } from '../common/durations';
-import { taskQueuesFor } from '../common/task-queues';
+import { durationToMs } from '../common/shared/durations';
+import { taskQueuesFor } from '../common/shared/task-queues';
 import { activitiesFor } from '../workers/activities';
 import { installRuntime } from '../workers/run-workers';
 

@@ -6,18 +6,18 @@ import { PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwat
 import { ListEndpointsCommand } from '@aws-sdk/client-sagemaker';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { Command } from 'commander';
-import { mapWithConcurrency } from '../common/concurrency';
+import { mapWithConcurrency } from '../common/shared/concurrency';
 import { resolveConfig } from '../common/config';
-import { durationToMs } from '../common/durations';
-import { idleMonitorWorkflowId, type IdleSummary } from '../common/idle';
-import { metricCallsFor, type IdleSweepResult } from '../common/idle-sweep';
-import { taskQueuesFor } from '../common/task-queues';
+import { durationToMs } from '../common/shared/durations';
+import { idleMonitorWorkflowId, type IdleSummary } from '../common/idle/contract';
+import { metricCallsFor, type IdleSweepResult } from '../common/idle/sweep';
+import { taskQueuesFor } from '../common/shared/task-queues';
 import { createAwsClients, destroyAwsClients } from '../platform/aws-clients';
-import { connectClient } from '../platform/temporal';
+import { connectClient } from '../platform/temporal-client';
 import { freePort } from '../scripts/dev-stack/health';
 import { PROJECT_ROOT, startStack, stopStack, type StackOptions } from '../scripts/dev-stack/stack';
-import { createDemoEndpoint } from '../scripts/idle-demo';
-import { removeIdleSweepSchedule, upsertIdleSweepSchedule } from '../scripts/idle-schedule';
+import { createDemoEndpoint } from '../scripts/demos/idle';
+import { removeIdleSweepSchedule, upsertIdleSweepSchedule } from '../scripts/schedules/idle-sweep';
 import { WORKFLOWS_BY_ROLE } from '../workers/run-workers';
 
 /**

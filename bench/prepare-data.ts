@@ -3,11 +3,11 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { PrepareDataInputSchema } from '../common/dataset';
-import { templateInstructor } from '../activities/data/generator';
-import { computeDatasetHash } from '../activities/data/fingerprint';
-import { fingerprintSource, processSource } from '../activities/data/process';
-import { localSource } from '../activities/data/source';
+import { PrepareDataInputSchema } from '../common/prepare-data/contract';
+import { templateInstructor } from '../activities/prepare-data/generator';
+import { computeDatasetHash } from '../activities/prepare-data/fingerprint';
+import { fingerprintSource, processSource } from '../activities/prepare-data/process';
+import { localSource } from '../activities/prepare-data/source';
 
 /**
  * `node_modules/.bin/tsx bench/prepare-data.ts [--mb 200] [--threshold 0.8]`

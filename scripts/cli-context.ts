@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { LlmtwinConfig } from '../common/config';
-import { taskQueuesFor } from '../common/task-queues';
+import { taskQueuesFor } from '../common/shared/task-queues';
 import { loadConfig } from '../platform/config';
-import { connectClient } from '../platform/temporal';
+import { connectClient } from '../platform/temporal-client';
 
 /**
  * What every CLI command needs, created lazily so `llmtwin --help` works without a server, and closed

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { CliContext } from './cli-context';
 import { registerConfig } from './commands/config';
-import { registerEndpoints } from './commands/endpoints';
+import { registerEndpoints } from './commands/idle';
 import { registerFineTune } from './commands/fine-tune';
 import { registerPrepareData } from './commands/prepare-data';
 import { registerStackCheck } from './commands/stack-check';

@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 bash scripts/setup.sh
 node_modules/.bin/tsx scripts/dev.ts start
-node_modules/.bin/tsx scripts/demo.ts
+node_modules/.bin/tsx scripts/demos/main.ts

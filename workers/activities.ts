@@ -1,7 +1,7 @@
 import type { LlmtwinConfig } from '../common/config';
-import type { WorkerRole } from '../common/task-queues';
+import type { WorkerRole } from '../common/shared/task-queues';
 import type { AwsClients } from '../platform/aws-clients';
-import type * as prepareDataModule from '../activities/data/prepare-data';
+import type * as prepareDataModule from '../activities/prepare-data';
 import type * as fineTuneModule from '../activities/fine-tune';
 import type * as idleModule from '../activities/idle';
 import type * as idleValidationModule from '../activities/idle/validation';
@@ -43,7 +43,7 @@ export function activitiesFor(role: WorkerRole, { config, aws }: ActivityDeps): 
     case 'idle':
       return idle();
     case 'data': {
-      const { createPrepareDataActivities } = require('../activities/data/prepare-data') as typeof prepareDataModule;
+      const { createPrepareDataActivities } = require('../activities/prepare-data') as typeof prepareDataModule;
       return createPrepareDataActivities({ s3: aws.s3, bucket: config.s3.bucket, prefix: config.s3.prefix, region: config.aws.region, generator: config.generator });
     }
   }

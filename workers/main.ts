@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { WORKER_ROLES, type WorkerRole } from '../common/task-queues';
+import { WORKER_ROLES, type WorkerRole } from '../common/shared/task-queues';
 import { loadConfig } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { runWorkers } from './run-workers';

@@ -1,11 +1,11 @@
 import { Runtime, Worker, makeTelemetryFilterString, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Logger as PinoLogger } from 'pino';
 import type { LlmtwinConfig } from '../common/config';
-import { durationToMs } from '../common/durations';
-import { taskQueuesFor, type WorkerRole, type WorkflowRole } from '../common/task-queues';
+import { durationToMs } from '../common/shared/durations';
+import { taskQueuesFor, type WorkerRole, type WorkflowRole } from '../common/shared/task-queues';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../platform/aws-clients';
 import { TemporalPinoLogger } from '../platform/logger';
-import { connectWorkerConnection } from '../platform/temporal';
+import { connectWorkerConnection } from '../platform/temporal-client';
 import { activitiesFor } from './activities';
 
 let runtimeInstalled = false;

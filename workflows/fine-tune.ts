@@ -1,9 +1,9 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, defineQuery, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { FineTuneActivities } from '../activities/fine-tune';
-import { AWS_CALL, CLEANUP, LONG_WAIT } from '../common/activity-options';
-import { ERROR_TYPES } from '../common/errors';
-import { FineTuneInputSchema, trainingJobName, type FineTuneInput, type FineTuneResult, type FineTuneStatus } from '../common/training';
-import { parseOrFail } from '../common/validation';
+import { AWS_CALL, CLEANUP, LONG_WAIT } from '../common/shared/activity-options';
+import { ERROR_TYPES } from '../common/shared/errors';
+import { FineTuneInputSchema, trainingJobName, type FineTuneInput, type FineTuneResult, type FineTuneStatus } from '../common/fine-tune/contract';
+import { parseOrFail } from '../common/shared/validation';
 
 // Planning packs and uploads the training code: a little longer than a single AWS call.
 const { planFineTune, findTrainingJob } = proxyActivities<FineTuneActivities>({ ...AWS_CALL, startToCloseTimeout: '5m' });

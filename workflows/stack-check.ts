@@ -1,9 +1,9 @@
 import { proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { StackCheckActivities } from '../activities/stack-check';
-import { AWS_CALL } from '../common/activity-options';
-import { durationToMs } from '../common/durations';
-import { StackCheckInputSchema, type StackCheckInput, type StackCheckResult } from '../common/stack-check';
-import { parseOrFail } from '../common/validation';
+import { AWS_CALL } from '../common/shared/activity-options';
+import { durationToMs } from '../common/shared/durations';
+import { StackCheckInputSchema, type StackCheckInput, type StackCheckResult } from '../common/stack-check/contract';
+import { parseOrFail } from '../common/shared/validation';
 
 const { writeStackCheckObject } = proxyActivities<StackCheckActivities>(AWS_CALL);
 

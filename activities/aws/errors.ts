@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { ERROR_TYPES, type ErrorType } from '../../common/errors';
+import { ERROR_TYPES, type ErrorType } from '../../common/shared/errors';
 
 /**
  * The one AWS error classifier. An SDK error becomes either a retryable ApplicationFailure (throttling,

@@ -8,12 +8,12 @@ import {
   type EndpointSummary,
 } from '@aws-sdk/client-sagemaker';
 import { ApplicationFailure } from '@temporalio/common';
-import { ERROR_TYPES } from '../../common/errors';
-import type { EndpointState, VariantSnapshot } from '../../common/idle';
-import { KEEP_TAG, MANAGED_TAG } from '../../common/naming';
-import { usdPerHour, type PricingConfig } from '../../common/pricing';
+import { ERROR_TYPES } from '../../common/shared/errors';
+import type { EndpointState, VariantSnapshot } from '../../common/idle/contract';
+import { KEEP_TAG, MANAGED_TAG } from '../../common/shared/naming';
+import { usdPerHour, type PricingConfig } from '../../common/shared/pricing';
 import { awsCall, readIfExists } from '../aws/errors';
-import type { SageMakerSender } from '../aws/senders';
+import type { SageMakerSender } from '../aws/clients';
 
 export type { SageMakerSender };
 

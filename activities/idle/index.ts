@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
-import { observationOf, type EndpointObservation, type TeardownReport } from '../../common/idle';
-import type { IdleSweepResult } from '../../common/idle-sweep';
-import type { PricingConfig } from '../../common/pricing';
+import { observationOf, type EndpointObservation, type TeardownReport } from '../../common/idle/contract';
+import type { IdleSweepResult } from '../../common/idle/sweep';
+import type { PricingConfig } from '../../common/shared/pricing';
 import { loadEndpoint, type SageMakerSender } from './endpoint-reads';
 import { readInvocations, type CloudWatchSender } from './invocations';
 import { sweepFleet, type SweepDeps, type SweepFleetInput } from './sweep';

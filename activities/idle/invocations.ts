@@ -1,5 +1,5 @@
 import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
-import { chunk, MAX_METRIC_QUERIES_PER_CALL } from '../../common/idle-sweep';
+import { chunk, MAX_METRIC_QUERIES_PER_CALL } from '../../common/idle/sweep';
 import { awsCall } from '../aws/errors';
 
 export type CloudWatchSender = Pick<CloudWatchClient, 'send'>;

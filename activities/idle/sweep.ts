@@ -12,14 +12,14 @@ import {
   type FoundObservation,
   type IdleMonitorInput,
   type IdlePolicy,
-} from '../../common/idle';
-import { costPerDayUsd } from '../../common/idle-decision';
-import type { FleetRow, IdleSweepResult } from '../../common/idle-sweep';
-import { roundCents, type PricingConfig } from '../../common/pricing';
+} from '../../common/idle/contract';
+import { costPerDayUsd } from '../../common/idle/decision';
+import type { FleetRow, IdleSweepResult } from '../../common/idle/sweep';
+import { roundCents, type PricingConfig } from '../../common/shared/pricing';
 import { listAllEndpoints, snapshotEndpoint, type EndpointSnapshot, type SageMakerSender } from './endpoint-reads';
 import { readInvocations, type CloudWatchSender } from './invocations';
-import { mapWithConcurrency } from '../../common/concurrency';
-import { describeWorkflowIfExists } from '../../platform/temporal';
+import { mapWithConcurrency } from '../../common/shared/concurrency';
+import { describeWorkflowIfExists } from '../../platform/temporal-client';
 
 export interface SweepDeps {
   sagemaker: SageMakerSender;

@@ -6,7 +6,7 @@ import {
   type ApplicationAutoScalingClient,
 } from '@aws-sdk/client-application-auto-scaling';
 import { DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, DescribeModelCommand, type DescribeEndpointConfigCommandOutput } from '@aws-sdk/client-sagemaker';
-import type { TeardownReport } from '../../common/idle';
+import type { TeardownReport } from '../../common/idle/contract';
 import { isNotFound, readIfExists, toAwsFailure } from '../aws/errors';
 import { readOwnershipTags, type SageMakerSender } from './endpoint-reads';
 

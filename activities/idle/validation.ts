@@ -1,6 +1,6 @@
-import type { FoundObservation, ParsedIdleMonitorInput } from '../../common/idle';
-import { checkPolicyPatch, checkSweepObservation, IdleMonitorInputSchema, IdleSweepInputSchema, type ParsedIdleSweepInput, type PolicyPatchCheck } from '../../common/idle-schemas';
-import { parseOrFail } from '../../common/validation';
+import type { FoundObservation, ParsedIdleMonitorInput } from '../../common/idle/contract';
+import { checkPolicyPatch, checkSweepObservation, IdleMonitorInputSchema, IdleSweepInputSchema, type ParsedIdleSweepInput, type PolicyPatchCheck } from '../../common/idle/schemas';
+import { parseOrFail } from '../../common/shared/validation';
 
 /**
  * The idle workflows' boundary checks, run as local activities so zod runs in the worker's main isolate

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { effectiveAwsEndpoint } from '../../common/config';
-import { taskQueuesFor } from '../../common/task-queues';
+import { taskQueuesFor } from '../../common/shared/task-queues';
 import type { CliContext } from '../cli-context';
 
 export function registerConfig(program: Command, context: CliContext): void {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
-import { FineTuneInputSchema, type FineTuneInput, type TrainingProgress } from '../../common/training';
-import { describeIssues } from '../../common/validation';
+import { FineTuneInputSchema, type FineTuneInput, type TrainingProgress } from '../../common/fine-tune/contract';
+import { describeIssues } from '../../common/shared/validation';
 import { fineTune, fineTuneStatusQuery } from '../../workflows/fine-tune';
 import { printResult, type CliContext } from '../cli-context';
 

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { PrepareDataInputSchema, SOURCE_FORMATS, type PrepareDataInput, type PrepareDataProgress, type PrepareDataResult } from '../../common/dataset';
-import { describeIssues } from '../../common/validation';
+import { PrepareDataInputSchema, SOURCE_FORMATS, type PrepareDataInput, type PrepareDataProgress, type PrepareDataResult } from '../../common/prepare-data/contract';
+import { describeIssues } from '../../common/shared/validation';
 import { prepareData } from '../../workflows/prepare-data';
 import type { CliContext } from '../cli-context';
 

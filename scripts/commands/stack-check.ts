@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { StackCheckInputSchema } from '../../common/stack-check';
-import { describeIssues } from '../../common/validation';
+import { StackCheckInputSchema } from '../../common/stack-check/contract';
+import { describeIssues } from '../../common/shared/validation';
 import { stackCheck } from '../../workflows/stack-check';
 import { printResult, type CliContext } from '../cli-context';
 

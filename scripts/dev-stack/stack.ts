@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { grpc } from '@temporalio/proto';
-import { searchAttributeFlags } from '../../common/search-attributes';
+import { searchAttributeFlags } from '../../common/shared/search-attributes';
 import { isPortOpen, waitFor } from './health';
 
 /**

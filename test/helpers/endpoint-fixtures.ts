@@ -8,7 +8,7 @@ import {
   DescribeEndpointConfigCommand,
   DescribeModelCommand,
 } from '@aws-sdk/client-sagemaker';
-import { KEEP_TAG, MANAGED_TAG } from '../../common/naming';
+import { KEEP_TAG, MANAGED_TAG } from '../../common/shared/naming';
 import type { AwsClients } from '../../platform/aws-clients';
 
 /**

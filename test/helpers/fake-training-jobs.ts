@@ -11,8 +11,8 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { HyperparametersSchema, type TrainingPlan } from '../../common/training';
-import { trainingImageUri } from '../../common/training-images';
+import { HyperparametersSchema, type TrainingPlan } from '../../common/fine-tune/contract';
+import { trainingImageUri } from '../../common/fine-tune/images';
 
 /**
  * SageMaker's training-job API as it really behaves (statuses, secondary statuses and their messages,

@@ -4,8 +4,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createIdleActivities, type IdleActivities, type IdleActivityDeps } from '../../activities/idle';
 import { createIdleValidationActivities } from '../../activities/idle/validation';
-import { IDLE_MONITOR_ID_POLICIES, idleMonitorWorkflowId, type IdleMonitorInput } from '../../common/idle';
-import { idleMonitor } from '../../workflows/idle-monitor';
+import { IDLE_MONITOR_ID_POLICIES, idleMonitorWorkflowId, type IdleMonitorInput } from '../../common/idle/contract';
+import { idleMonitor } from '../../workflows/idle/monitor';
 import { startMoto, type MotoProcess } from './moto-process';
 import { createTimeSkippingEnv, uniqueId, workflowBundle } from './temporal';
 

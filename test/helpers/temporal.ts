@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
-import { SEARCH_ATTRIBUTES } from '../../common/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../../common/shared/search-attributes';
 import { TEST_SERVER_BIN } from '../../scripts/dev-stack/stack';
-import type { WorkflowRole } from '../../common/task-queues';
+import type { WorkflowRole } from '../../common/shared/task-queues';
 import { BUNDLE_ENV_VARS } from '../setup/bundle-workflows';
 
 /**

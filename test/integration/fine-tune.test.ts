@@ -3,9 +3,9 @@ import { DescribeTrainingJobCommand, ListTrainingJobsCommand } from '@aws-sdk/cl
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { ensureBucket } from '../../activities/aws/s3';
-import { parseS3Uri } from '../../common/naming';
-import { taskQueuesFor } from '../../common/task-queues';
-import type { FineTuneInput } from '../../common/training';
+import { parseS3Uri } from '../../common/shared/naming';
+import { taskQueuesFor } from '../../common/shared/task-queues';
+import type { FineTuneInput } from '../../common/fine-tune/contract';
 import { destroyAwsClients } from '../../platform/aws-clients';
 import { buildWorkers } from '../../workers/run-workers';
 import { fineTune } from '../../workflows/fine-tune';

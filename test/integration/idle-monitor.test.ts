@@ -1,12 +1,12 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { IDLE_MONITOR_ID_POLICIES, idleMonitorWorkflowId, statusQuery, type IdleSummary } from '../../common/idle';
-import { taskQueuesFor } from '../../common/task-queues';
+import { IDLE_MONITOR_ID_POLICIES, idleMonitorWorkflowId, statusQuery, type IdleSummary } from '../../common/idle/contract';
+import { taskQueuesFor } from '../../common/shared/task-queues';
 import { destroyAwsClients, type AwsClients } from '../../platform/aws-clients';
-import { runIdleMonitorDemo } from '../../scripts/idle-demo';
-import { describeIdleSweepSchedule, removeIdleSweepSchedule, upsertIdleSweepSchedule } from '../../scripts/idle-schedule';
+import { runIdleMonitorDemo } from '../../scripts/demos/idle';
+import { describeIdleSweepSchedule, removeIdleSweepSchedule, upsertIdleSweepSchedule } from '../../scripts/schedules/idle-sweep';
 import { buildWorkers } from '../../workers/run-workers';
-import { idleMonitor } from '../../workflows/idle-monitor';
+import { idleMonitor } from '../../workflows/idle/monitor';
 import { createTestEndpoint, existingParts, putInvocations } from '../helpers/endpoint-fixtures';
 import { resetMoto, testAwsClients, testConfig } from '../helpers/stack';
 import { workflowBundlePaths } from '../helpers/temporal';

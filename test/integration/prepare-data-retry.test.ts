@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createPrepareDataActivities } from '../../activities/data/prepare-data';
-import { ManifestSchema, PrepareDataInputSchema, type PrepareDataProgress } from '../../common/dataset';
+import { createPrepareDataActivities } from '../../activities/prepare-data';
+import { ManifestSchema, PrepareDataInputSchema, type PrepareDataProgress } from '../../common/prepare-data/contract';
 import { destroyAwsClients, type AwsClients } from '../../platform/aws-clients';
 import { resetMoto, testAwsClients, testConfig } from '../helpers/stack';
 

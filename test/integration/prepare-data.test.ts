@@ -8,9 +8,9 @@ import { ActivityFailure, ApplicationFailure, Client, Connection, WorkflowFailed
 import { RetryState } from '@temporalio/common';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { ensureBucket } from '../../activities/aws/s3';
-import { DatasetRecordSchema, ManifestSchema, type PrepareDataInput, type PrepareDataResult } from '../../common/dataset';
-import { ERROR_TYPES } from '../../common/errors';
-import { taskQueuesFor } from '../../common/task-queues';
+import { DatasetRecordSchema, ManifestSchema, type PrepareDataInput, type PrepareDataResult } from '../../common/prepare-data/contract';
+import { ERROR_TYPES } from '../../common/shared/errors';
+import { taskQueuesFor } from '../../common/shared/task-queues';
 import { destroyAwsClients, type AwsClients } from '../../platform/aws-clients';
 import { buildWorkers } from '../../workers/run-workers';
 import { prepareData } from '../../workflows/prepare-data';

@@ -1,7 +1,7 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { taskQueuesFor } from '../../common/task-queues';
+import { taskQueuesFor } from '../../common/shared/task-queues';
 import { destroyAwsClients } from '../../platform/aws-clients';
 import { buildWorkers } from '../../workers/run-workers';
 import { stackCheck } from '../../workflows/stack-check';

@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import type { WorkflowRole } from '../../common/task-queues';
+import type { WorkflowRole } from '../../common/shared/task-queues';
 import { PROJECT_ROOT } from '../../scripts/dev-stack/stack';
 import { WORKFLOWS_BY_ROLE } from '../../workers/run-workers';
 

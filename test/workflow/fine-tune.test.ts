@@ -4,8 +4,8 @@ import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporal
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createFineTuneActivities } from '../../activities/fine-tune';
 import { resolveConfig } from '../../common/config';
-import { costUsd } from '../../common/pricing';
-import type { FineTuneInput, FineTuneResult } from '../../common/training';
+import { costUsd } from '../../common/shared/pricing';
+import type { FineTuneInput, FineTuneResult } from '../../common/fine-tune/contract';
 import { fineTune, fineTuneStatusQuery } from '../../workflows/fine-tune';
 import { DATASET_URI, HAPPY_PATH, STEPS, ScriptedSageMaker, datasetS3, quotaError } from '../helpers/fake-training-jobs';
 import { recordHistoryIfAsked } from '../helpers/replay';

@@ -1,6 +1,6 @@
 import { DeleteEndpointCommand, DeleteTagsCommand, DescribeEndpointCommand } from '@aws-sdk/client-sagemaker';
-import { keepAliveSignal, pauseSignal, resumeSignal, setPolicySignal, statusQuery } from '../../common/idle';
-import { KEEP_TAG } from '../../common/naming';
+import { keepAliveSignal, pauseSignal, resumeSignal, setPolicySignal, statusQuery } from '../../common/idle/contract';
+import { KEEP_TAG } from '../../common/shared/naming';
 import { createTestEndpoint, existingParts } from '../helpers/endpoint-fixtures';
 import { HOUR, MINUTE, useIdleHarness } from '../helpers/idle-harness';
 import { recordHistoryIfAsked } from '../helpers/replay';

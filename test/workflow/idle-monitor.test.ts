@@ -1,6 +1,6 @@
 import { DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand } from '@aws-sdk/client-application-auto-scaling';
-import { statusQuery } from '../../common/idle';
-import { roundCents } from '../../common/pricing';
+import { statusQuery } from '../../common/idle/contract';
+import { roundCents } from '../../common/shared/pricing';
 import { createTestEndpoint, existingParts, putInvocations } from '../helpers/endpoint-fixtures';
 import { HOUR, MINUTE, useIdleHarness } from '../helpers/idle-harness';
 import { recordHistoryIfAsked } from '../helpers/replay';

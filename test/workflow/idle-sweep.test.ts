@@ -1,9 +1,9 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { idleMonitorWorkflowId, statusQuery, type IdleMonitorStatus } from '../../common/idle';
-import type { IdleSweepInput, IdleSweepResult } from '../../common/idle-sweep';
-import { roundCents } from '../../common/pricing';
-import type { idleMonitor } from '../../workflows/idle-monitor';
-import { idleSweep } from '../../workflows/idle-sweep';
+import { idleMonitorWorkflowId, statusQuery, type IdleMonitorStatus } from '../../common/idle/contract';
+import type { IdleSweepInput, IdleSweepResult } from '../../common/idle/sweep';
+import { roundCents } from '../../common/shared/pricing';
+import type { idleMonitor } from '../../workflows/idle/monitor';
+import { idleSweep } from '../../workflows/idle/sweep';
 import { createTestEndpoint, putInvocations } from '../helpers/endpoint-fixtures';
 import { MINUTE, useIdleHarness, type IdleHarness } from '../helpers/idle-harness';
 import { recordHistoryIfAsked } from '../helpers/replay';

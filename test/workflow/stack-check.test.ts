@@ -1,7 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { StackCheckObject } from '../../common/stack-check';
+import type { StackCheckObject } from '../../common/stack-check/contract';
 import { stackCheck } from '../../workflows/stack-check';
 import { createTimeSkippingEnv, uniqueId, withWorker } from '../helpers/temporal';
 

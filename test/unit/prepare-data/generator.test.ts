@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
-import { chatGeneratorInstructor, type ChatGeneratorOptions } from '../../../activities/data/generator';
-import type { PreparedRecord } from '../../../activities/data/builder';
+import { chatGeneratorInstructor, type ChatGeneratorOptions } from '../../../activities/prepare-data/generator';
+import type { PreparedRecord } from '../../../activities/prepare-data/builder';
 import { templateInstruction } from '../../../common/text/instruct';
 
 /**

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatasetRecordSchema, PrepareDataInputSchema } from '../../../common/dataset';
-import { templateInstructor } from '../../../activities/data/generator';
-import { processSource } from '../../../activities/data/process';
-import { localSource } from '../../../activities/data/source';
-import { JsonlSink } from '../../../activities/data/staging';
+import { DatasetRecordSchema, PrepareDataInputSchema } from '../../../common/prepare-data/contract';
+import { templateInstructor } from '../../../activities/prepare-data/generator';
+import { processSource } from '../../../activities/prepare-data/process';
+import { localSource } from '../../../activities/prepare-data/source';
+import { JsonlSink } from '../../../activities/prepare-data/staging';
 
 // The imperative shell on the sample corpus, without Temporal or S3: what the activity stages before
 // uploading. (The workflow through a real worker is in test/integration/prepare-data.test.ts.)

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PrepareDataInputSchema } from '../../../common/dataset';
-import { inspectFile } from '../../../activities/data/inspect';
-import { readLineBatches } from '../../../activities/data/lines';
-import { readDocuments, type ReadItem } from '../../../activities/data/readers';
-import type { SourceFormat } from '../../../common/dataset';
+import { PrepareDataInputSchema } from '../../../common/prepare-data/contract';
+import { inspectFile } from '../../../activities/prepare-data/inspect';
+import { readLineBatches } from '../../../activities/prepare-data/lines';
+import { readDocuments, type ReadItem } from '../../../activities/prepare-data/readers';
+import type { SourceFormat } from '../../../common/prepare-data/contract';
 
 let dir: string;
 beforeEach(() => {

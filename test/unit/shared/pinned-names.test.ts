@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { computeDatasetHash } from '../../../activities/data/fingerprint';
-import { fingerprintSource } from '../../../activities/data/process';
-import { localSource } from '../../../activities/data/source';
-import { PrepareDataInputSchema } from '../../../common/dataset';
-import { HyperparametersSchema, trainingJobName } from '../../../common/training';
+import { computeDatasetHash } from '../../../activities/prepare-data/fingerprint';
+import { fingerprintSource } from '../../../activities/prepare-data/process';
+import { localSource } from '../../../activities/prepare-data/source';
+import { PrepareDataInputSchema } from '../../../common/prepare-data/contract';
+import { HyperparametersSchema, trainingJobName } from '../../../common/fine-tune/contract';
 import { PROJECT_ROOT } from '../../../scripts/dev-stack/stack';
 import { samplePlan } from '../../helpers/fake-training-jobs';
 

@@ -1,0 +1,73 @@
+import { Context } from '@temporalio/activity';
+import type { LlmtwinConfig } from '../../common/config';
+import { durationToMs } from '../../common/shared/durations';
+import type { FineTuneSettings, TrainingJobOutcome, TrainingPlan } from '../../common/fine-tune/contract';
+import type { S3Sender } from '../aws/s3';
+import { planFineTune } from './plan';
+import { resolveHuggingFaceToken, type SecretsSender } from './hf-token';
+import { createTrainingJob, findTrainingJob, type SageMakerSender, type StartedTrainingJob, type TrainingCandidate } from './training-jobs';
+import { buildCreateTrainingJobRequest } from './training-request';
+import { stopTrainingJob, waitForTrainingJob, type WaitInput } from './training-wait';
+
+export interface FineTuneDeps {
+  sagemaker: SageMakerSender;
+  s3: S3Sender;
+  secretsManager: SecretsSender;
+  config: LlmtwinConfig;
+  /** Where the Hugging Face token may be read from (the worker's environment by default). */
+  env?: NodeJS.ProcessEnv;
+  /** The training entry point to stage (jobs/train by default). */
+  codeDir?: string;
+}
+
+/** The fine-tune stage's side effects, on the control queue: S3 reads/writes and SageMaker calls. */
+export function createFineTuneActivities(deps: FineTuneDeps) {
+  const { config } = deps;
+  const region = config.aws.region;
+  const polling = { initialMs: durationToMs(config.polling.initialInterval), maxMs: durationToMs(config.polling.maxInterval) };
+
+  return {
+    /** Manifest, defaults, image and staged code, resolved once: the workflow records the result. */
+    async planFineTune(input: { settings: FineTuneSettings; runId: string }): Promise<TrainingPlan> {
+      return planFineTune({ s3: deps.s3, config, codeDir: deps.codeDir }, input.settings, input.runId);
+    },
+
+    async findTrainingJob(input: { plan: TrainingPlan; candidates: TrainingCandidate[] }): Promise<StartedTrainingJob | null> {
+      return (await findTrainingJob(deps.sagemaker, input.plan, input.candidates, region)) ?? null;
+    },
+
+    async createTrainingJob(input: { plan: TrainingPlan; candidate: TrainingCandidate }): Promise<StartedTrainingJob> {
+      const { plan, candidate } = input;
+      const request = buildCreateTrainingJobRequest(plan, candidate.instanceType, candidate.jobName, region);
+      const abortSignal = Context.current().cancellationSignal;
+      return createTrainingJob(
+        deps.sagemaker,
+        request,
+        candidate,
+        // Resolved only when a job is really created, inside the activity: the token never reaches history.
+        async (): Promise<Record<string, string>> => {
+          const token = await resolveHuggingFaceToken({
+            source: plan.huggingFaceToken,
+            defaultSecretArn: config.training.hfTokenSecretArn,
+            defaultEnvVar: config.training.hfTokenEnvVar,
+            env: deps.env ?? process.env,
+            secretsManager: deps.secretsManager,
+            abortSignal,
+          });
+          return token ? { HF_TOKEN: token } : {};
+        },
+        abortSignal,
+      );
+    },
+
+    async waitForTrainingJob(input: WaitInput): Promise<TrainingJobOutcome> {
+      return waitForTrainingJob(deps.sagemaker, polling, config.pricing, input);
+    },
+
+    async stopTrainingJob(input: { jobName: string }) {
+      return stopTrainingJob(deps.sagemaker, polling, input.jobName);
+    },
+  };
+}
+
+export type FineTuneActivities = ReturnType<typeof createFineTuneActivities>;

@@ -1,0 +1,111 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { ApplicationFailure } from '@temporalio/common';
+import type { z } from 'zod';
+import { effectiveExecutionRoleArn, type LlmtwinConfig } from '../../common/config';
+import { ManifestSchema } from '../../common/prepare-data/contract';
+import { durationToMs } from '../../common/shared/durations';
+import { ERROR_TYPES } from '../../common/shared/errors';
+import { parseS3Uri, s3Key, s3Uri } from '../../common/shared/naming';
+import type { FineTuneSettings, TrainingPlan } from '../../common/fine-tune/contract';
+import { trainingImageUri, UnknownTrainingImageError } from '../../common/fine-tune/images';
+import { parseOrFail } from '../../common/shared/validation';
+import { awsCall } from '../aws/errors';
+import type { S3Sender } from '../aws/s3';
+import { stageTrainingCode } from './training-code';
+
+/**
+ * Turns a fine-tune input into a TrainingPlan: reads and validates the dataset manifest, fills in the
+ * worker's config defaults, resolves the image and stages the training code. Idempotent (reads, and a
+ * content-addressed upload).
+ */
+
+/**
+ * What fine-tuning needs from prepare-data's manifest.json: its own schema (common/dataset.ts), narrowed
+ * to the fields this stage reads, so the rest of the manifest can evolve without breaking training.
+ */
+const ManifestForTrainingSchema = ManifestSchema.pick({ datasetHash: true, files: true });
+
+/** SageMaker's limit on MaxRuntimeInSeconds and MaxWaitTimeInSeconds. */
+const MAX_TRAINING_SECONDS = 28 * 24 * 3600;
+
+export interface PlanDeps {
+  s3: S3Sender;
+  config: LlmtwinConfig;
+  codeDir?: string;
+}
+
+export async function planFineTune(deps: PlanDeps, input: FineTuneSettings, runId: string): Promise<TrainingPlan> {
+  const { config } = deps;
+  const manifest = await readManifest(deps.s3, input.datasetUri);
+  if (manifest.files.train.records === 0) throw invalid(`dataset ${manifest.datasetHash} has no training records: prepare data from a larger corpus`);
+
+  const maxRuntimeSeconds = Math.ceil(durationToMs(input.maxRuntime ?? config.training.maxRuntime) / 1000);
+  const spotEnabled = input.spot.enabled ?? config.training.spot;
+  const maxWaitSeconds = Math.ceil(durationToMs(input.spot.maxWait ?? config.training.spotMaxWait) / 1000);
+  if (maxRuntimeSeconds > MAX_TRAINING_SECONDS) throw invalid('maxRuntime: SageMaker allows at most 28 days');
+  if (spotEnabled && (maxWaitSeconds < maxRuntimeSeconds || maxWaitSeconds > MAX_TRAINING_SECONDS)) {
+    throw invalid(`spot.maxWait (${maxWaitSeconds}s) must be at least maxRuntime (${maxRuntimeSeconds}s) and at most 28 days`);
+  }
+
+  const code = await stageTrainingCode(deps.s3, config.s3.bucket, config.s3.prefix, deps.codeDir);
+  const preferred = input.instanceType ?? config.sagemaker.trainingInstanceType;
+  return {
+    datasetHash: manifest.datasetHash,
+    trainUri: manifest.files.train.uri,
+    testUri: manifest.files.test.uri,
+    trainRecords: manifest.files.train.records,
+    testRecords: manifest.files.test.records,
+    baseModelId: input.baseModelId ?? config.training.baseModelId,
+    imageUri: resolveImage(input, config),
+    codeUri: code.uri,
+    codeSha256: code.sha256,
+    hyperparameters: input.hyperparameters,
+    instanceTypes: [...new Set([preferred, ...(input.instanceFallbacks ?? config.sagemaker.trainingInstanceFallbacks)])],
+    instanceCount: input.instanceCount,
+    volumeSizeGb: input.volumeSizeGb ?? config.training.volumeSizeGb,
+    maxRuntimeSeconds,
+    spot: { enabled: spotEnabled, maxWaitSeconds, ...(input.spot.checkpointS3Uri ? { checkpointS3Uri: input.spot.checkpointS3Uri } : {}) },
+    checkpointBaseUri: `${s3Uri(config.s3.bucket, s3Key(config.s3.prefix, 'checkpoints'))}/`,
+    outputUri: `${s3Uri(config.s3.bucket, s3Key(config.s3.prefix, 'training'))}/`,
+    roleArn: effectiveExecutionRoleArn(config),
+    ...(input.vpc ? { vpc: input.vpc } : {}),
+    ...(input.kms ? { kms: input.kms } : {}),
+    tags: input.tags ?? {},
+    ...(input.huggingFaceToken ? { huggingFaceToken: input.huggingFaceToken } : {}),
+    force: input.force,
+    runId,
+    resourceNamePrefix: config.resourceNamePrefix,
+  };
+}
+
+function resolveImage(input: FineTuneSettings, config: LlmtwinConfig): string {
+  if (input.image && 'uri' in input.image) return input.image.uri;
+  try {
+    if (input.image) return trainingImageUri(config.aws.region, { transformers: input.image.transformersVersion, pytorch: input.image.pytorchVersion });
+    if (config.training.imageUri) return config.training.imageUri;
+    return trainingImageUri(config.aws.region, { transformers: config.training.transformersVersion, pytorch: config.training.pytorchVersion });
+  } catch (error) {
+    if (error instanceof UnknownTrainingImageError) throw invalid(`image: ${error.message}`);
+    throw error;
+  }
+}
+
+async function readManifest(s3: S3Sender, datasetUri: string): Promise<z.output<typeof ManifestForTrainingSchema>> {
+  const manifestUri = datasetUri.endsWith('manifest.json') ? datasetUri : `${datasetUri.replace(/\/*$/, '')}/manifest.json`;
+  const { bucket, key } = parseS3Uri(manifestUri);
+  const object = await awsCall({ operation: 'GetObject', resource: `dataset manifest ${manifestUri} (run prepare-data first, or check datasetUri)` }, () =>
+    s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })),
+  );
+  const text = (await object.Body?.transformToString('utf-8')) ?? '';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw ApplicationFailure.create({ type: ERROR_TYPES.validation, nonRetryable: true, message: `${manifestUri} is not valid JSON`, cause: error as Error });
+  }
+  return parseOrFail(ManifestForTrainingSchema, parsed, `dataset manifest ${manifestUri}`);
+}
+
+function invalid(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: ERROR_TYPES.validation, nonRetryable: true, message });
+}

@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { create as createTar } from 'tar';
+import { s3Key, s3Uri } from '../../common/shared/naming';
+import { awsCall } from '../aws/errors';
+import { headObjectIfExists, type S3Sender } from '../aws/s3';
+
+/**
+ * The training entry point (jobs/train) packed as SageMaker script mode expects it (sourcedir.tar.gz
+ * with train.py at the root) and stored content-addressed: the same code is uploaded once, and its
+ * hash joins the job name, so changed training code never reuses a job trained by older code.
+ */
+
+export const TRAINING_CODE_DIR = resolve(__dirname, '..', '..', 'jobs', 'train');
+
+/** Not shipped: tests and caches. */
+const EXCLUDED = /(^|\/)(tests|__pycache__|\.pytest_cache)(\/|$)|\.pyc$/;
+
+export interface PackedCode {
+  /** sha256 over the sorted (path, content hash) list: stable across machines, tar versions and mtimes. */
+  sha256: string;
+  files: string[];
+  tarGz: Buffer;
+}
+
+export async function packTrainingCode(dir: string = TRAINING_CODE_DIR): Promise<PackedCode> {
+  const files = (await listFiles(dir)).filter((path) => !EXCLUDED.test(path)).sort();
+  if (!files.includes('train.py')) throw new Error(`${dir} has no train.py: the training entry point is missing from this installation`);
+  const digest = createHash('sha256');
+  for (const path of files) {
+    const content = await readFile(join(dir, path));
+    digest.update(`${path}\0${createHash('sha256').update(content).digest('hex')}\n`);
+  }
+  // portable: no owner/uid; a fixed mtime keeps the archive itself reproducible too.
+  const chunks: Buffer[] = [];
+  for await (const chunk of createTar({ gzip: true, cwd: dir, portable: true, mtime: new Date(0) }, files) as AsyncIterable<Buffer>) chunks.push(chunk);
+  return { sha256: digest.digest('hex'), files, tarGz: Buffer.concat(chunks) };
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((entry) => entry.isFile()).map((entry) => relative(dir, join(entry.parentPath, entry.name)).split(sep).join('/'));
+}
+
+/** Uploads the packed code unless an object with the same content hash is already there. */
+export async function stageTrainingCode(s3: S3Sender, bucket: string, prefix: string, dir: string = TRAINING_CODE_DIR): Promise<{ uri: string; sha256: string }> {
+  const packed = await packTrainingCode(dir);
+  const key = s3Key(prefix, 'code', 'train', packed.sha256, 'sourcedir.tar.gz');
+  const uri = s3Uri(bucket, key);
+  if (!(await headObjectIfExists(s3, bucket, key))) {
+    await awsCall({ operation: 'PutObject', resource: uri }, () =>
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: packed.tarGz, ContentType: 'application/gzip', Metadata: { 'llmtwin-code-sha256': packed.sha256 } })),
+    );
+  }
+  return { uri, sha256: packed.sha256 };
+}

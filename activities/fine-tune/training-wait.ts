@@ -1,0 +1,156 @@
+import { DescribeTrainingJobCommand, StopTrainingJobCommand, type DescribeTrainingJobCommandOutput } from '@aws-sdk/client-sagemaker';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { ERROR_TYPES } from '../../common/shared/errors';
+import { costUsd, type PricingConfig } from '../../common/shared/pricing';
+import type { TrainingJobOutcome, TrainingJobStatus, TrainingProgress } from '../../common/fine-tune/contract';
+import { classifyAwsError, isNotFound, toAwsFailure } from '../aws/errors';
+import { capacityFailure, describeTrainingJobIfExists, type SageMakerSender } from './training-jobs';
+import { isCapacityFailure } from './training-request';
+
+/**
+ * Waiting on a training job for hours without failing on a hiccup: DescribeTrainingJob with backoff,
+ * every poll heartbeated as progress (and resumed from after a worker restart), throttling and 5xx
+ * absorbed by backing off, cancellation honoured through the SDK's abort signal and the heartbeat.
+ */
+
+export interface PollingIntervals {
+  initialMs: number;
+  maxMs: number;
+}
+
+export interface WaitInput {
+  jobName: string;
+  instanceType: string;
+  instanceCount: number;
+  spot: boolean;
+}
+
+const GROWTH = 1.5;
+const KEPT_TRANSITIONS = 20;
+
+export async function waitForTrainingJob(sagemaker: SageMakerSender, polling: PollingIntervals, pricing: PricingConfig, input: WaitInput): Promise<TrainingJobOutcome> {
+  const context = Context.current();
+  const previous = context.info.heartbeatDetails as TrainingProgress | undefined;
+  let progress: TrainingProgress =
+    previous?.jobName === input.jobName
+      ? previous
+      : { jobName: input.jobName, status: 'InProgress', secondaryStatus: 'Unknown', transitions: [], polls: 0, throttledPolls: 0, intervalMs: polling.initialMs };
+
+  for (;;) {
+    let job: DescribeTrainingJobCommandOutput | undefined;
+    try {
+      job = await sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: input.jobName }), { abortSignal: context.cancellationSignal });
+    } catch (error) {
+      if (context.cancellationSignal.aborted) await context.cancelled;
+      const classification = classifyAwsError(error);
+      if (!classification.retryable) throw toAwsFailure(error, { operation: 'DescribeTrainingJob', resource: `training job ${input.jobName}` });
+      // Throttled (or a 5xx / network blip): wait longer and poll again; a long wait must not die of it.
+      progress = { ...progress, throttledPolls: progress.throttledPolls + 1, intervalMs: Math.min(progress.intervalMs * 2, polling.maxMs) };
+      context.heartbeat(progress);
+      await context.sleep(progress.intervalMs);
+      continue;
+    }
+
+    progress = observe(progress, job, polling);
+    context.heartbeat(progress);
+    switch (progress.status) {
+      case 'Completed':
+        return outcome(job, input, progress, pricing);
+      case 'Failed':
+        if (isCapacityFailure(job.FailureReason)) throw capacityFailure(input, job.FailureReason);
+        throw ApplicationFailure.create({
+          type: ERROR_TYPES.jobFailed,
+          nonRetryable: true,
+          message: `training job ${input.jobName} failed: ${job.FailureReason ?? 'no reason given'} (logs: CloudWatch /aws/sagemaker/TrainingJobs, stream ${input.jobName}/algo-1-*)`,
+          details: [{ jobName: input.jobName, failureReason: job.FailureReason, secondaryStatus: job.SecondaryStatus, billableSeconds: job.BillableTimeInSeconds }],
+        });
+      case 'Stopped':
+        throw ApplicationFailure.create({
+          type: ERROR_TYPES.jobStopped,
+          nonRetryable: true,
+          message: `training job ${input.jobName} was stopped before it completed (StopTrainingJob from the console, CLI or another process); no model was produced`,
+          details: [{ jobName: input.jobName, billableSeconds: job.BillableTimeInSeconds }],
+        });
+      default:
+        await context.sleep(progress.intervalMs);
+    }
+  }
+}
+
+/** Folds one DescribeTrainingJob answer into the progress; the interval resets when something moved. */
+export function observe(
+  progress: TrainingProgress,
+  job: Pick<DescribeTrainingJobCommandOutput, 'TrainingJobStatus' | 'SecondaryStatus' | 'SecondaryStatusTransitions' | 'FinalMetricDataList' | 'BillableTimeInSeconds' | 'TrainingTimeInSeconds'>,
+  polling: PollingIntervals,
+): TrainingProgress {
+  const secondaryStatus = job.SecondaryStatus ?? 'Unknown';
+  const moved = secondaryStatus !== progress.secondaryStatus;
+  const transitions = (job.SecondaryStatusTransitions ?? []).slice(-KEPT_TRANSITIONS).map((transition) => ({
+    status: transition.Status ?? 'Unknown',
+    startTime: transition.StartTime ? new Date(transition.StartTime).toISOString() : '',
+    ...(transition.StatusMessage ? { message: transition.StatusMessage } : {}),
+  }));
+  const latestMetrics = Object.fromEntries((job.FinalMetricDataList ?? []).filter((m) => m.MetricName && m.Value !== undefined).map((m) => [m.MetricName as string, m.Value as number]));
+  return {
+    jobName: progress.jobName,
+    status: (job.TrainingJobStatus ?? 'InProgress') as TrainingJobStatus,
+    secondaryStatus,
+    transitions: transitions.length > 0 ? transitions : progress.transitions,
+    ...(job.BillableTimeInSeconds !== undefined ? { billableSeconds: job.BillableTimeInSeconds } : {}),
+    ...(job.TrainingTimeInSeconds !== undefined ? { trainingSeconds: job.TrainingTimeInSeconds } : {}),
+    polls: progress.polls + 1,
+    throttledPolls: progress.throttledPolls,
+    intervalMs: moved ? polling.initialMs : Math.min(Math.round(progress.intervalMs * GROWTH), polling.maxMs),
+    ...(Object.keys(latestMetrics).length > 0 ? { latestMetrics } : {}),
+  };
+}
+
+function outcome(job: DescribeTrainingJobCommandOutput, input: WaitInput, progress: TrainingProgress, pricing: PricingConfig): TrainingJobOutcome {
+  const artifactsUri = job.ModelArtifacts?.S3ModelArtifacts;
+  if (!artifactsUri) {
+    throw ApplicationFailure.create({ type: ERROR_TYPES.jobFailed, nonRetryable: true, message: `training job ${input.jobName} completed without model artifacts` });
+  }
+  const billableSeconds = job.BillableTimeInSeconds ?? null;
+  return {
+    jobName: input.jobName,
+    instanceType: job.ResourceConfig?.InstanceType ?? input.instanceType,
+    instanceCount: job.ResourceConfig?.InstanceCount ?? input.instanceCount,
+    artifactsUri,
+    finalMetrics: progress.latestMetrics ?? {},
+    billableSeconds,
+    trainingSeconds: job.TrainingTimeInSeconds ?? null,
+    estimatedCostUsd: billableSeconds === null ? null : (costUsd(job.ResourceConfig?.InstanceType ?? input.instanceType, billableSeconds, input.instanceCount, pricing) ?? null),
+    spot: job.EnableManagedSpotTraining ?? input.spot,
+    polls: progress.polls,
+    throttledPolls: progress.throttledPolls,
+  };
+}
+
+/**
+ * The cleanup after a cancellation: StopTrainingJob, then wait until SageMaker reports a terminal
+ * status (Stopped, or Completed/Failed if the job ended first). A job that never got created is fine.
+ */
+export async function stopTrainingJob(sagemaker: SageMakerSender, polling: PollingIntervals, jobName: string): Promise<{ jobName: string; status: TrainingJobStatus | 'NotFound' }> {
+  const context = Context.current();
+  let job = await describeTrainingJobIfExists(sagemaker, jobName);
+  if (!job) return { jobName, status: 'NotFound' };
+  if (job.TrainingJobStatus === 'InProgress') {
+    try {
+      await sagemaker.send(new StopTrainingJobCommand({ TrainingJobName: jobName }));
+    } catch (error) {
+      // "The request was rejected because the training job is in status Completed.": it ended meanwhile.
+      if (!isNotFound(error) && !/in status/i.test((error as Error).message ?? '')) throw toAwsFailure(error, { operation: 'StopTrainingJob', resource: `training job ${jobName}` });
+    }
+  }
+  let intervalMs = polling.initialMs;
+  for (;;) {
+    const status = job?.TrainingJobStatus as TrainingJobStatus | undefined;
+    context.heartbeat({ jobName, status, secondaryStatus: job?.SecondaryStatus });
+    if (status === 'Stopped' || status === 'Completed' || status === 'Failed') return { jobName, status };
+    await context.sleep(intervalMs);
+    intervalMs = Math.min(intervalMs * 2, polling.maxMs);
+    job = await describeTrainingJobIfExists(sagemaker, jobName);
+    if (!job) return { jobName, status: 'NotFound' };
+  }
+}

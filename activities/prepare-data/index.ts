@@ -1,0 +1,239 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { Context } from '@temporalio/activity';
+import type { LlmtwinConfig } from '../../common/config';
+import {
+  PrepareDataInputSchema,
+  resultFromManifest,
+  DATASET_CODE_VERSION,
+  type DatasetPlan,
+  type Manifest,
+  type PrepareDataInput,
+  type PrepareDataProgress,
+  type PrepareDataResult,
+  type PrepareDataSettings,
+} from '../../common/prepare-data/contract';
+import { durationToMs } from '../../common/shared/durations';
+import { stableHash } from '../../common/shared/naming';
+import { parseOrFail } from '../../common/shared/validation';
+import { ensureBucket } from '../aws/s3';
+import { dataInputFailure } from './failures';
+import { computeDatasetHash, settingsForManifest, type GeneratorIdentity } from './fingerprint';
+import { chatGeneratorInstructor, GENERATOR_PROMPT_VERSION, templateInstructor, type Instructor } from './generator';
+import { fingerprintSource, processSource, type ProcessOutcome } from './process';
+import { datasetLocation, MANIFEST_FILE, putManifest, readExistingManifest, uploadStaged } from './publish';
+import { sourceFor, type SourceListing } from './source';
+
+export interface PrepareDataDeps {
+  s3: S3Client;
+  bucket: string;
+  /** The configured key prefix (`s3.prefix`), e.g. "llmtwin/". */
+  prefix: string;
+  region: string;
+  generator: LlmtwinConfig['generator'];
+  /** Where staging files go (default: the OS temp folder). */
+  scratchRoot?: string;
+}
+
+export interface BuildDatasetRequest {
+  input: PrepareDataInput;
+  /** From planDataset: the build checks that the source still hashes to it. */
+  datasetHash: string;
+}
+
+const HEARTBEAT_EVERY_MS = 1000;
+
+/**
+ * The data-queue activities of prepare-data. `planDataset` is cheap (a listing and a fingerprint pass)
+ * and answers "which dataset would this be, and does it exist already?"; `buildDataset` does the work
+ * and publishes it. Both are idempotent: the dataset lives at a prefix named by its content hash.
+ */
+export function createPrepareDataActivities(deps: PrepareDataDeps) {
+  async function planDataset(rawInput: PrepareDataInput): Promise<DatasetPlan> {
+    const settings = parseOrFail(PrepareDataInputSchema, rawInput, 'prepareData input');
+    const generator = generatorIdentity(settings, deps.generator);
+    const signal = Context.current().cancellationSignal;
+    const listing = await sourceFor(settings, deps.s3).list(signal);
+    requireSupportedFiles(listing);
+    const heartbeat = throttledHeartbeat();
+    const fingerprints = await fingerprintSource(sourceFor(settings, deps.s3), listing, tmpdir(), signal, heartbeat);
+    const datasetHash = computeDatasetHash(settings, fingerprints, generator);
+    const location = datasetLocation(deps.bucket, deps.prefix, datasetHash);
+    await ensureBucket(deps.s3, deps.bucket, deps.region);
+    const existing = await readExistingManifest(deps.s3, location, datasetHash, signal);
+    return {
+      datasetHash,
+      files: listing.entries.length,
+      bytes: totalBytes(listing),
+      ...(existing ? { existing: resultFromManifest(existing, `${location.uri}${MANIFEST_FILE}`, true) } : {}),
+    };
+  }
+
+  async function buildDataset(request: BuildDatasetRequest): Promise<PrepareDataResult> {
+    const settings = parseOrFail(PrepareDataInputSchema, request.input, 'prepareData input');
+    const generator = generatorIdentity(settings, deps.generator);
+    const context = Context.current();
+    const signal = context.cancellationSignal;
+    const location = datasetLocation(deps.bucket, deps.prefix, request.datasetHash);
+    const manifestUri = `${location.uri}${MANIFEST_FILE}`;
+    await ensureBucket(deps.s3, deps.bucket, deps.region);
+    const existing = await readExistingManifest(deps.s3, location, request.datasetHash, signal);
+    if (existing) return resultFromManifest(existing, manifestUri, true);
+
+    // One scratch folder per dataset and activity: a retry of this activity finds its own, another
+    // workflow building the same dataset at the same time does not collide with it.
+    const { workflowExecution, activityId } = context.info;
+    const scratchDir = join(deps.scratchRoot ?? tmpdir(), 'llmtwin-prepare', `${request.datasetHash.slice(0, 16)}-${stableHash(`${workflowExecution?.workflowId ?? ''}|${activityId}`)}`);
+    const stagedMarker = join(scratchDir, 'staged.json');
+    const heartbeat = throttledHeartbeat();
+    const source = sourceFor(settings, deps.s3);
+    const listing = await source.list(signal);
+    requireSupportedFiles(listing);
+
+    try {
+      // Resume: an earlier attempt on this worker that finished processing left its outcome behind.
+      let outcome = await readStaged(stagedMarker);
+      if (!outcome) {
+        await rm(scratchDir, { recursive: true, force: true });
+        await mkdir(scratchDir, { recursive: true });
+        const instructor = instructorFor(settings, deps.generator);
+        const processed = await processSource({
+          settings,
+          source,
+          listing,
+          scratchDir,
+          instructor,
+          signal,
+          onProgress: (progress) => heartbeat({ ...progress, datasetHash: request.datasetHash }),
+        });
+        const actualHash = computeDatasetHash(settings, processed.fingerprints, generator);
+        if (actualHash !== request.datasetHash) {
+          throw dataInputFailure(`the source changed while the dataset was being prepared (planned ${request.datasetHash.slice(0, 12)}, read ${actualHash.slice(0, 12)}); run prepare-data again`);
+        }
+        if (processed.train.records + processed.test.records === 0) throw noUsableText(listing, processed);
+        outcome = { ...processed, generator: instructor.report() };
+        await writeFile(stagedMarker, JSON.stringify(outcome));
+      }
+
+      const progress: PrepareDataProgress = { phase: 'upload', datasetHash: request.datasetHash, filesDone: 0, filesTotal: 2, bytesDone: 0, bytesTotal: outcome.train.bytes + outcome.test.bytes };
+      context.heartbeat(progress);
+      for (const [name, staged] of [['train.jsonl', outcome.train], ['test.jsonl', outcome.test]] as const) {
+        const before = progress.bytesDone;
+        await uploadStaged(deps.s3, location, name, staged, signal, (sent) => heartbeat({ ...progress, bytesDone: before + sent }));
+        progress.filesDone += 1;
+        progress.bytesDone = before + staged.bytes;
+        context.heartbeat(progress);
+      }
+      const manifest = buildManifest(settings, listing, request.datasetHash, location, outcome);
+      await putManifest(deps.s3, location, manifest, signal);
+      await rm(scratchDir, { recursive: true, force: true });
+      return resultFromManifest(manifest, manifestUri, false);
+    } catch (error) {
+      // A cancelled or invalid build leaves nothing behind; other failures keep the staged files for the retry.
+      if (signal.aborted || isNonRetryable(error)) await rm(scratchDir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  return { planDataset, buildDataset };
+}
+
+export type PrepareDataActivities = ReturnType<typeof createPrepareDataActivities>;
+
+type StagedOutcome = ProcessOutcome & { generator?: Manifest['generator'] };
+
+function buildManifest(settings: PrepareDataSettings, listing: SourceListing, datasetHash: string, location: ReturnType<typeof datasetLocation>, outcome: StagedOutcome): Manifest {
+  const file = (name: string, staged: StagedOutcome['train']) => ({
+    key: `${location.keyPrefix}${name}`,
+    uri: `${location.uri}${name}`,
+    sha256: staged.sha256,
+    bytes: staged.bytes,
+    records: staged.records,
+  });
+  return {
+    schemaVersion: 1,
+    datasetHash,
+    codeVersion: DATASET_CODE_VERSION,
+    createdAt: new Date().toISOString(),
+    source: { kind: listing.kind, location: listing.location, files: listing.entries.length + listing.skipped.length, bytes: totalBytes(listing) },
+    config: settingsForManifest(settings),
+    record: { format: 'jsonl', fields: ['id', 'instruction', 'output', 'source', 'title', 'tokens'] },
+    files: { train: file('train.jsonl', outcome.train), test: file('test.jsonl', outcome.test) },
+    counts: { ...outcome.counts, trainRecords: outcome.train.records, testRecords: outcome.test.records },
+    tokens: outcome.tokens,
+    dedup: outcome.dedup,
+    skippedFiles: outcome.skippedFiles,
+    skippedRecords: outcome.skippedRecords,
+    ...(outcome.generator ? { generator: outcome.generator } : {}),
+    warnings: outcome.warnings,
+  };
+}
+
+function generatorIdentity(settings: PrepareDataSettings, generator: LlmtwinConfig['generator']): GeneratorIdentity {
+  if (settings.instruct.mode !== 'generator') return null;
+  if (!generator.baseUrl || !generator.model) {
+    throw dataInputFailure('instruct.mode is "generator" but no generator is configured: set LLMTWIN_GENERATOR_BASE_URL and LLMTWIN_GENERATOR_MODEL on the data worker');
+  }
+  return { model: generator.model, baseUrl: generator.baseUrl, temperature: generator.temperature, promptVersion: GENERATOR_PROMPT_VERSION };
+}
+
+function instructorFor(settings: PrepareDataSettings, generator: LlmtwinConfig['generator']): Instructor {
+  if (settings.instruct.mode !== 'generator' || !generator.baseUrl || !generator.model) return templateInstructor;
+  return chatGeneratorInstructor({
+    baseUrl: generator.baseUrl,
+    model: generator.model,
+    apiKey: generator.apiKey,
+    concurrency: generator.concurrency,
+    maxRetries: generator.maxRetries,
+    timeoutMs: durationToMs(generator.timeout),
+    temperature: generator.temperature,
+    inputUsdPerMillionTokens: generator.inputUsdPerMillionTokens,
+    outputUsdPerMillionTokens: generator.outputUsdPerMillionTokens,
+  });
+}
+
+function requireSupportedFiles(listing: SourceListing): void {
+  if (listing.entries.length > 0) return;
+  if (listing.skipped.length === 0) throw dataInputFailure(`the source ${listing.location} is empty: put the author's writing there (Markdown, text, HTML, JSON or JSONL)`);
+  const examples = listing.skipped.slice(0, 5).map((item) => `${item.source} (${item.reason})`);
+  throw dataInputFailure(`the source ${listing.location} has no readable files: ${listing.skipped.length} skipped, e.g. ${examples.join('; ')}`);
+}
+
+function noUsableText(listing: SourceListing, outcome: ProcessOutcome) {
+  const reasons = outcome.skippedFiles.slice(0, 5).map((item) => `${item.source}: ${item.reason}`);
+  const { counts } = outcome;
+  return dataInputFailure(
+    `no usable text in ${listing.location}: ${counts.filesRead} files read, ${counts.filesSkipped} skipped${reasons.length ? ` (${reasons.join('; ')})` : ''}; ` +
+      `${counts.documents} documents, ${counts.emptyDocuments} empty after cleaning, ${counts.exactDuplicates + counts.nearDuplicates} duplicates, ` +
+      `${counts.skippedRecords} records skipped, ${counts.shortChunksDropped} chunks shorter than chunk.minTokens`,
+  );
+}
+
+async function readStaged(path: string): Promise<StagedOutcome | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as StagedOutcome;
+  } catch {
+    return undefined;
+  }
+}
+
+function totalBytes(listing: SourceListing): number {
+  return listing.entries.reduce((sum, entry) => sum + entry.size, 0) + listing.skipped.reduce((sum, item) => sum + item.size, 0);
+}
+
+/** Heartbeats at most once a second: progress for the UI and CLI, and the channel cancellation arrives on. */
+function throttledHeartbeat(): (details: PrepareDataProgress) => void {
+  let last = 0;
+  return (details) => {
+    const now = Date.now();
+    if (now - last < HEARTBEAT_EVERY_MS) return;
+    last = now;
+    Context.current().heartbeat(details);
+  };
+}
+
+function isNonRetryable(error: unknown): boolean {
+  return Boolean((error as { nonRetryable?: boolean } | undefined)?.nonRetryable);
+}

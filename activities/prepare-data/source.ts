@@ -1,0 +1,180 @@
+import { createWriteStream } from 'node:fs';
+import { lstat, opendir, rm, stat } from 'node:fs/promises';
+import { basename, extname, join, relative, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { FORMAT_EXTENSIONS, SOURCE_FORMATS, type PrepareDataSettings, type SkippedItem, type SourceFormat } from '../../common/prepare-data/contract';
+import { parseS3Uri, s3Uri } from '../../common/shared/naming';
+import { awsCall, toAwsFailure } from '../aws/errors';
+import { dataInputFailure, errnoCode, UNREADABLE_CODES } from './failures';
+
+/**
+ * Where the author's writing comes from: a local folder (walked recursively, sorted) or an S3 prefix
+ * (ListObjectsV2, sorted by key). Either way the rest of the stage sees the same listing and reads
+ * each file from a local path: S3 objects are streamed to a temporary file one at a time, so memory
+ * stays flat whatever the object sizes, and every file can be checked before any of it is used.
+ */
+
+export interface SourceEntry {
+  /** Path relative to the source root, with "/" separators: the name used in reports and records. */
+  path: string;
+  size: number;
+  format: SourceFormat;
+  /** S3 only: the ETag from the listing, the object's fingerprint. */
+  etag?: string;
+  /** S3 only: the object key. */
+  key?: string;
+}
+
+export interface SourceListing {
+  kind: 'local' | 's3';
+  /** Absolute folder or s3:// URI, for the manifest. */
+  location: string;
+  entries: SourceEntry[];
+  /** Files that will not be read, with the reason (unsupported type, hidden, symbolic link...). */
+  skipped: Array<SkippedItem & { size: number }>;
+}
+
+export interface FetchedFile {
+  localPath: string;
+  /** S3 only: the ETag of the object actually read (compared with the listing's). */
+  etag?: string;
+  release(): Promise<void>;
+}
+
+export interface SourceAccess {
+  list(signal?: AbortSignal): Promise<SourceListing>;
+  fetch(entry: SourceEntry, scratchDir: string, signal?: AbortSignal): Promise<FetchedFile>;
+}
+
+export type S3Reader = Pick<S3Client, 'send'>;
+
+/** Classifies a file name by extension: a format, or why it is skipped. */
+export function formatOf(path: string, include: readonly SourceFormat[]): SourceFormat | { reason: string } {
+  const extension = extname(path).toLowerCase();
+  const format = SOURCE_FORMATS.find((candidate) => FORMAT_EXTENSIONS[candidate].includes(extension));
+  if (!format) {
+    const supported = SOURCE_FORMATS.flatMap((candidate) => FORMAT_EXTENSIONS[candidate]).join(' ');
+    return { reason: `unsupported file type ${extension ? `"${extension}"` : '(no extension)'}; supported: ${supported}` };
+  }
+  if (!include.includes(format)) return { reason: `${format} files are not included (formats.include)` };
+  return format;
+}
+
+/** Code-unit order, not locale order: the same on every machine. */
+export function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function localSource(path: string, settings: PrepareDataSettings): SourceAccess {
+  const root = resolve(path);
+  let rootIsFile = false;
+  return {
+    async list(signal) {
+      const rootStat = await stat(root).catch((error: unknown) => {
+        if (errnoCode(error) === 'ENOENT') throw dataInputFailure(`source.path ${root} does not exist on the data worker (relative paths resolve against ${process.cwd()})`);
+        throw dataInputFailure(`source.path ${root} cannot be read: ${errnoCode(error) ?? 'unknown error'}`, error);
+      });
+      const listing: SourceListing = { kind: 'local', location: root, entries: [], skipped: [] };
+      const add = (absolute: string, size: number, base: string) => {
+        const name = relative(base, absolute).split(sep).join('/') || basename(absolute);
+        const format = formatOf(name, settings.formats.include);
+        if (typeof format === 'string') listing.entries.push({ path: name, size, format });
+        else listing.skipped.push({ source: name, reason: format.reason, size });
+      };
+      if (rootStat.isFile()) {
+        rootIsFile = true;
+        add(root, rootStat.size, resolve(root, '..'));
+      } else if (rootStat.isDirectory()) {
+        await walk(root, root, listing, add, signal);
+      } else {
+        throw dataInputFailure(`source.path ${root} is neither a folder nor a file`);
+      }
+      listing.entries.sort((a, b) => byName(a.path, b.path));
+      listing.skipped.sort((a, b) => byName(a.source, b.source));
+      return listing;
+    },
+    fetch(entry) {
+      return Promise.resolve({ localPath: rootIsFile ? root : join(root, ...entry.path.split('/')), release: () => Promise.resolve() });
+    },
+  };
+}
+
+async function walk(
+  root: string,
+  folder: string,
+  listing: SourceListing,
+  add: (absolute: string, size: number, base: string) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  signal?.throwIfAborted();
+  let directory;
+  try {
+    directory = await opendir(folder);
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code && UNREADABLE_CODES.has(code)) throw dataInputFailure(`cannot read folder ${folder}: ${code}; fix its permissions or remove it from the source`, error);
+    throw error;
+  }
+  for await (const item of directory) {
+    const absolute = join(folder, item.name);
+    const name = relative(root, absolute).split(sep).join('/');
+    if (item.name.startsWith('.')) {
+      listing.skipped.push({ source: name, reason: item.isDirectory() ? 'hidden folder, not read' : 'hidden file, not read', size: 0 });
+    } else if (item.isSymbolicLink()) {
+      listing.skipped.push({ source: name, reason: 'symbolic link, not followed', size: 0 });
+    } else if (item.isDirectory()) {
+      await walk(root, absolute, listing, add, signal);
+    } else if (item.isFile()) {
+      add(absolute, (await lstat(absolute)).size, root);
+    } else {
+      listing.skipped.push({ source: name, reason: 'not a regular file', size: 0 });
+    }
+  }
+}
+
+export function s3Source(uri: string, settings: PrepareDataSettings, s3: S3Reader): SourceAccess {
+  const { bucket, key: prefix } = parseS3Uri(uri);
+  return {
+    async list(signal) {
+      const listing: SourceListing = { kind: 's3', location: s3Uri(bucket, prefix), entries: [], skipped: [] };
+      try {
+        for await (const page of paginateListObjectsV2({ client: s3 as S3Client }, { Bucket: bucket, Prefix: prefix }, { abortSignal: signal })) {
+          for (const object of page.Contents ?? []) {
+            if (!object.Key || object.Key.endsWith('/')) continue; // folder markers hold no writing
+            const name = object.Key.slice(prefix.length).replace(/^\/+/, '') || basename(object.Key);
+            const format = formatOf(name, settings.formats.include);
+            const size = object.Size ?? 0;
+            if (typeof format === 'string') listing.entries.push({ path: name, size, format, etag: object.ETag?.replace(/"/g, '') ?? '', key: object.Key });
+            else listing.skipped.push({ source: name, reason: format.reason, size });
+          }
+        }
+      } catch (error) {
+        throw toAwsFailure(error, { operation: 'ListObjectsV2', resource: s3Uri(bucket, prefix) });
+      }
+      listing.entries.sort((a, b) => byName(a.path, b.path));
+      listing.skipped.sort((a, b) => byName(a.source, b.source));
+      return listing;
+    },
+    async fetch(entry, scratchDir, signal) {
+      const key = entry.key ?? `${prefix}${entry.path}`;
+      const localPath = join(scratchDir, `download-${process.pid}-${Date.now()}${extname(entry.path)}`);
+      const object = await awsCall({ operation: 'GetObject', resource: s3Uri(bucket, key) }, () =>
+        s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }),
+      );
+      try {
+        await pipeline(object.Body as Readable, createWriteStream(localPath), { signal });
+      } catch (error) {
+        await rm(localPath, { force: true });
+        if (signal?.aborted) throw signal.reason;
+        throw toAwsFailure(error, { operation: 'GetObject (body)', resource: s3Uri(bucket, key) });
+      }
+      return { localPath, etag: object.ETag?.replace(/"/g, ''), release: () => rm(localPath, { force: true }) };
+    },
+  };
+}
+
+export function sourceFor(settings: PrepareDataSettings, s3: S3Reader): SourceAccess {
+  return settings.source.kind === 'local' ? localSource(settings.source.path, settings) : s3Source(settings.source.uri, settings, s3);
+}

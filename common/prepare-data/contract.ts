@@ -1,0 +1,277 @@
+import { z } from 'zod';
+import { S3_URI_PATTERN } from '../shared/naming';
+
+/**
+ * The prepare-data contract: the workflow input (one zod schema, types inferred), the manifest written
+ * next to every dataset, and the small result the workflow returns to its caller (the CLI, the Web UI,
+ * or the end-to-end pipeline, which hands `datasetUri` to fine-tuning).
+ */
+
+/**
+ * Bumped whenever a change to the preparation code changes its output for the same input. It is part
+ * of the dataset hash, so an old dataset is never mistaken for what the new code would produce.
+ */
+export const DATASET_CODE_VERSION = 'prepare-data/2';
+
+/** The tokenizer token counts refer to (gpt-tokenizer's cl100k_base; Llama 3's vocabulary extends it). */
+export const DATASET_TOKENIZER = 'cl100k_base';
+
+export const SOURCE_FORMATS = ['markdown', 'text', 'html', 'json', 'jsonl'] as const;
+export type SourceFormat = (typeof SOURCE_FORMATS)[number];
+
+/** Which files are read as which format, by extension (lower-cased). Anything else is skipped and reported. */
+export const FORMAT_EXTENSIONS: Readonly<Record<SourceFormat, readonly string[]>> = {
+  markdown: ['.md', '.markdown', '.mdx'],
+  text: ['.txt', '.text'],
+  html: ['.html', '.htm', '.xhtml'],
+  json: ['.json'],
+  jsonl: ['.jsonl', '.ndjson'],
+};
+
+/** A dotted path into a JSON record, such as `text` or `content.body`. */
+const FieldPath = z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'must be a field name or dotted path such as "content.body"');
+const RegexSource = z.string().refine(isValidRegex, { message: 'must be a valid JavaScript regular expression' });
+
+export const DataSourceSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('local'),
+    /** A folder (or a single file) readable by the data worker; relative paths resolve against the worker's cwd. */
+    path: z.string().min(1, 'must name a folder, e.g. "examples/corpus"'),
+  }),
+  z.object({
+    kind: z.literal('s3'),
+    /** Every object under this prefix is read. */
+    uri: z.string().regex(S3_URI_PATTERN, 'must be an S3 URI such as "s3://my-bucket/writing/"'),
+  }),
+]);
+
+export const PrepareDataInputSchema = z
+  .object({
+    source: DataSourceSchema,
+    /** Used to phrase instructions ("As Ada, ..."); never required. */
+    author: z
+      .object({
+        name: z.string().trim().min(1).max(200).optional(),
+        handle: z.string().trim().min(1).max(100).optional(),
+      })
+      .prefault({}),
+    formats: z
+      .object({
+        include: z.array(z.enum(SOURCE_FORMATS)).min(1, 'name at least one format').default([...SOURCE_FORMATS]),
+        /** Field names in JSON/JSONL exports (dotted paths allowed). */
+        json: z
+          .object({
+            textField: FieldPath.default('text'),
+            titleField: FieldPath.default('title'),
+            /** For .json files holding an object rather than an array: the field with the array of posts. */
+            recordsField: FieldPath.optional(),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    clean: z
+      .object({
+        /** Drop share/subscribe/copyright lines and similar page furniture (see common/text/clean.ts). */
+        stripBoilerplate: z.boolean().default(true),
+        /** Extra line patterns to drop (JavaScript regex sources, matched case-insensitively against whole lines). */
+        boilerplatePatterns: z.array(RegexSource).max(100).default([]),
+        /** Long files are cut into documents of at most this many characters, at paragraph boundaries. */
+        maxDocumentChars: z.number().int().min(1_000).max(10_000_000).default(200_000),
+      })
+      .prefault({}),
+    dedup: z
+      .object({
+        exact: z.boolean().default(true),
+        near: z.boolean().default(true),
+        /** Estimated Jaccard similarity of word shingles at or above which a document is a near duplicate. */
+        threshold: z.number().min(0.5).max(1).default(0.8),
+        shingleWords: z.number().int().min(1).max(16).default(5),
+        permutations: z.union([z.literal(64), z.literal(128), z.literal(256)]).default(128),
+      })
+      .prefault({}),
+    chunk: z
+      .object({
+        /** Answer length. 1024 keeps instruction + chat template + answer well inside a 2k-token context. */
+        maxTokens: z.number().int().positive('must be a positive number of tokens').max(8192).default(1024),
+        overlapTokens: z.number().int().min(0).default(128),
+        /** Chunks shorter than this are dropped (and counted) rather than trained on. */
+        minTokens: z.number().int().min(1).default(16),
+      })
+      .prefault({}),
+    instruct: z
+      .object({
+        /** `template`: instructions from title/topic/first sentence, no model needed. `generator`: an OpenAI-compatible endpoint from config. */
+        mode: z.enum(['template', 'generator']).default('template'),
+      })
+      .prefault({}),
+    split: z
+      .object({
+        testRatio: z.number().min(0.01).max(0.5).default(0.1),
+        /** Changing the seed reshuffles which documents land in test. */
+        seed: z.string().min(1).max(100).default('llmtwin'),
+      })
+      .prefault({}),
+  })
+  .superRefine((input, ctx) => {
+    if (input.chunk.overlapTokens >= input.chunk.maxTokens) {
+      ctx.addIssue({ code: 'custom', path: ['chunk', 'overlapTokens'], message: `must be smaller than chunk.maxTokens (${input.chunk.maxTokens})` });
+    }
+    if (input.chunk.minTokens > input.chunk.maxTokens) {
+      ctx.addIssue({ code: 'custom', path: ['chunk', 'minTokens'], message: `must not exceed chunk.maxTokens (${input.chunk.maxTokens})` });
+    }
+  });
+
+export type PrepareDataInput = z.input<typeof PrepareDataInputSchema>;
+export type PrepareDataSettings = z.output<typeof PrepareDataInputSchema>;
+
+/** One line of train.jsonl / test.jsonl: the instruction and the author's own text as the answer. */
+export const DatasetRecordSchema = z.object({
+  id: z.string(),
+  instruction: z.string().min(1),
+  output: z.string().min(1),
+  /** Where the text came from: relative path, plus `#L<line>` for a JSONL record or `#<n>` for a section. */
+  source: z.string(),
+  title: z.string().optional(),
+  /** cl100k_base tokens in `output`. */
+  tokens: z.number().int().positive(),
+});
+export type DatasetRecord = z.infer<typeof DatasetRecordSchema>;
+
+const FileEntrySchema = z.object({ key: z.string(), uri: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().min(0), records: z.number().int().min(0) });
+
+export const SkippedItemSchema = z.object({ source: z.string(), reason: z.string() });
+export type SkippedItem = z.infer<typeof SkippedItemSchema>;
+
+export const TokenStatsSchema = z.object({
+  tokenizer: z.string(),
+  total: z.number().int().min(0),
+  min: z.number().int().min(0),
+  max: z.number().int().min(0),
+  mean: z.number().min(0),
+  p50: z.number().int().min(0),
+  p95: z.number().int().min(0),
+});
+export type TokenStats = z.infer<typeof TokenStatsSchema>;
+
+export const GeneratorReportSchema = z.object({
+  model: z.string(),
+  baseUrl: z.string(),
+  requests: z.number().int().min(0),
+  retries: z.number().int().min(0),
+  /** Chunks whose generation failed after every retry; they fell back to a template instruction. */
+  fallbacks: z.number().int().min(0),
+  promptTokens: z.number().int().min(0),
+  completionTokens: z.number().int().min(0),
+  costUsd: z.number().min(0),
+});
+export type GeneratorReport = z.infer<typeof GeneratorReportSchema>;
+
+export const ManifestSchema = z.object({
+  schemaVersion: z.literal(1),
+  datasetHash: z.string().regex(/^[0-9a-f]{64}$/),
+  codeVersion: z.string(),
+  createdAt: z.string(),
+  source: z.object({ kind: z.enum(['local', 's3']), location: z.string(), files: z.number().int().min(0), bytes: z.number().int().min(0) }),
+  /** The settings the dataset was built with (the parsed input, less the source location). */
+  config: z.record(z.string(), z.unknown()),
+  record: z.object({ format: z.literal('jsonl'), fields: z.array(z.string()) }),
+  files: z.object({ train: FileEntrySchema, test: FileEntrySchema }),
+  counts: z.object({
+    filesRead: z.number().int().min(0),
+    filesSkipped: z.number().int().min(0),
+    bytesRead: z.number().int().min(0),
+    documents: z.number().int().min(0),
+    emptyDocuments: z.number().int().min(0),
+    exactDuplicates: z.number().int().min(0),
+    nearDuplicates: z.number().int().min(0),
+    keptDocuments: z.number().int().min(0),
+    skippedRecords: z.number().int().min(0),
+    shortChunksDropped: z.number().int().min(0),
+    trainRecords: z.number().int().min(0),
+    testRecords: z.number().int().min(0),
+  }),
+  tokens: TokenStatsSchema,
+  dedup: z.object({
+    method: z.string(),
+    threshold: z.number(),
+    shingleWords: z.number().int(),
+    permutations: z.number().int(),
+    bands: z.number().int(),
+    rows: z.number().int(),
+    /** The first duplicates found (all are counted above): which text was dropped in favour of which. */
+    examples: z.array(z.object({ source: z.string(), duplicateOf: z.string(), kind: z.enum(['exact', 'near']), similarity: z.number() })),
+  }),
+  /** Every skipped file with its reason, then skipped records (capped; the counts are complete). */
+  skippedFiles: z.array(SkippedItemSchema),
+  skippedRecords: z.array(SkippedItemSchema),
+  generator: GeneratorReportSchema.optional(),
+  warnings: z.array(z.string()),
+});
+export type Manifest = z.infer<typeof ManifestSchema>;
+
+/** What the workflow returns: small and serializable; the manifest at `manifestUri` has the details. */
+export interface PrepareDataResult {
+  datasetHash: string;
+  /** The content-addressed prefix, `s3://<bucket>/<prefix>datasets/<hash>/`. */
+  datasetUri: string;
+  trainUri: string;
+  testUri: string;
+  manifestUri: string;
+  /** True when a dataset with this hash already existed and nothing was written. */
+  reused: boolean;
+  counts: Pick<Manifest['counts'], 'filesRead' | 'filesSkipped' | 'documents' | 'exactDuplicates' | 'nearDuplicates' | 'trainRecords' | 'testRecords'>;
+  tokens: Pick<TokenStats, 'total' | 'mean' | 'max'>;
+}
+
+/** Heartbeat details of the data activities: what the CLI and the Web UI show as progress. */
+export interface PrepareDataProgress {
+  phase: 'fingerprint' | 'process' | 'upload' | 'done';
+  datasetHash?: string;
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  documents?: number;
+  duplicates?: number;
+  records?: number;
+}
+
+/** What planning found: the hash of the would-be dataset and, when it already exists, its result. */
+export interface DatasetPlan {
+  datasetHash: string;
+  files: number;
+  bytes: number;
+  existing?: PrepareDataResult;
+}
+
+export function resultFromManifest(manifest: Manifest, manifestUri: string, reused: boolean): PrepareDataResult {
+  const datasetUri = manifestUri.slice(0, manifestUri.length - 'manifest.json'.length);
+  const { counts, tokens } = manifest;
+  return {
+    datasetHash: manifest.datasetHash,
+    datasetUri,
+    trainUri: manifest.files.train.uri,
+    testUri: manifest.files.test.uri,
+    manifestUri,
+    reused,
+    counts: {
+      filesRead: counts.filesRead,
+      filesSkipped: counts.filesSkipped,
+      documents: counts.documents,
+      exactDuplicates: counts.exactDuplicates,
+      nearDuplicates: counts.nearDuplicates,
+      trainRecords: counts.trainRecords,
+      testRecords: counts.testRecords,
+    },
+    tokens: { total: tokens.total, mean: tokens.mean, max: tokens.max },
+  };
+}
+
+function isValidRegex(source: string): boolean {
+  try {
+    new RegExp(source, 'i');
+    return true;
+  } catch {
+    return false;
+  }
+}

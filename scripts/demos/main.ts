@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { LlmtwinConfig } from '../../common/config';
+import type { PrepareDataInput, PrepareDataResult } from '../../common/prepare-data/contract';
+import { taskQueuesFor } from '../../common/shared/task-queues';
+import type { FineTuneInput, FineTuneResult } from '../../common/fine-tune/contract';
+import { createAwsClients, destroyAwsClients } from '../../platform/aws-clients';
+import { loadConfig } from '../../platform/config';
+import { createLogger } from '../../platform/logger';
+import { connectClient } from '../../platform/temporal-client';
+import { runWorkers } from '../../workers/run-workers';
+import { fineTune } from '../../workflows/fine-tune';
+import { prepareData } from '../../workflows/prepare-data';
+import { stackCheck } from '../../workflows/stack-check';
+import { datasetSummary } from '../commands/prepare-data';
+import { DEFAULT_STACK, stackInfo } from '../dev-stack/stack';
+import { runIdleMonitorDemo } from './idle';
+
+/** The sample corpus: the writing of Wren Castellanos, a fictional engineer and blogger. */
+const SAMPLE_CORPUS: PrepareDataInput = {
+  source: { kind: 'local', path: 'examples/corpus' },
+  author: { name: 'Wren Castellanos', handle: 'saltandsolder' },
+};
+
+/**
+ * The README's main command, after setup and `dev start`: runs the workers in this process and drives
+ * the most complete path that exists through them, printing where everything landed. Each stage that
+ * lands extends this path: stack check -> prepare data -> fine-tune -> (deploy, not yet) -> idle monitor.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(process.env.LLMTWIN_LOG_LEVEL ?? 'error', 'llmtwin-demo');
+  let stopWorkers!: () => void;
+  const workersDone = runWorkers({ config, roles: ['control', 'data', 'idle'], logger, until: new Promise<void>((done) => (stopWorkers = done)) });
+  const client = await connectClient(config);
+  const run = new DemoRun(client, config);
+  try {
+    const check = await run.stage('stack check', 'stack-check', (workflowId) =>
+      client.workflow.execute(stackCheck, { taskQueue: run.queue, workflowId, args: [{ message: 'hello from the llmtwin demo', delay: '2s' }] }),
+    );
+    console.log(`   wrote ${check.uri} (${check.bytes} bytes) after a ${check.waitedMs / 1000} s durable timer`);
+
+    const dataset = await run.stage('prepare data (examples/corpus)', 'prepare-data', (workflowId) =>
+      client.workflow.execute(prepareData, { taskQueue: run.queue, workflowId, args: [SAMPLE_CORPUS] }),
+    );
+    printDataset(dataset);
+
+    // Against moto the training job completes at once and produces no weights; against AWS this is the
+    // GPU job (jobs/train). Same workflow, same activities, same names.
+    const fineTuneInput: FineTuneInput = { datasetUri: dataset.datasetUri, hyperparameters: { epochs: 1 } };
+    const model = await run.stage('fine-tune (SageMaker training job)', 'fine-tune', (workflowId) =>
+      client.workflow.execute(fineTune, { taskQueue: run.queue, workflowId, args: [fineTuneInput] }),
+    );
+    printModel(model);
+
+    // The deploy stage does not exist yet: a stand-in endpoint made directly in moto (model, config,
+    // endpoint, tagged as ours) shows the idle monitor deleting what nobody calls, and what that saves.
+    const aws = createAwsClients(config);
+    try {
+      await run.stage('idle monitor (stand-in endpoint in moto, seconds-scale policy)', 'idle-monitor-llmtwin-demo', (workflowId) =>
+        // The endpoint is named so that its monitor's id is the workflow id linked above.
+        runIdleMonitorDemo({ client, config, sagemaker: aws.sagemaker, taskQueue: run.idleQueue, endpointName: workflowId.replace(/^idle-monitor-/, '') }),
+      );
+    } finally {
+      destroyAwsClients(aws);
+    }
+
+    console.log(`\nTemporal Web UI: ${run.ui}   (stack keeps running; stop it with: npm run dev -- stop)`);
+  } finally {
+    stopWorkers();
+    await workersDone;
+    await client.connection.close();
+  }
+}
+
+class DemoRun {
+  readonly ui = stackInfo(DEFAULT_STACK).uiUrl;
+  readonly queue: string;
+  readonly idleQueue: string;
+  private readonly stamp = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 4)}`;
+
+  constructor(
+    private readonly client: Client,
+    private readonly config: LlmtwinConfig,
+  ) {
+    this.queue = taskQueuesFor(config.temporal.taskQueue).control;
+    this.idleQueue = taskQueuesFor(config.temporal.taskQueue).idle;
+  }
+
+  /** Prints the stage's Web UI link, runs it and reports how long it took. */
+  async stage<T>(title: string, idPrefix: string, execute: (workflowId: string) => Promise<T>): Promise<T> {
+    const workflowId = `${idPrefix}-${this.stamp}`;
+    console.log(`\n== ${title}: ${this.ui}/namespaces/${this.config.temporal.namespace}/workflows/${workflowId}`);
+    const started = Date.now();
+    const result = await execute(workflowId);
+    console.log(`   done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return result;
+  }
+}
+
+function printDataset(dataset: PrepareDataResult): void {
+  for (const line of datasetSummary(dataset)) console.log(`   ${line}`);
+}
+
+function printModel(model: FineTuneResult): void {
+  console.log(`   training job ${model.jobName} on ${model.instanceCount} x ${model.instanceType}${model.reused ? ' (same inputs trained before: reused)' : ''}`);
+  console.log(`   model ${model.artifactsUri}`);
+  // moto reports no billable time; SageMaker does, and the price table turns it into money.
+  const billing =
+    model.billableSeconds === null
+      ? 'no billable time reported (moto)'
+      : `billable ${model.billableSeconds} s, estimated cost ${model.estimatedCostUsd === null ? 'unknown (no price for this type)' : `$${model.estimatedCostUsd.toFixed(2)}`}`;
+  console.log(`   base ${model.baseModelId}, ${billing}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,70 @@
+import { costUsd } from '../../../common/shared/pricing';
+import { ConfigError, effectiveAwsEndpoint, effectiveExecutionRoleArn, resolveConfig } from '../../../common/config';
+
+describe('resolveConfig', () => {
+  it('defaults point at the local stack', () => {
+    const config = resolveConfig({});
+    expect(config.temporal.address).toBe('127.0.0.1:7233');
+    expect(config.temporal.taskQueue).toBe('llmtwin');
+    expect(config.aws.target).toBe('local');
+    expect(effectiveAwsEndpoint(config)).toBe('http://127.0.0.1:5055');
+    expect(effectiveExecutionRoleArn(config)).toBe('arn:aws:iam::123456789012:role/llmtwin-local-sagemaker');
+    expect(config.idle).toEqual({ checkInterval: '5m', window: '60m' });
+  });
+
+  it('lets environment variables override the file', () => {
+    const config = resolveConfig(
+      { LLMTWIN_S3_BUCKET: 'from-env', LLMTWIN_METRICS_PORT: '0', LLMTWIN_TRAINING_INSTANCE_FALLBACKS: 'ml.g5.4xlarge, ml.p4d.24xlarge' },
+      { s3: { bucket: 'from-file', prefix: 'twins/' }, temporal: { namespace: 'prod' } },
+    );
+    expect(config.s3).toEqual({ bucket: 'from-env', prefix: 'twins/' });
+    expect(config.temporal.namespace).toBe('prod');
+    expect(config.worker.metricsPort).toBe(0);
+    expect(config.sagemaker.trainingInstanceFallbacks).toEqual(['ml.g5.4xlarge', 'ml.p4d.24xlarge']);
+  });
+
+  it('accepts a zero idle grace, as setPolicy and the CLI do, and refuses what is not a duration', () => {
+    expect(resolveConfig({ LLMTWIN_IDLE_GRACE: '0s' }).idle.grace).toBe('0s');
+    expect(() => resolveConfig({ LLMTWIN_IDLE_GRACE: 'soon' })).toThrow(/idle\.grace/);
+  });
+
+  it('uses real AWS endpoints when the target is aws and no override is set', () => {
+    const config = resolveConfig({ LLMTWIN_AWS_TARGET: 'aws', LLMTWIN_SAGEMAKER_ROLE_ARN: 'arn:aws:iam::111122223333:role/Twin' });
+    expect(effectiveAwsEndpoint(config)).toBeUndefined();
+  });
+
+  it('names the field, where it came from and the fix', () => {
+    const attempt = () => resolveConfig({ LLMTWIN_S3_BUCKET: 'Bad_Bucket', LLMTWIN_IDLE_WINDOW: 'forever' });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const { issues } = error as ConfigError;
+      expect(issues).toEqual([
+        expect.stringMatching(/^s3\.bucket \(env LLMTWIN_S3_BUCKET\): must be a valid S3 bucket name/),
+        expect.stringMatching(/^idle\.window \(env LLMTWIN_IDLE_WINDOW\): must be a positive duration/),
+      ]);
+    }
+  });
+
+  it('requires an execution role for real AWS', () => {
+    expect(() => resolveConfig({ LLMTWIN_AWS_TARGET: 'aws' })).toThrow(/sagemaker\.executionRoleArn .*LLMTWIN_SAGEMAKER_ROLE_ARN/);
+  });
+
+  it('rejects numbers that are not numbers before validation', () => {
+    expect(() => resolveConfig({ LLMTWIN_METRICS_PORT: 'ninety' })).toThrow(/LLMTWIN_METRICS_PORT="ninety": expected a number/);
+  });
+
+  it('rejects a config file that is not an object', () => {
+    expect(() => resolveConfig({}, ['nope'])).toThrow(/config file must hold a JSON object/);
+  });
+});
+
+describe('pricing', () => {
+  it('overrides list prices from the config file and never prices unknown types as free', () => {
+    const config = resolveConfig({}, { pricing: { usdPerHour: { 'ml.g5.xlarge': 1 } } });
+    expect(costUsd('ml.g5.xlarge', 7200, 1, config.pricing)).toBe(2);
+    expect(costUsd('ml.g5.2xlarge', 3600, 2, config.pricing)).toBe(3.03);
+    expect(costUsd('ml.unknown.type', 3600, 1, config.pricing)).toBeUndefined();
+  });
+});

@@ -1,0 +1,158 @@
+import { HandlerUnfinishedPolicy } from '@temporalio/common';
+import { allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { IdleActivities } from '../../activities/idle';
+import { AWS_CALL } from '../../common/shared/activity-options';
+import {
+  IDLE_MONITOR_STAGE,
+  keepAliveSignal,
+  observeSignal,
+  pauseSignal,
+  policyMs,
+  resumeSignal,
+  setPolicySignal,
+  statusQuery,
+  type FoundObservation,
+  type IdleMonitorInput,
+  type IdleMonitorState,
+  type IdleSummary,
+} from '../../common/idle/contract';
+import { decideIdle, isUsableObservation, laterOf, nextCheckDelayMs, nextInServiceAt, type IdleDecision } from '../../common/idle/decision';
+import { buildStatus, buildSummary } from '../../common/idle/report';
+import { SEARCH_ATTRIBUTES } from '../../common/shared/search-attributes';
+import { idleChecks } from './checks';
+
+const { observeEndpoint, planEndpointTeardown } = proxyActivities<IdleActivities>(AWS_CALL);
+// A teardown is a handful of idempotent calls; retried as a whole, it finishes what a failed try began.
+const { teardownEndpoint } = proxyActivities<IdleActivities>({ ...AWS_CALL, startToCloseTimeout: '5m' });
+
+/**
+ * Watches one endpoint and deletes it once nobody has called it for a whole idle window (after the
+ * grace period that protects new endpoints). Checks every interval with its own read, or with the
+ * fleet sweep's observation while one is fresh; confirms with a fresh read right before deleting.
+ * Completes with a summary when it deleted the endpoint or found it gone. An endpoint tagged
+ * llmtwin:keep=true is never deleted: the monitor keeps running and reporting (a completed monitor
+ * would only be restarted by the next sweep), so removing the tag brings the normal rules back.
+ */
+export async function idleMonitor(rawInput: IdleMonitorInput): Promise<IdleSummary> {
+  const checks = idleChecks();
+  const input = await checks.checkIdleMonitorInput(rawInput);
+  const { endpointName } = input;
+  let policy = input.policy;
+  let ms = policyMs(policy);
+  const state: IdleMonitorState = input.state
+    ? { ...input.state, runs: input.state.runs + 1 }
+    : { firstStartedAt: Date.now(), runs: 1, checks: 0, keepAlives: 0, paused: false };
+  let decision: IdleDecision | undefined;
+  let deleting = false;
+  let wake = false;
+
+  upsertSearchAttributes([
+    { key: SEARCH_ATTRIBUTES.stage, value: IDLE_MONITOR_STAGE },
+    { key: SEARCH_ATTRIBUTES.endpointName, value: endpointName },
+  ]);
+
+  setHandler(keepAliveSignal, () => {
+    state.lastInvocationAt = laterOf(state.lastInvocationAt, Date.now());
+    state.keepAlives += 1;
+    wake = true;
+  });
+  setHandler(pauseSignal, () => {
+    state.paused = true;
+    wake = true;
+  });
+  setHandler(resumeSignal, () => {
+    state.paused = false;
+    wake = true;
+  });
+  setHandler(setPolicySignal, async (patch) => {
+    // A signal cannot be refused to its sender; a bad payload is recorded (status shows it), never fatal.
+    const checked = await checks.checkPolicyPatch(patch);
+    if (!checked.accepted) {
+      state.rejectedPolicy = checked.reason;
+      log.warn('setPolicy refused', { endpointName, reason: state.rejectedPolicy });
+      return;
+    }
+    // Each field was checked on its own and a policy has no rule across fields, so the merge is valid.
+    policy = { ...policy, ...checked.patch };
+    ms = policyMs(policy);
+    state.rejectedPolicy = undefined;
+    wake = true;
+  });
+  setHandler(
+    observeSignal,
+    async (raw) => {
+      // Only found observations stand in for a read: "gone" is something the monitor verifies itself.
+      const observation = await checks.checkSweepObservation(raw);
+      if (!observation) return;
+      if (state.observation && observation.observedAt < state.observation.observedAt) return;
+      state.observation = observation;
+      state.observationFrom = 'sweep';
+      wake = true;
+    },
+    // A reading still being checked when the monitor ends (it just deleted the endpoint) is of no use.
+    { unfinishedPolicy: HandlerUnfinishedPolicy.ABANDON },
+  );
+  setHandler(statusQuery, () => buildStatus({ endpointName, state, policy, decision, deleting, now: Date.now() }));
+
+  const finish = (outcome: IdleSummary['outcome'], teardown: IdleSummary['teardown'], reason?: string) =>
+    buildSummary({ endpointName, outcome, state, policy, teardown, endedAt: Date.now(), ...(reason ? { reason } : {}) });
+
+  const record = (observation: FoundObservation, from: 'monitor' | 'sweep') => {
+    state.observation = observation;
+    state.observationFrom = from;
+    state.inServiceAt = nextInServiceAt(state.inServiceAt, observation);
+    state.lastInvocationAt = laterOf(state.lastInvocationAt, observation.lastInvocationAt);
+  };
+  const decide = () =>
+    decideIdle({
+      policy: ms,
+      now: Date.now(),
+      paused: state.paused,
+      status: state.observation?.status ?? 'unknown',
+      keep: state.observation?.keep ?? false,
+      inServiceAt: state.inServiceAt,
+      lastInvocationAt: state.lastInvocationAt,
+    });
+
+  for (let checksThisRun = 1; ; checksThisRun += 1) {
+    // Signal payloads are checked in local activities: decide only once every pending check has landed
+    // (at the first check, the sweep's observation that came with signalWithStart).
+    await condition(allHandlersFinished);
+    wake = false;
+    const now = Date.now();
+    let source: 'monitor' | 'sweep' = 'sweep';
+    if (state.observationFrom === 'sweep' && isUsableObservation(state.observation, ms, now) && state.observation) {
+      record(state.observation, 'sweep');
+    } else {
+      source = 'monitor';
+      const observation = await observeEndpoint({ endpointName, windowMs: ms.windowMs, now });
+      if (!observation.found) return finish('already-deleted', null);
+      record(observation, 'monitor');
+    }
+    state.checks += 1;
+    decision = decide();
+
+    if (decision.action === 'delete') {
+      deleting = true;
+      // Never delete on old or second-hand data: read again, decide again, then tear down.
+      const confirmed = await planEndpointTeardown({ endpointName, windowMs: ms.windowMs, now: Date.now() });
+      if (!confirmed.observation.found) return finish('already-deleted', null);
+      record(confirmed.observation, 'monitor');
+      decision = decide();
+      if (decision.action === 'delete' && confirmed.plan) {
+        const teardown = await teardownEndpoint({ plan: confirmed.plan, deleteModel: input.deleteModel });
+        return finish('deleted', teardown, decision.reason);
+      }
+      deleting = false;
+    }
+    state.lastCheck = { at: now, action: decision.action, reason: decision.reason, source, ...(decision.deleteAt === undefined ? {} : { deleteAt: decision.deleteAt }) };
+
+    if (checksThisRun >= input.maxChecksPerRun || workflowInfo().continueAsNewSuggested) {
+      // Handlers wait on their checks: let them land in this run's state before carrying it over. Signals
+      // that arrive while the continue-as-new is recorded make the server retry this task with them first.
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof idleMonitor>({ ...input, policy, state });
+    }
+    await condition(() => wake, nextCheckDelayMs(decision, ms, Date.now()));
+  }
+}
