@@ -54,6 +54,17 @@ export default tseslint.config(
     },
   },
   {
+    // The CLI, demos and schedules start workflows by type name with the contract's types (common/<stage>/);
+    // workflow code is for workers only. Activities never import workflows either.
+    files: ['scripts/**/*.ts', 'activities/**/*.ts', 'platform/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/workflows', '**/workflows/*'], message: 'start workflows by type name (common/<stage>/contract.ts); never import workflow code here' }] },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     // Fake activities must be async to match the real ones' signatures even when they await nothing.
     rules: { '@typescript-eslint/require-await': 'off' },

@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import { loadConfig } from '../platform/config';
 import { createAwsClients } from '../platform/aws-clients';
 import { createLogger } from '../platform/logger';
-import { connectWorkerConnection } from '../platform/temporal-client';
+import { connectWorkerConnection } from '../platform/temporal-worker';
 import { Worker } from '@temporalio/worker';
 import { durationToMs } from '../common/shared/durations';
 import { taskQueuesFor } from '../common/shared/task-queues';

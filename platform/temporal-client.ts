@@ -1,9 +1,13 @@
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import type { LlmtwinConfig } from '../common/config';
 
+/**
+ * The client side of Temporal: what the CLI, demos and the fleet sweep use. Kept apart from the worker
+ * connection (platform/temporal-worker.ts) so the CLI never loads @temporalio/worker and its native core.
+ */
+
 /** Connection options shared by the client (CLI) and the workers. */
-function connectionOptions(config: LlmtwinConfig) {
+export function temporalConnectionOptions(config: LlmtwinConfig) {
   return {
     address: config.temporal.address,
     tls: config.temporal.tls || Boolean(config.temporal.apiKey),
@@ -12,12 +16,8 @@ function connectionOptions(config: LlmtwinConfig) {
 }
 
 export async function connectClient(config: LlmtwinConfig): Promise<Client> {
-  const connection = await Connection.connect(connectionOptions(config));
+  const connection = await Connection.connect(temporalConnectionOptions(config));
   return new Client({ connection, namespace: config.temporal.namespace });
-}
-
-export async function connectWorkerConnection(config: LlmtwinConfig): Promise<NativeConnection> {
-  return NativeConnection.connect(connectionOptions(config));
 }
 
 /** A workflow's execution status and close time, or undefined when no workflow has that id. */

@@ -5,7 +5,7 @@ import { durationToMs } from '../common/shared/durations';
 import { taskQueuesFor, type WorkerRole, type WorkflowRole } from '../common/shared/task-queues';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../platform/aws-clients';
 import { TemporalPinoLogger } from '../platform/logger';
-import { connectWorkerConnection } from '../platform/temporal-client';
+import { connectWorkerConnection } from '../platform/temporal-worker';
 import { activitiesFor } from './activities';
 
 let runtimeInstalled = false;

@@ -1,8 +1,8 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, defineQuery, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { FineTuneActivities } from '../activities/fine-tune';
 import { AWS_CALL, CLEANUP, LONG_WAIT } from '../common/shared/activity-options';
 import { ERROR_TYPES } from '../common/shared/errors';
-import { FineTuneInputSchema, trainingJobName, type FineTuneInput, type FineTuneResult, type FineTuneStatus } from '../common/fine-tune/contract';
+import { FineTuneInputSchema, fineTuneStatusQuery, trainingJobName, type FineTuneInput, type FineTuneResult, type FineTuneStatus } from '../common/fine-tune/contract';
 import { parseOrFail } from '../common/shared/validation';
 
 // Planning packs and uploads the training code: a little longer than a single AWS call.
@@ -14,8 +14,6 @@ const { createTrainingJob } = proxyActivities<FineTuneActivities>({ ...AWS_CALL,
 const { waitForTrainingJob } = proxyActivities<FineTuneActivities>({ ...LONG_WAIT, cancellationType: 'TRY_CANCEL' });
 // Stopping takes SageMaker a few minutes (SIGTERM, 120 s grace, upload).
 const { stopTrainingJob } = proxyActivities<FineTuneActivities>({ ...CLEANUP, startToCloseTimeout: '30m' });
-
-export const fineTuneStatusQuery = defineQuery<FineTuneStatus>('fineTuneStatus');
 
 /**
  * Fine-tunes the base model on a prepared dataset with a SageMaker training job: plan, then per

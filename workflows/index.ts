@@ -1,5 +1,5 @@
 /** Every workflow the control worker registers. Each stage adds its export here. */
 export { stackCheck } from './stack-check';
 export { idleMonitor, idleSweep } from './idle';
-export { fineTune, fineTuneStatusQuery } from './fine-tune';
+export { fineTune } from './fine-tune';
 export { prepareData } from './prepare-data';

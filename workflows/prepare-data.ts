@@ -1,12 +1,10 @@
 import { log, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { PrepareDataActivities } from '../activities/prepare-data';
 import { DATA_WORK } from '../common/shared/activity-options';
-import { PrepareDataInputSchema, type PrepareDataInput, type PrepareDataResult } from '../common/prepare-data/contract';
+import { PREPARE_DATA_STAGE, PrepareDataInputSchema, type PrepareDataInput, type PrepareDataResult } from '../common/prepare-data/contract';
 import { SEARCH_ATTRIBUTES } from '../common/shared/search-attributes';
 import { taskQueuesFor } from '../common/shared/task-queues';
 import { parseOrFail } from '../common/shared/validation';
-
-export const PREPARE_DATA_STAGE = 'prepare-data';
 
 /**
  * Raw writing -> a versioned instruct dataset in S3. Runs on its own (CLI, Web UI) or as a child of the

@@ -1,3 +1,4 @@
+import { defineQuery } from '@temporalio/workflow';
 import { z } from 'zod';
 import { DurationSchema } from '../shared/duration-schema';
 import { INSTANCE_TYPE_PATTERN, resourceName, S3_URI_PATTERN, stableHash } from '../shared/naming';
@@ -244,3 +245,11 @@ export interface FineTuneStatus {
   instanceType?: string;
   attempts: FineTuneAttempt[];
 }
+
+export const FINE_TUNE_WORKFLOW_TYPE = 'fineTune';
+/** The value of the LlmtwinStage search attribute on fine-tune runs. */
+export const FINE_TUNE_STAGE = 'fine-tune';
+/** Phase, job and every instance type tried: what the CLI and the Web UI show while a run trains. */
+export const fineTuneStatusQuery = defineQuery<FineTuneStatus>('fineTuneStatus');
+/** The workflow's signature: what clients start by type name (the CLI never imports workflow code). */
+export type FineTuneWorkflow = (input: FineTuneInput) => Promise<FineTuneResult>;

@@ -1,7 +1,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { LlmtwinConfig } from '../config';
 import { durationToMs } from '../shared/durations';
-import type { EndpointObservation, FoundObservation, IdlePolicy, IdlePolicyPatch, VariantSnapshot } from './schemas';
+import type { EndpointObservation, FoundObservation, IdleMonitorInput, IdlePolicy, IdlePolicyPatch, VariantSnapshot } from './schemas';
 
 export type {
   EndpointObservation,
@@ -162,3 +162,6 @@ export const setPolicySignal = defineSignal<[IdlePolicyPatch]>('setPolicy');
 /** A fresh observation from the fleet sweep, so monitors need not each read CloudWatch. */
 export const observeSignal = defineSignal<[EndpointObservation]>('observe');
 export const statusQuery = defineQuery<IdleMonitorStatus>('status');
+
+/** The workflow's signature: what clients start by type name (the CLI never imports workflow code). */
+export type IdleMonitorWorkflow = (input: IdleMonitorInput) => Promise<IdleSummary>;

@@ -1,6 +1,8 @@
 import { formatDuration } from './decision';
 import { DEFAULT_TASK_QUEUE, taskQueuesFor } from '../shared/task-queues';
 
+import type { IdleSweepInput } from './schemas';
+
 export type { IdleSweepInput, ParsedIdleSweepInput } from './schemas';
 
 /**
@@ -12,6 +14,8 @@ export type { IdleSweepInput, ParsedIdleSweepInput } from './schemas';
 
 export const IDLE_SWEEP_WORKFLOW_TYPE = 'idleSweep';
 export const IDLE_SWEEP_STAGE = 'idle-sweep';
+/** The workflow's signature: what clients start by type name (the CLI never imports workflow code). */
+export type IdleSweepWorkflow = (input?: IdleSweepInput) => Promise<IdleSweepResult>;
 /** One schedule per namespace and task queue; `llmtwin endpoints schedule` creates or updates it. */
 export const IDLE_SWEEP_SCHEDULE_ID = 'llmtwin-idle-sweep';
 

@@ -13,6 +13,10 @@ import { S3_URI_PATTERN } from '../shared/naming';
  */
 export const DATASET_CODE_VERSION = 'prepare-data/2';
 
+export const PREPARE_DATA_WORKFLOW_TYPE = 'prepareData';
+/** The value of the LlmtwinStage search attribute on prepare-data runs. */
+export const PREPARE_DATA_STAGE = 'prepare-data';
+
 /** The tokenizer token counts refer to (gpt-tokenizer's cl100k_base; Llama 3's vocabulary extends it). */
 export const DATASET_TOKENIZER = 'cl100k_base';
 
@@ -275,3 +279,6 @@ function isValidRegex(source: string): boolean {
     return false;
   }
 }
+
+/** The workflow's signature: what clients start by type name (the CLI never imports workflow code). */
+export type PrepareDataWorkflow = (input: PrepareDataInput) => Promise<PrepareDataResult>;

@@ -15,6 +15,10 @@ export const StackCheckInputSchema = z
 
 export type StackCheckInput = z.input<typeof StackCheckInputSchema>;
 
+export const STACK_CHECK_WORKFLOW_TYPE = 'stackCheck';
+/** The workflow's signature: what clients start by type name (the CLI never imports workflow code). */
+export type StackCheckWorkflow = (input?: StackCheckInput) => Promise<StackCheckResult>;
+
 export interface StackCheckObject {
   bucket: string;
   key: string;

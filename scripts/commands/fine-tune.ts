@@ -1,10 +1,17 @@
-import { readFileSync } from 'node:fs';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
-import { FineTuneInputSchema, type FineTuneInput, type TrainingProgress } from '../../common/fine-tune/contract';
-import { describeIssues } from '../../common/shared/validation';
-import { fineTune, fineTuneStatusQuery } from '../../workflows/fine-tune';
+import {
+  FINE_TUNE_WORKFLOW_TYPE,
+  FineTuneInputSchema,
+  fineTuneStatusQuery,
+  type FineTuneInput,
+  type FineTuneStatus,
+  type FineTuneWorkflow,
+  type TrainingProgress,
+} from '../../common/fine-tune/contract';
+import { checkedInput, readInputFile } from '../cli-input';
 import { printResult, type CliContext } from '../cli-context';
+import { followRun, type RunView } from '../run-follower';
 
 interface FineTuneOptions {
   dataset?: string;
@@ -49,7 +56,7 @@ export function registerFineTune(program: Command, context: CliContext): void {
       const input = buildInput(options);
       const client = await context.temporal();
       const workflowId = options.workflowId ?? `fine-tune-${Date.now()}`;
-      const handle = await client.workflow.start(fineTune, { taskQueue: context.controlQueue, workflowId, args: [input] });
+      const handle = await client.workflow.start<FineTuneWorkflow>(FINE_TUNE_WORKFLOW_TYPE, { taskQueue: context.controlQueue, workflowId, args: [input] });
       context.announce(workflowId);
       if (options.detach) {
         console.error(`follow it in the Web UI; cancel with: llmtwin fine-tune cancel ${workflowId}`);
@@ -64,7 +71,7 @@ export function registerFineTune(program: Command, context: CliContext): void {
     .description('cancel a fine-tune run: the workflow stops its SageMaker job and waits until it is Stopped')
     .action(async (workflowId: string) => {
       const client = await context.temporal();
-      const handle = client.workflow.getHandle<typeof fineTune>(workflowId);
+      const handle = client.workflow.getHandle<FineTuneWorkflow>(workflowId);
       const before = await handle.describe();
       if (before.status.name !== 'RUNNING') {
         console.log(`${workflowId} already ended: ${before.status.name}; nothing to cancel`);
@@ -80,7 +87,7 @@ export function registerFineTune(program: Command, context: CliContext): void {
 }
 
 function buildInput(options: FineTuneOptions): FineTuneInput {
-  const fromFile = options.input ? (JSON.parse(readFileSync(options.input, 'utf8')) as Record<string, unknown>) : {};
+  const fromFile = options.input ? readInputFile(options.input) : {};
   const hyperparameters = { ...((fromFile.hyperparameters as object | undefined) ?? {}) } as Record<string, unknown>;
   if (options.epochs !== undefined) hyperparameters.epochs = Number(options.epochs);
   if (options.learningRate !== undefined) hyperparameters.learningRate = Number(options.learningRate);
@@ -97,43 +104,19 @@ function buildInput(options: FineTuneOptions): FineTuneInput {
     ...(options.force ? { force: true } : {}),
     hyperparameters,
   };
-  const parsed = FineTuneInputSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`invalid fine-tune input: ${describeIssues(parsed.error).join('; ')} (--dataset is required unless --input names it)`);
-  return raw as FineTuneInput;
+  return checkedInput(FineTuneInputSchema, raw, 'fine-tune input', '--dataset is required unless --input names it');
 }
 
 /**
  * Follows the run until it ends, printing a line whenever the phase, the job's secondary status or
  * its billable time changes: the workflow's status query plus the wait activity's heartbeat details.
  */
-async function watch(client: Client, handle: WorkflowHandle<typeof fineTune>) {
-  const result = handle.result();
-  let settled = false;
-  void result.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  let last = '';
-  while (!settled) {
-    const line = await progressLine(client, handle).catch(() => undefined);
-    if (line && line !== last) {
-      console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
-      last = line;
-    }
-    await Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, WATCH_INTERVAL_MS))]);
-  }
-  return result;
+function watch(client: Client, handle: WorkflowHandle<FineTuneWorkflow>) {
+  return followRun(client, handle, { intervalMs: WATCH_INTERVAL_MS, view: async (heartbeats) => progressView(await handle.query(fineTuneStatusQuery), heartbeats) });
 }
 
-async function progressLine(client: Client, handle: WorkflowHandle<typeof fineTune>): Promise<string> {
-  const status = await handle.query(fineTuneStatusQuery);
-  const description = await handle.describe();
-  const converter = client.options.loadedDataConverter.payloadConverter;
-  const heartbeat = (description.raw.pendingActivities ?? [])
-    .map((activity) => activity.heartbeatDetails?.payloads?.[0])
-    .filter((payload) => payload !== undefined && payload !== null)
-    .map((payload) => converter.fromPayload<Partial<TrainingProgress>>(payload))
-    .find((details) => details && typeof details.secondaryStatus === 'string');
+function progressView(status: FineTuneStatus, heartbeats: unknown[]): RunView {
+  const heartbeat = heartbeats.find((details): details is Partial<TrainingProgress> => typeof (details as Partial<TrainingProgress> | undefined)?.secondaryStatus === 'string');
   const parts: string[] = [status.phase];
   if (status.instanceType) parts.push(status.instanceType);
   if (status.jobName) parts.push(status.jobName);
@@ -145,5 +128,5 @@ async function progressLine(client: Client, handle: WorkflowHandle<typeof fineTu
     if (heartbeat.latestMetrics?.['train:loss'] !== undefined) parts.push(`loss ${heartbeat.latestMetrics['train:loss']}`);
   }
   for (const attempt of status.attempts.filter((a) => a.outcome === 'quota' || a.outcome === 'capacity')) parts.push(`(${attempt.instanceType}: no ${attempt.outcome})`);
-  return parts.join('  ');
+  return { line: parts.join('  ') };
 }

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import {
   IDLE_MONITOR_ID_POLICIES,
+  IDLE_MONITOR_WORKFLOW_TYPE,
   idleMonitorWorkflowId,
   keepAliveSignal,
   pauseSignal,
@@ -10,16 +11,15 @@ import {
   setPolicySignal,
   statusQuery,
   type IdleMonitorInput,
+  type IdleMonitorWorkflow,
   type IdlePolicyPatch,
 } from '../../common/idle/contract';
 import { IdleMonitorInputSchema, IdlePolicyPatchSchema } from '../../common/idle/schemas';
 import { formatDuration } from '../../common/idle/decision';
-import { formatIdle, type IdleSweepInput, type IdleSweepResult } from '../../common/idle/sweep';
-import { describeIssues } from '../../common/shared/validation';
+import { formatIdle, IDLE_SWEEP_WORKFLOW_TYPE, type IdleSweepInput, type IdleSweepResult, type IdleSweepWorkflow } from '../../common/idle/sweep';
 import { createAwsClients, destroyAwsClients } from '../../platform/aws-clients';
 import { describeWorkflowIfExists } from '../../platform/temporal-client';
-import { idleMonitor } from '../../workflows/idle/monitor';
-import { idleSweep } from '../../workflows/idle/sweep';
+import { checkedInput } from '../cli-input';
 import { printResult, type CliContext } from '../cli-context';
 import { runIdleMonitorDemo } from '../demos/idle';
 import { describeIdleSweepSchedule, removeIdleSweepSchedule, upsertIdleSweepSchedule } from '../schedules/idle-sweep';
@@ -57,13 +57,15 @@ export function registerEndpoints(program: Command, context: CliContext): void {
     .option('--wait', 'wait until the monitor ends and print its summary')
     .option('--json', 'print JSON')
     .action(async (endpointName: string, options: PolicyFlags & { keepModel?: boolean; wait?: boolean; json?: boolean }) => {
-      const input: IdleMonitorInput = { endpointName, policy: { ...policyFromConfig(context.config.idle), ...policyPatch(options) }, deleteModel: !options.keepModel };
-      const parsed = IdleMonitorInputSchema.safeParse(input);
-      if (!parsed.success) throw new Error(`invalid monitor input: ${describeIssues(parsed.error).join('; ')}`);
+      const input: IdleMonitorInput = checkedInput(
+        IdleMonitorInputSchema,
+        { endpointName, policy: { ...policyFromConfig(context.config.idle), ...policyPatch(options) }, deleteModel: !options.keepModel },
+        'monitor input',
+      );
       const client = await context.temporal();
       const workflowId = idleMonitorWorkflowId(endpointName);
       const wasRunning = (await monitorStatus(client, workflowId)) === 'RUNNING';
-      const handle = await client.workflow.start(idleMonitor, { taskQueue: context.idleQueue, workflowId, ...IDLE_MONITOR_ID_POLICIES, args: [input] });
+      const handle = await client.workflow.start<IdleMonitorWorkflow>(IDLE_MONITOR_WORKFLOW_TYPE, { taskQueue: context.idleQueue, workflowId, ...IDLE_MONITOR_ID_POLICIES, args: [input] });
       context.announce(workflowId, wasRunning ? 'already running (its policy is unchanged; use set-policy):' : 'started');
       if (options.wait) printResult({ ...(await handle.result()) }, Boolean(options.json));
     });
@@ -74,7 +76,7 @@ export function registerEndpoints(program: Command, context: CliContext): void {
     .option('--json', 'print JSON')
     .action(async (endpointName: string, options: { json?: boolean }) => {
       const client = await context.temporal();
-      const handle = client.workflow.getHandle<typeof idleMonitor>(idleMonitorWorkflowId(endpointName));
+      const handle = client.workflow.getHandle<IdleMonitorWorkflow>(idleMonitorWorkflowId(endpointName));
       const status = await monitorStatus(client, handle.workflowId);
       if (status === undefined) throw new Error(`no idle monitor for ${endpointName}; start one with: llmtwin endpoints monitor ${endpointName}`);
       if (status !== 'RUNNING') {
@@ -108,9 +110,7 @@ export function registerEndpoints(program: Command, context: CliContext): void {
     .option('--window <duration>', 'idle window, e.g. "2h"')
     .option('--grace <duration>', 'grace after InService, e.g. "0s" or "1h"')
     .action(async (endpointName: string, options: PolicyFlags) => {
-      const patch = policyPatch(options);
-      const parsed = IdlePolicyPatchSchema.safeParse(patch);
-      if (!parsed.success) throw new Error(`invalid policy: ${describeIssues(parsed.error).join('; ')}`);
+      const patch = checkedInput(IdlePolicyPatchSchema, policyPatch(options), 'policy');
       const client = await context.temporal();
       const workflowId = idleMonitorWorkflowId(endpointName);
       if ((await monitorStatus(client, workflowId)) !== 'RUNNING') throw new Error(`no running idle monitor for ${endpointName}`);
@@ -193,7 +193,7 @@ async function monitorStatus(client: Client, workflowId: string): Promise<string
 /** One sweep now (report or ensure), waited for and printed as the fleet table or JSON. */
 async function sweepOnce(context: CliContext, input: IdleSweepInput, idPrefix: string, json = false): Promise<void> {
   const client = await context.temporal();
-  const result = await client.workflow.execute(idleSweep, { taskQueue: context.idleQueue, workflowId: `${idPrefix}-${Date.now()}`, args: [input] });
+  const result = await client.workflow.execute<IdleSweepWorkflow>(IDLE_SWEEP_WORKFLOW_TYPE, { taskQueue: context.idleQueue, workflowId: `${idPrefix}-${Date.now()}`, args: [input] });
   if (json) console.log(JSON.stringify(result, null, 2));
   else printFleet(result);
 }

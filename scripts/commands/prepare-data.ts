@@ -1,11 +1,16 @@
-import { readFileSync } from 'node:fs';
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { PrepareDataInputSchema, SOURCE_FORMATS, type PrepareDataInput, type PrepareDataProgress, type PrepareDataResult } from '../../common/prepare-data/contract';
-import { describeIssues } from '../../common/shared/validation';
-import { prepareData } from '../../workflows/prepare-data';
+import {
+  PREPARE_DATA_WORKFLOW_TYPE,
+  PrepareDataInputSchema,
+  SOURCE_FORMATS,
+  type PrepareDataInput,
+  type PrepareDataProgress,
+  type PrepareDataResult,
+  type PrepareDataWorkflow,
+} from '../../common/prepare-data/contract';
+import { checkedInput, readInputFile } from '../cli-input';
 import type { CliContext } from '../cli-context';
+import { followRun, type RunView } from '../run-follower';
 
 interface PrepareDataOptions {
   source?: string;
@@ -57,10 +62,10 @@ export function registerPrepareData(program: Command, context: CliContext): void
       const input = prepareDataInputFrom(options);
       const client = await context.temporal();
       const workflowId = options.workflowId ?? `prepare-data-${Date.now()}`;
-      const handle = await client.workflow.start(prepareData, { taskQueue: context.controlQueue, workflowId, args: [input] });
+      const handle = await client.workflow.start<PrepareDataWorkflow>(PREPARE_DATA_WORKFLOW_TYPE, { taskQueue: context.controlQueue, workflowId, args: [input] });
       context.announce(workflowId);
       if (options.detach) return;
-      const result = await watch(client, handle);
+      const result = await followRun(client, handle, { intervalMs: WATCH_INTERVAL_MS, view: progressView });
       if (options.json) console.log(JSON.stringify(result, null, 2));
       else for (const line of datasetSummary(result)) console.log(line);
     });
@@ -68,7 +73,7 @@ export function registerPrepareData(program: Command, context: CliContext): void
 
 /** The workflow input from `--input` and the flags, validated here so a typo fails before anything starts. */
 export function prepareDataInputFrom(options: PrepareDataOptions): PrepareDataInput {
-  const base = options.input ? (JSON.parse(readFileSync(options.input, 'utf8')) as Record<string, unknown>) : {};
+  const base = options.input ? readInputFile(options.input) : {};
   const section = (name: string) => ({ ...((base[name] as object | undefined) ?? {}) }) as Record<string, unknown>;
   const number = (value: string | undefined) => (value === undefined ? undefined : Number(value));
   const defined = (entries: Record<string, unknown>) => Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== undefined));
@@ -88,9 +93,7 @@ export function prepareDataInputFrom(options: PrepareDataOptions): PrepareDataIn
     split: { ...section('split'), ...defined({ testRatio: number(options.testRatio), seed: options.seed }) },
     instruct: { ...section('instruct'), ...(options.generator ? { mode: 'generator' } : {}) },
   };
-  const parsed = PrepareDataInputSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`invalid prepare-data input: ${describeIssues(parsed.error).join('; ')} (--source is required unless --input names it)`);
-  return raw as PrepareDataInput;
+  return checkedInput(PrepareDataInputSchema, raw, 'prepare-data input', '--source is required unless --input names it');
 }
 
 function sourceFrom(location: string): PrepareDataInput['source'] {
@@ -121,50 +124,17 @@ export function progressText(progress: PrepareDataProgress): string {
   return parts.join('  ');
 }
 
-/**
- * Follows the run until it ends. Progress comes from the pending activity's last heartbeat (files and
- * bytes done): a bar on a terminal, a line per change otherwise (logs, CI).
- */
-async function watch(client: Client, handle: WorkflowHandle<typeof prepareData>): Promise<PrepareDataResult> {
-  const result = handle.result();
-  let settled = false;
-  void result.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  const bar = process.stderr.isTTY ? new SingleBar({ format: '{phase} |{bar}| {percentage}% {detail}', hideCursor: true, clearOnComplete: true }, Presets.shades_classic) : undefined;
-  let barPhase: string | undefined;
-  let last = '';
-  try {
-    while (!settled) {
-      const progress = await currentProgress(client, handle).catch(() => undefined);
-      if (progress && bar) {
-        const detail = progressText(progress).replace(/^\w+: /, '');
-        if (barPhase !== progress.phase) {
-          if (barPhase) bar.stop();
-          bar.start(Math.max(progress.bytesTotal, 1), progress.bytesDone, { phase: progress.phase.padEnd(11), detail });
-          barPhase = progress.phase;
-        }
-        bar.update(progress.bytesDone, { detail });
-      } else if (progress) {
-        const line = progressText(progress);
-        if (line !== last) console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
-        last = line;
-      }
-      await Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, WATCH_INTERVAL_MS))]);
-    }
-  } finally {
-    bar?.stop();
-  }
-  return result;
+/** This run's progress: the data activity's heartbeat details (files and bytes done), as a bar or a line. */
+function progressView(heartbeats: unknown[]): RunView | undefined {
+  const progress = heartbeats.find(isPrepareDataProgress);
+  if (!progress) return undefined;
+  return {
+    line: progressText(progress),
+    bar: { phase: progress.phase, done: progress.bytesDone, total: progress.bytesTotal, detail: progressText(progress).replace(/^\w+: /, '') },
+  };
 }
 
-async function currentProgress(client: Client, handle: WorkflowHandle<typeof prepareData>): Promise<PrepareDataProgress | undefined> {
-  const description = await handle.describe();
-  const converter = client.options.loadedDataConverter.payloadConverter;
-  return (description.raw.pendingActivities ?? [])
-    .map((activity) => activity.heartbeatDetails?.payloads?.[0])
-    .filter((payload) => payload !== undefined && payload !== null)
-    .map((payload) => converter.fromPayload<PrepareDataProgress>(payload))
-    .find((details) => details && typeof details.phase === 'string' && typeof details.filesTotal === 'number');
+function isPrepareDataProgress(details: unknown): details is PrepareDataProgress {
+  const candidate = details as Partial<PrepareDataProgress> | undefined;
+  return typeof candidate?.phase === 'string' && typeof candidate.filesTotal === 'number';
 }

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { StackCheckInputSchema } from '../../common/stack-check/contract';
-import { describeIssues } from '../../common/shared/validation';
-import { stackCheck } from '../../workflows/stack-check';
+import { STACK_CHECK_WORKFLOW_TYPE, StackCheckInputSchema, type StackCheckWorkflow } from '../../common/stack-check/contract';
+import { checkedInput } from '../cli-input';
 import { printResult, type CliContext } from '../cli-context';
 
 export function registerStackCheck(program: Command, context: CliContext): void {
@@ -13,11 +12,10 @@ export function registerStackCheck(program: Command, context: CliContext): void 
     .option('--workflow-id <id>', 'workflow id (default: stack-check-<timestamp>)')
     .option('--json', 'print the result as JSON')
     .action(async (options: { message: string; delay?: string; workflowId?: string; json?: boolean }) => {
-      const parsed = StackCheckInputSchema.safeParse({ message: options.message, delay: options.delay });
-      if (!parsed.success) throw new Error(`invalid option: ${describeIssues(parsed.error).join('; ')}`);
+      const input = checkedInput(StackCheckInputSchema, { message: options.message, delay: options.delay }, 'option');
       const client = await context.temporal();
       const workflowId = options.workflowId ?? `stack-check-${Date.now()}`;
-      const handle = await client.workflow.start(stackCheck, { taskQueue: context.controlQueue, workflowId, args: [parsed.data] });
+      const handle = await client.workflow.start<StackCheckWorkflow>(STACK_CHECK_WORKFLOW_TYPE, { taskQueue: context.controlQueue, workflowId, args: [input] });
       if (!options.json) context.announce(workflowId);
       const result = await handle.result();
       printResult({ ...result }, Boolean(options.json));

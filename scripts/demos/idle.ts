@@ -1,16 +1,15 @@
 import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { Client } from '@temporalio/client';
 import { LOCAL_ACCOUNT_ID, type LlmtwinConfig } from '../../common/config';
-import { IDLE_MONITOR_ID_POLICIES, idleMonitorWorkflowId, statusQuery, type IdlePolicyInput, type IdleSummary } from '../../common/idle/contract';
+import { IDLE_MONITOR_ID_POLICIES, IDLE_MONITOR_WORKFLOW_TYPE, idleMonitorWorkflowId, statusQuery, type IdleMonitorWorkflow, type IdlePolicyInput, type IdleSummary } from '../../common/idle/contract';
 import { formatDuration } from '../../common/idle/decision';
 import { MANAGED_TAG } from '../../common/shared/naming';
-import { idleMonitor } from '../../workflows/idle/monitor';
 
 /**
  * The idle monitor on the embedded stack, in about fifteen seconds: an endpoint made directly in
  * moto the way the deployment stage will make one (model, endpoint config, endpoint, tagged
  * llmtwin:managed=true), a monitor with a seconds-scale policy, its status while it watches, and the
- * summary once it has deleted the endpoint. Needs a worker serving the control queue. Refuses to run
+ * summary once it has deleted the endpoint. Needs a worker serving the idle queue. Refuses to run
  * against real AWS: it creates an endpoint, and a real one costs money.
  */
 export interface IdleDemoOptions {
@@ -37,7 +36,7 @@ export async function runIdleMonitorDemo(options: IdleDemoOptions): Promise<Idle
   log(`   created ${endpointName} (1 x ${DEMO_INSTANCE_TYPE}) in moto, tagged ${MANAGED_TAG.key}=${MANAGED_TAG.value}`);
 
   const policy = options.policy ?? DEMO_POLICY;
-  const handle = await client.workflow.start(idleMonitor, {
+  const handle = await client.workflow.start<IdleMonitorWorkflow>(IDLE_MONITOR_WORKFLOW_TYPE, {
     taskQueue,
     workflowId: idleMonitorWorkflowId(endpointName),
     workflowIdConflictPolicy: IDLE_MONITOR_ID_POLICIES.workflowIdConflictPolicy,

@@ -1,17 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { LlmtwinConfig } from '../../common/config';
-import type { PrepareDataInput, PrepareDataResult } from '../../common/prepare-data/contract';
+import { PREPARE_DATA_WORKFLOW_TYPE, type PrepareDataInput, type PrepareDataResult, type PrepareDataWorkflow } from '../../common/prepare-data/contract';
 import { taskQueuesFor } from '../../common/shared/task-queues';
-import type { FineTuneInput, FineTuneResult } from '../../common/fine-tune/contract';
+import { FINE_TUNE_WORKFLOW_TYPE, type FineTuneInput, type FineTuneResult, type FineTuneWorkflow } from '../../common/fine-tune/contract';
+import { STACK_CHECK_WORKFLOW_TYPE, type StackCheckWorkflow } from '../../common/stack-check/contract';
 import { createAwsClients, destroyAwsClients } from '../../platform/aws-clients';
 import { loadConfig } from '../../platform/config';
 import { createLogger } from '../../platform/logger';
 import { connectClient } from '../../platform/temporal-client';
 import { runWorkers } from '../../workers/run-workers';
-import { fineTune } from '../../workflows/fine-tune';
-import { prepareData } from '../../workflows/prepare-data';
-import { stackCheck } from '../../workflows/stack-check';
 import { datasetSummary } from '../commands/prepare-data';
 import { DEFAULT_STACK, stackInfo } from '../dev-stack/stack';
 import { runIdleMonitorDemo } from './idle';
@@ -36,12 +34,12 @@ async function main(): Promise<void> {
   const run = new DemoRun(client, config);
   try {
     const check = await run.stage('stack check', 'stack-check', (workflowId) =>
-      client.workflow.execute(stackCheck, { taskQueue: run.queue, workflowId, args: [{ message: 'hello from the llmtwin demo', delay: '2s' }] }),
+      client.workflow.execute<StackCheckWorkflow>(STACK_CHECK_WORKFLOW_TYPE, { taskQueue: run.queue, workflowId, args: [{ message: 'hello from the llmtwin demo', delay: '2s' }] }),
     );
     console.log(`   wrote ${check.uri} (${check.bytes} bytes) after a ${check.waitedMs / 1000} s durable timer`);
 
     const dataset = await run.stage('prepare data (examples/corpus)', 'prepare-data', (workflowId) =>
-      client.workflow.execute(prepareData, { taskQueue: run.queue, workflowId, args: [SAMPLE_CORPUS] }),
+      client.workflow.execute<PrepareDataWorkflow>(PREPARE_DATA_WORKFLOW_TYPE, { taskQueue: run.queue, workflowId, args: [SAMPLE_CORPUS] }),
     );
     printDataset(dataset);
 
@@ -49,7 +47,7 @@ async function main(): Promise<void> {
     // GPU job (jobs/train). Same workflow, same activities, same names.
     const fineTuneInput: FineTuneInput = { datasetUri: dataset.datasetUri, hyperparameters: { epochs: 1 } };
     const model = await run.stage('fine-tune (SageMaker training job)', 'fine-tune', (workflowId) =>
-      client.workflow.execute(fineTune, { taskQueue: run.queue, workflowId, args: [fineTuneInput] }),
+      client.workflow.execute<FineTuneWorkflow>(FINE_TUNE_WORKFLOW_TYPE, { taskQueue: run.queue, workflowId, args: [fineTuneInput] }),
     );
     printModel(model);
 

@@ -1,9 +1,8 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
 import { durationToMs } from '../../common/shared/durations';
 import { IdleSweepInputSchema } from '../../common/idle/schemas';
-import { IDLE_SWEEP_WORKFLOW_TYPE, idleSweepScheduleId, type IdleSweepInput } from '../../common/idle/sweep';
-import { describeIssues } from '../../common/shared/validation';
-import type { idleSweep } from '../../workflows/idle/sweep';
+import { IDLE_SWEEP_WORKFLOW_TYPE, idleSweepScheduleId, type IdleSweepInput, type IdleSweepWorkflow } from '../../common/idle/sweep';
+import { checkedInput } from '../cli-input';
 
 /**
  * The Temporal Schedule that runs `idleSweep` every check interval. Create, update and delete are
@@ -11,7 +10,7 @@ import type { idleSweep } from '../../workflows/idle/sweep';
  * call changes nothing), `remove` on a missing schedule is a no-op.
  */
 export interface IdleSweepScheduleOptions {
-  /** The control queue: the sweep and the monitors it starts run there. */
+  /** The idle queue: the sweep and the monitors it starts run there. */
   taskQueue: string;
   /** How often the sweep runs; normally the monitors' check interval. */
   every: string;
@@ -27,8 +26,7 @@ export interface ScheduleOutcome {
 }
 
 function scheduleBody(options: IdleSweepScheduleOptions) {
-  const parsed = IdleSweepInputSchema.safeParse(options.sweep);
-  if (!parsed.success) throw new Error(`invalid sweep input: ${describeIssues(parsed.error).join('; ')}`);
+  const sweep = IdleSweepInputSchema.parse(checkedInput(IdleSweepInputSchema, options.sweep, 'sweep input'));
   if (!(durationToMs(options.every) > 0)) throw new Error(`--every must be a positive duration, got "${options.every}"`);
   return {
     spec: { intervals: [{ every: options.every }] },
@@ -38,12 +36,12 @@ function scheduleBody(options: IdleSweepScheduleOptions) {
       // The schedule appends the scheduled time, so every sweep run has its own id.
       workflowId: `idle-sweep-${options.taskQueue}`,
       taskQueue: options.taskQueue,
-      args: [parsed.data] as Parameters<typeof idleSweep>,
+      args: [sweep] as Parameters<IdleSweepWorkflow>,
     },
     // A sweep that runs longer than the interval is never doubled; a missed run is not caught up
     // later in a burst (the next one reads the same fleet anyway).
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1m' },
-    state: { paused: options.paused ?? false, note: `llmtwin idle sweep every ${options.every} (${parsed.data.mode})` },
+    state: { paused: options.paused ?? false, note: `llmtwin idle sweep every ${options.every} (${sweep.mode})` },
   };
 }
 
