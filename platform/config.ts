@@ -1,14 +1,25 @@
 import { readFileSync } from 'node:fs';
-import { CONFIG_FILE_ENV_VAR, ConfigError, resolveConfig, type LlmtwinConfig } from '../common/config';
+import { CONFIG_FILE_ENV_VAR, ConfigError, resolveConfigWithWarnings, type LlmtwinConfig } from '../common/config';
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  configPath?: string;
+  /** Where warnings go (an unknown LLMTWIN_* variable); stderr by default, so stdout stays clean. */
+  warn?: (message: string) => void;
+}
 
 /**
  * Loads the config from the optional JSON file named by LLMTWIN_CONFIG (or `configPath`) and from
- * environment variables, which win. A bad value throws ConfigError naming the field and the fix.
+ * environment variables, which win. A bad value, or an unknown key in the file, throws ConfigError
+ * naming the field and the fix; an unknown LLMTWIN_* variable is reported as a warning.
  */
-export function loadConfig(options: { env?: NodeJS.ProcessEnv; configPath?: string } = {}): LlmtwinConfig {
+export function loadConfig(options: LoadConfigOptions = {}): LlmtwinConfig {
   const env = options.env ?? process.env;
   const path = options.configPath ?? env[CONFIG_FILE_ENV_VAR];
-  return resolveConfig(env, path ? readConfigFile(path) : {});
+  const { config, warnings } = resolveConfigWithWarnings(env, path ? readConfigFile(path) : {});
+  const warn = options.warn ?? ((message: string) => console.warn(`llmtwin: warning: ${message}`));
+  for (const warning of warnings) warn(warning);
+  return config;
 }
 
 function readConfigFile(path: string): unknown {

@@ -10,7 +10,7 @@ import { describeIssues } from '../common/shared/validation';
  */
 export function checkedInput<Schema extends z.ZodType>(schema: Schema, raw: unknown, what: string, hint?: string): z.input<Schema> {
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new Error(`invalid ${what}: ${describeIssues(parsed.error).join('; ')}${hint ? ` (${hint})` : ''}`);
+  if (!parsed.success) throw new Error(`invalid ${what}: ${describeIssues(parsed.error, schema).join('; ')}${hint ? ` (${hint})` : ''}`);
   return raw as z.input<Schema>;
 }
 

@@ -1,8 +1,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ApplicationFailure } from '@temporalio/common';
-import { ERROR_TYPES } from '../../common/shared/errors';
 import type { HuggingFaceTokenSource } from '../../common/fine-tune/contract';
 import { awsCall } from '../aws/errors';
+import { validationFailure } from '../../common/shared/validation';
 
 export type SecretsSender = Pick<SecretsManagerClient, 'send'>;
 
@@ -26,13 +25,13 @@ export async function resolveHuggingFaceToken(options: {
     );
     const token = tokenFromSecretString(secret.SecretString);
     if (!token) {
-      throw invalid(`secret ${source.secretArn} holds no Hugging Face token: store the token as the secret string, or as JSON {"HF_TOKEN": "hf_..."}`);
+      throw validationFailure(`secret ${source.secretArn} holds no Hugging Face token: store the token as the secret string, or as JSON {"HF_TOKEN": "hf_..."}`);
     }
     return token;
   }
   if (source && 'workerEnv' in source) {
     const token = options.env[source.workerEnv]?.trim();
-    if (!token) throw invalid(`huggingFaceToken.workerEnv: ${source.workerEnv} is not set in the worker's environment; set it there or use a secretArn`);
+    if (!token) throw validationFailure(`huggingFaceToken.workerEnv: ${source.workerEnv} is not set in the worker's environment; set it there or use a secretArn`);
     return token;
   }
   // No source named: the default variable when the worker has it (ungated models need no token).
@@ -50,8 +49,4 @@ function tokenFromSecretString(value: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function invalid(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: ERROR_TYPES.validation, nonRetryable: true, message });
 }

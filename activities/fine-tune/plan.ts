@@ -1,14 +1,12 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
 import { effectiveExecutionRoleArn, type LlmtwinConfig } from '../../common/config';
 import { ManifestSchema } from '../../common/prepare-data/contract';
 import { durationToMs } from '../../common/shared/durations';
-import { ERROR_TYPES } from '../../common/shared/errors';
 import { parseS3Uri, s3Key, s3Uri } from '../../common/shared/naming';
 import type { FineTuneSettings, TrainingPlan } from '../../common/fine-tune/contract';
 import { trainingImageUri, UnknownTrainingImageError } from '../../common/fine-tune/images';
-import { parseOrFail } from '../../common/shared/validation';
+import { parseOrFail, validationFailure } from '../../common/shared/validation';
 import { awsCall } from '../aws/errors';
 import type { S3Sender } from '../aws/s3';
 import { stageTrainingCode } from './training-code';
@@ -37,14 +35,14 @@ export interface PlanDeps {
 export async function planFineTune(deps: PlanDeps, input: FineTuneSettings, runId: string): Promise<TrainingPlan> {
   const { config } = deps;
   const manifest = await readManifest(deps.s3, input.datasetUri);
-  if (manifest.files.train.records === 0) throw invalid(`dataset ${manifest.datasetHash} has no training records: prepare data from a larger corpus`);
+  if (manifest.files.train.records === 0) throw validationFailure(`dataset ${manifest.datasetHash} has no training records: prepare data from a larger corpus`);
 
   const maxRuntimeSeconds = Math.ceil(durationToMs(input.maxRuntime ?? config.training.maxRuntime) / 1000);
   const spotEnabled = input.spot.enabled ?? config.training.spot;
   const maxWaitSeconds = Math.ceil(durationToMs(input.spot.maxWait ?? config.training.spotMaxWait) / 1000);
-  if (maxRuntimeSeconds > MAX_TRAINING_SECONDS) throw invalid('maxRuntime: SageMaker allows at most 28 days');
+  if (maxRuntimeSeconds > MAX_TRAINING_SECONDS) throw validationFailure('maxRuntime: SageMaker allows at most 28 days');
   if (spotEnabled && (maxWaitSeconds < maxRuntimeSeconds || maxWaitSeconds > MAX_TRAINING_SECONDS)) {
-    throw invalid(`spot.maxWait (${maxWaitSeconds}s) must be at least maxRuntime (${maxRuntimeSeconds}s) and at most 28 days`);
+    throw validationFailure(`spot.maxWait (${maxWaitSeconds}s) must be at least maxRuntime (${maxRuntimeSeconds}s) and at most 28 days`);
   }
 
   const code = await stageTrainingCode(deps.s3, config.s3.bucket, config.s3.prefix, deps.codeDir);
@@ -85,7 +83,7 @@ function resolveImage(input: FineTuneSettings, config: LlmtwinConfig): string {
     if (config.training.imageUri) return config.training.imageUri;
     return trainingImageUri(config.aws.region, { transformers: config.training.transformersVersion, pytorch: config.training.pytorchVersion });
   } catch (error) {
-    if (error instanceof UnknownTrainingImageError) throw invalid(`image: ${error.message}`);
+    if (error instanceof UnknownTrainingImageError) throw validationFailure(`image: ${error.message}`);
     throw error;
   }
 }
@@ -101,11 +99,7 @@ async function readManifest(s3: S3Sender, datasetUri: string): Promise<z.output<
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw ApplicationFailure.create({ type: ERROR_TYPES.validation, nonRetryable: true, message: `${manifestUri} is not valid JSON`, cause: error as Error });
+    throw validationFailure(`${manifestUri} is not valid JSON`, { cause: error });
   }
   return parseOrFail(ManifestForTrainingSchema, parsed, `dataset manifest ${manifestUri}`);
-}
-
-function invalid(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: ERROR_TYPES.validation, nonRetryable: true, message });
 }

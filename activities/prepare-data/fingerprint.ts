@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DATASET_CODE_VERSION, DATASET_TOKENIZER, type PrepareDataSettings } from '../../common/prepare-data/contract';
+import { canonicalJson } from '../../common/shared/canonical-json';
 import type { SourceListing } from './source';
 
 /**
@@ -43,16 +44,4 @@ export function computeDatasetHash(settings: PrepareDataSettings, files: readonl
 /** Fingerprints of the files skipped by type: path and size only. */
 export function skippedFingerprints(listing: SourceListing): FileFingerprint[] {
   return listing.skipped.map((item) => ({ path: item.source, size: item.size, digest: '' }));
-}
-
-/** JSON with object keys sorted at every level: the same value always gives the same text. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, item]) => item !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }

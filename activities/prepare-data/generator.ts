@@ -1,9 +1,8 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { mapWithConcurrency } from '../../common/shared/concurrency';
 import type { GeneratorReport } from '../../common/prepare-data/contract';
-import { ERROR_TYPES } from '../../common/shared/errors';
 import { templateInstruction } from '../../common/text/instruct';
 import type { PreparedRecord } from './builder';
+import { validationFailure } from '../../common/shared/validation';
 
 /**
  * Instructions for chunks: from templates (default, no model), or from any OpenAI-compatible chat
@@ -78,7 +77,7 @@ export function chatGeneratorInstructor(options: ChatGeneratorOptions): Instruct
         return templateInstruction(item.context);
       }
       if (outcome.kind === 'fatal') {
-        throw ApplicationFailure.create({ type: ERROR_TYPES.validation, nonRetryable: true, message: outcome.message });
+        throw validationFailure(outcome.message);
       }
       if (attempt >= options.maxRetries) {
         // Transient trouble that outlasted every retry: this chunk gets a template instruction, and the report says so.

@@ -17,9 +17,8 @@ import {
 } from '../../common/prepare-data/contract';
 import { durationToMs } from '../../common/shared/durations';
 import { stableHash } from '../../common/shared/naming';
-import { parseOrFail } from '../../common/shared/validation';
+import { parseOrFail, validationFailure } from '../../common/shared/validation';
 import { ensureBucket } from '../aws/s3';
-import { dataInputFailure } from './failures';
 import { computeDatasetHash, settingsForManifest, type GeneratorIdentity } from './fingerprint';
 import { chatGeneratorInstructor, GENERATOR_PROMPT_VERSION, templateInstructor, type Instructor } from './generator';
 import { fingerprintSource, processSource, type ProcessOutcome } from './process';
@@ -110,7 +109,7 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
         });
         const actualHash = computeDatasetHash(settings, processed.fingerprints, generator);
         if (actualHash !== request.datasetHash) {
-          throw dataInputFailure(`the source changed while the dataset was being prepared (planned ${request.datasetHash.slice(0, 12)}, read ${actualHash.slice(0, 12)}); run prepare-data again`);
+          throw validationFailure(`the source changed while the dataset was being prepared (planned ${request.datasetHash.slice(0, 12)}, read ${actualHash.slice(0, 12)}); run prepare-data again`);
         }
         if (processed.train.records + processed.test.records === 0) throw noUsableText(listing, processed);
         outcome = { ...processed, generator: instructor.report() };
@@ -174,7 +173,7 @@ function buildManifest(settings: PrepareDataSettings, listing: SourceListing, da
 function generatorIdentity(settings: PrepareDataSettings, generator: LlmtwinConfig['generator']): GeneratorIdentity {
   if (settings.instruct.mode !== 'generator') return null;
   if (!generator.baseUrl || !generator.model) {
-    throw dataInputFailure('instruct.mode is "generator" but no generator is configured: set LLMTWIN_GENERATOR_BASE_URL and LLMTWIN_GENERATOR_MODEL on the data worker');
+    throw validationFailure('instruct.mode is "generator" but no generator is configured: set LLMTWIN_GENERATOR_BASE_URL and LLMTWIN_GENERATOR_MODEL on the data worker');
   }
   return { model: generator.model, baseUrl: generator.baseUrl, temperature: generator.temperature, promptVersion: GENERATOR_PROMPT_VERSION };
 }
@@ -196,15 +195,15 @@ function instructorFor(settings: PrepareDataSettings, generator: LlmtwinConfig['
 
 function requireSupportedFiles(listing: SourceListing): void {
   if (listing.entries.length > 0) return;
-  if (listing.skipped.length === 0) throw dataInputFailure(`the source ${listing.location} is empty: put the author's writing there (Markdown, text, HTML, JSON or JSONL)`);
+  if (listing.skipped.length === 0) throw validationFailure(`the source ${listing.location} is empty: put the author's writing there (Markdown, text, HTML, JSON or JSONL)`);
   const examples = listing.skipped.slice(0, 5).map((item) => `${item.source} (${item.reason})`);
-  throw dataInputFailure(`the source ${listing.location} has no readable files: ${listing.skipped.length} skipped, e.g. ${examples.join('; ')}`);
+  throw validationFailure(`the source ${listing.location} has no readable files: ${listing.skipped.length} skipped, e.g. ${examples.join('; ')}`);
 }
 
 function noUsableText(listing: SourceListing, outcome: ProcessOutcome) {
   const reasons = outcome.skippedFiles.slice(0, 5).map((item) => `${item.source}: ${item.reason}`);
   const { counts } = outcome;
-  return dataInputFailure(
+  return validationFailure(
     `no usable text in ${listing.location}: ${counts.filesRead} files read, ${counts.filesSkipped} skipped${reasons.length ? ` (${reasons.join('; ')})` : ''}; ` +
       `${counts.documents} documents, ${counts.emptyDocuments} empty after cleaning, ${counts.exactDuplicates + counts.nearDuplicates} duplicates, ` +
       `${counts.skippedRecords} records skipped, ${counts.shortChunksDropped} chunks shorter than chunk.minTokens`,

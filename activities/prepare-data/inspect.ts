@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
-import { dataInputFailure, errnoCode, UNREADABLE_CODES } from './failures';
+import { errnoCode, UNREADABLE_CODES } from './failures';
+import { validationFailure } from '../../common/shared/validation';
 
 /**
  * One streaming pass over a file before any of it is used: its MD5 (the fingerprint, comparable with
@@ -42,7 +43,7 @@ export async function inspectFile(path: string, displayName: string, signal?: Ab
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
     const code = errnoCode(error);
-    if (code && UNREADABLE_CODES.has(code)) throw dataInputFailure(`cannot read ${displayName}: ${code}; fix its permissions or remove it from the source`, error);
+    if (code && UNREADABLE_CODES.has(code)) throw validationFailure(`cannot read ${displayName}: ${code}; fix its permissions or remove it from the source`, { cause: error });
     throw error;
   }
   if (skipReason === undefined && carry.length > 0) skipReason = 'not valid UTF-8 (truncated character at the end); re-save it as UTF-8';

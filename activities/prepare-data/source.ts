@@ -7,7 +7,8 @@ import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk
 import { FORMAT_EXTENSIONS, SOURCE_FORMATS, type PrepareDataSettings, type SkippedItem, type SourceFormat } from '../../common/prepare-data/contract';
 import { parseS3Uri, s3Uri } from '../../common/shared/naming';
 import { awsCall, toAwsFailure } from '../aws/errors';
-import { dataInputFailure, errnoCode, UNREADABLE_CODES } from './failures';
+import { errnoCode, UNREADABLE_CODES } from './failures';
+import { validationFailure } from '../../common/shared/validation';
 
 /**
  * Where the author's writing comes from: a local folder (walked recursively, sorted) or an S3 prefix
@@ -73,8 +74,8 @@ export function localSource(path: string, settings: PrepareDataSettings): Source
   return {
     async list(signal) {
       const rootStat = await stat(root).catch((error: unknown) => {
-        if (errnoCode(error) === 'ENOENT') throw dataInputFailure(`source.path ${root} does not exist on the data worker (relative paths resolve against ${process.cwd()})`);
-        throw dataInputFailure(`source.path ${root} cannot be read: ${errnoCode(error) ?? 'unknown error'}`, error);
+        if (errnoCode(error) === 'ENOENT') throw validationFailure(`source.path ${root} does not exist on the data worker (relative paths resolve against ${process.cwd()})`);
+        throw validationFailure(`source.path ${root} cannot be read: ${errnoCode(error) ?? 'unknown error'}`, { cause: error });
       });
       const listing: SourceListing = { kind: 'local', location: root, entries: [], skipped: [] };
       const add = (absolute: string, size: number, base: string) => {
@@ -89,7 +90,7 @@ export function localSource(path: string, settings: PrepareDataSettings): Source
       } else if (rootStat.isDirectory()) {
         await walk(root, root, listing, add, signal);
       } else {
-        throw dataInputFailure(`source.path ${root} is neither a folder nor a file`);
+        throw validationFailure(`source.path ${root} is neither a folder nor a file`);
       }
       listing.entries.sort((a, b) => byName(a.path, b.path));
       listing.skipped.sort((a, b) => byName(a.source, b.source));
@@ -114,7 +115,7 @@ async function walk(
     directory = await opendir(folder);
   } catch (error) {
     const code = errnoCode(error);
-    if (code && UNREADABLE_CODES.has(code)) throw dataInputFailure(`cannot read folder ${folder}: ${code}; fix its permissions or remove it from the source`, error);
+    if (code && UNREADABLE_CODES.has(code)) throw validationFailure(`cannot read folder ${folder}: ${code}; fix its permissions or remove it from the source`, { cause: error });
     throw error;
   }
   for await (const item of directory) {

@@ -1,7 +1,9 @@
 import { defineQuery } from '@temporalio/workflow';
 import { z } from 'zod';
+import { canonicalJson } from '../shared/canonical-json';
 import { DurationSchema } from '../shared/duration-schema';
-import { INSTANCE_TYPE_PATTERN, resourceName, S3_URI_PATTERN, stableHash } from '../shared/naming';
+import { resourceName, stableHash } from '../shared/naming';
+import { EnvVarNameSchema, InstanceTypeSchema, s3UriSchema, SecretArnSchema, SemverSchema } from '../shared/schemas';
 import trainingMetrics from './metrics.json';
 
 /**
@@ -10,12 +12,10 @@ import trainingMetrics from './metrics.json';
  * result. Pure and workflow-safe.
  */
 
-const S3UriSchema = z.string().regex(S3_URI_PATTERN, 'must be an S3 URI such as "s3://my-bucket/llmtwin/datasets/<hash>/"');
-const InstanceTypeSchema = z.string().regex(INSTANCE_TYPE_PATTERN, 'must look like "ml.g5.2xlarge"');
+const S3UriSchema = s3UriSchema('s3://my-bucket/llmtwin/datasets/<hash>/');
 const ModuleNameSchema = z.string().regex(/^[A-Za-z0-9_.]+$/, 'must be a module name such as "q_proj"');
 const DatasetFieldSchema = z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a JSON field name');
 const KmsKeySchema = z.string().regex(/^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+|[0-9a-f-]{36}|alias\/.+)$/, 'must be a KMS key id, alias or ARN');
-export const SecretArnSchema = z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'must be a Secrets Manager secret ARN');
 
 /** What the Python entry point (jobs/train/llmtwin_train/settings.py) trains with. */
 export const HyperparametersSchema = z
@@ -59,7 +59,7 @@ export type Hyperparameters = z.output<typeof HyperparametersSchema>;
 
 export const HuggingFaceTokenSourceSchema = z.union([
   z.object({ secretArn: SecretArnSchema }).strict(),
-  z.object({ workerEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name such as "HF_TOKEN"') }).strict(),
+  z.object({ workerEnv: EnvVarNameSchema }).strict(),
 ]);
 export type HuggingFaceTokenSource = z.output<typeof HuggingFaceTokenSourceSchema>;
 
@@ -90,7 +90,7 @@ export const FineTuneInputSchema = z
     image: z
       .union([
         z.object({ uri: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$/, 'must be an ECR image URI') }).strict(),
-        z.object({ transformersVersion: z.string().regex(/^\d+\.\d+\.\d+$/), pytorchVersion: z.string().regex(/^\d+\.\d+\.\d+$/) }).strict(),
+        z.object({ transformersVersion: SemverSchema, pytorchVersion: SemverSchema }).strict(),
       ])
       .optional(),
     vpc: z
@@ -171,15 +171,6 @@ export function trainingJobName(plan: TrainingPlan, instanceType: string, forceR
   });
   const key = [plan.datasetHash.slice(0, 12), instanceType.replace(/^ml\./, ''), stableHash(inputs), plan.force ? (forceRunId ?? plan.runId) : ''].join('|');
   return resourceName({ prefix: plan.resourceNamePrefix, stage: 'train', key });
-}
-
-/** JSON with object keys sorted at every level: equal values always serialize the same way. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) =>
-    item && typeof item === 'object' && !Array.isArray(item)
-      ? Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : item,
-  );
 }
 
 /** SageMaker MetricDefinitions scraping the lines jobs/train prints (one contract file for both sides). */

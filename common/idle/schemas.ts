@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DurationSchema, NonNegativeDurationSchema } from '../shared/duration-schema';
-import { SAGEMAKER_NAME_MAX, SAGEMAKER_NAME_PATTERN } from '../shared/naming';
+import { SageMakerNameSchema } from '../shared/schemas';
 import { describeIssues } from '../shared/validation';
 
 /**
@@ -11,10 +11,7 @@ import { describeIssues } from '../shared/validation';
  * The contract's plain parts (ids, signals, reports) are in idle.ts and idle-sweep.ts.
  */
 
-const EndpointNameSchema = z
-  .string()
-  .max(SAGEMAKER_NAME_MAX)
-  .regex(SAGEMAKER_NAME_PATTERN, 'must be a SageMaker endpoint name (letters, digits, single hyphens, at most 63 characters)');
+const EndpointNameSchema = SageMakerNameSchema;
 
 /** Idle policy. Defaults match config.idle; starters pass config.idle explicitly (policyFromConfig). */
 export const IdlePolicySchema = z.object({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { S3_URI_PATTERN } from '../shared/naming';
+import { s3UriSchema } from '../shared/schemas';
 
 /**
  * The prepare-data contract: the workflow input (one zod schema, types inferred), the manifest written
@@ -45,7 +45,7 @@ export const DataSourceSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('s3'),
     /** Every object under this prefix is read. */
-    uri: z.string().regex(S3_URI_PATTERN, 'must be an S3 URI such as "s3://my-bucket/writing/"'),
+    uri: s3UriSchema('s3://my-bucket/writing/'),
   }),
 ]);
 

@@ -6,8 +6,8 @@ import { PROJECT_ROOT } from '../../scripts/dev-stack/stack';
 import { WORKFLOWS_BY_ROLE } from '../../workers/run-workers';
 
 export const BUNDLE_ENV_VARS: Record<WorkflowRole, string> = {
-  control: 'LLMTWIN_TEST_WORKFLOW_BUNDLE',
-  idle: 'LLMTWIN_TEST_IDLE_WORKFLOW_BUNDLE',
+  control: 'TEST_LLMTWIN_WORKFLOW_BUNDLE',
+  idle: 'TEST_LLMTWIN_IDLE_WORKFLOW_BUNDLE',
 };
 
 /**

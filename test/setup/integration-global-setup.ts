@@ -5,7 +5,7 @@ import { freePort } from '../../scripts/dev-stack/health';
 import { startStack, type StackOptions } from '../../scripts/dev-stack/stack';
 import { bundleWorkflowsOnce } from './bundle-workflows';
 
-export const STACK_ENV_VAR = 'LLMTWIN_TEST_STACK';
+export const STACK_ENV_VAR = 'TEST_LLMTWIN_STACK';
 
 /**
  * A real dev stack of its own for the integration tests: the Temporal dev server (headless) and moto on

@@ -1,5 +1,6 @@
 import { costUsd } from '../../../common/shared/pricing';
-import { ConfigError, effectiveAwsEndpoint, effectiveExecutionRoleArn, resolveConfig } from '../../../common/config';
+import { ConfigError, ConfigSchema, ENV_VARS, effectiveAwsEndpoint, effectiveExecutionRoleArn, resolveConfig, resolveConfigWithWarnings } from '../../../common/config';
+import { knownKeysAt } from '../../../common/shared/validation';
 
 describe('resolveConfig', () => {
   it('defaults point at the local stack', () => {
@@ -57,6 +58,44 @@ describe('resolveConfig', () => {
 
   it('rejects a config file that is not an object', () => {
     expect(() => resolveConfig({}, ['nope'])).toThrow(/config file must hold a JSON object/);
+  });
+});
+
+describe('strict config', () => {
+  const issuesOf = (attempt: () => unknown): readonly string[] => {
+    try {
+      attempt();
+    } catch (error) {
+      if (error instanceof ConfigError) return error.issues;
+      throw error;
+    }
+    throw new Error('expected a ConfigError');
+  };
+
+  it('stops at an unknown key in the file, naming it, where it was and the nearest valid key', () => {
+    expect(issuesOf(() => resolveConfig({}, { idle: { windw: '2h' } }))).toEqual([
+      'idle.windw (config file): unknown key; did you mean "window"? (idle takes checkInterval, window, grace)',
+    ]);
+    expect(issuesOf(() => resolveConfig({}, { idel: { window: '2h' } }))).toEqual([expect.stringMatching(/^idel \(config file\): unknown key; did you mean "idle"\?/)]);
+    expect(issuesOf(() => resolveConfig({}, { s3: { bucket: 'ok-bucket', region: 'eu-west-1' } }))).toEqual([
+      's3.region (config file): unknown key (s3 takes bucket, prefix)',
+    ]);
+  });
+
+  it('warns about an unknown LLMTWIN_* variable, naming the nearest valid one, and ignores other programs\' variables', () => {
+    const { config, warnings } = resolveConfigWithWarnings({ LLMTWIN_IDLE_WINDW: '2h', LLMTWIN_UI_URL: 'http://ui', HOME: '/root', AWS_PROFILE: 'x' });
+    expect(config.idle.window).toBe('60m');
+    expect(warnings).toEqual(['unknown environment variable LLMTWIN_IDLE_WINDW is ignored; did you mean LLMTWIN_IDLE_WINDOW? (README lists every variable)']);
+  });
+
+  it('every environment variable names a real config field', () => {
+    const missing = ENV_VARS.filter((variable) => {
+      const path = variable.path.split('.');
+      return !knownKeysAt(ConfigSchema, path.slice(0, -1)).includes(path[path.length - 1]!);
+    });
+    expect(missing).toEqual([]);
+    expect(new Set(ENV_VARS.map((variable) => variable.name)).size).toBe(ENV_VARS.length);
+    expect(ENV_VARS.length).toBeGreaterThan(40);
   });
 });
 

@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import { DurationSchema } from '../shared/duration-schema';
+import { INSTANCE_TYPE_PATTERN } from '../shared/naming';
+import { InstanceTypeSchema, S3BucketSchema } from '../shared/schemas';
+import { DEFAULT_TASK_QUEUE } from '../shared/task-queues';
+import { configSection } from './sections';
+
+/** The sections every stage shares: where Temporal and AWS are, the bucket, SageMaker's account settings, the workers. */
+
+export const TEMPORAL_CONFIG = configSection({
+  key: 'temporal',
+  schema: z
+    .strictObject({
+      address: z.string().min(1).default('127.0.0.1:7233'),
+      namespace: z.string().min(1).default('default'),
+      /** Base task queue; the data and idle queues are derived from it (see common/shared/task-queues.ts). */
+      taskQueue: z
+        .string()
+        .regex(/^[a-zA-Z0-9._-]+$/, 'use letters, digits, ".", "_" or "-"')
+        .default(DEFAULT_TASK_QUEUE),
+      /** Temporal Cloud and other TLS deployments: turn TLS on and, optionally, pass an API key. */
+      tls: z.boolean().default(false),
+      apiKey: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  envVars: [
+    { name: 'TEMPORAL_ADDRESS', path: 'temporal.address', kind: 'string' },
+    { name: 'TEMPORAL_NAMESPACE', path: 'temporal.namespace', kind: 'string' },
+    { name: 'TEMPORAL_API_KEY', path: 'temporal.apiKey', kind: 'string' },
+    { name: 'TEMPORAL_TLS', path: 'temporal.tls', kind: 'boolean' },
+    { name: 'LLMTWIN_TASK_QUEUE', path: 'temporal.taskQueue', kind: 'string' },
+  ],
+});
+
+export const AWS_CONFIG = configSection({
+  key: 'aws',
+  schema: z
+    .strictObject({
+      /** `local` talks to moto (endpoint below, dummy credentials); `aws` uses the real endpoints. */
+      target: z.enum(['local', 'aws']).default('local'),
+      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as "us-east-1"').default('us-east-1'),
+      /** Endpoint override. Defaults to the local moto server when target is `local`. */
+      endpointUrl: z.url().optional(),
+      /** SDK-level attempts per call (standard retry mode, with backoff) before Temporal's retry policy takes over. */
+      maxAttempts: z.number().int().min(1).max(10).default(3),
+    })
+    .prefault({}),
+  envVars: [
+    { name: 'LLMTWIN_AWS_TARGET', path: 'aws.target', kind: 'string' },
+    { name: 'AWS_DEFAULT_REGION', path: 'aws.region', kind: 'string' },
+    { name: 'AWS_REGION', path: 'aws.region', kind: 'string' },
+    { name: 'AWS_ENDPOINT_URL', path: 'aws.endpointUrl', kind: 'string' },
+    { name: 'AWS_MAX_ATTEMPTS', path: 'aws.maxAttempts', kind: 'number' },
+  ],
+});
+
+export const S3_CONFIG = configSection({
+  key: 's3',
+  schema: z
+    .strictObject({
+      bucket: S3BucketSchema.default('llmtwin-local'),
+      /** Key prefix under which every object of ours lives; ends with "/" or is empty. */
+      prefix: z
+        .string()
+        .regex(/^([A-Za-z0-9._-]+\/)*$/, 'must be empty or path segments ending with "/", like "llmtwin/"')
+        .default('llmtwin/'),
+    })
+    .prefault({}),
+  envVars: [
+    { name: 'LLMTWIN_S3_BUCKET', path: 's3.bucket', kind: 'string' },
+    { name: 'LLMTWIN_S3_PREFIX', path: 's3.prefix', kind: 'string' },
+  ],
+});
+
+export const SAGEMAKER_CONFIG = configSection({
+  key: 'sagemaker',
+  schema: z
+    .strictObject({
+      executionRoleArn: z
+        .string()
+        .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN like "arn:aws:iam::123456789012:role/MySageMakerRole"')
+        .optional(),
+      trainingInstanceType: InstanceTypeSchema.default('ml.g5.2xlarge'),
+      /** Tried in order when the preferred type hits a quota or capacity error. */
+      trainingInstanceFallbacks: z.array(InstanceTypeSchema).default(['ml.g5.4xlarge', 'ml.g6.2xlarge', 'ml.p3.2xlarge']),
+      processingInstanceType: InstanceTypeSchema.default('ml.g5.xlarge'),
+      inferenceInstanceType: InstanceTypeSchema.default('ml.g5.xlarge'),
+    })
+    .prefault({}),
+  envVars: [
+    { name: 'LLMTWIN_SAGEMAKER_ROLE_ARN', path: 'sagemaker.executionRoleArn', kind: 'string' },
+    { name: 'LLMTWIN_TRAINING_INSTANCE_TYPE', path: 'sagemaker.trainingInstanceType', kind: 'string' },
+    { name: 'LLMTWIN_TRAINING_INSTANCE_FALLBACKS', path: 'sagemaker.trainingInstanceFallbacks', kind: 'list' },
+    { name: 'LLMTWIN_PROCESSING_INSTANCE_TYPE', path: 'sagemaker.processingInstanceType', kind: 'string' },
+    { name: 'LLMTWIN_INFERENCE_INSTANCE_TYPE', path: 'sagemaker.inferenceInstanceType', kind: 'string' },
+  ],
+});
+
+export const POLLING_CONFIG = configSection({
+  key: 'polling',
+  schema: z
+    .strictObject({
+      /** First wait between Describe* polls of a long SageMaker operation. */
+      initialInterval: DurationSchema.default('15s'),
+      /** Polls back off up to this interval. */
+      maxInterval: DurationSchema.default('60s'),
+    })
+    .prefault({}),
+  envVars: [
+    { name: 'LLMTWIN_POLL_INITIAL_INTERVAL', path: 'polling.initialInterval', kind: 'string' },
+    { name: 'LLMTWIN_POLL_MAX_INTERVAL', path: 'polling.maxInterval', kind: 'string' },
+  ],
+});
+
+export const WORKER_CONFIG = configSection({
+  key: 'worker',
+  schema: z
+    .strictObject({
+      /** Prometheus scrape port for the Temporal runtime's metrics; 0 turns the exporter off. */
+      metricsPort: z.number().int().min(0).max(65535).default(9464),
+      /** In-flight activities get this long to finish on SIGINT/SIGTERM before they are cancelled. */
+      shutdownGraceTime: DurationSchema.default('30s'),
+      /** Concurrent activities on the CPU-heavy data queue; one per core is the sane ceiling. */
+      dataConcurrency: z.number().int().min(1).max(64).default(1),
+      /** Concurrent activities on the control and idle queues (AWS calls and polls are cheap). */
+      controlConcurrency: z.number().int().min(1).max(1000).default(100),
+      /**
+       * Running workflows kept in a workflow worker's sticky cache. Each costs about 2.3 MB on the control
+       * worker (its bundle's modules, zod schemas included, are evaluated per workflow) and about 0.1 MB on
+       * the idle worker; an evicted one is replayed from its (continue-as-new-bounded) history at its next
+       * task. Temporal's own default sizes the cache from the machine's memory, which lets 1,000 idle
+       * monitors take 2.7 GB.
+       */
+      maxCachedWorkflows: z.number().int().min(1).max(100_000).default(200),
+    })
+    .prefault({}),
+  envVars: [
+    { name: 'LLMTWIN_METRICS_PORT', path: 'worker.metricsPort', kind: 'number' },
+    { name: 'LLMTWIN_SHUTDOWN_GRACE', path: 'worker.shutdownGraceTime', kind: 'string' },
+    { name: 'LLMTWIN_DATA_CONCURRENCY', path: 'worker.dataConcurrency', kind: 'number' },
+    { name: 'LLMTWIN_CONTROL_CONCURRENCY', path: 'worker.controlConcurrency', kind: 'number' },
+    { name: 'LLMTWIN_MAX_CACHED_WORKFLOWS', path: 'worker.maxCachedWorkflows', kind: 'number' },
+  ],
+});
+
+export const LOG_CONFIG = configSection({
+  key: 'log',
+  schema: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') }).prefault({}),
+  envVars: [{ name: 'LLMTWIN_LOG_LEVEL', path: 'log.level', kind: 'string' }],
+});
+
+export const PRICING_CONFIG = configSection({
+  key: 'pricing',
+  schema: z
+    .strictObject({
+      /** Overrides and additions to the built-in price table (common/shared/pricing.ts), e.g. {"ml.g5.xlarge": 1.2}. */
+      usdPerHour: z.record(z.string().regex(INSTANCE_TYPE_PATTERN, 'keys must be instance types like "ml.g5.xlarge"'), z.number().nonnegative()).default({}),
+    })
+    .prefault({}),
+  envVars: [],
+});
