@@ -1,19 +1,19 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { FineTuneActivities } from '../activities/fine-tune';
-import { AWS_CALL, CLEANUP, LONG_WAIT } from '../common/shared/activity-options';
+import { AWS_CREATE, AWS_SETUP, LONG_WAIT, STOP_JOB } from '../common/shared/activity-options';
 import { ERROR_TYPES } from '../common/shared/errors';
 import { FineTuneInputSchema, fineTuneStatusQuery, trainingJobName, type FineTuneInput, type FineTuneResult, type FineTuneStatus } from '../common/fine-tune/contract';
 import { parseOrFail } from '../common/shared/validation';
 
 // Planning packs and uploads the training code: a little longer than a single AWS call.
-const { planFineTune, findTrainingJob } = proxyActivities<FineTuneActivities>({ ...AWS_CALL, startToCloseTimeout: '5m' });
+const { planFineTune, findTrainingJob } = proxyActivities<FineTuneActivities>(AWS_SETUP);
 // Waits for the create attempt to really finish before cleanup runs, so a job created by an attempt
 // in flight at cancellation time is still found and stopped.
-const { createTrainingJob } = proxyActivities<FineTuneActivities>({ ...AWS_CALL, cancellationType: 'WAIT_CANCELLATION_COMPLETED' });
+const { createTrainingJob } = proxyActivities<FineTuneActivities>(AWS_CREATE);
 // Polling is only reading: on cancellation, move on to stopping the job at once.
-const { waitForTrainingJob } = proxyActivities<FineTuneActivities>({ ...LONG_WAIT, cancellationType: 'TRY_CANCEL' });
+const { waitForTrainingJob } = proxyActivities<FineTuneActivities>(LONG_WAIT);
 // Stopping takes SageMaker a few minutes (SIGTERM, 120 s grace, upload).
-const { stopTrainingJob } = proxyActivities<FineTuneActivities>({ ...CLEANUP, startToCloseTimeout: '30m' });
+const { stopTrainingJob } = proxyActivities<FineTuneActivities>(STOP_JOB);
 
 /**
  * Fine-tunes the base model on a prepared dataset with a SageMaker training job: plan, then per

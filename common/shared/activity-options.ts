@@ -2,7 +2,9 @@ import type { ActivityOptions, LocalActivityOptions } from '@temporalio/common';
 import { NON_RETRYABLE_ERROR_TYPES } from './errors';
 
 /**
- * Activity option presets, next to nothing else so every proxy reads the same way. Every activity has
+ * Activity option presets, next to nothing else so every proxy reads the same way: every
+ * `proxyActivities` in workflows/ takes one of these by name (test/unit/shared/activity-presets.test.ts
+ * checks it; only `taskQueue` may be added, to route a stage's work to its queue). Every activity has
  * a start-to-close timeout; every long one heartbeats. Retries back off; the error types that mean
  * "a person must act" are never retried.
  */
@@ -14,10 +16,23 @@ export const AWS_CALL: ActivityOptions = {
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8, nonRetryableErrorTypes },
 };
 
-/** Waiting on a long SageMaker operation by polling inside the activity: heartbeats every poll. */
+/** A few AWS reads plus a small upload (planning a job: reading the manifest, staging the training code). */
+export const AWS_SETUP: ActivityOptions = { ...AWS_CALL, startToCloseTimeout: '5m' };
+
+/**
+ * Creates a billable resource (a training job). On cancellation the workflow waits for the attempt in
+ * flight to really finish before its cleanup runs, so a job created at that moment is still found and stopped.
+ */
+export const AWS_CREATE: ActivityOptions = { ...AWS_CALL, cancellationType: 'WAIT_CANCELLATION_COMPLETED' };
+
+/**
+ * Waiting on a long SageMaker operation by polling inside the activity: heartbeats every poll. Polling
+ * is only reading, so on cancellation the workflow moves on to its cleanup at once (TRY_CANCEL).
+ */
 export const LONG_WAIT: ActivityOptions = {
   startToCloseTimeout: '30 days',
   heartbeatTimeout: '3m',
+  cancellationType: 'TRY_CANCEL',
   retry: { initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 20, nonRetryableErrorTypes },
 };
 
@@ -28,11 +43,23 @@ export const DATA_WORK: ActivityOptions = {
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 5, nonRetryableErrorTypes },
 };
 
-/** Cleanup after a cancellation: must run even though the workflow is being cancelled. */
-export const CLEANUP: ActivityOptions = {
-  ...AWS_CALL,
-  startToCloseTimeout: '10m',
+/**
+ * Stopping a job after a cancellation: must run even though the workflow is being cancelled, and
+ * SageMaker takes minutes to stop one (SIGTERM, 120 s grace, upload), which the activity waits out.
+ */
+export const STOP_JOB: ActivityOptions = { ...AWS_CALL, startToCloseTimeout: '30m', heartbeatTimeout: '1m' };
+
+/** Deleting an endpoint with its autoscaling, config and models: a handful of idempotent calls, retried as a whole. */
+export const TEARDOWN: ActivityOptions = { ...AWS_CALL, startToCloseTimeout: '5m' };
+
+/**
+ * One pass over the whole fleet in one activity, which keeps the sweep's history at a few events however
+ * large the fleet is. It heartbeats after each step; a sweep is a snapshot, so a retry starts over.
+ */
+export const FLEET_SWEEP: ActivityOptions = {
+  startToCloseTimeout: '15m',
   heartbeatTimeout: '1m',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 3, nonRetryableErrorTypes },
 };
 
 /**

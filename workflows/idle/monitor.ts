@@ -1,7 +1,7 @@
 import { HandlerUnfinishedPolicy } from '@temporalio/common';
 import { allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { IdleActivities } from '../../activities/idle';
-import { AWS_CALL } from '../../common/shared/activity-options';
+import { AWS_CALL, TEARDOWN } from '../../common/shared/activity-options';
 import {
   IDLE_MONITOR_STAGE,
   keepAliveSignal,
@@ -23,7 +23,7 @@ import { idleChecks } from './checks';
 
 const { observeEndpoint, planEndpointTeardown } = proxyActivities<IdleActivities>(AWS_CALL);
 // A teardown is a handful of idempotent calls; retried as a whole, it finishes what a failed try began.
-const { teardownEndpoint } = proxyActivities<IdleActivities>({ ...AWS_CALL, startToCloseTimeout: '5m' });
+const { teardownEndpoint } = proxyActivities<IdleActivities>(TEARDOWN);
 
 /**
  * Watches one endpoint and deletes it once nobody has called it for a whole idle window (after the

@@ -1,16 +1,12 @@
 import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { FLEET_SWEEP } from '../../common/shared/activity-options';
 import type { IdleActivities } from '../../activities/idle';
 import { IDLE_SWEEP_STAGE, type IdleSweepInput, type IdleSweepResult } from '../../common/idle/sweep';
 import { SEARCH_ATTRIBUTES } from '../../common/shared/search-attributes';
 import { idleChecks } from './checks';
 
 // One activity for the whole pass keeps this history at a few events however large the fleet is.
-// It heartbeats after each step; a sweep is a snapshot, so a retry starts over rather than resuming.
-const { sweepFleet } = proxyActivities<IdleActivities>({
-  startToCloseTimeout: '15m',
-  heartbeatTimeout: '1m',
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 3 },
-});
+const { sweepFleet } = proxyActivities<IdleActivities>(FLEET_SWEEP);
 
 /**
  * The fleet sweep a Temporal Schedule runs every check interval (`llmtwin endpoints sweep --schedule`):
