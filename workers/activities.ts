@@ -1,10 +1,10 @@
 import type { LlmtwinConfig } from '../common/config';
 import type { WorkerRole } from '../common/shared/task-queues';
 import type { AwsClients } from '../platform/aws-clients';
-import type * as prepareDataModule from '../activities/prepare-data';
 import type * as fineTuneModule from '../activities/fine-tune';
 import type * as idleModule from '../activities/idle';
 import type * as idleValidationModule from '../activities/idle/validation';
+import type * as prepareDataModule from '../activities/prepare-data';
 import type * as stackCheckModule from '../activities/stack-check';
 
 export interface ActivityDeps {
@@ -12,40 +12,57 @@ export interface ActivityDeps {
   aws: AwsClients;
 }
 
+interface StageActivities {
+  stage: string;
+  /** The task queues whose workers serve this stage's activities. */
+  roles: readonly WorkerRole[];
+  create: (deps: ActivityDeps) => object;
+}
+
 /* eslint-disable @typescript-eslint/no-require-imports -- each role loads only its own stages' code */
 /**
- * The activities each task queue serves, built once from shared clients. Control: AWS control plane
- * and polling. Data: CPU-heavy dataset work. Idle: the idle stage's reads, teardowns and checks. Each
- * stage adds its factory to the right list. Factories are required per role, so a worker that serves
- * one role does not load the others' code (the data stage's alone is about 20 MB of RSS).
+ * The role table: one line per stage, naming the worker roles that serve its activities and how they
+ * are built from the shared clients. Factories are required lazily, so a worker that serves one role
+ * does not load the others' code (the data stage's alone is about 20 MB of RSS).
  */
-export function activitiesFor(role: WorkerRole, { config, aws }: ActivityDeps): object {
-  const idle = () => ({
-    ...(require('../activities/idle') as typeof idleModule).createIdleActivities({
-      sagemaker: aws.sagemaker,
-      cloudwatch: aws.cloudwatch,
-      autoscaling: aws.autoscaling,
-      pricing: config.pricing,
+const STAGES: readonly StageActivities[] = [
+  {
+    stage: 'stack-check',
+    roles: ['control'],
+    create: ({ config, aws }) =>
+      (require('../activities/stack-check') as typeof stackCheckModule).createStackCheckActivities({ s3: aws.s3, bucket: config.s3.bucket, prefix: config.s3.prefix, region: config.aws.region }),
+  },
+  {
+    stage: 'prepare-data',
+    roles: ['data'],
+    create: ({ config, aws }) =>
+      (require('../activities/prepare-data') as typeof prepareDataModule).createPrepareDataActivities({
+        s3: aws.s3,
+        bucket: config.s3.bucket,
+        prefix: config.s3.prefix,
+        region: config.aws.region,
+        generator: config.generator,
+      }),
+  },
+  {
+    stage: 'fine-tune',
+    roles: ['control'],
+    create: ({ config, aws }) =>
+      (require('../activities/fine-tune') as typeof fineTuneModule).createFineTuneActivities({ sagemaker: aws.sagemaker, s3: aws.s3, secretsManager: aws.secretsManager, config }),
+  },
+  {
+    stage: 'idle',
+    // The control worker keeps serving monitors started on its queue before the idle queue existed.
+    roles: ['idle', 'control'],
+    create: ({ config, aws }) => ({
+      ...(require('../activities/idle') as typeof idleModule).createIdleActivities({ sagemaker: aws.sagemaker, cloudwatch: aws.cloudwatch, autoscaling: aws.autoscaling, pricing: config.pricing }),
+      ...(require('../activities/idle/validation') as typeof idleValidationModule).createIdleValidationActivities(),
     }),
-    ...(require('../activities/idle/validation') as typeof idleValidationModule).createIdleValidationActivities(),
-  });
-  switch (role) {
-    case 'control': {
-      const { createStackCheckActivities } = require('../activities/stack-check') as typeof stackCheckModule;
-      const { createFineTuneActivities } = require('../activities/fine-tune') as typeof fineTuneModule;
-      return {
-        ...createStackCheckActivities({ s3: aws.s3, bucket: config.s3.bucket, prefix: config.s3.prefix, region: config.aws.region }),
-        ...createFineTuneActivities({ sagemaker: aws.sagemaker, s3: aws.s3, secretsManager: aws.secretsManager, config }),
-        // Monitors started on this queue before the idle queue existed keep running here.
-        ...idle(),
-      };
-    }
-    case 'idle':
-      return idle();
-    case 'data': {
-      const { createPrepareDataActivities } = require('../activities/prepare-data') as typeof prepareDataModule;
-      return createPrepareDataActivities({ s3: aws.s3, bucket: config.s3.bucket, prefix: config.s3.prefix, region: config.aws.region, generator: config.generator });
-    }
-  }
-}
+  },
+];
 /* eslint-enable @typescript-eslint/no-require-imports */
+
+/** The activities a role's worker registers, built once from the shared clients. */
+export function activitiesFor(role: WorkerRole, deps: ActivityDeps): object {
+  return Object.assign({}, ...STAGES.filter((entry) => entry.roles.includes(role)).map((entry) => entry.create(deps))) as object;
+}

@@ -1,7 +1,6 @@
-import { CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { awsCall, isAlreadyExists, isNotFound, readIfExists, toAwsFailure } from './errors';
-
-export type S3Sender = Pick<S3Client, 'send'>;
+import type { S3Sender } from './clients';
 
 /**
  * Makes sure the bucket exists (HeadBucket, then CreateBucket). "Already owned by you" is success, so

@@ -1,9 +1,8 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { HuggingFaceTokenSource } from '../../common/fine-tune/contract';
 import { awsCall } from '../aws/errors';
 import { validationFailure } from '../../common/shared/validation';
-
-export type SecretsSender = Pick<SecretsManagerClient, 'send'>;
+import type { SecretsSender } from '../aws/clients';
 
 /**
  * The Hugging Face token for gated base models, resolved inside the create activity so it never enters

@@ -2,12 +2,12 @@ import { Context } from '@temporalio/activity';
 import type { LlmtwinConfig } from '../../common/config';
 import { durationToMs } from '../../common/shared/durations';
 import type { FineTuneSettings, TrainingJobOutcome, TrainingPlan } from '../../common/fine-tune/contract';
-import type { S3Sender } from '../aws/s3';
 import { planFineTune } from './plan';
-import { resolveHuggingFaceToken, type SecretsSender } from './hf-token';
-import { createTrainingJob, findTrainingJob, type SageMakerSender, type StartedTrainingJob, type TrainingCandidate } from './training-jobs';
+import { resolveHuggingFaceToken } from './hf-token';
+import { createTrainingJob, findTrainingJob, type StartedTrainingJob, type TrainingCandidate } from './training-jobs';
 import { buildCreateTrainingJobRequest } from './training-request';
 import { stopTrainingJob, waitForTrainingJob, type WaitInput } from './training-wait';
+import type { S3Sender, SageMakerSender, SecretsSender } from '../aws/clients';
 
 export interface FineTuneDeps {
   sagemaker: SageMakerSender;

@@ -8,8 +8,8 @@ import type { FineTuneSettings, TrainingPlan } from '../../common/fine-tune/cont
 import { trainingImageUri, UnknownTrainingImageError } from '../../common/fine-tune/images';
 import { parseOrFail, validationFailure } from '../../common/shared/validation';
 import { awsCall } from '../aws/errors';
-import type { S3Sender } from '../aws/s3';
 import { stageTrainingCode } from './training-code';
+import type { S3Sender } from '../aws/clients';
 
 /**
  * Turns a fine-tune input into a TrainingPlan: reads and validates the dataset manifest, fills in the

@@ -5,7 +5,8 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { create as createTar } from 'tar';
 import { s3Key, s3Uri } from '../../common/shared/naming';
 import { awsCall } from '../aws/errors';
-import { headObjectIfExists, type S3Sender } from '../aws/s3';
+import { headObjectIfExists } from '../aws/s3';
+import type { S3Sender } from '../aws/clients';
 
 /**
  * The training entry point (jobs/train) packed as SageMaker script mode expects it (sourcedir.tar.gz

@@ -8,10 +8,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES } from '../../common/shared/errors';
 import type { TrainingJobStatus, TrainingPlan } from '../../common/fine-tune/contract';
 import { isAlreadyExists, readIfExists, toAwsFailure } from '../aws/errors';
-import type { SageMakerSender } from '../aws/clients';
 import { buildCreateTrainingJobRequest, isCapacityFailure, trainingJobMismatches } from './training-request';
-
-export type { SageMakerSender };
+import type { SageMakerSender } from '../aws/clients';
 
 export interface TrainingCandidate {
   jobName: string;

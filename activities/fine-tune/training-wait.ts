@@ -5,8 +5,9 @@ import { ERROR_TYPES } from '../../common/shared/errors';
 import { costUsd, type PricingConfig } from '../../common/shared/pricing';
 import type { TrainingJobOutcome, TrainingJobStatus, TrainingProgress } from '../../common/fine-tune/contract';
 import { classifyAwsError, isNotFound, toAwsFailure } from '../aws/errors';
-import { capacityFailure, describeTrainingJobIfExists, type SageMakerSender } from './training-jobs';
+import { capacityFailure, describeTrainingJobIfExists } from './training-jobs';
 import { isCapacityFailure } from './training-request';
+import type { SageMakerSender } from '../aws/clients';
 
 /**
  * Waiting on a training job for hours without failing on a hiccup: DescribeTrainingJob with backoff,

@@ -1,56 +1,13 @@
-import {
-  DescribeEndpointCommand,
-  DescribeEndpointConfigCommand,
-  ListEndpointsCommand,
-  ListTagsCommand,
-  type DescribeEndpointConfigCommandOutput,
-  type DescribeEndpointCommandOutput,
-  type EndpointSummary,
-} from '@aws-sdk/client-sagemaker';
+import type { DescribeEndpointCommandOutput, DescribeEndpointConfigCommandOutput } from '@aws-sdk/client-sagemaker';
 import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES } from '../../common/shared/errors';
 import type { EndpointState, VariantSnapshot } from '../../common/idle/contract';
-import { KEEP_TAG, MANAGED_TAG } from '../../common/shared/naming';
 import { usdPerHour, type PricingConfig } from '../../common/shared/pricing';
-import { awsCall, readIfExists } from '../aws/errors';
+import { describeEndpointConfigIfExists, describeEndpointIfExists, readOwnershipTags, type OwnershipTags } from '../aws/endpoints';
 import type { SageMakerSender } from '../aws/clients';
-
-export type { SageMakerSender };
 
 /** SageMaker's view of one endpoint: everything in an observation except the metrics. */
 export type EndpointSnapshot = EndpointState & { endpointArn: string };
-
-export function describeEndpointIfExists(sagemaker: SageMakerSender, endpointName: string, abortSignal?: AbortSignal): Promise<DescribeEndpointCommandOutput | undefined> {
-  return readIfExists({ operation: 'DescribeEndpoint', resource: `endpoint ${endpointName}` }, () =>
-    sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }), { abortSignal }),
-  );
-}
-
-export function describeEndpointConfigIfExists(sagemaker: SageMakerSender, configName: string, abortSignal?: AbortSignal): Promise<DescribeEndpointConfigCommandOutput | undefined> {
-  return readIfExists({ operation: 'DescribeEndpointConfig', resource: `endpoint config ${configName}` }, () =>
-    sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: configName }), { abortSignal }),
-  );
-}
-
-export interface OwnershipTags {
-  managed: boolean;
-  keep: boolean;
-}
-
-/** Reads the llmtwin tags of a SageMaker resource (an endpoint has at most 50 tags: one page). */
-export async function readOwnershipTags(sagemaker: SageMakerSender, resourceArn: string, abortSignal?: AbortSignal): Promise<OwnershipTags> {
-  const tags = new Map<string, string>();
-  let nextToken: string | undefined;
-  do {
-    const token = nextToken;
-    const page = await awsCall({ operation: 'ListTags', resource: resourceArn }, () =>
-      sagemaker.send(new ListTagsCommand({ ResourceArn: resourceArn, MaxResults: 100, NextToken: token }), { abortSignal }),
-    );
-    for (const tag of page.Tags ?? []) if (tag.Key !== undefined) tags.set(tag.Key, tag.Value ?? '');
-    nextToken = page.NextToken;
-  } while (nextToken);
-  return { managed: tags.get(MANAGED_TAG.key) === MANAGED_TAG.value, keep: tags.get(KEEP_TAG.key) === KEEP_TAG.value };
-}
 
 /**
  * Variants with their live instance counts (DescribeEndpoint) and instance types (the endpoint
@@ -119,17 +76,4 @@ async function readTagsIfExists(sagemaker: SageMakerSender, arn: string, endpoin
     if (!(await describeEndpointIfExists(sagemaker, endpointName, abortSignal))) return undefined;
     throw error;
   }
-}
-
-/** Every endpoint in the account and region, 100 a page. */
-export async function listAllEndpoints(sagemaker: SageMakerSender, abortSignal?: AbortSignal): Promise<EndpointSummary[]> {
-  const endpoints: EndpointSummary[] = [];
-  let nextToken: string | undefined;
-  do {
-    const token = nextToken;
-    const page = await awsCall({ operation: 'ListEndpoints' }, () => sagemaker.send(new ListEndpointsCommand({ MaxResults: 100, NextToken: token }), { abortSignal }));
-    endpoints.push(...(page.Endpoints ?? []));
-    nextToken = page.NextToken;
-  } while (nextToken);
-  return endpoints;
 }

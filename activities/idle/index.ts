@@ -2,10 +2,11 @@ import { Context } from '@temporalio/activity';
 import { observationOf, type EndpointObservation, type TeardownReport } from '../../common/idle/contract';
 import type { IdleSweepResult } from '../../common/idle/sweep';
 import type { PricingConfig } from '../../common/shared/pricing';
-import { loadEndpoint, type SageMakerSender } from './endpoint-reads';
-import { readInvocations, type CloudWatchSender } from './invocations';
+import { loadEndpoint } from './endpoint-reads';
+import { readInvocations } from './invocations';
 import { sweepFleet, type SweepDeps, type SweepFleetInput } from './sweep';
-import { executeTeardown, planTeardown, type AutoScalingSender, type TeardownPlan } from './teardown';
+import { executeTeardown, planTeardown, type TeardownPlan } from './teardown';
+import type { AutoScalingSender, CloudWatchSender, SageMakerSender } from '../aws/clients';
 
 export interface IdleActivityDeps {
   sagemaker: SageMakerSender;

@@ -1,8 +1,7 @@
-import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
+import { GetMetricDataCommand, type MetricDataQuery, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { chunk, MAX_METRIC_QUERIES_PER_CALL } from '../../common/idle/sweep';
 import { awsCall } from '../aws/errors';
-
-export type CloudWatchSender = Pick<CloudWatchClient, 'send'>;
+import type { CloudWatchSender } from '../aws/clients';
 
 /** SageMaker publishes Invocations at 1-minute resolution; a finer period adds nothing. */
 export const INVOCATIONS_PERIOD_SECONDS = 60;

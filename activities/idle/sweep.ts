@@ -16,10 +16,12 @@ import {
 import { costPerDayUsd } from '../../common/idle/decision';
 import type { FleetRow, IdleSweepResult } from '../../common/idle/sweep';
 import { roundCents, type PricingConfig } from '../../common/shared/pricing';
-import { listAllEndpoints, snapshotEndpoint, type EndpointSnapshot, type SageMakerSender } from './endpoint-reads';
-import { readInvocations, type CloudWatchSender } from './invocations';
+import { listAllEndpoints } from '../aws/endpoints';
+import { snapshotEndpoint, type EndpointSnapshot } from './endpoint-reads';
+import { readInvocations } from './invocations';
 import { mapWithConcurrency } from '../../common/shared/concurrency';
 import { describeWorkflowIfExists } from '../../platform/temporal-client';
+import type { CloudWatchSender, SageMakerSender } from '../aws/clients';
 
 export interface SweepDeps {
   sagemaker: SageMakerSender;

@@ -3,14 +3,12 @@ import {
   DeregisterScalableTargetCommand,
   DescribeScalableTargetsCommand,
   DescribeScalingPoliciesCommand,
-  type ApplicationAutoScalingClient,
 } from '@aws-sdk/client-application-auto-scaling';
-import { DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, DescribeModelCommand, type DescribeEndpointConfigCommandOutput } from '@aws-sdk/client-sagemaker';
+import { DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, type DescribeEndpointConfigCommandOutput } from '@aws-sdk/client-sagemaker';
 import type { TeardownReport } from '../../common/idle/contract';
-import { isNotFound, readIfExists, toAwsFailure } from '../aws/errors';
-import { readOwnershipTags, type SageMakerSender } from './endpoint-reads';
-
-export type AutoScalingSender = Pick<ApplicationAutoScalingClient, 'send'>;
+import { isNotFound, toAwsFailure } from '../aws/errors';
+import { describeModelIfExists, readOwnershipTags } from '../aws/endpoints';
+import type { AutoScalingSender, SageMakerSender } from '../aws/clients';
 
 export const SAGEMAKER_SCALABLE_DIMENSION = 'sagemaker:variant:DesiredInstanceCount' as const;
 
@@ -49,10 +47,7 @@ export async function planTeardown(
 }
 
 async function modelArnIfExists(sagemaker: SageMakerSender, modelName: string, abortSignal?: AbortSignal): Promise<string | undefined> {
-  const model = await readIfExists({ operation: 'DescribeModel', resource: `model ${modelName}` }, () =>
-    sagemaker.send(new DescribeModelCommand({ ModelName: modelName }), { abortSignal }),
-  );
-  return model?.ModelArn;
+  return (await describeModelIfExists(sagemaker, modelName, abortSignal))?.ModelArn;
 }
 
 /**

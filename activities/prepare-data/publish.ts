@@ -6,6 +6,7 @@ import { s3Key, s3Uri } from '../../common/shared/naming';
 import { awsCall, readIfExists } from '../aws/errors';
 import { headObjectIfExists } from '../aws/s3';
 import type { StagedFile } from './staging';
+import type { S3Sender } from '../aws/clients';
 
 /**
  * The content-addressed dataset prefix `<prefix>datasets/<hash>/`: train.jsonl and test.jsonl first
@@ -33,7 +34,7 @@ export function datasetLocation(bucket: string, prefix: string, datasetHash: str
  * The manifest of a complete dataset at this location, or undefined when there is none (or it is not
  * ours to trust: unparseable, another hash, or a data file missing), in which case it is rebuilt.
  */
-export async function readExistingManifest(s3: Pick<S3Client, 'send'>, location: DatasetLocation, datasetHash: string, signal?: AbortSignal): Promise<Manifest | undefined> {
+export async function readExistingManifest(s3: S3Sender, location: DatasetLocation, datasetHash: string, signal?: AbortSignal): Promise<Manifest | undefined> {
   const key = `${location.keyPrefix}${MANIFEST_FILE}`;
   const text = await readIfExists({ operation: 'GetObject', resource: s3Uri(location.bucket, key) }, async () => {
     const object = await s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: key }), { abortSignal: signal });
@@ -87,7 +88,7 @@ export async function uploadStaged(
   return 'uploaded';
 }
 
-export async function putManifest(s3: Pick<S3Client, 'send'>, location: DatasetLocation, manifest: Manifest, signal?: AbortSignal): Promise<void> {
+export async function putManifest(s3: S3Sender, location: DatasetLocation, manifest: Manifest, signal?: AbortSignal): Promise<void> {
   const key = `${location.keyPrefix}${MANIFEST_FILE}`;
   await awsCall({ operation: 'PutObject', resource: s3Uri(location.bucket, key) }, () =>
     s3.send(new PutObjectCommand({ Bucket: location.bucket, Key: key, Body: `${JSON.stringify(manifest, null, 2)}\n`, ContentType: 'application/json' }), { abortSignal: signal }),

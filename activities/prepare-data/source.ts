@@ -9,6 +9,7 @@ import { parseS3Uri, s3Uri } from '../../common/shared/naming';
 import { awsCall, toAwsFailure } from '../aws/errors';
 import { errnoCode, UNREADABLE_CODES } from './failures';
 import { validationFailure } from '../../common/shared/validation';
+import type { S3Sender } from '../aws/clients';
 
 /**
  * Where the author's writing comes from: a local folder (walked recursively, sorted) or an S3 prefix
@@ -49,7 +50,6 @@ export interface SourceAccess {
   fetch(entry: SourceEntry, scratchDir: string, signal?: AbortSignal): Promise<FetchedFile>;
 }
 
-export type S3Reader = Pick<S3Client, 'send'>;
 
 /** Classifies a file name by extension: a format, or why it is skipped. */
 export function formatOf(path: string, include: readonly SourceFormat[]): SourceFormat | { reason: string } {
@@ -135,7 +135,7 @@ async function walk(
   }
 }
 
-export function s3Source(uri: string, settings: PrepareDataSettings, s3: S3Reader): SourceAccess {
+export function s3Source(uri: string, settings: PrepareDataSettings, s3: S3Sender): SourceAccess {
   const { bucket, key: prefix } = parseS3Uri(uri);
   return {
     async list(signal) {
@@ -176,6 +176,6 @@ export function s3Source(uri: string, settings: PrepareDataSettings, s3: S3Reade
   };
 }
 
-export function sourceFor(settings: PrepareDataSettings, s3: S3Reader): SourceAccess {
+export function sourceFor(settings: PrepareDataSettings, s3: S3Sender): SourceAccess {
   return settings.source.kind === 'local' ? localSource(settings.source.path, settings) : s3Source(settings.source.uri, settings, s3);
 }

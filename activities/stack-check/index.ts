@@ -3,7 +3,8 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { s3Key, s3Uri } from '../../common/shared/naming';
 import type { StackCheckObject } from '../../common/stack-check/contract';
 import { awsCall } from '../aws/errors';
-import { ensureBucket, type S3Sender } from '../aws/s3';
+import { ensureBucket } from '../aws/s3';
+import type { S3Sender } from '../aws/clients';
 
 export interface StackCheckDeps {
   s3: S3Sender;

@@ -1,9 +1,10 @@
-import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { Client } from '@temporalio/client';
 import { LOCAL_ACCOUNT_ID, type LlmtwinConfig } from '../../common/config';
 import { IDLE_MONITOR_ID_POLICIES, IDLE_MONITOR_WORKFLOW_TYPE, idleMonitorWorkflowId, statusQuery, type IdleMonitorWorkflow, type IdlePolicyInput, type IdleSummary } from '../../common/idle/contract';
 import { formatDuration } from '../../common/idle/decision';
 import { MANAGED_TAG } from '../../common/shared/naming';
+import type { SageMakerSender } from '../../activities/aws/clients';
+import { createEndpointWithModel } from '../../activities/aws/endpoints';
 
 /**
  * The idle monitor on the embedded stack, in about fifteen seconds: an endpoint made directly in
@@ -15,7 +16,7 @@ import { MANAGED_TAG } from '../../common/shared/naming';
 export interface IdleDemoOptions {
   client: Client;
   config: LlmtwinConfig;
-  sagemaker: Pick<SageMakerClient, 'send'>;
+  sagemaker: SageMakerSender;
   taskQueue: string;
   /** Default: `llmtwin-demo-<time>`. */
   endpointName?: string;
@@ -25,6 +26,8 @@ export interface IdleDemoOptions {
 }
 
 export const DEMO_INSTANCE_TYPE = 'ml.g4dn.xlarge';
+/** moto never pulls an image; any well-formed inference image URI will do. */
+export const STAND_IN_IMAGE = '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.4.0-tgi3.0.1-gpu-py311-cu124-ubuntu22.04';
 const DEMO_POLICY: IdlePolicyInput = { checkInterval: '2s', window: '10s', grace: '10s' };
 
 export async function runIdleMonitorDemo(options: IdleDemoOptions): Promise<IdleSummary> {
@@ -63,22 +66,14 @@ export async function runIdleMonitorDemo(options: IdleDemoOptions): Promise<Idle
 }
 
 /** Model, endpoint config and endpoint, all tagged as ours; moto makes the endpoint InService at once. */
-export async function createDemoEndpoint(sagemaker: Pick<SageMakerClient, 'send'>, endpointName: string): Promise<void> {
-  const Tags = [{ Key: MANAGED_TAG.key, Value: MANAGED_TAG.value }];
-  await sagemaker.send(
-    new CreateModelCommand({
-      ModelName: `${endpointName}-model`,
-      ExecutionRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/llmtwin-demo`,
-      PrimaryContainer: { Image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.4.0-tgi3.0.1-gpu-py311-cu124-ubuntu22.04' },
-      Tags,
-    }),
-  );
-  await sagemaker.send(
-    new CreateEndpointConfigCommand({
-      EndpointConfigName: `${endpointName}-config`,
-      ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: `${endpointName}-model`, InstanceType: DEMO_INSTANCE_TYPE, InitialInstanceCount: 1 }],
-      Tags,
-    }),
-  );
-  await sagemaker.send(new CreateEndpointCommand({ EndpointName: endpointName, EndpointConfigName: `${endpointName}-config`, Tags }));
+export async function createDemoEndpoint(sagemaker: SageMakerSender, endpointName: string): Promise<void> {
+  await createEndpointWithModel(sagemaker, {
+    endpointName,
+    modelName: `${endpointName}-model`,
+    configName: `${endpointName}-config`,
+    image: STAND_IN_IMAGE,
+    executionRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/llmtwin-demo`,
+    instanceType: DEMO_INSTANCE_TYPE,
+    tags: [{ Key: MANAGED_TAG.key, Value: MANAGED_TAG.value }],
+  });
 }

@@ -1,13 +1,7 @@
 import { PutScalingPolicyCommand, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
 import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import {
-  CreateEndpointCommand,
-  CreateEndpointConfigCommand,
-  CreateModelCommand,
-  DescribeEndpointCommand,
-  DescribeEndpointConfigCommand,
-  DescribeModelCommand,
-} from '@aws-sdk/client-sagemaker';
+import { createEndpointWithModel, describeEndpointConfigIfExists, describeEndpointIfExists, describeModelIfExists } from '../../activities/aws/endpoints';
+import { STAND_IN_IMAGE } from '../../scripts/demos/idle';
 import { KEEP_TAG, MANAGED_TAG } from '../../common/shared/naming';
 import type { AwsClients } from '../../platform/aws-clients';
 
@@ -38,22 +32,18 @@ export async function createTestEndpoint(aws: Pick<AwsClients, 'sagemaker' | 'au
   const modelName = `${endpointName}-model`;
   const configName = `${endpointName}-config`;
   const variantName = options.variantName ?? 'AllTraffic';
-  await aws.sagemaker.send(
-    new CreateModelCommand({
-      ModelName: modelName,
-      ExecutionRoleArn: 'arn:aws:iam::123456789012:role/llmtwin-test',
-      PrimaryContainer: { Image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.4.0-tgi3.0.1-gpu-py311-cu124-ubuntu22.04' },
-      ...(managed ? { Tags: [{ Key: MANAGED_TAG.key, Value: MANAGED_TAG.value }] } : {}),
-    }),
-  );
-  await aws.sagemaker.send(
-    new CreateEndpointConfigCommand({
-      EndpointConfigName: configName,
-      ProductionVariants: [{ VariantName: variantName, ModelName: modelName, InstanceType: (options.instanceType ?? 'ml.g4dn.xlarge') as never, InitialInstanceCount: options.instanceCount ?? 1 }],
-      ...(managed ? { Tags: [{ Key: MANAGED_TAG.key, Value: MANAGED_TAG.value }] } : {}),
-    }),
-  );
-  await aws.sagemaker.send(new CreateEndpointCommand({ EndpointName: endpointName, EndpointConfigName: configName, ...(tags.length > 0 ? { Tags: tags } : {}) }));
+  await createEndpointWithModel(aws.sagemaker, {
+    endpointName,
+    modelName,
+    configName,
+    variantName,
+    image: STAND_IN_IMAGE,
+    executionRoleArn: 'arn:aws:iam::123456789012:role/llmtwin-test',
+    instanceType: options.instanceType ?? 'ml.g4dn.xlarge',
+    instanceCount: options.instanceCount ?? 1,
+    tags: managed ? [{ Key: MANAGED_TAG.key, Value: MANAGED_TAG.value }] : [],
+    endpointTags: tags,
+  });
   if (options.autoscaling) {
     const target = { ServiceNamespace: 'sagemaker' as const, ResourceId: `endpoint/${endpointName}/variant/${variantName}`, ScalableDimension: 'sagemaker:variant:DesiredInstanceCount' as const };
     await aws.autoscaling.send(new RegisterScalableTargetCommand({ ...target, MinCapacity: 1, MaxCapacity: 4 }));
@@ -92,17 +82,9 @@ export async function putInvocations(aws: Pick<AwsClients, 'cloudwatch'>, endpoi
 
 /** Whether each part still exists in moto (Describe* answers "Could not find" once deleted). */
 export async function existingParts(aws: Pick<AwsClients, 'sagemaker'>, endpoint: TestEndpoint): Promise<{ endpoint: boolean; config: boolean; model: boolean }> {
-  const exists = async (call: () => Promise<unknown>) =>
-    call().then(
-      () => true,
-      (error: { name?: string; message?: string }) => {
-        if (/could not find/i.test(error.message ?? '')) return false;
-        throw error;
-      },
-    );
   return {
-    endpoint: await exists(() => aws.sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpoint.endpointName }))),
-    config: await exists(() => aws.sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: endpoint.configName }))),
-    model: await exists(() => aws.sagemaker.send(new DescribeModelCommand({ ModelName: endpoint.modelName }))),
+    endpoint: (await describeEndpointIfExists(aws.sagemaker, endpoint.endpointName)) !== undefined,
+    config: (await describeEndpointConfigIfExists(aws.sagemaker, endpoint.configName)) !== undefined,
+    model: (await describeModelIfExists(aws.sagemaker, endpoint.modelName)) !== undefined,
   };
 }

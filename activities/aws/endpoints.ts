@@ -1,0 +1,115 @@
+import {
+  CreateEndpointCommand,
+  CreateEndpointConfigCommand,
+  CreateModelCommand,
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  DescribeModelCommand,
+  ListEndpointsCommand,
+  ListTagsCommand,
+  type DescribeEndpointCommandOutput,
+  type DescribeEndpointConfigCommandOutput,
+  type DescribeModelCommandOutput,
+  type EndpointSummary,
+  type Tag,
+} from '@aws-sdk/client-sagemaker';
+import { KEEP_TAG, MANAGED_TAG } from '../../common/shared/naming';
+
+import { awsCall, readIfExists } from './errors';
+import type { SageMakerSender } from './clients';
+
+
+/**
+ * SageMaker endpoints, their configs and models: the reads every stage that touches endpoints makes
+ * (the idle monitor and sweep today, deployment next) and the plain creation of one endpoint with its
+ * model and config (the demo and test fixtures; deployment adds idempotency and waiting on top).
+ */
+
+export function describeEndpointIfExists(sagemaker: SageMakerSender, endpointName: string, abortSignal?: AbortSignal): Promise<DescribeEndpointCommandOutput | undefined> {
+  return readIfExists({ operation: 'DescribeEndpoint', resource: `endpoint ${endpointName}` }, () =>
+    sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }), { abortSignal }),
+  );
+}
+
+export function describeEndpointConfigIfExists(sagemaker: SageMakerSender, configName: string, abortSignal?: AbortSignal): Promise<DescribeEndpointConfigCommandOutput | undefined> {
+  return readIfExists({ operation: 'DescribeEndpointConfig', resource: `endpoint config ${configName}` }, () =>
+    sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: configName }), { abortSignal }),
+  );
+}
+
+export function describeModelIfExists(sagemaker: SageMakerSender, modelName: string, abortSignal?: AbortSignal): Promise<DescribeModelCommandOutput | undefined> {
+  return readIfExists({ operation: 'DescribeModel', resource: `model ${modelName}` }, () => sagemaker.send(new DescribeModelCommand({ ModelName: modelName }), { abortSignal }));
+}
+
+export interface OwnershipTags {
+  managed: boolean;
+  keep: boolean;
+}
+
+/** Reads the llmtwin tags of a SageMaker resource (an endpoint has at most 50 tags: one page). */
+export async function readOwnershipTags(sagemaker: SageMakerSender, resourceArn: string, abortSignal?: AbortSignal): Promise<OwnershipTags> {
+  const tags = new Map<string, string>();
+  let nextToken: string | undefined;
+  do {
+    const token = nextToken;
+    const page = await awsCall({ operation: 'ListTags', resource: resourceArn }, () =>
+      sagemaker.send(new ListTagsCommand({ ResourceArn: resourceArn, MaxResults: 100, NextToken: token }), { abortSignal }),
+    );
+    for (const tag of page.Tags ?? []) if (tag.Key !== undefined) tags.set(tag.Key, tag.Value ?? '');
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return { managed: tags.get(MANAGED_TAG.key) === MANAGED_TAG.value, keep: tags.get(KEEP_TAG.key) === KEEP_TAG.value };
+}
+
+/** Every endpoint in the account and region, 100 a page. */
+export async function listAllEndpoints(sagemaker: SageMakerSender, abortSignal?: AbortSignal): Promise<EndpointSummary[]> {
+  const endpoints: EndpointSummary[] = [];
+  let nextToken: string | undefined;
+  do {
+    const token = nextToken;
+    const page = await awsCall({ operation: 'ListEndpoints' }, () => sagemaker.send(new ListEndpointsCommand({ MaxResults: 100, NextToken: token }), { abortSignal }));
+    endpoints.push(...(page.Endpoints ?? []));
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return endpoints;
+}
+
+/** One endpoint serving one model through one variant. */
+export interface EndpointSpec {
+  endpointName: string;
+  modelName: string;
+  configName: string;
+  image: string;
+  executionRoleArn: string;
+  instanceType: string;
+  instanceCount?: number;
+  variantName?: string;
+  /** On the model and the endpoint config. */
+  tags?: Tag[];
+  /** On the endpoint; default: `tags`. */
+  endpointTags?: Tag[];
+}
+
+/** CreateModel, CreateEndpointConfig, CreateEndpoint, in that order (each needs the one before). */
+export async function createEndpointWithModel(sagemaker: SageMakerSender, spec: EndpointSpec, abortSignal?: AbortSignal): Promise<void> {
+  const tagged = (tags: Tag[] | undefined) => (tags && tags.length > 0 ? { Tags: tags } : {});
+  await awsCall({ operation: 'CreateModel', resource: `model ${spec.modelName}` }, () =>
+    sagemaker.send(
+      new CreateModelCommand({ ModelName: spec.modelName, ExecutionRoleArn: spec.executionRoleArn, PrimaryContainer: { Image: spec.image }, ...tagged(spec.tags) }),
+      { abortSignal },
+    ),
+  );
+  await awsCall({ operation: 'CreateEndpointConfig', resource: `endpoint config ${spec.configName}` }, () =>
+    sagemaker.send(
+      new CreateEndpointConfigCommand({
+        EndpointConfigName: spec.configName,
+        ProductionVariants: [{ VariantName: spec.variantName ?? 'AllTraffic', ModelName: spec.modelName, InstanceType: spec.instanceType as never, InitialInstanceCount: spec.instanceCount ?? 1 }],
+        ...tagged(spec.tags),
+      }),
+      { abortSignal },
+    ),
+  );
+  await awsCall({ operation: 'CreateEndpoint', resource: `endpoint ${spec.endpointName}` }, () =>
+    sagemaker.send(new CreateEndpointCommand({ EndpointName: spec.endpointName, EndpointConfigName: spec.configName, ...tagged(spec.endpointTags ?? spec.tags) }), { abortSignal }),
+  );
+}
