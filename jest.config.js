@@ -2,7 +2,8 @@
 // (test/setup/bundle-workflows.ts); integration tests get their own dev stack on free ports.
 /** @type {import('jest').Config} */
 const shared = {
-  testEnvironment: 'node',
+  // Node's environment, plus logs printed only for tests that fail (test/setup/test-environment.js).
+  testEnvironment: '<rootDir>/test/setup/test-environment.js',
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
 };

@@ -7,7 +7,7 @@ import { createIdleValidationActivities } from '../../activities/idle/validation
 import { IDLE_MONITOR_ID_POLICIES, idleMonitorWorkflowId, type IdleMonitorInput } from '../../common/idle/contract';
 import { idleMonitor } from '../../workflows/idle/monitor';
 import { startMoto, type MotoProcess } from './moto-process';
-import { createTimeSkippingEnv, uniqueId, workflowBundle } from './temporal';
+import { uniqueId, useTimeSkippingEnv, workflowBundle } from './temporal';
 
 /**
  * Shared set-up of the idle stage's workflow tests: real activities against a moto of the file's
@@ -49,15 +49,16 @@ export function useIdleHarness(): IdleHarness {
   });
   beforeEach(async () => {
     await harness.moto.reset();
-    harness.env = await createTimeSkippingEnv();
     harness.calls = { observeEndpoint: 0, planEndpointTeardown: 0, teardownEndpoint: 0, sweepFleet: 0 };
   });
   afterEach(async () => {
     // A test that failed mid-body leaves its worker polling; it must stop before the server goes.
     if (running && running.getState() === 'RUNNING') running.shutdown();
     running = undefined;
-    await harness.env?.teardown().catch((error: unknown) => console.error(error));
   });
+  // Declared after the worker's clean-up above, so the server goes after the worker has stopped.
+  const server = useTimeSkippingEnv('each');
+  Object.defineProperty(harness, 'env', { get: () => server.env });
 
   harness.withIdleWorker = async (body, deps = {}) => {
     const real = createIdleActivities({ ...harness.moto.aws, pricing: harness.moto.config.pricing, temporalClient: () => harness.env.client, ...deps });

@@ -17,6 +17,22 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   return env;
 }
 
+/**
+ * The time-skipping server for a test file (`all`, the default) or fresh for every test (`each`: its
+ * clock starts at wall-clock time again). Read `.env` inside tests; the hooks this registers fill it in.
+ */
+export function useTimeSkippingEnv(scope: 'all' | 'each' = 'all'): { env: TestWorkflowEnvironment } {
+  const holder = {} as { env: TestWorkflowEnvironment };
+  const [before, after] = scope === 'each' ? [beforeEach, afterEach] : [beforeAll, afterAll];
+  before(async () => {
+    holder.env = await createTimeSkippingEnv();
+  });
+  after(async () => {
+    await holder.env?.teardown();
+  });
+  return holder;
+}
+
 const { IndexedValueType } = temporal.api.enums.v1;
 
 /** The dev stack registers our search attributes at start; the test server needs them added by hand. */

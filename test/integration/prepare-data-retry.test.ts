@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { testLogger } from '../helpers/test-logger';
 import { createPrepareDataActivities } from '../../activities/prepare-data';
 import { ManifestSchema, PrepareDataInputSchema, type PrepareDataProgress } from '../../common/prepare-data/contract';
 import { destroyAwsClients, type AwsClients } from '../../platform/aws-clients';
@@ -48,7 +49,7 @@ it('a retried buildDataset resumes from its staged files and uploads only what i
   const input = PrepareDataInputSchema.parse({ source: { kind: 'local', path: CORPUS } });
   // Both attempts are the same activity of the same workflow: that is what names the scratch folder.
   const attempt = (number: number) => {
-    const environment = new MockActivityEnvironment({ activityId: '2', attempt: number, workflowExecution: { workflowId: 'prepare-data-retry', runId: 'run-1' } });
+    const environment = new MockActivityEnvironment({ activityId: '2', attempt: number, workflowExecution: { workflowId: 'prepare-data-retry', runId: 'run-1' } }, { logger: testLogger });
     const phases = new Set<string>();
     environment.on('heartbeat', (details: PrepareDataProgress) => phases.add(details.phase));
     const run = <R>(call: () => Promise<R>) => environment.run<[], R, () => Promise<R>>(call);

@@ -4,18 +4,21 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { ActivityFailure, ApplicationFailure, Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { RetryState } from '@temporalio/common';
-import { NativeConnection, type Worker } from '@temporalio/worker';
 import { ensureBucket } from '../../activities/aws/s3';
-import { DatasetRecordSchema, ManifestSchema, type PrepareDataInput, type PrepareDataResult } from '../../common/prepare-data/contract';
+import {
+  DatasetRecordSchema,
+  ManifestSchema,
+  PREPARE_DATA_WORKFLOW_TYPE,
+  type PrepareDataInput,
+  type PrepareDataResult,
+  type PrepareDataWorkflow,
+} from '../../common/prepare-data/contract';
 import { ERROR_TYPES } from '../../common/shared/errors';
-import { taskQueuesFor } from '../../common/shared/task-queues';
-import { destroyAwsClients, type AwsClients } from '../../platform/aws-clients';
-import { buildWorkers } from '../../workers/run-workers';
-import { prepareData } from '../../workflows/prepare-data';
-import { resetMoto, testAwsClients, testConfig } from '../helpers/stack';
-import { uniqueId, workflowBundlePaths } from '../helpers/temporal';
+import { testConfig } from '../helpers/stack';
+import { useStackWorkers } from '../helpers/stack-workers';
+import { uniqueId } from '../helpers/temporal';
 
 // The prepareData workflow on the real dev server, with control and data workers built as
 // workers/main.ts builds them, writing to moto's S3. The S3 client counts every write it sends, so
@@ -26,56 +29,36 @@ const WRITES = new Set(['PutObjectCommand', 'CreateMultipartUploadCommand', 'Upl
 
 const config = testConfig();
 const bucket = config.s3.bucket;
-let aws: AwsClients;
 let writes: string[] = [];
-let workerConnection: NativeConnection;
-let clientConnection: Connection;
-let client: Client;
-let workers: Worker[];
-let running: Promise<unknown>;
-
-beforeAll(async () => {
-  await resetMoto();
-  aws = testAwsClients(config);
-  aws.s3.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (WRITES.has(context.commandName ?? '')) writes.push(`${context.commandName} ${(args.input as { Key?: string }).Key ?? ''}`);
-      return next(args);
-    },
-    { step: 'initialize', name: 'countWrites' },
-  );
-  workerConnection = await NativeConnection.connect({ address: config.temporal.address });
-  clientConnection = await Connection.connect({ address: config.temporal.address });
-  client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-  workers = await buildWorkers({ config, roles: ['control', 'data'], aws, connection: workerConnection, workflowBundlePaths: workflowBundlePaths() });
-  running = Promise.all(workers.map((worker) => worker.run()));
+const stack = useStackWorkers({
+  roles: ['control', 'data'],
+  config: () => config,
+  beforeStart: (aws) =>
+    aws.s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (WRITES.has(context.commandName ?? '')) writes.push(`${context.commandName} ${(args.input as { Key?: string }).Key ?? ''}`);
+        return next(args);
+      },
+      { step: 'initialize', name: 'countWrites' },
+    ),
 });
-
-afterAll(async () => {
-  for (const worker of workers ?? []) worker.shutdown();
-  await running;
-  destroyAwsClients(aws);
-  await clientConnection?.close();
-  await workerConnection?.close();
-});
-
 function run(input: PrepareDataInput): Promise<PrepareDataResult> {
-  return client.workflow.execute(prepareData, { taskQueue: taskQueuesFor(config.temporal.taskQueue).control, workflowId: uniqueId('prepare-data'), args: [input] });
+  return stack.client.workflow.execute<PrepareDataWorkflow>(PREPARE_DATA_WORKFLOW_TYPE, { taskQueue: stack.queues.control, workflowId: uniqueId('prepare-data'), args: [input] });
 }
 
 async function getText(key: string): Promise<string> {
-  const object = await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const object = await stack.aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return object.Body!.transformToString('utf-8');
 }
 
 async function keysUnder(prefix: string): Promise<string[]> {
-  const listed = await aws.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  const listed = await stack.aws.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
   return (listed.Contents ?? []).map((object) => object.Key!.slice(prefix.length)).sort();
 }
 
 async function objectStamps(keys: string[]) {
   return Promise.all(keys.map(async (key) => {
-    const head = await aws.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const head = await stack.aws.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     return { key, etag: head.ETag, lastModified: head.LastModified?.toISOString() };
   }));
 }
@@ -174,9 +157,9 @@ describe('prepareData on the real dev server and moto', () => {
   });
 
   it('reads the same writing from an S3 prefix: same content, same dataset', async () => {
-    await ensureBucket(aws.s3, bucket, config.aws.region);
+    await ensureBucket(stack.aws.s3, bucket, config.aws.region);
     for (const path of filesOf(CORPUS)) {
-      await aws.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `writing/${relative(CORPUS, path).split('\\').join('/')}`, Body: readFileSync(path) }));
+      await stack.aws.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `writing/${relative(CORPUS, path).split('\\').join('/')}`, Body: readFileSync(path) }));
     }
     writes = [];
 
@@ -235,7 +218,7 @@ describe('prepareData refuses bad input at once, naming the problem', () => {
     ['chunk size 0', () => ({ source: { kind: 'local', path: CORPUS }, chunk: { maxTokens: 0 } }), /invalid prepareData input: chunk\.maxTokens: must be a positive number of tokens/],
     ['overlap not smaller than the chunk', () => ({ source: { kind: 'local', path: CORPUS }, chunk: { maxTokens: 100, overlapTokens: 100 } }), /chunk\.overlapTokens: must be smaller than chunk\.maxTokens \(100\)/],
   ])('%s', async (_name, input, message) => {
-    await ensureBucket(aws.s3, bucket, config.aws.region);
+    await ensureBucket(stack.aws.s3, bucket, config.aws.region);
     const failure = await failureOf(input());
     expect(failure).toMatchObject(validation);
     expect(failure.message).toMatch(message);

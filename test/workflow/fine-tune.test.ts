@@ -1,7 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createFineTuneActivities } from '../../activities/fine-tune';
 import { resolveConfig } from '../../common/config';
 import { costUsd } from '../../common/shared/pricing';
@@ -9,7 +8,7 @@ import { fineTuneStatusQuery, type FineTuneInput, type FineTuneResult } from '..
 import { fineTune } from '../../workflows/fine-tune';
 import { DATASET_URI, HAPPY_PATH, STEPS, ScriptedSageMaker, datasetS3, quotaError } from '../helpers/fake-training-jobs';
 import { recordHistoryIfAsked } from '../helpers/replay';
-import { createTimeSkippingEnv, uniqueId, withWorker } from '../helpers/temporal';
+import { uniqueId, useTimeSkippingEnv, withWorker } from '../helpers/temporal';
 
 // The REAL activities (describe-before-create, polling, stop) against SageMaker's scripted behaviour;
 // only the AWS clients are fakes. Polling is shortened to milliseconds; the logic is unchanged.
@@ -22,13 +21,7 @@ const config = resolveConfig({
 const input: FineTuneInput = { datasetUri: DATASET_URI, hyperparameters: { epochs: 2 } };
 
 describe('fineTune workflow (time-skipping, scripted SageMaker)', () => {
-  let env: TestWorkflowEnvironment;
-  beforeAll(async () => {
-    env = await createTimeSkippingEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
+  const server = useTimeSkippingEnv();
 
   function harness(sagemaker = new ScriptedSageMaker()) {
     const s3 = datasetS3();
@@ -40,7 +33,7 @@ describe('fineTune workflow (time-skipping, scripted SageMaker)', () => {
       env: {},
     });
     const taskQueue = uniqueId('tq');
-    const workerOptions = { connection: env.nativeConnection, taskQueue, maxHeartbeatThrottleInterval: '50ms' as const };
+    const workerOptions = { connection: server.env.nativeConnection, taskQueue, maxHeartbeatThrottleInterval: '50ms' as const };
     return {
       sagemaker,
       s3,
@@ -49,7 +42,7 @@ describe('fineTune workflow (time-skipping, scripted SageMaker)', () => {
       /** Runs to the end; `record` names the history saved for the replay test when recording is on. */
       run: (args: FineTuneInput = input, acts: object = activities, record?: string) =>
         withWorker({ ...workerOptions, activities: acts }, async () => {
-          const handle = await env.client.workflow.start(fineTune, { taskQueue, workflowId: uniqueId('ft'), args: [args] });
+          const handle = await server.env.client.workflow.start(fineTune, { taskQueue, workflowId: uniqueId('ft'), args: [args] });
           try {
             return await handle.result();
           } finally {
@@ -57,7 +50,7 @@ describe('fineTune workflow (time-skipping, scripted SageMaker)', () => {
           }
         }),
       start: <T>(body: (handle: WorkflowHandle<typeof fineTune>) => Promise<T>, args: FineTuneInput = input) =>
-        withWorker({ ...workerOptions, activities }, async () => body(await env.client.workflow.start(fineTune, { taskQueue, workflowId: uniqueId('ft'), args: [args] }))),
+        withWorker({ ...workerOptions, activities }, async () => body(await server.env.client.workflow.start(fineTune, { taskQueue, workflowId: uniqueId('ft'), args: [args] }))),
     };
   }
 

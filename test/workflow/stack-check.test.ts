@@ -1,18 +1,11 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { StackCheckObject } from '../../common/stack-check/contract';
 import { stackCheck } from '../../workflows/stack-check';
-import { createTimeSkippingEnv, uniqueId, withWorker } from '../helpers/temporal';
+import { uniqueId, useTimeSkippingEnv, withWorker } from '../helpers/temporal';
 
 describe('stackCheck workflow (time-skipping)', () => {
-  let env: TestWorkflowEnvironment;
-  beforeAll(async () => {
-    env = await createTimeSkippingEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
+  const server = useTimeSkippingEnv();
 
   const fakeObject: StackCheckObject = { bucket: 'b', key: 'k', uri: 's3://b/k', sha256: 'x', bytes: 1 };
 
@@ -26,8 +19,8 @@ describe('stackCheck workflow (time-skipping)', () => {
       },
     };
     const startedAt = Date.now();
-    const result = await withWorker({ connection: env.nativeConnection, taskQueue, activities }, () =>
-      env.client.workflow.execute(stackCheck, { taskQueue, workflowId: uniqueId('wf'), args: [{ message: 'after a day', delay: '1 day' }] }),
+    const result = await withWorker({ connection: server.env.nativeConnection, taskQueue, activities }, () =>
+      server.env.client.workflow.execute(stackCheck, { taskQueue, workflowId: uniqueId('wf'), args: [{ message: 'after a day', delay: '1 day' }] }),
     );
     const realSeconds = (Date.now() - startedAt) / 1000;
 
@@ -38,8 +31,8 @@ describe('stackCheck workflow (time-skipping)', () => {
 
   it('rejects bad input at once, naming the field', async () => {
     const taskQueue = uniqueId('tq');
-    const run = withWorker({ connection: env.nativeConnection, taskQueue, activities: { writeStackCheckObject: async () => fakeObject } }, () =>
-      env.client.workflow.execute(stackCheck, { taskQueue, workflowId: uniqueId('wf'), args: [{ message: '', delay: 'soon' }] }),
+    const run = withWorker({ connection: server.env.nativeConnection, taskQueue, activities: { writeStackCheckObject: async () => fakeObject } }, () =>
+      server.env.client.workflow.execute(stackCheck, { taskQueue, workflowId: uniqueId('wf'), args: [{ message: '', delay: 'soon' }] }),
     );
     const error = await run.catch((failure: unknown) => failure);
     expect(error).toBeInstanceOf(WorkflowFailedError);

@@ -4,6 +4,7 @@ import type { CreateTrainingJobCommandInput } from '@aws-sdk/client-sagemaker';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { testLogger } from '../../helpers/test-logger';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createFineTuneActivities } from '../../../activities/fine-tune';
 import { sageMakerHyperparameters } from '../../../activities/fine-tune/training-request';
@@ -24,7 +25,7 @@ function setup(env: NodeJS.ProcessEnv = {}) {
   const s3 = datasetS3();
   const activities = createFineTuneActivities({ sagemaker: sagemaker.client, s3: s3.client, secretsManager, config, env });
   /** Runs an activity in a mock activity context (it reads Context.current()). */
-  const run = <R>(call: () => Promise<R>) => new MockActivityEnvironment().run<[], R, () => Promise<R>>(call);
+  const run = <R>(call: () => Promise<R>) => new MockActivityEnvironment(undefined, { logger: testLogger }).run<[], R, () => Promise<R>>(call);
   return { sagemaker, secrets, s3, activities, run };
 }
 
@@ -208,7 +209,7 @@ describe('planFineTune', () => {
   it('rejects a manifest that is not prepare-data\'s, naming the field', async () => {
     const s3 = datasetS3({ [`${DATASET_URI}manifest.json`]: { ...manifestFor(), datasetHash: 'short' } });
     const activities = createFineTuneActivities({ sagemaker: new ScriptedSageMaker().client, s3: s3.client, secretsManager: new SecretsManagerClient({}), config, env: {} });
-    const error = await new MockActivityEnvironment().run(() => activities.planFineTune({ settings: parse({ datasetUri: DATASET_URI }), runId: 'wf' })).catch((e: unknown) => e);
+    const error = await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() => activities.planFineTune({ settings: parse({ datasetUri: DATASET_URI }), runId: 'wf' })).catch((e: unknown) => e);
     expectFailure(error, 'ValidationError', /invalid dataset manifest s3:\/\/.*manifest\.json: datasetHash: /);
   });
 });

@@ -1,5 +1,6 @@
 import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { testLogger } from '../../helpers/test-logger';
 import { stopTrainingJob, waitForTrainingJob } from '../../../activities/fine-tune/training-wait';
 import type { TrainingProgress } from '../../../common/fine-tune/contract';
 import { buildCreateTrainingJobRequest } from '../../../activities/fine-tune/training-request';
@@ -24,7 +25,7 @@ function withJob(script = HAPPY_PATH): ScriptedSageMaker {
 describe('waitForTrainingJob', () => {
   it('heartbeats status, secondary status, transitions and billable time on every poll', async () => {
     const sagemaker = withJob();
-    const env = new MockActivityEnvironment();
+    const env = new MockActivityEnvironment(undefined, { logger: testLogger });
     const beats: TrainingProgress[] = [];
     env.on('heartbeat', (details: TrainingProgress) => beats.push(details));
     const outcome = await env.run(() => waitForTrainingJob(sagemaker.client, polling, pricing, input));
@@ -53,13 +54,13 @@ describe('waitForTrainingJob', () => {
       throttledPolls: 2,
       intervalMs: 20,
     };
-    const outcome = await new MockActivityEnvironment({ heartbeatDetails: resumedFrom }).run(() => waitForTrainingJob(sagemaker.client, polling, pricing, input));
+    const outcome = await new MockActivityEnvironment({ heartbeatDetails: resumedFrom }, { logger: testLogger }).run(() => waitForTrainingJob(sagemaker.client, polling, pricing, input));
     expect(outcome).toMatchObject({ polls: 42, throttledPolls: 2 });
   });
 
   it('honours cancellation: the poll loop stops with CancelledFailure', async () => {
     const sagemaker = withJob([STEPS.training]); // trains forever
-    const env = new MockActivityEnvironment();
+    const env = new MockActivityEnvironment(undefined, { logger: testLogger });
     const run = env.run(() => waitForTrainingJob(sagemaker.client, polling, pricing, input));
     await new Promise((resolve) => setTimeout(resolve, 50));
     env.cancel();
@@ -74,15 +75,15 @@ describe('stopTrainingJob', () => {
   it('stops a running job and returns only once SageMaker says Stopped', async () => {
     const sagemaker = withJob([STEPS.training]);
     sagemaker.jobs.get(input.jobName)!.index = 0; // SageMaker has it InProgress/Training
-    const result = await new MockActivityEnvironment().run(() => stopTrainingJob(sagemaker.client, polling, input.jobName));
+    const result = await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() => stopTrainingJob(sagemaker.client, polling, input.jobName));
     expect(result).toEqual({ jobName: input.jobName, status: 'Stopped' });
     expect(sagemaker.count('StopTrainingJob')).toBe(1);
   });
 
   it('leaves a finished job alone and treats a never-created job as nothing to stop', async () => {
     const sagemaker = withJob([STEPS.completed]);
-    expect(await new MockActivityEnvironment().run(() => stopTrainingJob(sagemaker.client, polling, input.jobName))).toEqual({ jobName: input.jobName, status: 'Completed' });
-    expect(await new MockActivityEnvironment().run(() => stopTrainingJob(sagemaker.client, polling, 'never-created'))).toEqual({ jobName: 'never-created', status: 'NotFound' });
+    expect(await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() => stopTrainingJob(sagemaker.client, polling, input.jobName))).toEqual({ jobName: input.jobName, status: 'Completed' });
+    expect(await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() => stopTrainingJob(sagemaker.client, polling, 'never-created'))).toEqual({ jobName: 'never-created', status: 'NotFound' });
     expect(sagemaker.count('StopTrainingJob')).toBe(0);
   });
 });

@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { testLogger } from '../../helpers/test-logger';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createIdleActivities } from '../../../activities/idle';
 import { invocationQueries, metricWindow, readInvocations } from '../../../activities/idle/invocations';
@@ -213,7 +214,7 @@ describe('observeEndpoint', () => {
       autoscaling: new ApplicationAutoScalingClient({ region: 'us-east-1' }),
       pricing: { usdPerHour: {} },
     });
-    const observation = await new MockActivityEnvironment().run(() => activities.observeEndpoint({ endpointName: 'gone-ep', windowMs: MINUTE, now: NOW }));
+    const observation = await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() => activities.observeEndpoint({ endpointName: 'gone-ep', windowMs: MINUTE, now: NOW }));
     expect(observation).toEqual({ found: false, endpointName: 'gone-ep', observedAt: NOW });
   });
 
@@ -239,7 +240,7 @@ describe('observeEndpoint', () => {
       pricing: { usdPerHour: { 'ml.g5.xlarge': 1.2 } },
     });
 
-    const observation = await new MockActivityEnvironment().run(() => activities.observeEndpoint({ endpointName: 'twin-ep', windowMs: 60 * MINUTE, now: NOW }));
+    const observation = await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() => activities.observeEndpoint({ endpointName: 'twin-ep', windowMs: 60 * MINUTE, now: NOW }));
 
     expect(observation).toEqual({
       found: true,

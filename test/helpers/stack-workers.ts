@@ -1,0 +1,68 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { LlmtwinConfig } from '../../common/config';
+import { taskQueuesFor, type TaskQueues, type WorkerRole } from '../../common/shared/task-queues';
+import { destroyAwsClients, type AwsClients } from '../../platform/aws-clients';
+import { buildWorkers } from '../../workers/run-workers';
+import { resetMoto, testAwsClients, testConfig } from './stack';
+import { workflowBundlePaths } from './temporal';
+
+/**
+ * Workers on the integration test stack, built the way workers/main.ts builds them, polling from
+ * before the tests until after them, with a client and moto-backed AWS clients beside them. Fields are
+ * filled in by the hooks this registers; read them inside tests.
+ */
+export interface StackWorkers {
+  config: LlmtwinConfig;
+  queues: TaskQueues;
+  aws: AwsClients;
+  client: Client;
+}
+
+export interface StackWorkerOptions {
+  roles: readonly WorkerRole[];
+  /** `each`: a fresh moto account, task queue and workers per test; `all` (default): once for the file. */
+  scope?: 'each' | 'all';
+  /** The config to run with (default: a fresh testConfig(), with its own task queue). */
+  config?: () => LlmtwinConfig;
+  /** Runs before the workers start, e.g. to add an SDK middleware that counts calls. */
+  beforeStart?: (aws: AwsClients) => void;
+}
+
+export function useStackWorkers(options: StackWorkerOptions): StackWorkers {
+  const stack = {} as StackWorkers;
+  let workers: Worker[] = [];
+  let running: Promise<unknown> = Promise.resolve();
+  let workerConnection: NativeConnection | undefined;
+  let clientConnection: Connection | undefined;
+
+  const start = async () => {
+    await resetMoto();
+    stack.config = options.config?.() ?? testConfig();
+    stack.queues = taskQueuesFor(stack.config.temporal.taskQueue);
+    stack.aws = testAwsClients(stack.config);
+    options.beforeStart?.(stack.aws);
+    workerConnection = await NativeConnection.connect({ address: stack.config.temporal.address });
+    clientConnection = await Connection.connect({ address: stack.config.temporal.address });
+    stack.client = new Client({ connection: clientConnection, namespace: stack.config.temporal.namespace });
+    workers = await buildWorkers({ config: stack.config, roles: options.roles, aws: stack.aws, connection: workerConnection, workflowBundlePaths: workflowBundlePaths() });
+    running = Promise.all(workers.map((worker) => worker.run()));
+  };
+  const stop = async () => {
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+    workers = [];
+    if (stack.aws) destroyAwsClients(stack.aws);
+    await clientConnection?.close();
+    await workerConnection?.close();
+  };
+
+  if (options.scope === 'each') {
+    beforeEach(start);
+    afterEach(stop);
+  } else {
+    beforeAll(start);
+    afterAll(stop);
+  }
+  return stack;
+}
