@@ -38,5 +38,5 @@ def channels(tmp_path) -> dict[str, Path]:
 
 @pytest.fixture(scope="session")
 def metric_definitions() -> list[dict]:
-    """The regexes the TypeScript side sends to SageMaker (common/training-metrics.json)."""
-    return json.loads((REPO_ROOT / "common" / "training-metrics.json").read_text(encoding="utf-8"))["metricDefinitions"]
+    """The regexes the TypeScript side sends to SageMaker (common/fine-tune/metrics.json)."""
+    return json.loads((REPO_ROOT / "common" / "fine-tune" / "metrics.json").read_text(encoding="utf-8"))["metricDefinitions"]

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { computeDatasetHash } from '../../../activities/prepare-data/fingerprint';
 import { fingerprintSource } from '../../../activities/prepare-data/process';
 import { localSource } from '../../../activities/prepare-data/source';
+import { packTrainingCode } from '../../../activities/fine-tune/training-code';
 import { PrepareDataInputSchema } from '../../../common/prepare-data/contract';
 import { HyperparametersSchema, trainingJobName } from '../../../common/fine-tune/contract';
 import { PROJECT_ROOT } from '../../../scripts/dev-stack/stack';
@@ -54,6 +55,10 @@ describe('pinned names', () => {
     expect(computeDatasetHash(defaults, files, null)).toBe('f9b0b5c6071836eb6bb22ab254bb126a15d58c35371d1b81f16c25f241bc1f80');
     expect(computeDatasetHash(tuned, files, generator)).toBe('e35366dba32f6bc8f18706c526f4f99228ba0d80d1f9797835790d2c63510e20');
     expect(computeDatasetHash(defaults, [], null)).toBe('6f1bc0801bb6bbf4caf74f26176434da9623107568c5e2d708cd1b7fc4a5d7f1');
+  });
+
+  it('the training code keeps its hash (it joins every training job name: any byte of jobs/train changes it)', async () => {
+    expect((await packTrainingCode()).sha256).toBe('8858f5062c1dd00c768c571a2e70b05a0bfd2d1af457b78c966d717c7a19476f');
   });
 
   it('training job names of fixed plans stay the same', () => {
