@@ -8,7 +8,7 @@ import { parseOrFail } from '../common/shared/validation';
 
 /**
  * Raw writing -> a versioned instruct dataset in S3. Runs on its own (CLI, Web UI) or as a child of the
- * pipeline; its input and result are the contract (common/dataset.ts). The work runs on the data task
+ * pipeline; its input and result are the contract (common/prepare-data/contract.ts). The work runs on the data task
  * queue derived from this workflow's own queue: plan (fingerprint the source, find an existing dataset
  * with the same hash), then build and publish only if there is none.
  */

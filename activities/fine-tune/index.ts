@@ -20,7 +20,7 @@ export interface FineTuneDeps {
   codeDir?: string;
 }
 
-/** The fine-tune stage's side effects, on the control queue: S3 reads/writes and SageMaker calls. */
+/** The fine-tune stage's side effects, on the control queue (the workflows' own): S3 reads/writes and SageMaker calls. */
 export function createFineTuneActivities(deps: FineTuneDeps) {
   const { config } = deps;
   const region = config.aws.region;

@@ -18,7 +18,7 @@ import type { S3Sender } from '../aws/clients';
  */
 
 /**
- * What fine-tuning needs from prepare-data's manifest.json: its own schema (common/dataset.ts), narrowed
+ * What fine-tuning needs from prepare-data's manifest.json: its own schema (common/prepare-data/contract.ts), narrowed
  * to the fields this stage reads, so the rest of the manifest can evolve without breaking training.
  */
 const ManifestForTrainingSchema = ManifestSchema.pick({ datasetHash: true, files: true });

@@ -31,8 +31,9 @@ export interface TeardownPlanResult {
 }
 
 /**
- * The idle monitor's and the sweep's side effects (role 'control': AWS control plane and CloudWatch
- * reads). Each is idempotent: reads are reads, and the teardown treats "already gone" as done.
+ * The idle monitor's and the sweep's side effects, on the idle queue (and the control queue, for monitors
+ * started there before the idle queue existed): SageMaker control-plane calls and CloudWatch reads.
+ * Each is idempotent: reads are reads, and the teardown treats "already gone" as done.
  */
 export function createIdleActivities(deps: IdleActivityDeps) {
   async function observe(input: ObserveInput, abortSignal: AbortSignal) {

@@ -44,7 +44,7 @@ export const HyperparametersSchema = z
     seed: z.number().int().min(0).default(42),
     /** SageMaker caps a hyperparameter value at 2,500 characters. */
     systemPrompt: z.string().max(2_000).default(''),
-    /** Field names in the dataset's JSONL lines (common/dataset.ts writes `instruction` and `output`). */
+    /** Field names in the dataset's JSONL lines (common/prepare-data/contract.ts writes `instruction` and `output`). */
     datasetFields: z
       .object({
         instruction: DatasetFieldSchema.default('instruction'),

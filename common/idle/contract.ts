@@ -18,8 +18,8 @@ export type {
 /**
  * The idle monitor's contract: what starts it, what it carries across continue-as-new, the signals and
  * query people and the sweep send it, and what it returns. Pure, workflow-safe and free of zod (its
- * schemas are in idle-schemas.ts); the decision maths live in idle-decision.ts, the fleet sweep's
- * contract in idle-sweep.ts.
+ * schemas are in schemas.ts); the decision maths live in decision.ts, the fleet sweep's contract in
+ * sweep.ts.
  */
 
 export const IDLE_MONITOR_WORKFLOW_TYPE = 'idleMonitor';

@@ -7,8 +7,8 @@ import { describeIssues } from '../shared/validation';
  * The idle stage's boundary schemas: what starts a monitor or a sweep, what a monitor carries across
  * continue-as-new, and the payloads people and the sweep signal it. Kept out of the workflows' import
  * graph on purpose: the idle workflows validate with these in local activities, outside the workflow
- * sandbox, because zod evaluated inside it costs about 0.8 MB per cached workflow (workflows/idle.ts).
- * The contract's plain parts (ids, signals, reports) are in idle.ts and idle-sweep.ts.
+ * sandbox, because zod evaluated inside it costs about 0.8 MB per cached workflow (workflows/idle/index.ts).
+ * The contract's plain parts (ids, signals, reports) are in contract.ts and sweep.ts.
  */
 
 const EndpointNameSchema = SageMakerNameSchema;

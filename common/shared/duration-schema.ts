@@ -3,7 +3,7 @@ import { isNonNegativeDuration, isPositiveDuration } from './durations';
 
 /**
  * A positive duration string at a boundary (config, workflow and CLI input). Apart from durations.ts so
- * workflow code that only converts durations never loads zod (see workflows/idle.ts for why that matters).
+ * workflow code that only converts durations never loads zod (see workflows/idle/checks.ts for why that matters).
  */
 export const DurationSchema = z
   .string()

@@ -100,7 +100,7 @@ function sourceFrom(location: string): PrepareDataInput['source'] {
   return location.startsWith('s3://') ? { kind: 's3', uri: location } : { kind: 'local', path: location };
 }
 
-/** Where the dataset landed and what is in it, as lines for people (the CLI and scripts/demo.ts print these). */
+/** Where the dataset landed and what is in it, as lines for people (the CLI and scripts/demos/main.ts print these). */
 export function datasetSummary(result: PrepareDataResult): string[] {
   const { counts, tokens } = result;
   return [

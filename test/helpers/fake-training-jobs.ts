@@ -184,7 +184,7 @@ export function quotaError(instanceType: string): Error {
 export const DATASET_HASH = 'a'.repeat(8) + '0123456789abcdef'.repeat(3) + 'b'.repeat(8);
 export const DATASET_URI = `s3://llmtwin-test/llmtwin/datasets/${DATASET_HASH}/`;
 
-/** prepare-data's manifest.json, as far as fine-tuning reads it (common/dataset.ts has the full shape). */
+/** prepare-data's manifest.json, as far as fine-tuning reads it (common/prepare-data/contract.ts has the full shape). */
 export function manifestFor(hash = DATASET_HASH, trainRecords = 120) {
   const base = `s3://llmtwin-test/llmtwin/datasets/${hash}/`;
   const file = (name: string, records: number) => ({ key: `llmtwin/datasets/${hash}/${name}`, uri: `${base}${name}`, sha256: 'c'.repeat(64), bytes: 1000, records });

@@ -4,7 +4,7 @@ import type { IdleChecks } from './checks';
 
 /**
  * The idle workflows' checks as they ran before CHECKS_OUTSIDE_SANDBOX_PATCH: zod inside the sandbox,
- * with no command of their own. Only histories from then replay through here (see idle-checks.ts);
+ * with no command of their own. Only histories from then replay through here (see checks.ts);
  * remove this file with a deprecatePatch once no such workflow can still be running.
  */
 /* eslint-disable @typescript-eslint/require-await -- IdleChecks returns promises; these checks are synchronous */
