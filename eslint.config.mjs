@@ -30,7 +30,11 @@ export default tseslint.config(
           })),
           patterns: [
             { group: ['@aws-sdk/*'], message: 'workflows never talk to AWS: call an activity' },
-            { group: ['**/activities/*', '**/platform/*', '**/workers/*'], allowTypeImports: true, message: 'import activities with `import type` and call them through proxyActivities' },
+            {
+              group: ['**/activities/*', '**/platform/*', '**/workers/*'],
+              allowTypeImports: true,
+              message: 'import activities with `import type` and call them through proxyActivities',
+            },
           ],
         },
       ],
@@ -45,7 +49,17 @@ export default tseslint.config(
           paths: nodeBuiltins.map((name) => ({ name, message: 'common/ is pure and shared with workflows: no I/O here' })),
           patterns: [
             {
-              group: ['**/activities', '**/activities/*', '**/workflows', '**/workflows/*', '**/platform/*', '**/workers/*', '**/scripts/*', '**/test/*', '**/bench/*'],
+              group: [
+                '**/activities',
+                '**/activities/*',
+                '**/workflows',
+                '**/workflows/*',
+                '**/platform/*',
+                '**/workers/*',
+                '**/scripts/*',
+                '**/test/*',
+                '**/bench/*',
+              ],
               message: 'common/ imports nothing of ours outside common/',
             },
           ],
@@ -60,7 +74,14 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/workflows', '**/workflows/*'], message: 'start workflows by type name (common/<stage>/contract.ts); never import workflow code here' }] },
+        {
+          patterns: [
+            {
+              group: ['**/workflows', '**/workflows/*'],
+              message: 'start workflows by type name (common/<stage>/contract.ts); never import workflow code here',
+            },
+          ],
+        },
       ],
     },
   },

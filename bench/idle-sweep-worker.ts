@@ -60,7 +60,15 @@ const sample = () => {
 const write = () => {
   sample();
   // maxRSS is the kernel's high-water mark (KiB), which also catches peaks between samples.
-  const stats = { peakRssBytes: Math.max(peakRssBytes, process.resourceUsage().maxRSS * 1024), rssBytes: process.memoryUsage.rss(), peakMainHeapBytes, startedAt, getMetricDataCalls, sageMakerCalls, at: Date.now() };
+  const stats = {
+    peakRssBytes: Math.max(peakRssBytes, process.resourceUsage().maxRSS * 1024),
+    rssBytes: process.memoryUsage.rss(),
+    peakMainHeapBytes,
+    startedAt,
+    getMetricDataCalls,
+    sageMakerCalls,
+    at: Date.now(),
+  };
   writeFileSync(statsPath, JSON.stringify(stats));
 };
 const sampler = setInterval(sample, 100);

@@ -42,20 +42,40 @@ async function main(): Promise<void> {
     .option('--traffic-every <k>', 'every k-th endpoint has traffic all along (never deleted)', (value) => Number(value), 10)
     .option('--max-cached <n>', "the worker's sticky cache (worker.maxCachedWorkflows); default: the config's")
     .option('--worker-node-options <flags>', 'NODE_OPTIONS for the worker process, e.g. "--max-old-space-size=160"')
-    .option('--worker-runtime <runtime>', 'compiled: the worker as `npm run build` makes it (node on JavaScript); tsx: from TypeScript source', 'compiled')
+    .option(
+      '--worker-runtime <runtime>',
+      'compiled: the worker as `npm run build` makes it (node on JavaScript); tsx: from TypeScript source',
+      'compiled',
+    )
     .parse()
-    .opts<{ endpoints: number; interval: string; window: string; trafficEvery: number; maxCached?: string; workerNodeOptions?: string; workerRuntime: 'compiled' | 'tsx' }>();
+    .opts<{
+      endpoints: number;
+      interval: string;
+      window: string;
+      trafficEvery: number;
+      maxCached?: string;
+      workerNodeOptions?: string;
+      workerRuntime: 'compiled' | 'tsx';
+    }>();
   const n = options.endpoints;
   const intervalMs = durationToMs(options.interval);
   console.log(
     `idle-sweep bench: ${n} endpoints, check interval ${options.interval}, window ${options.window}, worker ${options.workerRuntime}, cache ${options.maxCached ?? 'config default'}${options.workerNodeOptions ? `, worker NODE_OPTIONS ${options.workerNodeOptions}` : ''}; ` +
-      `${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+      `${cpus().length} cores, load ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
   );
 
   const dataDir = mkdtempSync(join(tmpdir(), 'llmtwin-bench-idle-'));
   const stack: StackOptions = { dataDir, temporalPort: await freePort(), uiPort: null, motoPort: await freePort(), namespace: 'default' };
   await startStack(stack);
-  const env = { TEMPORAL_ADDRESS: `127.0.0.1:${stack.temporalPort}`, AWS_ENDPOINT_URL: `http://127.0.0.1:${stack.motoPort}`, LLMTWIN_TASK_QUEUE: 'bench-idle', LLMTWIN_METRICS_PORT: '0', LLMTWIN_LOG_LEVEL: 'warn' };
+  const env = {
+    TEMPORAL_ADDRESS: `127.0.0.1:${stack.temporalPort}`,
+    AWS_ENDPOINT_URL: `http://127.0.0.1:${stack.motoPort}`,
+    LLMTWIN_TASK_QUEUE: 'bench-idle',
+    LLMTWIN_METRICS_PORT: '0',
+    LLMTWIN_LOG_LEVEL: 'warn',
+  };
   const config = resolveConfig(env);
   const aws = createAwsClients(config);
   const client = await connectClient(config);
@@ -66,9 +86,22 @@ async function main(): Promise<void> {
     // Bundled here, so webpack's memory is not the worker's.
     const bundlePath = join(dataDir, 'workflows.js');
     const noop = () => undefined;
-    writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_BY_ROLE.idle, logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop } })).code);
+    writeFileSync(
+      bundlePath,
+      (
+        await bundleWorkflowCode({
+          workflowsPath: WORKFLOWS_BY_ROLE.idle,
+          logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop },
+        })
+      ).code,
+    );
     worker = spawn(process.execPath, workerCommand(options.workerRuntime), {
-      env: { ...process.env, ...env, BENCH_STATS: statsPath, BENCH_WORKFLOW_BUNDLE: bundlePath, ...(options.maxCached ? { LLMTWIN_MAX_CACHED_WORKFLOWS: options.maxCached } : {}),
+      env: {
+        ...process.env,
+        ...env,
+        BENCH_STATS: statsPath,
+        BENCH_WORKFLOW_BUNDLE: bundlePath,
+        ...(options.maxCached ? { LLMTWIN_MAX_CACHED_WORKFLOWS: options.maxCached } : {}),
         ...(options.workerNodeOptions ? { NODE_OPTIONS: options.workerNodeOptions } : {}),
       },
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -82,13 +115,20 @@ async function main(): Promise<void> {
     const createdIn = Date.now() - createdFrom;
     await putTraffic(aws, [...busy], Date.now());
     const lastModified = await endpointTimes(aws);
-    console.log(`created ${n} endpoints in ${(createdIn / 1000).toFixed(1)} s (${busy.size} with traffic all along); worker pid ${worker.pid}, RSS at rest ${baselineRssMb.toFixed(0)} MB`);
+    console.log(
+      `created ${n} endpoints in ${(createdIn / 1000).toFixed(1)} s (${busy.size} with traffic all along); worker pid ${worker.pid}, RSS at rest ${baselineRssMb.toFixed(0)} MB`,
+    );
 
     // Grace: every deadline falls after all endpoints exist and the first sweep has had time to run.
     const graceS = Math.ceil(createdIn / 1000) + Math.ceil(intervalMs / 1000) + 30;
     const policy = { checkInterval: options.interval, window: options.window, grace: `${graceS}s` };
     const startedAt = Date.now();
-    await upsertIdleSweepSchedule(client, { taskQueue, every: options.interval, sweep: { mode: 'ensure', policy }, triggerImmediately: true });
+    await upsertIdleSweepSchedule(client, {
+      taskQueue,
+      every: options.interval,
+      sweep: { mode: 'ensure', policy },
+      triggerImmediately: true,
+    });
     console.log(`schedule every ${options.interval}, policy ${JSON.stringify(policy)}; waiting for ${n - busy.size} deletions...`);
 
     const idle = names.filter((name) => !busy.has(name));
@@ -132,8 +172,23 @@ async function main(): Promise<void> {
 
     worker.kill('SIGTERM');
     await new Promise((resolve) => worker!.once('exit', resolve));
-    const stats = JSON.parse(readFileSync(statsPath, 'utf8')) as { peakRssBytes: number; peakMainHeapBytes: number; getMetricDataCalls: Record<string, number>; sageMakerCalls: Record<string, number> };
-    report({ n, busy: busy.size, intervalMs, sweeps, delays, survivors, busyNames: busy, stats, savedPerDay: summaries.reduce((total, s) => total + (s?.estimatedSavedPerDayUsd ?? 0), 0) });
+    const stats = JSON.parse(readFileSync(statsPath, 'utf8')) as {
+      peakRssBytes: number;
+      peakMainHeapBytes: number;
+      getMetricDataCalls: Record<string, number>;
+      sageMakerCalls: Record<string, number>;
+    };
+    report({
+      n,
+      busy: busy.size,
+      intervalMs,
+      sweeps,
+      delays,
+      survivors,
+      busyNames: busy,
+      stats,
+      savedPerDay: summaries.reduce((total, s) => total + (s?.estimatedSavedPerDayUsd ?? 0), 0),
+    });
   } finally {
     if (worker && worker.exitCode === null) worker.kill('SIGTERM');
     await removeIdleSweepSchedule(client, taskQueue).catch(() => undefined);
@@ -152,7 +207,11 @@ function workerCommand(runtime: 'compiled' | 'tsx'): string[] {
   if (runtime === 'tsx') return ['--import', 'tsx', join(__dirname, 'idle-sweep-worker.ts')];
   // Inside the project, so the compiled files find node_modules; .tmp is ignored by git.
   const outDir = join(PROJECT_ROOT, '.tmp', 'bench-idle-dist');
-  execFileSync(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(PROJECT_ROOT, 'tsconfig.json'), '--outDir', outDir, '--sourceMap', 'false'], { stdio: 'inherit' });
+  execFileSync(
+    join(PROJECT_ROOT, 'node_modules', '.bin', 'tsc'),
+    ['-p', join(PROJECT_ROOT, 'tsconfig.json'), '--outDir', outDir, '--sourceMap', 'false'],
+    { stdio: 'inherit' },
+  );
   return [join(outDir, 'bench', 'idle-sweep-worker.js')];
 }
 
@@ -226,7 +285,12 @@ interface Report {
   delays: number[];
   survivors: Map<string, number>;
   busyNames: Set<string>;
-  stats: { peakRssBytes: number; peakMainHeapBytes: number; getMetricDataCalls: Record<string, number>; sageMakerCalls: Record<string, number> };
+  stats: {
+    peakRssBytes: number;
+    peakMainHeapBytes: number;
+    getMetricDataCalls: Record<string, number>;
+    sageMakerCalls: Record<string, number>;
+  };
   savedPerDay: number;
 }
 
@@ -248,18 +312,32 @@ function report(r: Report): void {
   const fullTarget = metricCallsFor(r.n);
   const fullCalls = fullSweeps.map((sweep) => sweep.getMetricDataCalls);
   console.log('\nResults');
-  console.log(`  GetMetricData calls per full sweep (${r.n} endpoints): ${fullCalls.join(', ') || 'none'}; target ceil(${r.n}/500) = ${fullTarget}  ${pass(fullCalls.length > 0 && fullCalls.every((calls) => calls <= fullTarget))}`);
-  console.log(`  time per full sweep: ${fullSweeps.map((sweep) => `${(sweep.durationMs / 1000).toFixed(1)} s`).join(', ') || 'n/a'} (list + describe ${r.n} endpoints in moto, read metrics, start/signal ${r.n} monitors)`);
-  console.log(`  GetMetricData calls by activity over the run: ${JSON.stringify(r.stats.getMetricDataCalls)} (sweepFleet: the batched fleet reads; planEndpointTeardown: one fresh read confirming each deletion; observeEndpoint: a monitor's own read when no fresh sweep reading was at hand)`);
+  console.log(
+    `  GetMetricData calls per full sweep (${r.n} endpoints): ${fullCalls.join(', ') || 'none'}; target ceil(${r.n}/500) = ${fullTarget}  ${pass(fullCalls.length > 0 && fullCalls.every((calls) => calls <= fullTarget))}`,
+  );
+  console.log(
+    `  time per full sweep: ${fullSweeps.map((sweep) => `${(sweep.durationMs / 1000).toFixed(1)} s`).join(', ') || 'n/a'} (list + describe ${r.n} endpoints in moto, read metrics, start/signal ${r.n} monitors)`,
+  );
+  console.log(
+    `  GetMetricData calls by activity over the run: ${JSON.stringify(r.stats.getMetricDataCalls)} (sweepFleet: the batched fleet reads; planEndpointTeardown: one fresh read confirming each deletion; observeEndpoint: a monitor's own read when no fresh sweep reading was at hand)`,
+  );
   console.log(`  SageMaker calls by activity: ${JSON.stringify(r.stats.sageMakerCalls)}`);
-  console.log(`  worker peak RSS: ${peakMb.toFixed(0)} MB (main isolate's heap at most ${(r.stats.peakMainHeapBytes / 1024 / 1024).toFixed(0)} MB of it); target <= 300 MB  ${pass(peakMb <= 300)}`);
+  console.log(
+    `  worker peak RSS: ${peakMb.toFixed(0)} MB (main isolate's heap at most ${(r.stats.peakMainHeapBytes / 1024 / 1024).toFixed(0)} MB of it); target <= 300 MB  ${pass(peakMb <= 300)}`,
+  );
   console.log(
     `  deletions: ${r.delays.length}/${r.n - r.busy} idle endpoints; delay from deadline (InService + grace) to the monitor's end after teardown: ` +
       `p50 ${(pct(0.5) / 1000).toFixed(1)} s, p95 ${(pct(0.95) / 1000).toFixed(1)} s, worst ${(worst / 1000).toFixed(1)} s, earliest ${((sorted[0] ?? NaN) / 1000).toFixed(1)} s; target worst <= one interval (${r.intervalMs / 1000} s)  ${pass(r.delays.length === r.n - r.busy && worst <= r.intervalMs && (sorted[0] ?? -1) >= 0)}`,
   );
-  console.log(`  endpoints with traffic still alive: ${[...r.busyNames].filter((name) => r.survivors.has(name)).length}/${r.busy}  ${pass(allAlive)}`);
+  console.log(
+    `  endpoints with traffic still alive: ${[...r.busyNames].filter((name) => r.survivors.has(name)).length}/${r.busy}  ${pass(allAlive)}`,
+  );
   console.log(`  estimated saving of the deletions: $${r.savedPerDay.toFixed(2)} a day`);
-  console.log(`  load average now: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${cpus().length} cores shared with other work)`);
+  console.log(
+    `  load average now: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (${cpus().length} cores shared with other work)`,
+  );
 }
 
 main().catch((error: unknown) => {

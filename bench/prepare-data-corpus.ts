@@ -131,7 +131,12 @@ function nextDocument(source: string): Doc {
     hardNegatives.push(source);
     hardNegativeSet.add(source);
   } else {
-    doc = { title: sentence().replace(/[.!?…;]$/, '').slice(0, 60), text: documentText(randomInt(300, 1800)) };
+    doc = {
+      title: sentence()
+        .replace(/[.!?…;]$/, '')
+        .slice(0, 60),
+      text: documentText(randomInt(300, 1800)),
+    };
   }
   // Only originals are copied, so every planted copy is measured against a document the pipeline keeps.
   if (!planted[source] && !hardNegativeSet.has(source)) recent.push({ ...doc, source });
@@ -183,5 +188,10 @@ while (bytes < targetBytes) {
   bytes += Buffer.byteLength(content);
 }
 
-writeFileSync(join(dir, 'ground-truth.json'), JSON.stringify({ megabytes: Number(megabytesArg), bytes, documents, segments: segment, planted, hardNegatives }));
-console.log(`wrote ${(bytes / 1024 / 1024).toFixed(1)} MiB: ${segment} files, ${documents} documents, ${Object.keys(planted).length} planted duplicates, ${hardNegatives.length} hard negatives`);
+writeFileSync(
+  join(dir, 'ground-truth.json'),
+  JSON.stringify({ megabytes: Number(megabytesArg), bytes, documents, segments: segment, planted, hardNegatives }),
+);
+console.log(
+  `wrote ${(bytes / 1024 / 1024).toFixed(1)} MiB: ${segment} files, ${documents} documents, ${Object.keys(planted).length} planted duplicates, ${hardNegatives.length} hard negatives`,
+);

@@ -44,7 +44,11 @@ async function main(): Promise<void> {
   if (options.regenerate || !existsSync(truthPath)) {
     console.log(`generating a ${options.mb} MB corpus in ${corpusRoot} (once; reused by later runs)...`);
     // A separate process, so the generator's memory does not count against the pipeline's peak RSS.
-    const generated = spawnSync(process.execPath, [...process.execArgv, join(__dirname, 'prepare-data-corpus.ts'), corpusRoot, String(options.mb)], { stdio: 'inherit' });
+    const generated = spawnSync(
+      process.execPath,
+      [...process.execArgv, join(__dirname, 'prepare-data-corpus.ts'), corpusRoot, String(options.mb)],
+      { stdio: 'inherit' },
+    );
     if (generated.status !== 0) throw new Error(`corpus generation failed (exit ${generated.status})`);
   }
   const truth = JSON.parse(readFileSync(truthPath, 'utf8')) as GroundTruth;
@@ -52,7 +56,10 @@ async function main(): Promise<void> {
   rmSync(stagingDir, { recursive: true, force: true });
   mkdirSync(stagingDir, { recursive: true });
 
-  const settings = PrepareDataInputSchema.parse({ source: { kind: 'local', path: join(corpusRoot, 'corpus') }, dedup: { threshold: options.threshold } });
+  const settings = PrepareDataInputSchema.parse({
+    source: { kind: 'local', path: join(corpusRoot, 'corpus') },
+    dedup: { threshold: options.threshold },
+  });
   const flagged = new Map<string, { kind: string; similarity: number }>();
   const load = loadavg()[0]!;
   let peakRss = process.memoryUsage().rss;
@@ -80,7 +87,11 @@ async function main(): Promise<void> {
   const maxRssBytes = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
 
   // Precision/recall on the planted duplicates (near ones count only if truly above the threshold).
-  const expected = new Set(Object.entries(truth.planted).filter(([, item]) => item.kind === 'exact' || item.jaccard >= options.threshold).map(([name]) => name));
+  const expected = new Set(
+    Object.entries(truth.planted)
+      .filter(([, item]) => item.kind === 'exact' || item.jaccard >= options.threshold)
+      .map(([name]) => name),
+  );
   const belowThreshold = Object.values(truth.planted).filter((item) => item.kind === 'near' && item.jaccard < options.threshold).length;
   const truePositives = [...flagged.keys()].filter((name) => expected.has(name)).length;
   const precision = flagged.size === 0 ? 1 : truePositives / flagged.size;

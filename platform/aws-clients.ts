@@ -27,9 +27,15 @@ export interface AwsClientOverrides {
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'llmtwin-local', secretAccessKey: 'llmtwin-local' };
 
-export function createAwsClients(config: LlmtwinConfig, overrides: AwsClientOverrides = {}, env: NodeJS.ProcessEnv = process.env): AwsClients {
+export function createAwsClients(
+  config: LlmtwinConfig,
+  overrides: AwsClientOverrides = {},
+  env: NodeJS.ProcessEnv = process.env,
+): AwsClients {
   const endpoint = effectiveAwsEndpoint(config);
-  const hasOwnCredentials = Boolean(env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI);
+  const hasOwnCredentials = Boolean(
+    env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI,
+  );
   const common = {
     region: config.aws.region,
     maxAttempts: overrides.maxAttempts ?? config.aws.maxAttempts,

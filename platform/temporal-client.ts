@@ -21,7 +21,10 @@ export async function connectClient(config: LlmtwinConfig): Promise<Client> {
 }
 
 /** A workflow's execution status and close time, or undefined when no workflow has that id. */
-export async function describeWorkflowIfExists(client: Client, workflowId: string): Promise<{ status: string; closedAt?: number } | undefined> {
+export async function describeWorkflowIfExists(
+  client: Client,
+  workflowId: string,
+): Promise<{ status: string; closedAt?: number } | undefined> {
   try {
     const description = await client.workflow.getHandle(workflowId).describe();
     return { status: description.status.name, ...(description.closeTime ? { closedAt: description.closeTime.getTime() } : {}) };

@@ -35,7 +35,8 @@ export class CliContext {
 
   /** Link to a workflow in the Web UI, when the config points at the local dev server. */
   workflowUrl(workflowId: string): string | undefined {
-    const base = process.env.LLMTWIN_UI_URL ?? (this.config.temporal.address.startsWith('127.0.0.1:7233') ? 'http://127.0.0.1:8233' : undefined);
+    const base =
+      process.env.LLMTWIN_UI_URL ?? (this.config.temporal.address.startsWith('127.0.0.1:7233') ? 'http://127.0.0.1:8233' : undefined);
     return base ? `${base}/namespaces/${this.config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}` : undefined;
   }
 

@@ -28,6 +28,7 @@ export function readInputFile(path: string): Record<string, unknown> {
   } catch (error) {
     throw new Error(`--input ${path} is not valid JSON: ${(error as Error).message}`);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`--input ${path} must hold a JSON object, like examples/*.json`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new Error(`--input ${path} must hold a JSON object, like examples/*.json`);
   return value as Record<string, unknown>;
 }

@@ -58,7 +58,9 @@ export async function pendingHeartbeats(client: Client, handle: Pick<WorkflowHan
 }
 
 class ProgressDisplay {
-  private readonly bar = process.stderr.isTTY ? new SingleBar({ format: '{phase} |{bar}| {percentage}% {detail}', hideCursor: true, clearOnComplete: true }, Presets.shades_classic) : undefined;
+  private readonly bar = process.stderr.isTTY
+    ? new SingleBar({ format: '{phase} |{bar}| {percentage}% {detail}', hideCursor: true, clearOnComplete: true }, Presets.shades_classic)
+    : undefined;
   private barPhase: string | undefined;
   private lastLine = '';
 

@@ -30,7 +30,12 @@ const STAGES: readonly StageActivities[] = [
     stage: 'stack-check',
     roles: ['control'],
     create: ({ config, aws }) =>
-      (require('../activities/stack-check') as typeof stackCheckModule).createStackCheckActivities({ s3: aws.s3, bucket: config.s3.bucket, prefix: config.s3.prefix, region: config.aws.region }),
+      (require('../activities/stack-check') as typeof stackCheckModule).createStackCheckActivities({
+        s3: aws.s3,
+        bucket: config.s3.bucket,
+        prefix: config.s3.prefix,
+        region: config.aws.region,
+      }),
   },
   {
     stage: 'prepare-data',
@@ -48,14 +53,24 @@ const STAGES: readonly StageActivities[] = [
     stage: 'fine-tune',
     roles: ['control'],
     create: ({ config, aws }) =>
-      (require('../activities/fine-tune') as typeof fineTuneModule).createFineTuneActivities({ sagemaker: aws.sagemaker, s3: aws.s3, secretsManager: aws.secretsManager, config }),
+      (require('../activities/fine-tune') as typeof fineTuneModule).createFineTuneActivities({
+        sagemaker: aws.sagemaker,
+        s3: aws.s3,
+        secretsManager: aws.secretsManager,
+        config,
+      }),
   },
   {
     stage: 'idle',
     // The control worker keeps serving monitors started on its queue before the idle queue existed.
     roles: ['idle', 'control'],
     create: ({ config, aws }) => ({
-      ...(require('../activities/idle') as typeof idleModule).createIdleActivities({ sagemaker: aws.sagemaker, cloudwatch: aws.cloudwatch, autoscaling: aws.autoscaling, pricing: config.pricing }),
+      ...(require('../activities/idle') as typeof idleModule).createIdleActivities({
+        sagemaker: aws.sagemaker,
+        cloudwatch: aws.cloudwatch,
+        autoscaling: aws.autoscaling,
+        pricing: config.pricing,
+      }),
       ...(require('../activities/idle/validation') as typeof idleValidationModule).createIdleValidationActivities(),
     }),
   },

@@ -55,7 +55,13 @@ function isWorkflowRole(role: WorkerRole): role is WorkflowRole {
   return role in WORKFLOWS_BY_ROLE;
 }
 
-export async function buildWorkers({ config, roles, aws, connection, workflowBundlePaths = {} }: Omit<RunWorkersOptions, 'logger' | 'until'> & { aws: AwsClients; connection: NativeConnection }): Promise<Worker[]> {
+export async function buildWorkers({
+  config,
+  roles,
+  aws,
+  connection,
+  workflowBundlePaths = {},
+}: Omit<RunWorkersOptions, 'logger' | 'until'> & { aws: AwsClients; connection: NativeConnection }): Promise<Worker[]> {
   const queues = taskQueuesFor(config.temporal.taskQueue);
   const shutdownGraceTime = durationToMs(config.worker.shutdownGraceTime);
   // A queue with nothing registered yet (no workflows, no activities) cannot be polled; skip it.
@@ -98,7 +104,10 @@ export async function runWorkers(options: RunWorkersOptions): Promise<void> {
   const connection = options.connection ?? (await connectWorkerConnection(config));
   try {
     const workers = await buildWorkers({ ...options, aws, connection });
-    logger.info({ queues: workers.map((worker) => worker.options.taskQueue), metricsPort: config.worker.metricsPort || null }, 'workers started');
+    logger.info(
+      { queues: workers.map((worker) => worker.options.taskQueue), metricsPort: config.worker.metricsPort || null },
+      'workers started',
+    );
     if (options.until) {
       void options.until.then(() => workers.forEach((worker) => worker.getState() === 'RUNNING' && worker.shutdown()));
     }

@@ -1,8 +1,24 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { FineTuneActivities } from '../activities/fine-tune';
 import { AWS_CREATE, AWS_SETUP, LONG_WAIT, STOP_JOB } from '../common/shared/activity-options';
 import { ERROR_TYPES } from '../common/shared/errors';
-import { FineTuneInputSchema, fineTuneStatusQuery, trainingJobName, type FineTuneInput, type FineTuneResult, type FineTuneStatus } from '../common/fine-tune/contract';
+import {
+  FineTuneInputSchema,
+  fineTuneStatusQuery,
+  trainingJobName,
+  type FineTuneInput,
+  type FineTuneResult,
+  type FineTuneStatus,
+} from '../common/fine-tune/contract';
 import { parseOrFail } from '../common/shared/validation';
 
 // Planning packs and uploads the training code: a little longer than a single AWS call.
@@ -30,7 +46,10 @@ export async function fineTune(rawInput: FineTuneInput): Promise<FineTuneResult>
   try {
     const plan = await planFineTune({ settings, runId: settings.runId ?? info.workflowId });
     status.datasetHash = plan.datasetHash;
-    const candidates = plan.instanceTypes.map((instanceType) => ({ instanceType, jobName: trainingJobName(plan, instanceType, info.runId) }));
+    const candidates = plan.instanceTypes.map((instanceType) => ({
+      instanceType,
+      jobName: trainingJobName(plan, instanceType, info.runId),
+    }));
     const existing = await findTrainingJob({ plan, candidates });
     const start = existing ? candidates.findIndex((candidate) => candidate.jobName === existing.jobName) : 0;
 
@@ -44,7 +63,14 @@ export async function fineTune(rawInput: FineTuneInput): Promise<FineTuneResult>
         const reused = started.outcome === 'reused';
         status.attempts.push({ ...candidate, outcome: reused ? 'reused' : 'completed' });
         status.phase = 'done';
-        return { ...outcome, datasetHash: plan.datasetHash, baseModelId: plan.baseModelId, imageUri: plan.imageUri, reused, attempts: status.attempts };
+        return {
+          ...outcome,
+          datasetHash: plan.datasetHash,
+          baseModelId: plan.baseModelId,
+          imageUri: plan.imageUri,
+          reused,
+          attempts: status.attempts,
+        };
       } catch (error) {
         const stopped = stoppedOutsideReason(error);
         // Someone stopped the job (console, CLI): that is a cancellation, never a success nor a
@@ -63,7 +89,10 @@ export async function fineTune(rawInput: FineTuneInput): Promise<FineTuneResult>
     throw ApplicationFailure.create({
       type: (lastFailure?.cause as ApplicationFailure | undefined)?.type ?? ERROR_TYPES.capacity,
       nonRetryable: true,
-      message: `no instance type had quota and capacity: tried ${candidates.slice(start).map((c) => c.instanceType).join(', ')}. Request a quota increase, add fallbacks (instanceFallbacks) or try later`,
+      message: `no instance type had quota and capacity: tried ${candidates
+        .slice(start)
+        .map((c) => c.instanceType)
+        .join(', ')}. Request a quota increase, add fallbacks (instanceFallbacks) or try later`,
       cause: lastFailure,
       details: [status.attempts],
     });

@@ -18,27 +18,40 @@ import { KEEP_TAG, MANAGED_TAG } from '../../common/shared/naming';
 import { awsCall, readIfExists } from './errors';
 import type { SageMakerSender } from './clients';
 
-
 /**
  * SageMaker endpoints, their configs and models: the reads every stage that touches endpoints makes
  * (the idle monitor and sweep today, deployment next) and the plain creation of one endpoint with its
  * model and config (the demo and test fixtures; deployment adds idempotency and waiting on top).
  */
 
-export function describeEndpointIfExists(sagemaker: SageMakerSender, endpointName: string, abortSignal?: AbortSignal): Promise<DescribeEndpointCommandOutput | undefined> {
+export function describeEndpointIfExists(
+  sagemaker: SageMakerSender,
+  endpointName: string,
+  abortSignal?: AbortSignal,
+): Promise<DescribeEndpointCommandOutput | undefined> {
   return readIfExists({ operation: 'DescribeEndpoint', resource: `endpoint ${endpointName}` }, () =>
     sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }), { abortSignal }),
   );
 }
 
-export function describeEndpointConfigIfExists(sagemaker: SageMakerSender, configName: string, abortSignal?: AbortSignal): Promise<DescribeEndpointConfigCommandOutput | undefined> {
+export function describeEndpointConfigIfExists(
+  sagemaker: SageMakerSender,
+  configName: string,
+  abortSignal?: AbortSignal,
+): Promise<DescribeEndpointConfigCommandOutput | undefined> {
   return readIfExists({ operation: 'DescribeEndpointConfig', resource: `endpoint config ${configName}` }, () =>
     sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: configName }), { abortSignal }),
   );
 }
 
-export function describeModelIfExists(sagemaker: SageMakerSender, modelName: string, abortSignal?: AbortSignal): Promise<DescribeModelCommandOutput | undefined> {
-  return readIfExists({ operation: 'DescribeModel', resource: `model ${modelName}` }, () => sagemaker.send(new DescribeModelCommand({ ModelName: modelName }), { abortSignal }));
+export function describeModelIfExists(
+  sagemaker: SageMakerSender,
+  modelName: string,
+  abortSignal?: AbortSignal,
+): Promise<DescribeModelCommandOutput | undefined> {
+  return readIfExists({ operation: 'DescribeModel', resource: `model ${modelName}` }, () =>
+    sagemaker.send(new DescribeModelCommand({ ModelName: modelName }), { abortSignal }),
+  );
 }
 
 export interface OwnershipTags {
@@ -47,7 +60,11 @@ export interface OwnershipTags {
 }
 
 /** Reads the llmtwin tags of a SageMaker resource (an endpoint has at most 50 tags: one page). */
-export async function readOwnershipTags(sagemaker: SageMakerSender, resourceArn: string, abortSignal?: AbortSignal): Promise<OwnershipTags> {
+export async function readOwnershipTags(
+  sagemaker: SageMakerSender,
+  resourceArn: string,
+  abortSignal?: AbortSignal,
+): Promise<OwnershipTags> {
   const tags = new Map<string, string>();
   let nextToken: string | undefined;
   do {
@@ -67,7 +84,9 @@ export async function listAllEndpoints(sagemaker: SageMakerSender, abortSignal?:
   let nextToken: string | undefined;
   do {
     const token = nextToken;
-    const page = await awsCall({ operation: 'ListEndpoints' }, () => sagemaker.send(new ListEndpointsCommand({ MaxResults: 100, NextToken: token }), { abortSignal }));
+    const page = await awsCall({ operation: 'ListEndpoints' }, () =>
+      sagemaker.send(new ListEndpointsCommand({ MaxResults: 100, NextToken: token }), { abortSignal }),
+    );
     endpoints.push(...(page.Endpoints ?? []));
     nextToken = page.NextToken;
   } while (nextToken);
@@ -95,7 +114,12 @@ export async function createEndpointWithModel(sagemaker: SageMakerSender, spec: 
   const tagged = (tags: Tag[] | undefined) => (tags && tags.length > 0 ? { Tags: tags } : {});
   await awsCall({ operation: 'CreateModel', resource: `model ${spec.modelName}` }, () =>
     sagemaker.send(
-      new CreateModelCommand({ ModelName: spec.modelName, ExecutionRoleArn: spec.executionRoleArn, PrimaryContainer: { Image: spec.image }, ...tagged(spec.tags) }),
+      new CreateModelCommand({
+        ModelName: spec.modelName,
+        ExecutionRoleArn: spec.executionRoleArn,
+        PrimaryContainer: { Image: spec.image },
+        ...tagged(spec.tags),
+      }),
       { abortSignal },
     ),
   );
@@ -103,13 +127,27 @@ export async function createEndpointWithModel(sagemaker: SageMakerSender, spec: 
     sagemaker.send(
       new CreateEndpointConfigCommand({
         EndpointConfigName: spec.configName,
-        ProductionVariants: [{ VariantName: spec.variantName ?? 'AllTraffic', ModelName: spec.modelName, InstanceType: spec.instanceType as never, InitialInstanceCount: spec.instanceCount ?? 1 }],
+        ProductionVariants: [
+          {
+            VariantName: spec.variantName ?? 'AllTraffic',
+            ModelName: spec.modelName,
+            InstanceType: spec.instanceType as never,
+            InitialInstanceCount: spec.instanceCount ?? 1,
+          },
+        ],
         ...tagged(spec.tags),
       }),
       { abortSignal },
     ),
   );
   await awsCall({ operation: 'CreateEndpoint', resource: `endpoint ${spec.endpointName}` }, () =>
-    sagemaker.send(new CreateEndpointCommand({ EndpointName: spec.endpointName, EndpointConfigName: spec.configName, ...tagged(spec.endpointTags ?? spec.tags) }), { abortSignal }),
+    sagemaker.send(
+      new CreateEndpointCommand({
+        EndpointName: spec.endpointName,
+        EndpointConfigName: spec.configName,
+        ...tagged(spec.endpointTags ?? spec.tags),
+      }),
+      { abortSignal },
+    ),
   );
 }

@@ -48,9 +48,28 @@ const ACCESS_NAMES = new Set([
   'AuthFailure',
 ]);
 
-const NOT_FOUND_NAMES = new Set(['ResourceNotFound', 'ResourceNotFoundException', 'NoSuchKey', 'NoSuchBucket', 'NotFound', 'ObjectNotFound', 'ObjectNotFoundException']);
+const NOT_FOUND_NAMES = new Set([
+  'ResourceNotFound',
+  'ResourceNotFoundException',
+  'NoSuchKey',
+  'NoSuchBucket',
+  'NotFound',
+  'ObjectNotFound',
+  'ObjectNotFoundException',
+]);
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+]);
 
 interface SdkLikeError {
   name?: string;
@@ -82,19 +101,39 @@ export function classifyAwsError(error: unknown): Classification {
     };
   }
   if (name === 'ResourceLimitExceeded' || /ResourceLimitExceeded|service quota|account-level service limit/i.test(message)) {
-    return { type: ERROR_TYPES.quotaExceeded, retryable: false, advice: 'request a quota increase in Service Quotas or choose another instance type' };
+    return {
+      type: ERROR_TYPES.quotaExceeded,
+      retryable: false,
+      advice: 'request a quota increase in Service Quotas or choose another instance type',
+    };
   }
   if (/InsufficientCapacity|insufficient capacity|CapacityError/i.test(name + ' ' + message)) {
-    return { type: ERROR_TYPES.capacity, retryable: false, advice: 'AWS has no capacity for this instance type now; try another type or region, or later' };
+    return {
+      type: ERROR_TYPES.capacity,
+      retryable: false,
+      advice: 'AWS has no capacity for this instance type now; try another type or region, or later',
+    };
   }
-  if (NOT_FOUND_NAMES.has(name) || status === 404 || (name === 'ValidationException' && /could not find|does not exist|not found/i.test(message))) {
-    return { type: ERROR_TYPES.notFound, retryable: false, advice: 'the resource does not exist; check the name, or that an earlier stage created it' };
+  if (
+    NOT_FOUND_NAMES.has(name) ||
+    status === 404 ||
+    (name === 'ValidationException' && /could not find|does not exist|not found/i.test(message))
+  ) {
+    return {
+      type: ERROR_TYPES.notFound,
+      retryable: false,
+      advice: 'the resource does not exist; check the name, or that an earlier stage created it',
+    };
   }
   if (err.$fault === 'server' || (status !== undefined && status >= 500)) {
     return { type: ERROR_TYPES.transient, retryable: true, advice: 'AWS answered with a server error; retrying with backoff' };
   }
   if (status !== undefined && status >= 400) {
-    return { type: ERROR_TYPES.validation, retryable: false, advice: 'AWS rejected the request as invalid; fix the input named in the message' };
+    return {
+      type: ERROR_TYPES.validation,
+      retryable: false,
+      advice: 'AWS rejected the request as invalid; fix the input named in the message',
+    };
   }
   if (err.$fault === 'client') {
     return { type: ERROR_TYPES.validation, retryable: false, advice: 'AWS rejected the request; fix the input named in the message' };
@@ -160,7 +199,16 @@ export function isNotFound(error: unknown): boolean {
  */
 export function isAlreadyExists(error: unknown): boolean {
   const err = (error ?? {}) as SdkLikeError;
-  if (['BucketAlreadyOwnedByYou', 'ResourceInUse', 'ResourceInUseException', 'AlreadyExistsException', 'EntityAlreadyExists', 'ConflictException'].includes(err.name ?? '')) {
+  if (
+    [
+      'BucketAlreadyOwnedByYou',
+      'ResourceInUse',
+      'ResourceInUseException',
+      'AlreadyExistsException',
+      'EntityAlreadyExists',
+      'ConflictException',
+    ].includes(err.name ?? '')
+  ) {
     return true;
   }
   return err.name === 'ValidationException' && /already exist|duplicate/i.test(err.message ?? '');

@@ -28,7 +28,9 @@ export async function ensureBucket(s3: S3Sender, bucket: string, region: string)
 
 /** HeadObject that answers undefined for a missing object instead of throwing. */
 export function headObjectIfExists(s3: S3Sender, bucket: string, key: string) {
-  return readIfExists({ operation: 'HeadObject', resource: `s3://${bucket}/${key}` }, () => s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
+  return readIfExists({ operation: 'HeadObject', resource: `s3://${bucket}/${key}` }, () =>
+    s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })),
+  );
 }
 
 export { awsCall };

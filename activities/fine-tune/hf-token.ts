@@ -24,13 +24,18 @@ export async function resolveHuggingFaceToken(options: {
     );
     const token = tokenFromSecretString(secret.SecretString);
     if (!token) {
-      throw validationFailure(`secret ${source.secretArn} holds no Hugging Face token: store the token as the secret string, or as JSON {"HF_TOKEN": "hf_..."}`);
+      throw validationFailure(
+        `secret ${source.secretArn} holds no Hugging Face token: store the token as the secret string, or as JSON {"HF_TOKEN": "hf_..."}`,
+      );
     }
     return token;
   }
   if (source && 'workerEnv' in source) {
     const token = options.env[source.workerEnv]?.trim();
-    if (!token) throw validationFailure(`huggingFaceToken.workerEnv: ${source.workerEnv} is not set in the worker's environment; set it there or use a secretArn`);
+    if (!token)
+      throw validationFailure(
+        `huggingFaceToken.workerEnv: ${source.workerEnv} is not set in the worker's environment; set it there or use a secretArn`,
+      );
     return token;
   }
   // No source named: the default variable when the worker has it (ungated models need no token).

@@ -35,7 +35,8 @@ export interface PlanDeps {
 export async function planFineTune(deps: PlanDeps, input: FineTuneSettings, runId: string): Promise<TrainingPlan> {
   const { config } = deps;
   const manifest = await readManifest(deps.s3, input.datasetUri);
-  if (manifest.files.train.records === 0) throw validationFailure(`dataset ${manifest.datasetHash} has no training records: prepare data from a larger corpus`);
+  if (manifest.files.train.records === 0)
+    throw validationFailure(`dataset ${manifest.datasetHash} has no training records: prepare data from a larger corpus`);
 
   const maxRuntimeSeconds = Math.ceil(durationToMs(input.maxRuntime ?? config.training.maxRuntime) / 1000);
   const spotEnabled = input.spot.enabled ?? config.training.spot;
@@ -79,9 +80,13 @@ export async function planFineTune(deps: PlanDeps, input: FineTuneSettings, runI
 function resolveImage(input: FineTuneSettings, config: LlmtwinConfig): string {
   if (input.image && 'uri' in input.image) return input.image.uri;
   try {
-    if (input.image) return trainingImageUri(config.aws.region, { transformers: input.image.transformersVersion, pytorch: input.image.pytorchVersion });
+    if (input.image)
+      return trainingImageUri(config.aws.region, { transformers: input.image.transformersVersion, pytorch: input.image.pytorchVersion });
     if (config.training.imageUri) return config.training.imageUri;
-    return trainingImageUri(config.aws.region, { transformers: config.training.transformersVersion, pytorch: config.training.pytorchVersion });
+    return trainingImageUri(config.aws.region, {
+      transformers: config.training.transformersVersion,
+      pytorch: config.training.pytorchVersion,
+    });
   } catch (error) {
     if (error instanceof UnknownTrainingImageError) throw validationFailure(`image: ${error.message}`);
     throw error;
@@ -91,8 +96,9 @@ function resolveImage(input: FineTuneSettings, config: LlmtwinConfig): string {
 async function readManifest(s3: S3Sender, datasetUri: string): Promise<z.output<typeof ManifestForTrainingSchema>> {
   const manifestUri = datasetUri.endsWith('manifest.json') ? datasetUri : `${datasetUri.replace(/\/*$/, '')}/manifest.json`;
   const { bucket, key } = parseS3Uri(manifestUri);
-  const object = await awsCall({ operation: 'GetObject', resource: `dataset manifest ${manifestUri} (run prepare-data first, or check datasetUri)` }, () =>
-    s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })),
+  const object = await awsCall(
+    { operation: 'GetObject', resource: `dataset manifest ${manifestUri} (run prepare-data first, or check datasetUri)` },
+    () => s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })),
   );
   const text = (await object.Body?.transformToString('utf-8')) ?? '';
   let parsed: unknown;

@@ -36,7 +36,8 @@ export async function packTrainingCode(dir: string = TRAINING_CODE_DIR): Promise
   }
   // portable: no owner/uid; a fixed mtime keeps the archive itself reproducible too.
   const chunks: Buffer[] = [];
-  for await (const chunk of createTar({ gzip: true, cwd: dir, portable: true, mtime: new Date(0) }, files) as AsyncIterable<Buffer>) chunks.push(chunk);
+  for await (const chunk of createTar({ gzip: true, cwd: dir, portable: true, mtime: new Date(0) }, files) as AsyncIterable<Buffer>)
+    chunks.push(chunk);
   return { sha256: digest.digest('hex'), files, tarGz: Buffer.concat(chunks) };
 }
 
@@ -46,13 +47,26 @@ async function listFiles(dir: string): Promise<string[]> {
 }
 
 /** Uploads the packed code unless an object with the same content hash is already there. */
-export async function stageTrainingCode(s3: S3Sender, bucket: string, prefix: string, dir: string = TRAINING_CODE_DIR): Promise<{ uri: string; sha256: string }> {
+export async function stageTrainingCode(
+  s3: S3Sender,
+  bucket: string,
+  prefix: string,
+  dir: string = TRAINING_CODE_DIR,
+): Promise<{ uri: string; sha256: string }> {
   const packed = await packTrainingCode(dir);
   const key = s3Key(prefix, 'code', 'train', packed.sha256, 'sourcedir.tar.gz');
   const uri = s3Uri(bucket, key);
   if (!(await headObjectIfExists(s3, bucket, key))) {
     await awsCall({ operation: 'PutObject', resource: uri }, () =>
-      s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: packed.tarGz, ContentType: 'application/gzip', Metadata: { 'llmtwin-code-sha256': packed.sha256 } })),
+      s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: packed.tarGz,
+          ContentType: 'application/gzip',
+          Metadata: { 'llmtwin-code-sha256': packed.sha256 },
+        }),
+      ),
     );
   }
   return { uri, sha256: packed.sha256 };

@@ -23,7 +23,11 @@ export interface StartedTrainingJob extends TrainingCandidate {
 }
 
 /** DescribeTrainingJob, or undefined when no job has that name ("Requested resource not found."). */
-export function describeTrainingJobIfExists(sagemaker: SageMakerSender, jobName: string, abortSignal?: AbortSignal): Promise<DescribeTrainingJobCommandOutput | undefined> {
+export function describeTrainingJobIfExists(
+  sagemaker: SageMakerSender,
+  jobName: string,
+  abortSignal?: AbortSignal,
+): Promise<DescribeTrainingJobCommandOutput | undefined> {
   return readIfExists({ operation: 'DescribeTrainingJob', resource: `training job ${jobName}` }, () =>
     sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: jobName }), { abortSignal }),
   );
@@ -34,7 +38,12 @@ export function describeTrainingJobIfExists(sagemaker: SageMakerSender, jobName:
  * completed, else the first still running. Without this, a re-run whose preferred instance type has
  * quota again would train anew even though a fallback type already produced the model.
  */
-export async function findTrainingJob(sagemaker: SageMakerSender, plan: TrainingPlan, candidates: TrainingCandidate[], region: string): Promise<StartedTrainingJob | undefined> {
+export async function findTrainingJob(
+  sagemaker: SageMakerSender,
+  plan: TrainingPlan,
+  candidates: TrainingCandidate[],
+  region: string,
+): Promise<StartedTrainingJob | undefined> {
   let running: StartedTrainingJob | undefined;
   for (const candidate of candidates) {
     const job = await describeTrainingJobIfExists(sagemaker, candidate.jobName);
@@ -42,7 +51,8 @@ export async function findTrainingJob(sagemaker: SageMakerSender, plan: Training
     const status = job.TrainingJobStatus as TrainingJobStatus;
     // Failed and Stopped jobs are skipped here (a capacity failure on one type must not hide another
     // type's completed job); the create step reports them if the loop reaches their type.
-    if (status === 'Completed') return judgeExisting(job, buildCreateTrainingJobRequest(plan, candidate.instanceType, candidate.jobName, region), candidate);
+    if (status === 'Completed')
+      return judgeExisting(job, buildCreateTrainingJobRequest(plan, candidate.instanceType, candidate.jobName, region), candidate);
     if ((status === 'InProgress' || status === 'Stopping') && !running) {
       running = judgeExisting(job, buildCreateTrainingJobRequest(plan, candidate.instanceType, candidate.jobName, region), candidate);
     }
@@ -67,14 +77,19 @@ export async function createTrainingJob(
   if (existing) return judgeExisting(existing, request, candidate);
   const Environment = await environment();
   try {
-    await sagemaker.send(new CreateTrainingJobCommand({ ...request, ...(Object.keys(Environment).length > 0 ? { Environment } : {}) }), { abortSignal });
+    await sagemaker.send(new CreateTrainingJobCommand({ ...request, ...(Object.keys(Environment).length > 0 ? { Environment } : {}) }), {
+      abortSignal,
+    });
     return { ...candidate, outcome: 'created', status: 'InProgress' };
   } catch (error) {
     if (isAlreadyExists(error)) {
       const raced = await describeTrainingJobIfExists(sagemaker, candidate.jobName, abortSignal);
       if (raced) return judgeExisting(raced, request, candidate);
     }
-    throw toAwsFailure(error, { operation: 'CreateTrainingJob', resource: `training job ${candidate.jobName} on ${candidate.instanceType}` });
+    throw toAwsFailure(error, {
+      operation: 'CreateTrainingJob',
+      resource: `training job ${candidate.jobName} on ${candidate.instanceType}`,
+    });
   }
 }
 
@@ -84,7 +99,11 @@ export async function createTrainingJob(
  * `force` (which adds the run id to the name) rather than guess whether a retry would fare better.
  * A capacity failure is the exception: it is reported as CapacityError so the next type is tried.
  */
-export function judgeExisting(job: DescribeTrainingJobCommandOutput, request: CreateTrainingJobCommandInput, candidate: TrainingCandidate): StartedTrainingJob {
+export function judgeExisting(
+  job: DescribeTrainingJobCommandOutput,
+  request: CreateTrainingJobCommandInput,
+  candidate: TrainingCandidate,
+): StartedTrainingJob {
   const mismatches = trainingJobMismatches(job, request);
   if (mismatches.length > 0) {
     throw ApplicationFailure.create({

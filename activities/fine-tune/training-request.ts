@@ -66,7 +66,12 @@ export function checkpointUri(plan: TrainingPlan, jobName: string): string | und
 }
 
 /** Everything but the environment (the Hugging Face token is added by the activity, never logged). */
-export function buildCreateTrainingJobRequest(plan: TrainingPlan, instanceType: string, jobName: string, region: string): CreateTrainingJobCommandInput {
+export function buildCreateTrainingJobRequest(
+  plan: TrainingPlan,
+  instanceType: string,
+  jobName: string,
+  region: string,
+): CreateTrainingJobCommandInput {
   const checkpoint = checkpointUri(plan, jobName);
   return {
     TrainingJobName: jobName,
@@ -111,11 +116,16 @@ export function trainingJobMismatches(existing: DescribeTrainingJobCommandOutput
   const compare = (field: string, actual: unknown, wanted: unknown) => {
     if (actual !== undefined && JSON.stringify(actual) !== JSON.stringify(wanted)) mismatches.push(field);
   };
-  compare('AlgorithmSpecification.TrainingImage', existing.AlgorithmSpecification?.TrainingImage, request.AlgorithmSpecification?.TrainingImage);
+  compare(
+    'AlgorithmSpecification.TrainingImage',
+    existing.AlgorithmSpecification?.TrainingImage,
+    request.AlgorithmSpecification?.TrainingImage,
+  );
   compare('ResourceConfig.InstanceType', existing.ResourceConfig?.InstanceType, request.ResourceConfig?.InstanceType);
   compare('ResourceConfig.InstanceCount', existing.ResourceConfig?.InstanceCount, request.ResourceConfig?.InstanceCount);
   if (existing.HyperParameters) compare('HyperParameters', sortKeys(existing.HyperParameters), sortKeys(request.HyperParameters ?? {}));
-  const uris = (channels: typeof existing.InputDataConfig) => (channels ?? []).map((c) => `${c.ChannelName}=${c.DataSource?.S3DataSource?.S3Uri ?? ''}`).sort();
+  const uris = (channels: typeof existing.InputDataConfig) =>
+    (channels ?? []).map((c) => `${c.ChannelName}=${c.DataSource?.S3DataSource?.S3Uri ?? ''}`).sort();
   if (existing.InputDataConfig) compare('InputDataConfig', uris(existing.InputDataConfig), uris(request.InputDataConfig));
   return mismatches;
 }
@@ -126,5 +136,7 @@ function sortKeys(record: Record<string, string>): Array<[string, string]> {
 
 /** SageMaker reports a job that never got instances as Failed with a CapacityError reason. */
 export function isCapacityFailure(failureReason: string | undefined): boolean {
-  return /CapacityError|InsufficientCapacity|insufficient capacity|Unable to provision requested ML compute capacity/i.test(failureReason ?? '');
+  return /CapacityError|InsufficientCapacity|insufficient capacity|Unable to provision requested ML compute capacity/i.test(
+    failureReason ?? '',
+  );
 }

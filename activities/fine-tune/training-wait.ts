@@ -30,22 +30,38 @@ export interface WaitInput {
 const GROWTH = 1.5;
 const KEPT_TRANSITIONS = 20;
 
-export async function waitForTrainingJob(sagemaker: SageMakerSender, polling: PollingIntervals, pricing: PricingConfig, input: WaitInput): Promise<TrainingJobOutcome> {
+export async function waitForTrainingJob(
+  sagemaker: SageMakerSender,
+  polling: PollingIntervals,
+  pricing: PricingConfig,
+  input: WaitInput,
+): Promise<TrainingJobOutcome> {
   const context = Context.current();
   const previous = context.info.heartbeatDetails as TrainingProgress | undefined;
   let progress: TrainingProgress =
     previous?.jobName === input.jobName
       ? previous
-      : { jobName: input.jobName, status: 'InProgress', secondaryStatus: 'Unknown', transitions: [], polls: 0, throttledPolls: 0, intervalMs: polling.initialMs };
+      : {
+          jobName: input.jobName,
+          status: 'InProgress',
+          secondaryStatus: 'Unknown',
+          transitions: [],
+          polls: 0,
+          throttledPolls: 0,
+          intervalMs: polling.initialMs,
+        };
 
   for (;;) {
     let job: DescribeTrainingJobCommandOutput | undefined;
     try {
-      job = await sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: input.jobName }), { abortSignal: context.cancellationSignal });
+      job = await sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: input.jobName }), {
+        abortSignal: context.cancellationSignal,
+      });
     } catch (error) {
       if (context.cancellationSignal.aborted) await context.cancelled;
       const classification = classifyAwsError(error);
-      if (!classification.retryable) throw toAwsFailure(error, { operation: 'DescribeTrainingJob', resource: `training job ${input.jobName}` });
+      if (!classification.retryable)
+        throw toAwsFailure(error, { operation: 'DescribeTrainingJob', resource: `training job ${input.jobName}` });
       // Throttled (or a 5xx / network blip): wait longer and poll again; a long wait must not die of it.
       progress = { ...progress, throttledPolls: progress.throttledPolls + 1, intervalMs: Math.min(progress.intervalMs * 2, polling.maxMs) };
       context.heartbeat(progress);
@@ -64,7 +80,14 @@ export async function waitForTrainingJob(sagemaker: SageMakerSender, polling: Po
           type: ERROR_TYPES.jobFailed,
           nonRetryable: true,
           message: `training job ${input.jobName} failed: ${job.FailureReason ?? 'no reason given'} (logs: CloudWatch /aws/sagemaker/TrainingJobs, stream ${input.jobName}/algo-1-*)`,
-          details: [{ jobName: input.jobName, failureReason: job.FailureReason, secondaryStatus: job.SecondaryStatus, billableSeconds: job.BillableTimeInSeconds }],
+          details: [
+            {
+              jobName: input.jobName,
+              failureReason: job.FailureReason,
+              secondaryStatus: job.SecondaryStatus,
+              billableSeconds: job.BillableTimeInSeconds,
+            },
+          ],
         });
       case 'Stopped':
         throw ApplicationFailure.create({
@@ -82,7 +105,15 @@ export async function waitForTrainingJob(sagemaker: SageMakerSender, polling: Po
 /** Folds one DescribeTrainingJob answer into the progress; the interval resets when something moved. */
 export function observe(
   progress: TrainingProgress,
-  job: Pick<DescribeTrainingJobCommandOutput, 'TrainingJobStatus' | 'SecondaryStatus' | 'SecondaryStatusTransitions' | 'FinalMetricDataList' | 'BillableTimeInSeconds' | 'TrainingTimeInSeconds'>,
+  job: Pick<
+    DescribeTrainingJobCommandOutput,
+    | 'TrainingJobStatus'
+    | 'SecondaryStatus'
+    | 'SecondaryStatusTransitions'
+    | 'FinalMetricDataList'
+    | 'BillableTimeInSeconds'
+    | 'TrainingTimeInSeconds'
+  >,
   polling: PollingIntervals,
 ): TrainingProgress {
   const secondaryStatus = job.SecondaryStatus ?? 'Unknown';
@@ -92,7 +123,11 @@ export function observe(
     startTime: transition.StartTime ? new Date(transition.StartTime).toISOString() : '',
     ...(transition.StatusMessage ? { message: transition.StatusMessage } : {}),
   }));
-  const latestMetrics = Object.fromEntries((job.FinalMetricDataList ?? []).filter((m) => m.MetricName && m.Value !== undefined).map((m) => [m.MetricName as string, m.Value as number]));
+  const latestMetrics = Object.fromEntries(
+    (job.FinalMetricDataList ?? [])
+      .filter((m) => m.MetricName && m.Value !== undefined)
+      .map((m) => [m.MetricName as string, m.Value as number]),
+  );
   return {
     jobName: progress.jobName,
     status: (job.TrainingJobStatus ?? 'InProgress') as TrainingJobStatus,
@@ -107,10 +142,19 @@ export function observe(
   };
 }
 
-function outcome(job: DescribeTrainingJobCommandOutput, input: WaitInput, progress: TrainingProgress, pricing: PricingConfig): TrainingJobOutcome {
+function outcome(
+  job: DescribeTrainingJobCommandOutput,
+  input: WaitInput,
+  progress: TrainingProgress,
+  pricing: PricingConfig,
+): TrainingJobOutcome {
   const artifactsUri = job.ModelArtifacts?.S3ModelArtifacts;
   if (!artifactsUri) {
-    throw ApplicationFailure.create({ type: ERROR_TYPES.jobFailed, nonRetryable: true, message: `training job ${input.jobName} completed without model artifacts` });
+    throw ApplicationFailure.create({
+      type: ERROR_TYPES.jobFailed,
+      nonRetryable: true,
+      message: `training job ${input.jobName} completed without model artifacts`,
+    });
   }
   const billableSeconds = job.BillableTimeInSeconds ?? null;
   return {
@@ -121,7 +165,10 @@ function outcome(job: DescribeTrainingJobCommandOutput, input: WaitInput, progre
     finalMetrics: progress.latestMetrics ?? {},
     billableSeconds,
     trainingSeconds: job.TrainingTimeInSeconds ?? null,
-    estimatedCostUsd: billableSeconds === null ? null : (costUsd(job.ResourceConfig?.InstanceType ?? input.instanceType, billableSeconds, input.instanceCount, pricing) ?? null),
+    estimatedCostUsd:
+      billableSeconds === null
+        ? null
+        : (costUsd(job.ResourceConfig?.InstanceType ?? input.instanceType, billableSeconds, input.instanceCount, pricing) ?? null),
     spot: job.EnableManagedSpotTraining ?? input.spot,
     polls: progress.polls,
     throttledPolls: progress.throttledPolls,
@@ -132,7 +179,11 @@ function outcome(job: DescribeTrainingJobCommandOutput, input: WaitInput, progre
  * The cleanup after a cancellation: StopTrainingJob, then wait until SageMaker reports a terminal
  * status (Stopped, or Completed/Failed if the job ended first). A job that never got created is fine.
  */
-export async function stopTrainingJob(sagemaker: SageMakerSender, polling: PollingIntervals, jobName: string): Promise<{ jobName: string; status: TrainingJobStatus | 'NotFound' }> {
+export async function stopTrainingJob(
+  sagemaker: SageMakerSender,
+  polling: PollingIntervals,
+  jobName: string,
+): Promise<{ jobName: string; status: TrainingJobStatus | 'NotFound' }> {
   const context = Context.current();
   let job = await describeTrainingJobIfExists(sagemaker, jobName);
   if (!job) return { jobName, status: 'NotFound' };
@@ -141,7 +192,8 @@ export async function stopTrainingJob(sagemaker: SageMakerSender, polling: Polli
       await sagemaker.send(new StopTrainingJobCommand({ TrainingJobName: jobName }));
     } catch (error) {
       // "The request was rejected because the training job is in status Completed.": it ended meanwhile.
-      if (!isNotFound(error) && !/in status/i.test((error as Error).message ?? '')) throw toAwsFailure(error, { operation: 'StopTrainingJob', resource: `training job ${jobName}` });
+      if (!isNotFound(error) && !/in status/i.test((error as Error).message ?? ''))
+        throw toAwsFailure(error, { operation: 'StopTrainingJob', resource: `training job ${jobName}` });
     }
   }
   let intervalMs = polling.initialMs;

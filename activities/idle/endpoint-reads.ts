@@ -14,7 +14,11 @@ export type EndpointSnapshot = EndpointState & { endpointArn: string };
  * config, the only place SageMaker states them). A config deleted under a live endpoint leaves the
  * types unknown, which prices as unknown rather than as zero.
  */
-export function variantsOf(endpoint: DescribeEndpointCommandOutput, config: DescribeEndpointConfigCommandOutput | undefined, pricing: PricingConfig): VariantSnapshot[] {
+export function variantsOf(
+  endpoint: DescribeEndpointCommandOutput,
+  config: DescribeEndpointConfigCommandOutput | undefined,
+  pricing: PricingConfig,
+): VariantSnapshot[] {
   const configured = new Map((config?.ProductionVariants ?? []).map((variant) => [variant.VariantName ?? '', variant]));
   return (endpoint.ProductionVariants ?? []).map((summary) => {
     const variantName = summary.VariantName ?? 'AllTraffic';
@@ -36,10 +40,17 @@ export interface LoadedEndpoint {
 }
 
 /** DescribeEndpoint + DescribeEndpointConfig + ListTags; undefined when the endpoint does not exist. */
-export async function loadEndpoint(sagemaker: SageMakerSender, endpointName: string, pricing: PricingConfig, abortSignal?: AbortSignal): Promise<LoadedEndpoint | undefined> {
+export async function loadEndpoint(
+  sagemaker: SageMakerSender,
+  endpointName: string,
+  pricing: PricingConfig,
+  abortSignal?: AbortSignal,
+): Promise<LoadedEndpoint | undefined> {
   const endpoint = await describeEndpointIfExists(sagemaker, endpointName, abortSignal);
   if (!endpoint) return undefined;
-  const config = endpoint.EndpointConfigName ? await describeEndpointConfigIfExists(sagemaker, endpoint.EndpointConfigName, abortSignal) : undefined;
+  const config = endpoint.EndpointConfigName
+    ? await describeEndpointConfigIfExists(sagemaker, endpoint.EndpointConfigName, abortSignal)
+    : undefined;
   const endpointArn = endpoint.EndpointArn ?? '';
   const tags = await readTagsIfExists(sagemaker, endpointArn, endpointName, abortSignal);
   if (!tags) return undefined;
@@ -59,7 +70,12 @@ export async function loadEndpoint(sagemaker: SageMakerSender, endpointName: str
   return { endpoint, config, snapshot };
 }
 
-export async function snapshotEndpoint(sagemaker: SageMakerSender, endpointName: string, pricing: PricingConfig, abortSignal?: AbortSignal): Promise<EndpointSnapshot | undefined> {
+export async function snapshotEndpoint(
+  sagemaker: SageMakerSender,
+  endpointName: string,
+  pricing: PricingConfig,
+  abortSignal?: AbortSignal,
+): Promise<EndpointSnapshot | undefined> {
   return (await loadEndpoint(sagemaker, endpointName, pricing, abortSignal))?.snapshot;
 }
 
@@ -68,7 +84,12 @@ export async function snapshotEndpoint(sagemaker: SageMakerSender, endpointName:
  * tag calls on a missing ARN with a 500 rather than not-found, so a failed read is only an error if the
  * endpoint still exists: one more describe settles it (a fleet sweep must not fail on one deletion).
  */
-async function readTagsIfExists(sagemaker: SageMakerSender, arn: string, endpointName: string, abortSignal?: AbortSignal): Promise<OwnershipTags | undefined> {
+async function readTagsIfExists(
+  sagemaker: SageMakerSender,
+  arn: string,
+  endpointName: string,
+  abortSignal?: AbortSignal,
+): Promise<OwnershipTags | undefined> {
   try {
     return await readOwnershipTags(sagemaker, arn, abortSignal);
   } catch (error) {

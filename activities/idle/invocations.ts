@@ -77,7 +77,16 @@ export async function readInvocations(
     do {
       const token = nextToken;
       const page = await awsCall({ operation: 'GetMetricData', resource: `Invocations of ${batch.length} endpoint variant(s)` }, () =>
-        cloudwatch.send(new GetMetricDataCommand({ StartTime: start, EndTime: end, MetricDataQueries: queries, ScanBy: 'TimestampDescending', NextToken: token }), { abortSignal }),
+        cloudwatch.send(
+          new GetMetricDataCommand({
+            StartTime: start,
+            EndTime: end,
+            MetricDataQueries: queries,
+            ScanBy: 'TimestampDescending',
+            NextToken: token,
+          }),
+          { abortSignal },
+        ),
       );
       calls += 1;
       for (const result of page.MetricDataResults ?? []) addResult(byEndpoint, targets, result, window.now);
@@ -87,7 +96,12 @@ export async function readInvocations(
   return { byEndpoint, calls };
 }
 
-function addResult(byEndpoint: Map<string, InvocationReading>, targets: readonly InvocationTarget[], result: MetricDataResult, now: number): void {
+function addResult(
+  byEndpoint: Map<string, InvocationReading>,
+  targets: readonly InvocationTarget[],
+  result: MetricDataResult,
+  now: number,
+): void {
   const index = Number((result.Id ?? '').slice(1));
   const target = targets[index];
   if (!target) return;

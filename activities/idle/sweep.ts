@@ -71,20 +71,28 @@ export async function sweepFleet(deps: SweepDeps, input: SweepFleetInput): Promi
   const snapshots = described.filter((snapshot): snapshot is EndpointSnapshot => snapshot !== undefined);
   const selected = input.mode === 'report' ? snapshots : snapshots.filter((snapshot) => snapshot.managed);
 
-  const targets = selected.flatMap((snapshot) => snapshot.variants.map((variant) => ({ endpointName: snapshot.endpointName, variantName: variant.variantName })));
+  const targets = selected.flatMap((snapshot) =>
+    snapshot.variants.map((variant) => ({ endpointName: snapshot.endpointName, variantName: variant.variantName })),
+  );
   const invocations = await readInvocations(deps.cloudwatch, targets, { now: input.now, windowMs }, abortSignal);
   context.heartbeat({ step: 'metrics read', queries: targets.length, calls: invocations.calls });
-  const observations = selected.map((snapshot) => observationOf(snapshot, invocations.byEndpoint.get(snapshot.endpointName), input.now, windowMs));
+  const observations = selected.map((snapshot) =>
+    observationOf(snapshot, invocations.byEndpoint.get(snapshot.endpointName), input.now, windowMs),
+  );
 
   const client = deps.temporalClient?.() ?? context.client;
   const monitors = await mapWithConcurrency(observations, MONITOR_CALL_CONCURRENCY, async (observation, index) => {
-    if (index % 100 === 0) context.heartbeat({ step: input.mode === 'ensure' ? 'ensuring monitors' : 'reading monitors', done: index, of: observations.length });
+    if (index % 100 === 0)
+      context.heartbeat({ step: input.mode === 'ensure' ? 'ensuring monitors' : 'reading monitors', done: index, of: observations.length });
     if (input.mode === 'report') return readMonitor(client, observation.endpointName);
-    if (UNMONITORED_STATUSES.has(observation.status)) return { monitor: `none (endpoint ${observation.status})`, monitorState: null, deleteAt: null };
+    if (UNMONITORED_STATUSES.has(observation.status))
+      return { monitor: `none (endpoint ${observation.status})`, monitorState: null, deleteAt: null };
     return ensureMonitor(client, observation, input);
   });
 
-  const rows = observations.map((observation, index) => toRow(observation, monitors[index] ?? { monitor: 'none', monitorState: null, deleteAt: null }, input.now, windowMs));
+  const rows = observations.map((observation, index) =>
+    toRow(observation, monitors[index] ?? { monitor: 'none', monitorState: null, deleteAt: null }, input.now, windowMs),
+  );
   return {
     mode: input.mode,
     observedAt: new Date(input.now).toISOString(),

@@ -4,7 +4,12 @@ import {
   DescribeScalableTargetsCommand,
   DescribeScalingPoliciesCommand,
 } from '@aws-sdk/client-application-auto-scaling';
-import { DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, type DescribeEndpointConfigCommandOutput } from '@aws-sdk/client-sagemaker';
+import {
+  DeleteEndpointCommand,
+  DeleteEndpointConfigCommand,
+  DeleteModelCommand,
+  type DescribeEndpointConfigCommandOutput,
+} from '@aws-sdk/client-sagemaker';
 import type { TeardownReport } from '../../common/idle/contract';
 import { isNotFound, toAwsFailure } from '../aws/errors';
 import { describeModelIfExists, readOwnershipTags } from '../aws/endpoints';
@@ -36,8 +41,16 @@ export async function planTeardown(
   abortSignal?: AbortSignal,
 ): Promise<TeardownPlan> {
   if (!config?.EndpointConfigName) return { endpointName, variantNames, endpointConfig: null, models: [] };
-  const configTags = config.EndpointConfigArn ? await readOwnershipTags(sagemaker, config.EndpointConfigArn, abortSignal) : { managed: false };
-  const modelNames = [...new Set([...(config.ProductionVariants ?? []), ...(config.ShadowProductionVariants ?? [])].flatMap((variant) => (variant.ModelName ? [variant.ModelName] : [])))];
+  const configTags = config.EndpointConfigArn
+    ? await readOwnershipTags(sagemaker, config.EndpointConfigArn, abortSignal)
+    : { managed: false };
+  const modelNames = [
+    ...new Set(
+      [...(config.ProductionVariants ?? []), ...(config.ShadowProductionVariants ?? [])].flatMap((variant) =>
+        variant.ModelName ? [variant.ModelName] : [],
+      ),
+    ),
+  ];
   const models: TeardownPlan['models'] = [];
   for (const name of modelNames) {
     const arn = await modelArnIfExists(sagemaker, name, abortSignal);
@@ -61,7 +74,13 @@ export async function executeTeardown(
   options: { deleteModel: boolean },
   abortSignal?: AbortSignal,
 ): Promise<TeardownReport> {
-  const report: TeardownReport = { endpointDeleted: false, scalingPoliciesDeleted: [], scalableTargetsDeregistered: [], endpointConfig: null, models: [] };
+  const report: TeardownReport = {
+    endpointDeleted: false,
+    scalingPoliciesDeleted: [],
+    scalableTargetsDeregistered: [],
+    endpointConfig: null,
+    models: [],
+  };
   for (const variantName of plan.variantNames) {
     await deregisterAutoscaling(clients.autoscaling, variantResourceId(plan.endpointName, variantName), report, abortSignal);
   }
@@ -72,23 +91,40 @@ export async function executeTeardown(
   if (plan.endpointConfig) {
     const { name, managed } = plan.endpointConfig;
     if (managed) {
-      await deleteIgnoringMissing('DeleteEndpointConfig', `endpoint config ${name}`, () => clients.sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name }), { abortSignal }));
+      await deleteIgnoringMissing('DeleteEndpointConfig', `endpoint config ${name}`, () =>
+        clients.sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name }), { abortSignal }),
+      );
     }
-    report.endpointConfig = { name, deleted: managed, reason: managed ? 'ours (llmtwin:managed=true)' : 'kept: not tagged llmtwin:managed=true' };
+    report.endpointConfig = {
+      name,
+      deleted: managed,
+      reason: managed ? 'ours (llmtwin:managed=true)' : 'kept: not tagged llmtwin:managed=true',
+    };
   }
   for (const model of plan.models) {
     const deletable = options.deleteModel && model.managed;
     if (deletable) {
-      await deleteIgnoringMissing('DeleteModel', `model ${model.name}`, () => clients.sagemaker.send(new DeleteModelCommand({ ModelName: model.name }), { abortSignal }));
+      await deleteIgnoringMissing('DeleteModel', `model ${model.name}`, () =>
+        clients.sagemaker.send(new DeleteModelCommand({ ModelName: model.name }), { abortSignal }),
+      );
     }
-    const reason = !options.deleteModel ? 'kept: deleteModel is false' : model.managed ? 'ours (llmtwin:managed=true)' : 'kept: not tagged llmtwin:managed=true';
+    const reason = !options.deleteModel
+      ? 'kept: deleteModel is false'
+      : model.managed
+        ? 'ours (llmtwin:managed=true)'
+        : 'kept: not tagged llmtwin:managed=true';
     report.models.push({ name: model.name, deleted: deletable, reason });
   }
   return report;
 }
 
 /** Scaling policies, then the scalable target, of one variant; a variant without autoscaling is a no-op. */
-async function deregisterAutoscaling(autoscaling: AutoScalingSender, resourceId: string, report: TeardownReport, abortSignal?: AbortSignal): Promise<void> {
+async function deregisterAutoscaling(
+  autoscaling: AutoScalingSender,
+  resourceId: string,
+  report: TeardownReport,
+  abortSignal?: AbortSignal,
+): Promise<void> {
   const base = { ServiceNamespace: 'sagemaker' as const, ScalableDimension: SAGEMAKER_SCALABLE_DIMENSION };
   const policies = await readAutoscaling('DescribeScalingPolicies', resourceId, () =>
     autoscaling.send(new DescribeScalingPoliciesCommand({ ...base, ResourceId: resourceId }), { abortSignal }),
@@ -140,5 +176,7 @@ export function isMissing(error: unknown): boolean {
   if (isNotFound(error)) return true;
   const err = (error ?? {}) as { name?: string; message?: string };
   if (err.name !== 'ValidationException') return false;
-  return /No scal(able target|ing polic(y|ies)) (found|registered)|status Deleting|is (in|already) (the )?Deleting/i.test(err.message ?? '');
+  return /No scal(able target|ing polic(y|ies)) (found|registered)|status Deleting|is (in|already) (the )?Deleting/i.test(
+    err.message ?? '',
+  );
 }

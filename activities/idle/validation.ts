@@ -1,5 +1,12 @@
 import type { FoundObservation, ParsedIdleMonitorInput } from '../../common/idle/contract';
-import { checkPolicyPatch, checkSweepObservation, IdleMonitorInputSchema, IdleSweepInputSchema, type ParsedIdleSweepInput, type PolicyPatchCheck } from '../../common/idle/schemas';
+import {
+  checkPolicyPatch,
+  checkSweepObservation,
+  IdleMonitorInputSchema,
+  IdleSweepInputSchema,
+  type ParsedIdleSweepInput,
+  type PolicyPatchCheck,
+} from '../../common/idle/schemas';
 import { parseOrFail } from '../../common/shared/validation';
 
 /**

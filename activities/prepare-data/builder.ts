@@ -81,7 +81,10 @@ export class DatasetBuilder {
       }
     }
     if (this.near) {
-      const signature = minhashSignature(text, { shingleWords: this.settings.dedup.shingleWords, permutations: this.settings.dedup.permutations });
+      const signature = minhashSignature(text, {
+        shingleWords: this.settings.dedup.shingleWords,
+        permutations: this.settings.dedup.permutations,
+      });
       if (signature) {
         const match = this.near.findDuplicate(signature);
         if (match) {
@@ -109,8 +112,20 @@ export class DatasetBuilder {
       this.chunkCount += 1;
       return {
         split,
-        record: { id, output: chunk.text, source: document.source, ...(document.title ? { title: document.title } : {}), tokens: chunk.tokens },
-        context: { id, title: document.title, text: chunk.text, chunkIndex: document.continuation ? index + 1 : index, author: this.settings.author },
+        record: {
+          id,
+          output: chunk.text,
+          source: document.source,
+          ...(document.title ? { title: document.title } : {}),
+          tokens: chunk.tokens,
+        },
+        context: {
+          id,
+          title: document.title,
+          text: chunk.text,
+          chunkIndex: document.continuation ? index + 1 : index,
+          author: this.settings.author,
+        },
       };
     });
   }

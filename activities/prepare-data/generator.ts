@@ -48,7 +48,16 @@ const SYSTEM_PROMPT =
   'that the passage answers, written to the writer in the second person ("Write...", "Explain...", "Tell me..."). One sentence, no quotes, nothing else.';
 
 export function chatGeneratorInstructor(options: ChatGeneratorOptions): Instructor {
-  const report: GeneratorReport = { model: options.model, baseUrl: options.baseUrl, requests: 0, retries: 0, fallbacks: 0, promptTokens: 0, completionTokens: 0, costUsd: 0 };
+  const report: GeneratorReport = {
+    model: options.model,
+    baseUrl: options.baseUrl,
+    requests: 0,
+    retries: 0,
+    fallbacks: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+    costUsd: 0,
+  };
   const url = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`;
 
   async function generate(item: PreparedRecord, signal?: AbortSignal): Promise<string> {
@@ -70,8 +79,13 @@ export function chatGeneratorInstructor(options: ChatGeneratorOptions): Instruct
       if (outcome.kind === 'ok') {
         report.promptTokens += outcome.promptTokens;
         report.completionTokens += outcome.completionTokens;
-        report.costUsd = (report.promptTokens * options.inputUsdPerMillionTokens + report.completionTokens * options.outputUsdPerMillionTokens) / 1_000_000;
-        const instruction = outcome.content.trim().replace(/^["“']+|["”']+$/g, '').trim();
+        report.costUsd =
+          (report.promptTokens * options.inputUsdPerMillionTokens + report.completionTokens * options.outputUsdPerMillionTokens) /
+          1_000_000;
+        const instruction = outcome.content
+          .trim()
+          .replace(/^["“']+|["”']+$/g, '')
+          .trim();
         if (instruction) return instruction;
         report.fallbacks += 1;
         return templateInstruction(item.context);

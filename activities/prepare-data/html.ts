@@ -11,13 +11,57 @@ import type { SourceDocument } from './sections';
  * the Markdown posts. The page title is the first <h1>, else <title>, else the file name.
  */
 
-const SKIPPED = new Set(['script', 'style', 'noscript', 'template', 'svg', 'nav', 'footer', 'aside', 'form', 'button', 'iframe', 'select', 'head', 'menu']);
+const SKIPPED = new Set([
+  'script',
+  'style',
+  'noscript',
+  'template',
+  'svg',
+  'nav',
+  'footer',
+  'aside',
+  'form',
+  'button',
+  'iframe',
+  'select',
+  'head',
+  'menu',
+]);
 const BLOCKS = new Set([
-  'p', 'div', 'section', 'article', 'main', 'br', 'li', 'ul', 'ol', 'blockquote', 'pre', 'table', 'tr', 'hr', 'figure', 'figcaption',
-  'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'dl', 'dt', 'dd', 'header',
+  'p',
+  'div',
+  'section',
+  'article',
+  'main',
+  'br',
+  'li',
+  'ul',
+  'ol',
+  'blockquote',
+  'pre',
+  'table',
+  'tr',
+  'hr',
+  'figure',
+  'figcaption',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'dl',
+  'dt',
+  'dd',
+  'header',
 ]);
 
-export async function* readHtmlDocuments(localPath: string, displayPath: string, maxChars: number, signal?: AbortSignal): AsyncGenerator<SourceDocument> {
+export async function* readHtmlDocuments(
+  localPath: string,
+  displayPath: string,
+  maxChars: number,
+  signal?: AbortSignal,
+): AsyncGenerator<SourceDocument> {
   const finished: SourceDocument[] = [];
   let paragraphs: string[] = [];
   let current = '';

@@ -84,7 +84,11 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
     // One scratch folder per dataset and activity: a retry of this activity finds its own, another
     // workflow building the same dataset at the same time does not collide with it.
     const { workflowExecution, activityId } = context.info;
-    const scratchDir = join(deps.scratchRoot ?? tmpdir(), 'llmtwin-prepare', `${request.datasetHash.slice(0, 16)}-${stableHash(`${workflowExecution?.workflowId ?? ''}|${activityId}`)}`);
+    const scratchDir = join(
+      deps.scratchRoot ?? tmpdir(),
+      'llmtwin-prepare',
+      `${request.datasetHash.slice(0, 16)}-${stableHash(`${workflowExecution?.workflowId ?? ''}|${activityId}`)}`,
+    );
     const stagedMarker = join(scratchDir, 'staged.json');
     const heartbeat = throttledHeartbeat();
     const source = sourceFor(settings, deps.s3);
@@ -109,16 +113,28 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
         });
         const actualHash = computeDatasetHash(settings, processed.fingerprints, generator);
         if (actualHash !== request.datasetHash) {
-          throw validationFailure(`the source changed while the dataset was being prepared (planned ${request.datasetHash.slice(0, 12)}, read ${actualHash.slice(0, 12)}); run prepare-data again`);
+          throw validationFailure(
+            `the source changed while the dataset was being prepared (planned ${request.datasetHash.slice(0, 12)}, read ${actualHash.slice(0, 12)}); run prepare-data again`,
+          );
         }
         if (processed.train.records + processed.test.records === 0) throw noUsableText(listing, processed);
         outcome = { ...processed, generator: instructor.report() };
         await writeFile(stagedMarker, JSON.stringify(outcome));
       }
 
-      const progress: PrepareDataProgress = { phase: 'upload', datasetHash: request.datasetHash, filesDone: 0, filesTotal: 2, bytesDone: 0, bytesTotal: outcome.train.bytes + outcome.test.bytes };
+      const progress: PrepareDataProgress = {
+        phase: 'upload',
+        datasetHash: request.datasetHash,
+        filesDone: 0,
+        filesTotal: 2,
+        bytesDone: 0,
+        bytesTotal: outcome.train.bytes + outcome.test.bytes,
+      };
       context.heartbeat(progress);
-      for (const [name, staged] of [['train.jsonl', outcome.train], ['test.jsonl', outcome.test]] as const) {
+      for (const [name, staged] of [
+        ['train.jsonl', outcome.train],
+        ['test.jsonl', outcome.test],
+      ] as const) {
         const before = progress.bytesDone;
         await uploadStaged(deps.s3, location, name, staged, signal, (sent) => heartbeat({ ...progress, bytesDone: before + sent }));
         progress.filesDone += 1;
@@ -143,7 +159,13 @@ export type PrepareDataActivities = ReturnType<typeof createPrepareDataActivitie
 
 type StagedOutcome = ProcessOutcome & { generator?: Manifest['generator'] };
 
-function buildManifest(settings: PrepareDataSettings, listing: SourceListing, datasetHash: string, location: ReturnType<typeof datasetLocation>, outcome: StagedOutcome): Manifest {
+function buildManifest(
+  settings: PrepareDataSettings,
+  listing: SourceListing,
+  datasetHash: string,
+  location: ReturnType<typeof datasetLocation>,
+  outcome: StagedOutcome,
+): Manifest {
   const file = (name: string, staged: StagedOutcome['train']) => ({
     key: `${location.keyPrefix}${name}`,
     uri: `${location.uri}${name}`,
@@ -156,7 +178,12 @@ function buildManifest(settings: PrepareDataSettings, listing: SourceListing, da
     datasetHash,
     codeVersion: DATASET_CODE_VERSION,
     createdAt: new Date().toISOString(),
-    source: { kind: listing.kind, location: listing.location, files: listing.entries.length + listing.skipped.length, bytes: totalBytes(listing) },
+    source: {
+      kind: listing.kind,
+      location: listing.location,
+      files: listing.entries.length + listing.skipped.length,
+      bytes: totalBytes(listing),
+    },
     config: settingsForManifest(settings),
     record: { format: 'jsonl', fields: ['id', 'instruction', 'output', 'source', 'title', 'tokens'] },
     files: { train: file('train.jsonl', outcome.train), test: file('test.jsonl', outcome.test) },
@@ -173,9 +200,16 @@ function buildManifest(settings: PrepareDataSettings, listing: SourceListing, da
 function generatorIdentity(settings: PrepareDataSettings, generator: LlmtwinConfig['generator']): GeneratorIdentity {
   if (settings.instruct.mode !== 'generator') return null;
   if (!generator.baseUrl || !generator.model) {
-    throw validationFailure('instruct.mode is "generator" but no generator is configured: set LLMTWIN_GENERATOR_BASE_URL and LLMTWIN_GENERATOR_MODEL on the data worker');
+    throw validationFailure(
+      'instruct.mode is "generator" but no generator is configured: set LLMTWIN_GENERATOR_BASE_URL and LLMTWIN_GENERATOR_MODEL on the data worker',
+    );
   }
-  return { model: generator.model, baseUrl: generator.baseUrl, temperature: generator.temperature, promptVersion: GENERATOR_PROMPT_VERSION };
+  return {
+    model: generator.model,
+    baseUrl: generator.baseUrl,
+    temperature: generator.temperature,
+    promptVersion: GENERATOR_PROMPT_VERSION,
+  };
 }
 
 function instructorFor(settings: PrepareDataSettings, generator: LlmtwinConfig['generator']): Instructor {
@@ -195,9 +229,14 @@ function instructorFor(settings: PrepareDataSettings, generator: LlmtwinConfig['
 
 function requireSupportedFiles(listing: SourceListing): void {
   if (listing.entries.length > 0) return;
-  if (listing.skipped.length === 0) throw validationFailure(`the source ${listing.location} is empty: put the author's writing there (Markdown, text, HTML, JSON or JSONL)`);
+  if (listing.skipped.length === 0)
+    throw validationFailure(
+      `the source ${listing.location} is empty: put the author's writing there (Markdown, text, HTML, JSON or JSONL)`,
+    );
   const examples = listing.skipped.slice(0, 5).map((item) => `${item.source} (${item.reason})`);
-  throw validationFailure(`the source ${listing.location} has no readable files: ${listing.skipped.length} skipped, e.g. ${examples.join('; ')}`);
+  throw validationFailure(
+    `the source ${listing.location} has no readable files: ${listing.skipped.length} skipped, e.g. ${examples.join('; ')}`,
+  );
 }
 
 function noUsableText(listing: SourceListing, outcome: ProcessOutcome) {

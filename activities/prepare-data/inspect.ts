@@ -33,8 +33,10 @@ export async function inspectFile(path: string, displayName: string, signal?: Ab
         if (skipReason === undefined) {
           const data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
           const complete = completeLength(data);
-          if (!isUtf8(data.subarray(0, complete))) skipReason = `not valid UTF-8 (somewhere in bytes ${bytes - carry.length}-${bytes + chunk.length}); re-save it as UTF-8`;
-          else if (bytes < SNIFF_BYTES && data.subarray(0, Math.min(complete, SNIFF_BYTES)).includes(0)) skipReason = 'binary file (contains NUL bytes)';
+          if (!isUtf8(data.subarray(0, complete)))
+            skipReason = `not valid UTF-8 (somewhere in bytes ${bytes - carry.length}-${bytes + chunk.length}); re-save it as UTF-8`;
+          else if (bytes < SNIFF_BYTES && data.subarray(0, Math.min(complete, SNIFF_BYTES)).includes(0))
+            skipReason = 'binary file (contains NUL bytes)';
           carry = Buffer.from(data.subarray(complete));
         }
       }
@@ -43,7 +45,8 @@ export async function inspectFile(path: string, displayName: string, signal?: Ab
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
     const code = errnoCode(error);
-    if (code && UNREADABLE_CODES.has(code)) throw validationFailure(`cannot read ${displayName}: ${code}; fix its permissions or remove it from the source`, { cause: error });
+    if (code && UNREADABLE_CODES.has(code))
+      throw validationFailure(`cannot read ${displayName}: ${code}; fix its permissions or remove it from the source`, { cause: error });
     throw error;
   }
   if (skipReason === undefined && carry.length > 0) skipReason = 'not valid UTF-8 (truncated character at the end); re-save it as UTF-8';

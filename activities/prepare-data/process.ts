@@ -54,7 +54,13 @@ export async function fingerprintSource(
   onProgress?: (progress: PrepareDataProgress) => void,
 ): Promise<FileFingerprint[]> {
   const bytesTotal = listing.entries.reduce((sum, entry) => sum + entry.size, 0);
-  const progress: PrepareDataProgress = { phase: 'fingerprint', filesDone: 0, filesTotal: listing.entries.length, bytesDone: 0, bytesTotal };
+  const progress: PrepareDataProgress = {
+    phase: 'fingerprint',
+    filesDone: 0,
+    filesTotal: listing.entries.length,
+    bytesDone: 0,
+    bytesTotal,
+  };
   const fingerprints: FileFingerprint[] = skippedFingerprints(listing);
   for (const entry of listing.entries) {
     if (listing.kind === 's3') {
@@ -74,7 +80,10 @@ export async function fingerprintSource(
 export async function processSource(request: ProcessRequest): Promise<ProcessOutcome> {
   const { settings, source, listing, signal } = request;
   const builder = new DatasetBuilder(settings, request.onDuplicate);
-  const sinks = { train: new JsonlSink(join(request.scratchDir, 'train.jsonl')), test: new JsonlSink(join(request.scratchDir, 'test.jsonl')) };
+  const sinks = {
+    train: new JsonlSink(join(request.scratchDir, 'train.jsonl')),
+    test: new JsonlSink(join(request.scratchDir, 'test.jsonl')),
+  };
   const fingerprints: FileFingerprint[] = skippedFingerprints(listing);
   const skippedFiles: SkippedItem[] = listing.skipped.map(({ source: path, reason }) => ({ source: path, reason }));
   const skippedRecords: SkippedItem[] = [];
@@ -100,7 +109,14 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
     const instructions = await request.instructor.instruct(batch, signal);
     for (let index = 0; index < batch.length; index += 1) {
       const { split, record } = batch[index] as PreparedRecord;
-      await sinks[split].write({ id: record.id, instruction: instructions[index], output: record.output, source: record.source, title: record.title, tokens: record.tokens });
+      await sinks[split].write({
+        id: record.id,
+        instruction: instructions[index],
+        output: record.output,
+        source: record.source,
+        title: record.title,
+        tokens: record.tokens,
+      });
     }
     progress.records = (progress.records ?? 0) + batch.length;
   };
@@ -111,13 +127,21 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
       const fetched = await source.fetch(entry, request.scratchDir, signal);
       try {
         const inspection = await inspectFile(fetched.localPath, entry.path, signal);
-        fingerprints.push({ path: entry.path, size: inspection.bytes, digest: listing.kind === 's3' ? (fetched.etag ?? '') : inspection.md5 });
+        fingerprints.push({
+          path: entry.path,
+          size: inspection.bytes,
+          digest: listing.kind === 's3' ? (fetched.etag ?? '') : inspection.md5,
+        });
         if (inspection.skipReason) {
           skippedFiles.push({ source: entry.path, reason: inspection.skipReason });
         } else {
           filesRead += 1;
           bytesRead += inspection.bytes;
-          const read = readDocuments({ localPath: fetched.localPath, path: entry.path, format: entry.format, bytes: inspection.bytes }, settings, signal);
+          const read = readDocuments(
+            { localPath: fetched.localPath, path: entry.path, format: entry.format, bytes: inspection.bytes },
+            settings,
+            signal,
+          );
           for await (const item of read) {
             if ('skipped' in item) {
               skippedRecordCount += 1;
@@ -143,8 +167,10 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
     await writePending();
     const [train, test] = [await sinks.train.close(), await sinks.test.close()];
     const warnings: string[] = [];
-    if (test.records === 0 && train.records > 0) warnings.push(`the test split is empty: too few documents for split.testRatio ${settings.split.testRatio}`);
-    if (skippedRecordCount > skippedRecords.length) warnings.push(`${skippedRecordCount} records were skipped; the first ${skippedRecords.length} are listed`);
+    if (test.records === 0 && train.records > 0)
+      warnings.push(`the test split is empty: too few documents for split.testRatio ${settings.split.testRatio}`);
+    if (skippedRecordCount > skippedRecords.length)
+      warnings.push(`${skippedRecordCount} records were skipped; the first ${skippedRecords.length} are listed`);
     skippedFiles.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
     return {
       fingerprints,

@@ -34,7 +34,12 @@ export function datasetLocation(bucket: string, prefix: string, datasetHash: str
  * The manifest of a complete dataset at this location, or undefined when there is none (or it is not
  * ours to trust: unparseable, another hash, or a data file missing), in which case it is rebuilt.
  */
-export async function readExistingManifest(s3: S3Sender, location: DatasetLocation, datasetHash: string, signal?: AbortSignal): Promise<Manifest | undefined> {
+export async function readExistingManifest(
+  s3: S3Sender,
+  location: DatasetLocation,
+  datasetHash: string,
+  signal?: AbortSignal,
+): Promise<Manifest | undefined> {
   const key = `${location.keyPrefix}${MANIFEST_FILE}`;
   const text = await readIfExists({ operation: 'GetObject', resource: s3Uri(location.bucket, key) }, async () => {
     const object = await s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: key }), { abortSignal: signal });
@@ -71,7 +76,13 @@ export async function uploadStaged(
   if (head?.Metadata?.sha256 === staged.sha256 && head.ContentLength === staged.bytes) return 'present';
   const upload = new Upload({
     client: s3,
-    params: { Bucket: location.bucket, Key: key, Body: createReadStream(staged.path), ContentType: 'application/x-ndjson', Metadata: { sha256: staged.sha256 } },
+    params: {
+      Bucket: location.bucket,
+      Key: key,
+      Body: createReadStream(staged.path),
+      ContentType: 'application/x-ndjson',
+      Metadata: { sha256: staged.sha256 },
+    },
     partSize: PART_SIZE,
     queueSize: 2,
     leavePartsOnError: false,
@@ -91,6 +102,14 @@ export async function uploadStaged(
 export async function putManifest(s3: S3Sender, location: DatasetLocation, manifest: Manifest, signal?: AbortSignal): Promise<void> {
   const key = `${location.keyPrefix}${MANIFEST_FILE}`;
   await awsCall({ operation: 'PutObject', resource: s3Uri(location.bucket, key) }, () =>
-    s3.send(new PutObjectCommand({ Bucket: location.bucket, Key: key, Body: `${JSON.stringify(manifest, null, 2)}\n`, ContentType: 'application/json' }), { abortSignal: signal }),
+    s3.send(
+      new PutObjectCommand({
+        Bucket: location.bucket,
+        Key: key,
+        Body: `${JSON.stringify(manifest, null, 2)}\n`,
+        ContentType: 'application/json',
+      }),
+      { abortSignal: signal },
+    ),
   );
 }

@@ -36,7 +36,8 @@ export async function* readDocuments(request: ReadRequest, settings: PrepareData
         for (const line of batch) {
           // A 16 MiB line of prose does not exist; cut it rather than hold it.
           const document = line.tooLong ? sectioner.push('') : sectioner.push(line.text);
-          if (line.tooLong) yield { skipped: { source: `${request.path}#L${line.number}`, reason: `line longer than ${MAX_RECORD_BYTES} bytes` } };
+          if (line.tooLong)
+            yield { skipped: { source: `${request.path}#L${line.number}`, reason: `line longer than ${MAX_RECORD_BYTES} bytes` } };
           if (document) yield { document };
         }
       }
@@ -63,7 +64,12 @@ export async function* readDocuments(request: ReadRequest, settings: PrepareData
       return;
     case 'json': {
       if (request.bytes > MAX_JSON_FILE_BYTES) {
-        yield { skipped: { source: request.path, reason: `JSON file over ${MAX_JSON_FILE_BYTES / 1024 / 1024} MiB: export it as JSONL (one post per line), which is streamed` } };
+        yield {
+          skipped: {
+            source: request.path,
+            reason: `JSON file over ${MAX_JSON_FILE_BYTES / 1024 / 1024} MiB: export it as JSONL (one post per line), which is streamed`,
+          },
+        };
         return;
       }
       const parsed = parseJson(await readFile(request.localPath, { encoding: 'utf8', signal }));
@@ -72,7 +78,8 @@ export async function* readDocuments(request: ReadRequest, settings: PrepareData
         yield { skipped: { source: request.path, reason: records } };
         return;
       }
-      for (let index = 0; index < records.length; index += 1) yield recordItem(records[index], `${request.path}#${index}`, 'json', settings);
+      for (let index = 0; index < records.length; index += 1)
+        yield recordItem(records[index], `${request.path}#${index}`, 'json', settings);
       return;
     }
   }

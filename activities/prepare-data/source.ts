@@ -4,7 +4,13 @@ import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
-import { FORMAT_EXTENSIONS, SOURCE_FORMATS, type PrepareDataSettings, type SkippedItem, type SourceFormat } from '../../common/prepare-data/contract';
+import {
+  FORMAT_EXTENSIONS,
+  SOURCE_FORMATS,
+  type PrepareDataSettings,
+  type SkippedItem,
+  type SourceFormat,
+} from '../../common/prepare-data/contract';
 import { parseS3Uri, s3Uri } from '../../common/shared/naming';
 import { awsCall, toAwsFailure } from '../aws/errors';
 import { errnoCode, UNREADABLE_CODES } from './failures';
@@ -50,7 +56,6 @@ export interface SourceAccess {
   fetch(entry: SourceEntry, scratchDir: string, signal?: AbortSignal): Promise<FetchedFile>;
 }
 
-
 /** Classifies a file name by extension: a format, or why it is skipped. */
 export function formatOf(path: string, include: readonly SourceFormat[]): SourceFormat | { reason: string } {
   const extension = extname(path).toLowerCase();
@@ -74,7 +79,10 @@ export function localSource(path: string, settings: PrepareDataSettings): Source
   return {
     async list(signal) {
       const rootStat = await stat(root).catch((error: unknown) => {
-        if (errnoCode(error) === 'ENOENT') throw validationFailure(`source.path ${root} does not exist on the data worker (relative paths resolve against ${process.cwd()})`);
+        if (errnoCode(error) === 'ENOENT')
+          throw validationFailure(
+            `source.path ${root} does not exist on the data worker (relative paths resolve against ${process.cwd()})`,
+          );
         throw validationFailure(`source.path ${root} cannot be read: ${errnoCode(error) ?? 'unknown error'}`, { cause: error });
       });
       const listing: SourceListing = { kind: 'local', location: root, entries: [], skipped: [] };
@@ -115,7 +123,8 @@ async function walk(
     directory = await opendir(folder);
   } catch (error) {
     const code = errnoCode(error);
-    if (code && UNREADABLE_CODES.has(code)) throw validationFailure(`cannot read folder ${folder}: ${code}; fix its permissions or remove it from the source`, { cause: error });
+    if (code && UNREADABLE_CODES.has(code))
+      throw validationFailure(`cannot read folder ${folder}: ${code}; fix its permissions or remove it from the source`, { cause: error });
     throw error;
   }
   for await (const item of directory) {
@@ -141,13 +150,18 @@ export function s3Source(uri: string, settings: PrepareDataSettings, s3: S3Sende
     async list(signal) {
       const listing: SourceListing = { kind: 's3', location: s3Uri(bucket, prefix), entries: [], skipped: [] };
       try {
-        for await (const page of paginateListObjectsV2({ client: s3 as S3Client }, { Bucket: bucket, Prefix: prefix }, { abortSignal: signal })) {
+        for await (const page of paginateListObjectsV2(
+          { client: s3 as S3Client },
+          { Bucket: bucket, Prefix: prefix },
+          { abortSignal: signal },
+        )) {
           for (const object of page.Contents ?? []) {
             if (!object.Key || object.Key.endsWith('/')) continue; // folder markers hold no writing
             const name = object.Key.slice(prefix.length).replace(/^\/+/, '') || basename(object.Key);
             const format = formatOf(name, settings.formats.include);
             const size = object.Size ?? 0;
-            if (typeof format === 'string') listing.entries.push({ path: name, size, format, etag: object.ETag?.replace(/"/g, '') ?? '', key: object.Key });
+            if (typeof format === 'string')
+              listing.entries.push({ path: name, size, format, etag: object.ETag?.replace(/"/g, '') ?? '', key: object.Key });
             else listing.skipped.push({ source: name, reason: format.reason, size });
           }
         }

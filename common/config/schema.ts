@@ -4,7 +4,16 @@ import { IDLE_CONFIG } from '../idle/config';
 import { PREPARE_DATA_CONFIG } from '../prepare-data/config';
 import { SageMakerNameSchema } from '../shared/schemas';
 import type { EnvVarSpec, LeafPaths } from './sections';
-import { AWS_CONFIG, LOG_CONFIG, POLLING_CONFIG, PRICING_CONFIG, S3_CONFIG, SAGEMAKER_CONFIG, TEMPORAL_CONFIG, WORKER_CONFIG } from './shared-sections';
+import {
+  AWS_CONFIG,
+  LOG_CONFIG,
+  POLLING_CONFIG,
+  PRICING_CONFIG,
+  S3_CONFIG,
+  SAGEMAKER_CONFIG,
+  TEMPORAL_CONFIG,
+  WORKER_CONFIG,
+} from './shared-sections';
 
 /**
  * Everything a worker or the CLI needs, composed here from the shared sections and one section per

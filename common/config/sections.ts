@@ -33,6 +33,8 @@ export interface ConfigSection<Key extends string, Schema extends z.ZodType> {
   envVars: ReadonlyArray<EnvVarSpec<`${Key}.${LeafPaths<z.output<Schema>>}`>>;
 }
 
-export function configSection<Key extends string, Schema extends z.ZodType>(section: ConfigSection<Key, Schema>): ConfigSection<Key, Schema> {
+export function configSection<Key extends string, Schema extends z.ZodType>(
+  section: ConfigSection<Key, Schema>,
+): ConfigSection<Key, Schema> {
   return section;
 }

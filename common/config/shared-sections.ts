@@ -38,7 +38,10 @@ export const AWS_CONFIG = configSection({
     .strictObject({
       /** `local` talks to moto (endpoint below, dummy credentials); `aws` uses the real endpoints. */
       target: z.enum(['local', 'aws']).default('local'),
-      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as "us-east-1"').default('us-east-1'),
+      region: z
+        .string()
+        .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as "us-east-1"')
+        .default('us-east-1'),
       /** Endpoint override. Defaults to the local moto server when target is `local`. */
       endpointUrl: z.url().optional(),
       /** SDK-level attempts per call (standard retry mode, with backoff) before Temporal's retry policy takes over. */
@@ -154,7 +157,9 @@ export const PRICING_CONFIG = configSection({
   schema: z
     .strictObject({
       /** Overrides and additions to the built-in price table (common/shared/pricing.ts), e.g. {"ml.g5.xlarge": 1.2}. */
-      usdPerHour: z.record(z.string().regex(INSTANCE_TYPE_PATTERN, 'keys must be instance types like "ml.g5.xlarge"'), z.number().nonnegative()).default({}),
+      usdPerHour: z
+        .record(z.string().regex(INSTANCE_TYPE_PATTERN, 'keys must be instance types like "ml.g5.xlarge"'), z.number().nonnegative())
+        .default({}),
     })
     .prefault({}),
   envVars: [],

@@ -15,7 +15,9 @@ import trainingMetrics from './metrics.json';
 const S3UriSchema = s3UriSchema('s3://my-bucket/llmtwin/datasets/<hash>/');
 const ModuleNameSchema = z.string().regex(/^[A-Za-z0-9_.]+$/, 'must be a module name such as "q_proj"');
 const DatasetFieldSchema = z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a JSON field name');
-const KmsKeySchema = z.string().regex(/^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+|[0-9a-f-]{36}|alias\/.+)$/, 'must be a KMS key id, alias or ARN');
+const KmsKeySchema = z
+  .string()
+  .regex(/^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+|[0-9a-f-]{36}|alias\/.+)$/, 'must be a KMS key id, alias or ARN');
 
 /** What the Python entry point (jobs/train/llmtwin_train/settings.py) trains with. */
 export const HyperparametersSchema = z
@@ -68,7 +70,10 @@ export const FineTuneInputSchema = z
     /** The dataset prefix prepare-data wrote: `s3://<bucket>/<prefix>datasets/<hash>/` (manifest.json inside). */
     datasetUri: S3UriSchema,
     /** Hugging Face model id; default from config (`training.baseModelId`). */
-    baseModelId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9._-]+)?$/, 'must be a Hugging Face model id such as "Qwen/Qwen2.5-1.5B-Instruct"').optional(),
+    baseModelId: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9._-]+)?$/, 'must be a Hugging Face model id such as "Qwen/Qwen2.5-1.5B-Instruct"')
+      .optional(),
     hyperparameters: HyperparametersSchema,
     /** Preferred type; default `sagemaker.trainingInstanceType`. */
     instanceType: InstanceTypeSchema.optional(),
@@ -89,14 +94,29 @@ export const FineTuneInputSchema = z
       .prefault({}),
     image: z
       .union([
-        z.object({ uri: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$/, 'must be an ECR image URI') }).strict(),
+        z
+          .object({
+            uri: z
+              .string()
+              .regex(
+                /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$/,
+                'must be an ECR image URI',
+              ),
+          })
+          .strict(),
         z.object({ transformersVersion: SemverSchema, pytorchVersion: SemverSchema }).strict(),
       ])
       .optional(),
     vpc: z
       .object({
-        securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/, 'must be a security group id like "sg-0123abcd"')).min(1).max(5),
-        subnets: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, 'must be a subnet id like "subnet-0123abcd"')).min(1).max(16),
+        securityGroupIds: z
+          .array(z.string().regex(/^sg-[0-9a-f]+$/, 'must be a security group id like "sg-0123abcd"'))
+          .min(1)
+          .max(5),
+        subnets: z
+          .array(z.string().regex(/^subnet-[0-9a-f]+$/, 'must be a subnet id like "subnet-0123abcd"'))
+          .min(1)
+          .max(16),
       })
       .optional(),
     kms: z.object({ volumeKeyId: KmsKeySchema.optional(), outputKeyId: KmsKeySchema.optional() }).optional(),
@@ -169,7 +189,12 @@ export function trainingJobName(plan: TrainingPlan, instanceType: string, forceR
     instance: { type: instanceType, count: plan.instanceCount, volumeSizeGb: plan.volumeSizeGb },
     spot: plan.spot.enabled,
   });
-  const key = [plan.datasetHash.slice(0, 12), instanceType.replace(/^ml\./, ''), stableHash(inputs), plan.force ? (forceRunId ?? plan.runId) : ''].join('|');
+  const key = [
+    plan.datasetHash.slice(0, 12),
+    instanceType.replace(/^ml\./, ''),
+    stableHash(inputs),
+    plan.force ? (forceRunId ?? plan.runId) : '',
+  ].join('|');
   return resourceName({ prefix: plan.resourceNamePrefix, stage: 'train', key });
 }
 

@@ -93,9 +93,13 @@ export class UnknownTrainingImageError extends Error {
  * table (pass an explicit image URI to use anything else).
  */
 export function trainingImageUri(region: string, version: TrainingImageVersion = DEFAULT_TRAINING_IMAGE): string {
-  const entry = KNOWN_TRAINING_IMAGES.find((candidate) => candidate.transformers === version.transformers && candidate.pytorch === version.pytorch);
+  const entry = KNOWN_TRAINING_IMAGES.find(
+    (candidate) => candidate.transformers === version.transformers && candidate.pytorch === version.pytorch,
+  );
   if (!entry) {
-    const known = KNOWN_TRAINING_IMAGES.map((candidate) => `transformers ${candidate.transformers} + pytorch ${candidate.pytorch}`).join(', ');
+    const known = KNOWN_TRAINING_IMAGES.map((candidate) => `transformers ${candidate.transformers} + pytorch ${candidate.pytorch}`).join(
+      ', ',
+    );
     throw new UnknownTrainingImageError(
       `no known Hugging Face training image for transformers ${version.transformers} + pytorch ${version.pytorch}; known: ${known}. Pick one of those or pass an explicit image URI (image.uri)`,
     );

@@ -48,7 +48,6 @@ export const IDLE_MONITOR_ID_POLICIES = {
   workflowIdReusePolicy: 'ALLOW_DUPLICATE',
 } as const;
 
-
 export interface IdlePolicyMs {
   checkIntervalMs: number;
   windowMs: number;
@@ -57,14 +56,16 @@ export interface IdlePolicyMs {
 
 export function policyMs(policy: IdlePolicy): IdlePolicyMs {
   const windowMs = durationToMs(policy.window);
-  return { checkIntervalMs: durationToMs(policy.checkInterval), windowMs, graceMs: policy.grace === undefined ? windowMs : durationToMs(policy.grace) };
+  return {
+    checkIntervalMs: durationToMs(policy.checkInterval),
+    windowMs,
+    graceMs: policy.grace === undefined ? windowMs : durationToMs(policy.grace),
+  };
 }
 
 export function policyFromConfig(idle: LlmtwinConfig['idle']): IdlePolicy {
   return { checkInterval: idle.checkInterval, window: idle.window, ...(idle.grace === undefined ? {} : { grace: idle.grace }) };
 }
-
-
 
 /** SageMaker's side of an observation: what a describe of the endpoint (and its tags) tells. */
 export type EndpointState = Omit<FoundObservation, 'observedAt' | 'windowMs' | 'lastInvocationAt' | 'invocationsInWindow'>;
@@ -78,7 +79,12 @@ export interface InvocationReading {
  * One observation from both sides, as the monitor's own check and the fleet sweep make it. No datapoints
  * (no reading) means no invocations; fields beyond EndpointState (such as an ARN) are left out.
  */
-export function observationOf(state: EndpointState, reading: InvocationReading | undefined, now: number, windowMs: number): FoundObservation {
+export function observationOf(
+  state: EndpointState,
+  reading: InvocationReading | undefined,
+  now: number,
+  windowMs: number,
+): FoundObservation {
   const { found, endpointName, status, creationTime, lastModifiedTime, endpointConfigName, variants, managed, keep } = state;
   return {
     found,
@@ -96,7 +102,6 @@ export function observationOf(state: EndpointState, reading: InvocationReading |
     invocationsInWindow: reading?.invocations ?? 0,
   };
 }
-
 
 /** What was torn down (or deliberately left) when the monitor deleted an idle endpoint. */
 export interface TeardownReport {

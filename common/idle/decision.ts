@@ -51,7 +51,8 @@ export function decideIdle(input: IdleDecisionInput): IdleDecision {
         : `idle for ${formatDuration(now - input.lastInvocationAt)} (window ${formatDuration(policy.windowMs)})`;
     return { action: 'delete', reason, deleteAt };
   }
-  const reason = deleteAt === graceEndsAt && graceEndsAt > windowEndsAt ? 'in the grace period after InService' : 'invoked within the window';
+  const reason =
+    deleteAt === graceEndsAt && graceEndsAt > windowEndsAt ? 'in the grace period after InService' : 'invoked within the window';
   return { action: 'wait', reason, deleteAt };
 }
 
@@ -82,7 +83,11 @@ export function laterOf(a: number | undefined, b: number | null | undefined): nu
  * the monitor's window and be recent. Stale data can only make an endpoint look idler than it is, and
  * every deletion is confirmed with a fresh read first, so "recent" is generous: two intervals.
  */
-export function isUsableObservation(observation: EndpointObservation | undefined, policy: IdlePolicyMs, now: number): observation is EndpointObservation {
+export function isUsableObservation(
+  observation: EndpointObservation | undefined,
+  policy: IdlePolicyMs,
+  now: number,
+): observation is EndpointObservation {
   if (!observation) return false;
   if (now - observation.observedAt > 2 * policy.checkIntervalMs) return false;
   return !observation.found || observation.windowMs >= policy.windowMs;
@@ -121,7 +126,12 @@ export interface IdleCostFigures {
 }
 
 /** Uptime from creation, idle time from the last invocation (or InService) to `endedAt`, and their cost. */
-export function idleCostFigures(observation: FoundObservation | undefined, inServiceAt: number | undefined, lastInvocationAt: number | undefined, endedAt: number): IdleCostFigures {
+export function idleCostFigures(
+  observation: FoundObservation | undefined,
+  inServiceAt: number | undefined,
+  lastInvocationAt: number | undefined,
+  endedAt: number,
+): IdleCostFigures {
   if (!observation) return { uptimeMs: null, idleMs: null, estimatedIdleCostUsd: null, estimatedSavedPerDayUsd: null };
   const { usdPerHour } = hourlyCost(observation.variants);
   const idleSince = laterOf(inServiceAt, lastInvocationAt);

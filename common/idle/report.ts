@@ -34,7 +34,14 @@ export function buildStatus(input: {
     paused: state.paused,
     policy: input.policy,
     endpointStatus: status,
-    lastCheck: state.lastCheck ? { at: new Date(state.lastCheck.at).toISOString(), action: state.lastCheck.action, reason: state.lastCheck.reason, source: state.lastCheck.source } : null,
+    lastCheck: state.lastCheck
+      ? {
+          at: new Date(state.lastCheck.at).toISOString(),
+          action: state.lastCheck.action,
+          reason: state.lastCheck.reason,
+          source: state.lastCheck.source,
+        }
+      : null,
     lastInvocationAt: iso(state.lastInvocationAt),
     inServiceAt: iso(state.inServiceAt),
     deleteAt: state.paused ? null : iso(deleteAt),

@@ -29,7 +29,9 @@ export type IdlePolicyInput = z.input<typeof IdlePolicySchema>;
 export const IdlePolicyPatchSchema = z
   .object({ checkInterval: DurationSchema.optional(), window: DurationSchema.optional(), grace: NonNegativeDurationSchema.optional() })
   .strict()
-  .refine((patch) => Object.values(patch).some((value) => value !== undefined), { message: 'give at least one of checkInterval, window, grace' });
+  .refine((patch) => Object.values(patch).some((value) => value !== undefined), {
+    message: 'give at least one of checkInterval, window, grace',
+  });
 export type IdlePolicyPatch = z.input<typeof IdlePolicyPatchSchema>;
 
 const VariantSchema = z.object({
@@ -85,7 +87,13 @@ export const IdleMonitorStateSchema = z.object({
   /** Latest invocation seen in metrics, or a keepAlive. */
   lastInvocationAt: z.number().optional(),
   lastCheck: z
-    .object({ at: z.number(), action: CheckActionSchema, reason: z.string(), source: z.enum(['monitor', 'sweep']), deleteAt: z.number().optional() })
+    .object({
+      at: z.number(),
+      action: CheckActionSchema,
+      reason: z.string(),
+      source: z.enum(['monitor', 'sweep']),
+      deleteAt: z.number().optional(),
+    })
     .optional(),
   /** The newest observation of the endpoint (from this monitor's own check or from the sweep). */
   observation: FoundObservationSchema.optional(),

@@ -32,7 +32,6 @@ export function idleSweepScheduleId(taskQueue: string): string {
 /** GetMetricData takes at most 500 metric queries per call. */
 export const MAX_METRIC_QUERIES_PER_CALL = 500;
 
-
 /** One line of the fleet report. */
 export interface FleetRow {
   endpointName: string;

@@ -61,7 +61,10 @@ export const PrepareDataInputSchema = z
       .prefault({}),
     formats: z
       .object({
-        include: z.array(z.enum(SOURCE_FORMATS)).min(1, 'name at least one format').default([...SOURCE_FORMATS]),
+        include: z
+          .array(z.enum(SOURCE_FORMATS))
+          .min(1, 'name at least one format')
+          .default([...SOURCE_FORMATS]),
         /** Field names in JSON/JSONL exports (dotted paths allowed). */
         json: z
           .object({
@@ -118,7 +121,11 @@ export const PrepareDataInputSchema = z
   })
   .superRefine((input, ctx) => {
     if (input.chunk.overlapTokens >= input.chunk.maxTokens) {
-      ctx.addIssue({ code: 'custom', path: ['chunk', 'overlapTokens'], message: `must be smaller than chunk.maxTokens (${input.chunk.maxTokens})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['chunk', 'overlapTokens'],
+        message: `must be smaller than chunk.maxTokens (${input.chunk.maxTokens})`,
+      });
     }
     if (input.chunk.minTokens > input.chunk.maxTokens) {
       ctx.addIssue({ code: 'custom', path: ['chunk', 'minTokens'], message: `must not exceed chunk.maxTokens (${input.chunk.maxTokens})` });
@@ -141,7 +148,13 @@ export const DatasetRecordSchema = z.object({
 });
 export type DatasetRecord = z.infer<typeof DatasetRecordSchema>;
 
-const FileEntrySchema = z.object({ key: z.string(), uri: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().min(0), records: z.number().int().min(0) });
+const FileEntrySchema = z.object({
+  key: z.string(),
+  uri: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().min(0),
+  records: z.number().int().min(0),
+});
 
 export const SkippedItemSchema = z.object({ source: z.string(), reason: z.string() });
 export type SkippedItem = z.infer<typeof SkippedItemSchema>;
@@ -223,7 +236,10 @@ export interface PrepareDataResult {
   manifestUri: string;
   /** True when a dataset with this hash already existed and nothing was written. */
   reused: boolean;
-  counts: Pick<Manifest['counts'], 'filesRead' | 'filesSkipped' | 'documents' | 'exactDuplicates' | 'nearDuplicates' | 'trainRecords' | 'testRecords'>;
+  counts: Pick<
+    Manifest['counts'],
+    'filesRead' | 'filesSkipped' | 'documents' | 'exactDuplicates' | 'nearDuplicates' | 'trainRecords' | 'testRecords'
+  >;
   tokens: Pick<TokenStats, 'total' | 'mean' | 'max'>;
 }
 

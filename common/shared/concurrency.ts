@@ -2,7 +2,11 @@
  * Runs `work` over `items` with at most `concurrency` in flight, results in input order. Used where many
  * calls must not all fire at once: fleet-wide AWS reads (under per-API rate limits), generator requests.
  */
-export async function mapWithConcurrency<T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {

@@ -10,4 +10,6 @@ export const DurationSchema = z
   .refine(isPositiveDuration, { message: 'must be a positive duration such as "30s", "5m", "1h" or "2 days"' });
 
 /** A duration that may be zero ("0s"), such as the idle grace period. */
-export const NonNegativeDurationSchema = z.string().refine(isNonNegativeDuration, { message: 'must be a duration such as "0s", "30m" or "2h"' });
+export const NonNegativeDurationSchema = z
+  .string()
+  .refine(isNonNegativeDuration, { message: 'must be a duration such as "0s", "30m" or "2h"' });

@@ -30,7 +30,11 @@ const CONTINUATION_TEMPLATES = [
 const CONTINUATION_NO_TOPIC_TEMPLATES = ['continue your post "{title}"', 'write the next part of "{title}"'];
 const TOPIC_TEMPLATES = ['write a short piece about {topics}', 'share your thoughts on {topics}', 'write a few paragraphs on {topics}'];
 const OPENING_LINE_TEMPLATES = ['write a passage that begins: "{first}"', 'write a few paragraphs that open with: "{first}"'];
-const SHORT_TOPIC_TEMPLATES = ['write a short note about {topics}', 'post a quick thought on {topics}', 'jot down a few lines about {topics}'];
+const SHORT_TOPIC_TEMPLATES = [
+  'write a short note about {topics}',
+  'post a quick thought on {topics}',
+  'jot down a few lines about {topics}',
+];
 const SHORT_OPENING_TEMPLATES = ['write a short note that begins: "{first}"', 'post a quick update starting with: "{first}"'];
 /** Below this many characters a chunk is a note, not an article, and is asked for as one. */
 const SHORT_TEXT_CHARS = 400;

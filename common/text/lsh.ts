@@ -103,7 +103,8 @@ export class NearDuplicateIndex {
       this.signatures = grown;
     }
     const offset = index * this.permutations;
-    for (let position = 0; position < this.permutations; position += 1) this.signatures[offset + position] = (signature[position] as number) >>> 16;
+    for (let position = 0; position < this.permutations; position += 1)
+      this.signatures[offset + position] = (signature[position] as number) >>> 16;
     this.size += 1;
     for (let band = 0; band < this.parameters.bands; band += 1) this.insert(this.bandKey(signature, band), index);
     return index;

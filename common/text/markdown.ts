@@ -50,7 +50,11 @@ export function stripMarkdownNoise(text: string): string {
 export function headingText(line: string, maxLevel = 2): string | undefined {
   const match = /^(#{1,6})\s+(.+?)\s*#*\s*$/.exec(line);
   if (!match || (match[1] as string).length > maxLevel) return undefined;
-  return stripMarkdownNoise(match[2] as string).replace(/[*_`]/g, '').trim() || undefined;
+  return (
+    stripMarkdownNoise(match[2] as string)
+      .replace(/[*_`]/g, '')
+      .trim() || undefined
+  );
 }
 
 /** "why-i-swim_in-winter.md" -> "Why i swim in winter": a last-resort title from a file name. */

@@ -58,7 +58,11 @@ export class TokenCounter {
       const space = isSpace(code);
       // previousIsSpace is false only after a character, so index - 1 is in range. The end of the
       // text acts as a space: it closes the last unit.
-      if (space && !previousIsSpace && ((code !== 10 && code !== 13) || index === length || isAsciiAlphanumeric(text.charCodeAt(index - 1)))) {
+      if (
+        space &&
+        !previousIsSpace &&
+        ((code !== 10 && code !== 13) || index === length || isAsciiAlphanumeric(text.charCodeAt(index - 1)))
+      ) {
         total += this.lookup(text, start, index, hash);
         start = index;
         hash = FNV_OFFSET;
@@ -190,7 +194,12 @@ function trailingPunctuation(text: string): number {
   let start = text.length;
   while (start > 0) {
     const code = text.charCodeAt(start - 1);
-    if (code < 128 ? isSpace(code) || isAsciiAlphanumeric(code) : SPACE_LETTER_OR_NUMBER.test(text.slice(surrogateStart(text, start - 1), start))) break;
+    if (
+      code < 128
+        ? isSpace(code) || isAsciiAlphanumeric(code)
+        : SPACE_LETTER_OR_NUMBER.test(text.slice(surrogateStart(text, start - 1), start))
+    )
+      break;
     start -= 1;
   }
   if (start < text.length && start > 0 && text.charCodeAt(start - 1) === 32) start -= 1;

@@ -11,7 +11,11 @@ export function registerConfig(program: Command, context: CliContext): void {
       const { config } = context;
       const shown = {
         ...config,
-        temporal: { ...config.temporal, apiKey: config.temporal.apiKey ? '<set>' : undefined, taskQueues: taskQueuesFor(config.temporal.taskQueue) },
+        temporal: {
+          ...config.temporal,
+          apiKey: config.temporal.apiKey ? '<set>' : undefined,
+          taskQueues: taskQueuesFor(config.temporal.taskQueue),
+        },
         aws: { ...config.aws, effectiveEndpoint: effectiveAwsEndpoint(config) ?? '(AWS default endpoints)' },
       };
       console.log(JSON.stringify(shown, null, 2));

@@ -47,7 +47,7 @@ export function registerFineTune(program: Command, context: CliContext): void {
     .option('--spot', 'managed spot training (checkpointed, resumed after interruptions)')
     .option('--max-runtime <duration>', 'stop the job after this long, e.g. "6h"')
     .option('--hf-token-secret <arn>', 'Secrets Manager secret with the Hugging Face token (gated models)')
-    .option('--hf-token-env <name>', "worker environment variable holding the Hugging Face token")
+    .option('--hf-token-env <name>', 'worker environment variable holding the Hugging Face token')
     .option('--force', 'train again even if a job with the same inputs completed')
     .option('--workflow-id <id>', 'workflow id (default: fine-tune-<timestamp>)')
     .option('--detach', 'start the workflow and return without waiting')
@@ -56,7 +56,11 @@ export function registerFineTune(program: Command, context: CliContext): void {
       const input = buildInput(options);
       const client = await context.temporal();
       const workflowId = options.workflowId ?? `fine-tune-${Date.now()}`;
-      const handle = await client.workflow.start<FineTuneWorkflow>(FINE_TUNE_WORKFLOW_TYPE, { taskQueue: context.controlQueue, workflowId, args: [input] });
+      const handle = await client.workflow.start<FineTuneWorkflow>(FINE_TUNE_WORKFLOW_TYPE, {
+        taskQueue: context.controlQueue,
+        workflowId,
+        args: [input],
+      });
       context.announce(workflowId);
       if (options.detach) {
         console.error(`follow it in the Web UI; cancel with: llmtwin fine-tune cancel ${workflowId}`);
@@ -82,7 +86,9 @@ export function registerFineTune(program: Command, context: CliContext): void {
       await watch(client, handle).catch(() => undefined);
       const status = await handle.query(fineTuneStatusQuery).catch(() => undefined);
       const { status: execution } = await handle.describe();
-      console.log(`${workflowId}: ${execution.name}${status?.jobName ? `; training job ${status.jobName} ${status.phase === 'cancelled' ? 'stopped' : status.phase}` : ''}`);
+      console.log(
+        `${workflowId}: ${execution.name}${status?.jobName ? `; training job ${status.jobName} ${status.phase === 'cancelled' ? 'stopped' : status.phase}` : ''}`,
+      );
     });
 }
 
@@ -96,7 +102,14 @@ function buildInput(options: FineTuneOptions): FineTuneInput {
     ...(options.dataset ? { datasetUri: options.dataset } : {}),
     ...(options.baseModel ? { baseModelId: options.baseModel } : {}),
     ...(options.instanceType ? { instanceType: options.instanceType } : {}),
-    ...(options.fallbacks !== undefined ? { instanceFallbacks: options.fallbacks.split(',').map((type) => type.trim()).filter(Boolean) } : {}),
+    ...(options.fallbacks !== undefined
+      ? {
+          instanceFallbacks: options.fallbacks
+            .split(',')
+            .map((type) => type.trim())
+            .filter(Boolean),
+        }
+      : {}),
     ...(options.maxRuntime ? { maxRuntime: options.maxRuntime } : {}),
     ...(options.spot ? { spot: { ...((fromFile.spot as object | undefined) ?? {}), enabled: true } } : {}),
     ...(options.hfTokenSecret ? { huggingFaceToken: { secretArn: options.hfTokenSecret } } : {}),
@@ -112,11 +125,17 @@ function buildInput(options: FineTuneOptions): FineTuneInput {
  * its billable time changes: the workflow's status query plus the wait activity's heartbeat details.
  */
 function watch(client: Client, handle: WorkflowHandle<FineTuneWorkflow>) {
-  return followRun(client, handle, { intervalMs: WATCH_INTERVAL_MS, view: async (heartbeats) => progressView(await handle.query(fineTuneStatusQuery), heartbeats) });
+  return followRun(client, handle, {
+    intervalMs: WATCH_INTERVAL_MS,
+    view: async (heartbeats) => progressView(await handle.query(fineTuneStatusQuery), heartbeats),
+  });
 }
 
 function progressView(status: FineTuneStatus, heartbeats: unknown[]): RunView {
-  const heartbeat = heartbeats.find((details): details is Partial<TrainingProgress> => typeof (details as Partial<TrainingProgress> | undefined)?.secondaryStatus === 'string');
+  const heartbeat = heartbeats.find(
+    (details): details is Partial<TrainingProgress> =>
+      typeof (details as Partial<TrainingProgress> | undefined)?.secondaryStatus === 'string',
+  );
   const parts: string[] = [status.phase];
   if (status.instanceType) parts.push(status.instanceType);
   if (status.jobName) parts.push(status.jobName);
@@ -127,6 +146,7 @@ function progressView(status: FineTuneStatus, heartbeats: unknown[]): RunView {
     if (message) parts.push(`- ${message}`);
     if (heartbeat.latestMetrics?.['train:loss'] !== undefined) parts.push(`loss ${heartbeat.latestMetrics['train:loss']}`);
   }
-  for (const attempt of status.attempts.filter((a) => a.outcome === 'quota' || a.outcome === 'capacity')) parts.push(`(${attempt.instanceType}: no ${attempt.outcome})`);
+  for (const attempt of status.attempts.filter((a) => a.outcome === 'quota' || a.outcome === 'capacity'))
+    parts.push(`(${attempt.instanceType}: no ${attempt.outcome})`);
   return { line: parts.join('  ') };
 }

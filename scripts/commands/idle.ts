@@ -16,7 +16,13 @@ import {
 } from '../../common/idle/contract';
 import { IdleMonitorInputSchema, IdlePolicyPatchSchema } from '../../common/idle/schemas';
 import { formatDuration } from '../../common/idle/decision';
-import { formatIdle, IDLE_SWEEP_WORKFLOW_TYPE, type IdleSweepInput, type IdleSweepResult, type IdleSweepWorkflow } from '../../common/idle/sweep';
+import {
+  formatIdle,
+  IDLE_SWEEP_WORKFLOW_TYPE,
+  type IdleSweepInput,
+  type IdleSweepResult,
+  type IdleSweepWorkflow,
+} from '../../common/idle/sweep';
 import { createAwsClients, destroyAwsClients } from '../../platform/aws-clients';
 import { describeWorkflowIfExists } from '../../platform/temporal-client';
 import { checkedInput } from '../cli-input';
@@ -35,7 +41,9 @@ interface PolicyFlags {
  * the schedule of the fleet sweep. Everything goes through workflows, so a worker must be running.
  */
 export function registerEndpoints(program: Command, context: CliContext): void {
-  const endpoints = program.command('endpoints').description('SageMaker endpoints: fleet report, idle monitors and the idle sweep schedule (needs a running worker)');
+  const endpoints = program
+    .command('endpoints')
+    .description('SageMaker endpoints: fleet report, idle monitors and the idle sweep schedule (needs a running worker)');
 
   endpoints
     .command('list')
@@ -65,7 +73,12 @@ export function registerEndpoints(program: Command, context: CliContext): void {
       const client = await context.temporal();
       const workflowId = idleMonitorWorkflowId(endpointName);
       const wasRunning = (await monitorStatus(client, workflowId)) === 'RUNNING';
-      const handle = await client.workflow.start<IdleMonitorWorkflow>(IDLE_MONITOR_WORKFLOW_TYPE, { taskQueue: context.idleQueue, workflowId, ...IDLE_MONITOR_ID_POLICIES, args: [input] });
+      const handle = await client.workflow.start<IdleMonitorWorkflow>(IDLE_MONITOR_WORKFLOW_TYPE, {
+        taskQueue: context.idleQueue,
+        workflowId,
+        ...IDLE_MONITOR_ID_POLICIES,
+        args: [input],
+      });
       context.announce(workflowId, wasRunning ? 'already running (its policy is unchanged; use set-policy):' : 'started');
       if (options.wait) printResult({ ...(await handle.result()) }, Boolean(options.json));
     });
@@ -78,14 +91,18 @@ export function registerEndpoints(program: Command, context: CliContext): void {
       const client = await context.temporal();
       const handle = client.workflow.getHandle<IdleMonitorWorkflow>(idleMonitorWorkflowId(endpointName));
       const status = await monitorStatus(client, handle.workflowId);
-      if (status === undefined) throw new Error(`no idle monitor for ${endpointName}; start one with: llmtwin endpoints monitor ${endpointName}`);
+      if (status === undefined)
+        throw new Error(`no idle monitor for ${endpointName}; start one with: llmtwin endpoints monitor ${endpointName}`);
       if (status !== 'RUNNING') {
         const summary = status === 'COMPLETED' ? await handle.result() : undefined;
         printResult({ monitor: status.toLowerCase(), ...(summary ?? {}) }, Boolean(options.json));
         return;
       }
       const view = await handle.query(statusQuery);
-      printResult({ ...view, timeUntilDeletion: view.timeUntilDeletionMs === null ? null : formatDuration(view.timeUntilDeletionMs) }, Boolean(options.json));
+      printResult(
+        { ...view, timeUntilDeletion: view.timeUntilDeletionMs === null ? null : formatDuration(view.timeUntilDeletionMs) },
+        Boolean(options.json),
+      );
     });
 
   const signalCommand = (name: string, description: string, send: (client: Client, workflowId: string) => Promise<void>) =>
@@ -99,9 +116,15 @@ export function registerEndpoints(program: Command, context: CliContext): void {
         await send(client, workflowId);
         console.log(`${name} sent to ${workflowId}`);
       });
-  signalCommand('keep-alive', 'count as an invocation now: the deletion moves one window away', (client, id) => client.workflow.getHandle(id).signal(keepAliveSignal));
-  signalCommand('pause', 'never delete until resumed (the monitor keeps checking and reporting)', (client, id) => client.workflow.getHandle(id).signal(pauseSignal));
-  signalCommand('resume', 'back to normal rules (idle time is not reset; send keep-alive for that)', (client, id) => client.workflow.getHandle(id).signal(resumeSignal));
+  signalCommand('keep-alive', 'count as an invocation now: the deletion moves one window away', (client, id) =>
+    client.workflow.getHandle(id).signal(keepAliveSignal),
+  );
+  signalCommand('pause', 'never delete until resumed (the monitor keeps checking and reporting)', (client, id) =>
+    client.workflow.getHandle(id).signal(pauseSignal),
+  );
+  signalCommand('resume', 'back to normal rules (idle time is not reset; send keep-alive for that)', (client, id) =>
+    client.workflow.getHandle(id).signal(resumeSignal),
+  );
 
   endpoints
     .command('set-policy <endpoint>')
@@ -146,7 +169,13 @@ export function registerEndpoints(program: Command, context: CliContext): void {
       if (!options.show) {
         const every = options.every ?? context.config.idle.checkInterval;
         const sweep = { mode: options.report ? ('report' as const) : ('ensure' as const), policy: policyFromConfig(context.config.idle) };
-        const { scheduleId, outcome } = await upsertIdleSweepSchedule(client, { taskQueue, every, sweep, paused: Boolean(options.paused), triggerImmediately: Boolean(options.now) });
+        const { scheduleId, outcome } = await upsertIdleSweepSchedule(client, {
+          taskQueue,
+          every,
+          sweep,
+          paused: Boolean(options.paused),
+          triggerImmediately: Boolean(options.now),
+        });
         console.log(`${scheduleId}: ${outcome}, sweeping every ${every} (${sweep.mode})`);
       }
       const described = await describeIdleSweepSchedule(client, taskQueue);
@@ -161,7 +190,9 @@ export function registerEndpoints(program: Command, context: CliContext): void {
           note: described.state.note ?? '',
           every: described.spec.intervals?.map((interval) => formatDuration(Number(interval.every))).join(', ') ?? '',
           nextRuns: described.info.nextActionTimes.slice(0, 3).map((time) => time.toISOString()),
-          recentRuns: described.info.recentActions.slice(-3).map((action) => `${action.takenAt.toISOString()} ${action.action.workflow.workflowId}`),
+          recentRuns: described.info.recentActions
+            .slice(-3)
+            .map((action) => `${action.takenAt.toISOString()} ${action.action.workflow.workflowId}`),
         },
         false,
       );
@@ -182,7 +213,11 @@ export function registerEndpoints(program: Command, context: CliContext): void {
 }
 
 function policyPatch(options: PolicyFlags): IdlePolicyPatch {
-  return { ...(options.interval ? { checkInterval: options.interval } : {}), ...(options.window ? { window: options.window } : {}), ...(options.grace ? { grace: options.grace } : {}) };
+  return {
+    ...(options.interval ? { checkInterval: options.interval } : {}),
+    ...(options.window ? { window: options.window } : {}),
+    ...(options.grace ? { grace: options.grace } : {}),
+  };
 }
 
 async function monitorStatus(client: Client, workflowId: string): Promise<string | undefined> {
@@ -193,7 +228,11 @@ async function monitorStatus(client: Client, workflowId: string): Promise<string
 /** One sweep now (report or ensure), waited for and printed as the fleet table or JSON. */
 async function sweepOnce(context: CliContext, input: IdleSweepInput, idPrefix: string, json = false): Promise<void> {
   const client = await context.temporal();
-  const result = await client.workflow.execute<IdleSweepWorkflow>(IDLE_SWEEP_WORKFLOW_TYPE, { taskQueue: context.idleQueue, workflowId: `${idPrefix}-${Date.now()}`, args: [input] });
+  const result = await client.workflow.execute<IdleSweepWorkflow>(IDLE_SWEEP_WORKFLOW_TYPE, {
+    taskQueue: context.idleQueue,
+    workflowId: `${idPrefix}-${Date.now()}`,
+    args: [input],
+  });
   if (json) console.log(JSON.stringify(result, null, 2));
   else printFleet(result);
 }
@@ -210,7 +249,13 @@ export function printFleet(report: IdleSweepResult): void {
     row.costPerDayUsd === null ? 'unknown' : `$${row.costPerDayUsd.toFixed(2)}`,
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  for (const line of [header, ...rows]) console.log(line.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd());
+  for (const line of [header, ...rows])
+    console.log(
+      line
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    );
   console.log(
     `\n${report.endpoints} endpoint(s), ${report.managed} managed; fleet $${report.fleetCostPerDayUsd.toFixed(2)}/day; window ${formatDuration(report.windowMs)}; ` +
       `${report.getMetricDataCalls} GetMetricData call(s) for ${report.metricQueries} metric(s)` +

@@ -62,7 +62,11 @@ export function registerPrepareData(program: Command, context: CliContext): void
       const input = prepareDataInputFrom(options);
       const client = await context.temporal();
       const workflowId = options.workflowId ?? `prepare-data-${Date.now()}`;
-      const handle = await client.workflow.start<PrepareDataWorkflow>(PREPARE_DATA_WORKFLOW_TYPE, { taskQueue: context.controlQueue, workflowId, args: [input] });
+      const handle = await client.workflow.start<PrepareDataWorkflow>(PREPARE_DATA_WORKFLOW_TYPE, {
+        taskQueue: context.controlQueue,
+        workflowId,
+        args: [input],
+      });
       context.announce(workflowId);
       if (options.detach) return;
       const result = await followRun(client, handle, { intervalMs: WATCH_INTERVAL_MS, view: progressView });
@@ -76,7 +80,8 @@ export function prepareDataInputFrom(options: PrepareDataOptions): PrepareDataIn
   const base = options.input ? readInputFile(options.input) : {};
   const section = (name: string) => ({ ...((base[name] as object | undefined) ?? {}) }) as Record<string, unknown>;
   const number = (value: string | undefined) => (value === undefined ? undefined : Number(value));
-  const defined = (entries: Record<string, unknown>) => Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== undefined));
+  const defined = (entries: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== undefined));
 
   const formats = section('formats');
   const raw = {
@@ -85,11 +90,31 @@ export function prepareDataInputFrom(options: PrepareDataOptions): PrepareDataIn
     author: { ...section('author'), ...defined({ name: options.author, handle: options.handle }) },
     formats: {
       ...formats,
-      ...(options.formats ? { include: options.formats.split(',').map((item) => item.trim()).filter(Boolean) } : {}),
-      json: { ...((formats.json as object | undefined) ?? {}), ...defined({ textField: options.textField, titleField: options.titleField }) },
+      ...(options.formats
+        ? {
+            include: options.formats
+              .split(',')
+              .map((item) => item.trim())
+              .filter(Boolean),
+          }
+        : {}),
+      json: {
+        ...((formats.json as object | undefined) ?? {}),
+        ...defined({ textField: options.textField, titleField: options.titleField }),
+      },
     },
-    dedup: { ...section('dedup'), ...defined({ threshold: number(options.dedupThreshold), near: options.nearDedup === false ? false : undefined }) },
-    chunk: { ...section('chunk'), ...defined({ maxTokens: number(options.chunkTokens), overlapTokens: number(options.overlapTokens), minTokens: number(options.minTokens) }) },
+    dedup: {
+      ...section('dedup'),
+      ...defined({ threshold: number(options.dedupThreshold), near: options.nearDedup === false ? false : undefined }),
+    },
+    chunk: {
+      ...section('chunk'),
+      ...defined({
+        maxTokens: number(options.chunkTokens),
+        overlapTokens: number(options.overlapTokens),
+        minTokens: number(options.minTokens),
+      }),
+    },
     split: { ...section('split'), ...defined({ testRatio: number(options.testRatio), seed: options.seed }) },
     instruct: { ...section('instruct'), ...(options.generator ? { mode: 'generator' } : {}) },
   };
@@ -119,8 +144,11 @@ export function datasetSummary(result: PrepareDataResult): string[] {
 export function progressText(progress: PrepareDataProgress): string {
   const unit = progress.bytesTotal >= 1024 * 1024 ? { size: 1024 * 1024, name: 'MiB', digits: 1 } : { size: 1024, name: 'KiB', digits: 0 };
   const size = (bytes: number) => (bytes / unit.size).toFixed(unit.digits);
-  const parts = [`${progress.phase}: ${progress.filesDone}/${progress.filesTotal} files, ${size(progress.bytesDone)}/${size(progress.bytesTotal)} ${unit.name}`];
-  if (progress.phase === 'process') parts.push(`${progress.documents ?? 0} documents, ${progress.duplicates ?? 0} duplicates, ${progress.records ?? 0} records`);
+  const parts = [
+    `${progress.phase}: ${progress.filesDone}/${progress.filesTotal} files, ${size(progress.bytesDone)}/${size(progress.bytesTotal)} ${unit.name}`,
+  ];
+  if (progress.phase === 'process')
+    parts.push(`${progress.documents ?? 0} documents, ${progress.duplicates ?? 0} duplicates, ${progress.records ?? 0} records`);
   return parts.join('  ');
 }
 
@@ -130,7 +158,12 @@ function progressView(heartbeats: unknown[]): RunView | undefined {
   if (!progress) return undefined;
   return {
     line: progressText(progress),
-    bar: { phase: progress.phase, done: progress.bytesDone, total: progress.bytesTotal, detail: progressText(progress).replace(/^\w+: /, '') },
+    bar: {
+      phase: progress.phase,
+      done: progress.bytesDone,
+      total: progress.bytesTotal,
+      detail: progressText(progress).replace(/^\w+: /, ''),
+    },
   };
 }
 

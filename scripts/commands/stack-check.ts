@@ -15,7 +15,11 @@ export function registerStackCheck(program: Command, context: CliContext): void 
       const input = checkedInput(StackCheckInputSchema, { message: options.message, delay: options.delay }, 'option');
       const client = await context.temporal();
       const workflowId = options.workflowId ?? `stack-check-${Date.now()}`;
-      const handle = await client.workflow.start<StackCheckWorkflow>(STACK_CHECK_WORKFLOW_TYPE, { taskQueue: context.controlQueue, workflowId, args: [input] });
+      const handle = await client.workflow.start<StackCheckWorkflow>(STACK_CHECK_WORKFLOW_TYPE, {
+        taskQueue: context.controlQueue,
+        workflowId,
+        args: [input],
+      });
       if (!options.json) context.announce(workflowId);
       const result = await handle.result();
       printResult({ ...result }, Boolean(options.json));

@@ -1,6 +1,14 @@
 import type { Client } from '@temporalio/client';
 import { LOCAL_ACCOUNT_ID, type LlmtwinConfig } from '../../common/config';
-import { IDLE_MONITOR_ID_POLICIES, IDLE_MONITOR_WORKFLOW_TYPE, idleMonitorWorkflowId, statusQuery, type IdleMonitorWorkflow, type IdlePolicyInput, type IdleSummary } from '../../common/idle/contract';
+import {
+  IDLE_MONITOR_ID_POLICIES,
+  IDLE_MONITOR_WORKFLOW_TYPE,
+  idleMonitorWorkflowId,
+  statusQuery,
+  type IdleMonitorWorkflow,
+  type IdlePolicyInput,
+  type IdleSummary,
+} from '../../common/idle/contract';
 import { formatDuration } from '../../common/idle/decision';
 import { MANAGED_TAG } from '../../common/shared/naming';
 import type { SageMakerSender } from '../../activities/aws/clients';
@@ -27,13 +35,15 @@ export interface IdleDemoOptions {
 
 export const DEMO_INSTANCE_TYPE = 'ml.g4dn.xlarge';
 /** moto never pulls an image; any well-formed inference image URI will do. */
-export const STAND_IN_IMAGE = '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.4.0-tgi3.0.1-gpu-py311-cu124-ubuntu22.04';
+export const STAND_IN_IMAGE =
+  '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.4.0-tgi3.0.1-gpu-py311-cu124-ubuntu22.04';
 const DEMO_POLICY: IdlePolicyInput = { checkInterval: '2s', window: '10s', grace: '10s' };
 
 export async function runIdleMonitorDemo(options: IdleDemoOptions): Promise<IdleSummary> {
   const { client, config, sagemaker, taskQueue } = options;
   const log = options.log ?? ((line: string) => console.log(line));
-  if (config.aws.target !== 'local') throw new Error('the idle demo creates an endpoint; it runs only against the local stack (aws.target "local")');
+  if (config.aws.target !== 'local')
+    throw new Error('the idle demo creates an endpoint; it runs only against the local stack (aws.target "local")');
   const endpointName = options.endpointName ?? `llmtwin-demo-${Date.now()}`;
   await createDemoEndpoint(sagemaker, endpointName);
   log(`   created ${endpointName} (1 x ${DEMO_INSTANCE_TYPE}) in moto, tagged ${MANAGED_TAG.key}=${MANAGED_TAG.value}`);
@@ -46,7 +56,9 @@ export async function runIdleMonitorDemo(options: IdleDemoOptions): Promise<Idle
     workflowIdReusePolicy: IDLE_MONITOR_ID_POLICIES.workflowIdReusePolicy,
     args: [{ endpointName, policy }],
   });
-  log(`   monitor ${handle.workflowId}: check every ${policy.checkInterval}, delete after ${policy.window} without calls (grace ${policy.grace ?? policy.window})`);
+  log(
+    `   monitor ${handle.workflowId}: check every ${policy.checkInterval}, delete after ${policy.window} without calls (grace ${policy.grace ?? policy.window})`,
+  );
 
   const result = handle.result();
   let done = false;
@@ -54,14 +66,23 @@ export async function runIdleMonitorDemo(options: IdleDemoOptions): Promise<Idle
   let last = '';
   while (!done) {
     const status = await handle.query(statusQuery).catch(() => undefined);
-    const line = status ? `${status.state}${status.timeUntilDeletionMs === null ? '' : `, deletes in ~${formatDuration(status.timeUntilDeletionMs)}`}${status.lastCheck ? ` (${status.lastCheck.reason})` : ''}` : '';
+    const line = status
+      ? `${status.state}${status.timeUntilDeletionMs === null ? '' : `, deletes in ~${formatDuration(status.timeUntilDeletionMs)}`}${status.lastCheck ? ` (${status.lastCheck.reason})` : ''}`
+      : '';
     if (line && line !== last) log(`   status: ${line}`);
     last = line;
     await Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1_000))]);
   }
   const summary = await result;
   log(`   ${summary.message}`);
-  log(`   up ${summary.uptime ?? '?'}, idle cost ~$${summary.estimatedIdleCostUsd?.toFixed(2) ?? '?'}; removed: endpoint, config ${summary.teardown?.endpointConfig?.name ?? '-'}, model(s) ${summary.teardown?.models.filter((m) => m.deleted).map((m) => m.name).join(', ') || '-'}`);
+  log(
+    `   up ${summary.uptime ?? '?'}, idle cost ~$${summary.estimatedIdleCostUsd?.toFixed(2) ?? '?'}; removed: endpoint, config ${summary.teardown?.endpointConfig?.name ?? '-'}, model(s) ${
+      summary.teardown?.models
+        .filter((m) => m.deleted)
+        .map((m) => m.name)
+        .join(', ') || '-'
+    }`,
+  );
   return summary;
 }
 

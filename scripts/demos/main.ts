@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { LlmtwinConfig } from '../../common/config';
-import { PREPARE_DATA_WORKFLOW_TYPE, type PrepareDataInput, type PrepareDataResult, type PrepareDataWorkflow } from '../../common/prepare-data/contract';
+import {
+  PREPARE_DATA_WORKFLOW_TYPE,
+  type PrepareDataInput,
+  type PrepareDataResult,
+  type PrepareDataWorkflow,
+} from '../../common/prepare-data/contract';
 import { taskQueuesFor } from '../../common/shared/task-queues';
 import { FINE_TUNE_WORKFLOW_TYPE, type FineTuneInput, type FineTuneResult, type FineTuneWorkflow } from '../../common/fine-tune/contract';
 import { STACK_CHECK_WORKFLOW_TYPE, type StackCheckWorkflow } from '../../common/stack-check/contract';
@@ -29,12 +34,21 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(process.env.LLMTWIN_LOG_LEVEL ?? 'error', 'llmtwin-demo');
   let stopWorkers!: () => void;
-  const workersDone = runWorkers({ config, roles: ['control', 'data', 'idle'], logger, until: new Promise<void>((done) => (stopWorkers = done)) });
+  const workersDone = runWorkers({
+    config,
+    roles: ['control', 'data', 'idle'],
+    logger,
+    until: new Promise<void>((done) => (stopWorkers = done)),
+  });
   const client = await connectClient(config);
   const run = new DemoRun(client, config);
   try {
     const check = await run.stage('stack check', 'stack-check', (workflowId) =>
-      client.workflow.execute<StackCheckWorkflow>(STACK_CHECK_WORKFLOW_TYPE, { taskQueue: run.queue, workflowId, args: [{ message: 'hello from the llmtwin demo', delay: '2s' }] }),
+      client.workflow.execute<StackCheckWorkflow>(STACK_CHECK_WORKFLOW_TYPE, {
+        taskQueue: run.queue,
+        workflowId,
+        args: [{ message: 'hello from the llmtwin demo', delay: '2s' }],
+      }),
     );
     console.log(`   wrote ${check.uri} (${check.bytes} bytes) after a ${check.waitedMs / 1000} s durable timer`);
 
@@ -57,7 +71,13 @@ async function main(): Promise<void> {
     try {
       await run.stage('idle monitor (stand-in endpoint in moto, seconds-scale policy)', 'idle-monitor-llmtwin-demo', (workflowId) =>
         // The endpoint is named so that its monitor's id is the workflow id linked above.
-        runIdleMonitorDemo({ client, config, sagemaker: aws.sagemaker, taskQueue: run.idleQueue, endpointName: workflowId.replace(/^idle-monitor-/, '') }),
+        runIdleMonitorDemo({
+          client,
+          config,
+          sagemaker: aws.sagemaker,
+          taskQueue: run.idleQueue,
+          endpointName: workflowId.replace(/^idle-monitor-/, ''),
+        }),
       );
     } finally {
       destroyAwsClients(aws);
@@ -101,7 +121,9 @@ function printDataset(dataset: PrepareDataResult): void {
 }
 
 function printModel(model: FineTuneResult): void {
-  console.log(`   training job ${model.jobName} on ${model.instanceCount} x ${model.instanceType}${model.reused ? ' (same inputs trained before: reused)' : ''}`);
+  console.log(
+    `   training job ${model.jobName} on ${model.instanceCount} x ${model.instanceType}${model.reused ? ' (same inputs trained before: reused)' : ''}`,
+  );
   console.log(`   model ${model.artifactsUri}`);
   // moto reports no billable time; SageMaker does, and the price table turns it into money.
   const billing =

@@ -71,7 +71,12 @@ export async function startStack(options: StackOptions): Promise<StackInfo> {
   await ensureService(options, 'temporal', TEMPORAL_BIN, options.temporalPort, temporalArgs(options));
   await ensureService(options, 'moto', MOTO_BIN, options.motoPort, ['-H', '127.0.0.1', '-p', String(options.motoPort)]);
   const timeoutMs = options.startTimeoutMs ?? 60_000;
-  await waitFor(`Temporal at ${info.temporalAddress}`, timeoutMs, () => isTemporalHealthy(info.temporalAddress), logHint(options, 'temporal'));
+  await waitFor(
+    `Temporal at ${info.temporalAddress}`,
+    timeoutMs,
+    () => isTemporalHealthy(info.temporalAddress),
+    logHint(options, 'temporal'),
+  );
   await waitFor(`moto at ${info.motoUrl}`, timeoutMs, () => isHttpOk(`${info.motoUrl}/moto-api/data.json`), logHint(options, 'moto'));
   if (info.uiUrl) {
     const uiUrl = info.uiUrl;

@@ -1,4 +1,11 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleOptions,
+} from '@temporalio/client';
 import { durationToMs } from '../../common/shared/durations';
 import { IdleSweepInputSchema } from '../../common/idle/schemas';
 import { IDLE_SWEEP_WORKFLOW_TYPE, idleSweepScheduleId, type IdleSweepInput, type IdleSweepWorkflow } from '../../common/idle/sweep';
@@ -49,7 +56,11 @@ export async function upsertIdleSweepSchedule(client: Client, options: IdleSweep
   const scheduleId = idleSweepScheduleId(options.taskQueue);
   const body = scheduleBody(options);
   try {
-    const create: ScheduleOptions = { scheduleId, ...body, state: { ...body.state, triggerImmediately: options.triggerImmediately ?? false } };
+    const create: ScheduleOptions = {
+      scheduleId,
+      ...body,
+      state: { ...body.state, triggerImmediately: options.triggerImmediately ?? false },
+    };
     await client.schedule.create(create);
     return { scheduleId, outcome: 'created' };
   } catch (error) {

@@ -1,6 +1,11 @@
 import { PutScalingPolicyCommand, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
 import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { createEndpointWithModel, describeEndpointConfigIfExists, describeEndpointIfExists, describeModelIfExists } from '../../activities/aws/endpoints';
+import {
+  createEndpointWithModel,
+  describeEndpointConfigIfExists,
+  describeEndpointIfExists,
+  describeModelIfExists,
+} from '../../activities/aws/endpoints';
 import { STAND_IN_IMAGE } from '../../scripts/demos/idle';
 import { KEEP_TAG, MANAGED_TAG } from '../../common/shared/naming';
 import type { AwsClients } from '../../platform/aws-clients';
@@ -26,9 +31,16 @@ export interface TestEndpoint {
   variantName: string;
 }
 
-export async function createTestEndpoint(aws: Pick<AwsClients, 'sagemaker' | 'autoscaling'>, endpointName: string, options: TestEndpointOptions = {}): Promise<TestEndpoint> {
+export async function createTestEndpoint(
+  aws: Pick<AwsClients, 'sagemaker' | 'autoscaling'>,
+  endpointName: string,
+  options: TestEndpointOptions = {},
+): Promise<TestEndpoint> {
   const managed = options.managed ?? true;
-  const tags = [...(managed ? [{ Key: MANAGED_TAG.key, Value: MANAGED_TAG.value }] : []), ...(options.keep ? [{ Key: KEEP_TAG.key, Value: KEEP_TAG.value }] : [])];
+  const tags = [
+    ...(managed ? [{ Key: MANAGED_TAG.key, Value: MANAGED_TAG.value }] : []),
+    ...(options.keep ? [{ Key: KEEP_TAG.key, Value: KEEP_TAG.value }] : []),
+  ];
   const modelName = `${endpointName}-model`;
   const configName = `${endpointName}-config`;
   const variantName = options.variantName ?? 'AllTraffic';
@@ -45,14 +57,21 @@ export async function createTestEndpoint(aws: Pick<AwsClients, 'sagemaker' | 'au
     endpointTags: tags,
   });
   if (options.autoscaling) {
-    const target = { ServiceNamespace: 'sagemaker' as const, ResourceId: `endpoint/${endpointName}/variant/${variantName}`, ScalableDimension: 'sagemaker:variant:DesiredInstanceCount' as const };
+    const target = {
+      ServiceNamespace: 'sagemaker' as const,
+      ResourceId: `endpoint/${endpointName}/variant/${variantName}`,
+      ScalableDimension: 'sagemaker:variant:DesiredInstanceCount' as const,
+    };
     await aws.autoscaling.send(new RegisterScalableTargetCommand({ ...target, MinCapacity: 1, MaxCapacity: 4 }));
     await aws.autoscaling.send(
       new PutScalingPolicyCommand({
         ...target,
         PolicyName: `${endpointName}-invocations`,
         PolicyType: 'TargetTrackingScaling',
-        TargetTrackingScalingPolicyConfiguration: { TargetValue: 70, PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' } },
+        TargetTrackingScalingPolicyConfiguration: {
+          TargetValue: 70,
+          PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' },
+        },
       }),
     );
   }
@@ -60,7 +79,12 @@ export async function createTestEndpoint(aws: Pick<AwsClients, 'sagemaker' | 'au
 }
 
 /** Invocations datapoints as SageMaker publishes them: one Sum per minute, dimensions EndpointName + VariantName. */
-export async function putInvocations(aws: Pick<AwsClients, 'cloudwatch'>, endpoint: Pick<TestEndpoint, 'endpointName' | 'variantName'>, timestamps: readonly number[], count = 3): Promise<void> {
+export async function putInvocations(
+  aws: Pick<AwsClients, 'cloudwatch'>,
+  endpoint: Pick<TestEndpoint, 'endpointName' | 'variantName'>,
+  timestamps: readonly number[],
+  count = 3,
+): Promise<void> {
   for (let start = 0; start < timestamps.length; start += 1000) {
     await aws.cloudwatch.send(
       new PutMetricDataCommand({
@@ -81,7 +105,10 @@ export async function putInvocations(aws: Pick<AwsClients, 'cloudwatch'>, endpoi
 }
 
 /** Whether each part still exists in moto (Describe* answers "Could not find" once deleted). */
-export async function existingParts(aws: Pick<AwsClients, 'sagemaker'>, endpoint: TestEndpoint): Promise<{ endpoint: boolean; config: boolean; model: boolean }> {
+export async function existingParts(
+  aws: Pick<AwsClients, 'sagemaker'>,
+  endpoint: TestEndpoint,
+): Promise<{ endpoint: boolean; config: boolean; model: boolean }> {
   return {
     endpoint: (await describeEndpointIfExists(aws.sagemaker, endpoint.endpointName)) !== undefined,
     config: (await describeEndpointConfigIfExists(aws.sagemaker, endpoint.configName)) !== undefined,

@@ -25,7 +25,11 @@ export type Step = Pick<DescribeTrainingJobCommandOutput, 'TrainingJobStatus' | 
 export const STEPS = {
   starting: { TrainingJobStatus: 'InProgress', SecondaryStatus: 'Starting', message: 'Launching requested ML instances' },
   downloading: { TrainingJobStatus: 'InProgress', SecondaryStatus: 'Downloading', message: 'Downloading input data' },
-  training: { TrainingJobStatus: 'InProgress', SecondaryStatus: 'Training', message: 'Training image download completed. Training in progress.' },
+  training: {
+    TrainingJobStatus: 'InProgress',
+    SecondaryStatus: 'Training',
+    message: 'Training image download completed. Training in progress.',
+  },
   uploading: { TrainingJobStatus: 'InProgress', SecondaryStatus: 'Uploading', message: 'Uploading generated training model' },
   completed: { TrainingJobStatus: 'Completed', SecondaryStatus: 'Completed', message: 'Training job completed' },
   stopping: { TrainingJobStatus: 'Stopping', SecondaryStatus: 'Stopping', message: 'Stopping the training job' },
@@ -57,7 +61,12 @@ interface FakeJob {
 }
 
 export function sdkError(name: string, message: string, status = 400): Error {
-  return new SageMakerServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message });
+  return new SageMakerServiceException({
+    name,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status },
+    message,
+  });
 }
 
 export class ScriptedSageMaker {
@@ -130,7 +139,11 @@ export class ScriptedSageMaker {
       TrainingJobStatus: step.TrainingJobStatus,
       SecondaryStatus: step.SecondaryStatus,
       ...(step.FailureReason ? { FailureReason: step.FailureReason } : {}),
-      SecondaryStatusTransitions: job.transitions.map((t) => ({ Status: t.Status as never, StatusMessage: t.StatusMessage, StartTime: t.StartTime })),
+      SecondaryStatusTransitions: job.transitions.map((t) => ({
+        Status: t.Status as never,
+        StatusMessage: t.StatusMessage,
+        StartTime: t.StartTime,
+      })),
       AlgorithmSpecification: request.AlgorithmSpecification,
       HyperParameters: request.HyperParameters,
       InputDataConfig: request.InputDataConfig,
@@ -158,7 +171,8 @@ export class ScriptedSageMaker {
     const job = this.jobs.get(name);
     if (!job) throw sdkError('ValidationException', 'Requested resource not found.');
     const status = job.script[Math.max(job.index, 0)]?.TrainingJobStatus;
-    if (status !== 'InProgress') throw sdkError('ValidationException', `The request was rejected because the training job is in status ${status}.`);
+    if (status !== 'InProgress')
+      throw sdkError('ValidationException', `The request was rejected because the training job is in status ${status}.`);
     // SageMaker: Stopping while the container gets SIGTERM (120 s grace), then Stopped.
     job.script = [...job.script.slice(0, job.index + 1), STEPS.stopping, STEPS.stopping, STEPS.stopped];
     job.stopRequestedAt = job.index;
@@ -169,7 +183,8 @@ export class ScriptedSageMaker {
     job.index = Math.min(job.index + 1, job.script.length - 1);
     const step = job.script[job.index] as Step;
     const last = job.transitions[job.transitions.length - 1];
-    if (!last || last.Status !== step.SecondaryStatus) job.transitions.push({ Status: step.SecondaryStatus as string, StatusMessage: step.message, StartTime: new Date() });
+    if (!last || last.Status !== step.SecondaryStatus)
+      job.transitions.push({ Status: step.SecondaryStatus as string, StatusMessage: step.message, StartTime: new Date() });
     return step;
   }
 }
@@ -187,7 +202,13 @@ export const DATASET_URI = `s3://llmtwin-test/llmtwin/datasets/${DATASET_HASH}/`
 /** prepare-data's manifest.json, as far as fine-tuning reads it (common/prepare-data/contract.ts has the full shape). */
 export function manifestFor(hash = DATASET_HASH, trainRecords = 120) {
   const base = `s3://llmtwin-test/llmtwin/datasets/${hash}/`;
-  const file = (name: string, records: number) => ({ key: `llmtwin/datasets/${hash}/${name}`, uri: `${base}${name}`, sha256: 'c'.repeat(64), bytes: 1000, records });
+  const file = (name: string, records: number) => ({
+    key: `llmtwin/datasets/${hash}/${name}`,
+    uri: `${base}${name}`,
+    sha256: 'c'.repeat(64),
+    bytes: 1000,
+    records,
+  });
   return { schemaVersion: 1, datasetHash: hash, files: { train: file('train.jsonl', trainRecords), test: file('test.jsonl', 12) } };
 }
 
@@ -199,11 +220,13 @@ export function datasetS3(manifests: Record<string, unknown> = { [`${DATASET_URI
   const puts: string[] = [];
   mock.on(GetObjectCommand).callsFake((input: { Bucket: string; Key: string }) => {
     const body = objects.get(`s3://${input.Bucket}/${input.Key}`);
-    if (body === undefined) throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
+    if (body === undefined)
+      throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
     return { Body: { transformToString: async () => (typeof body === 'string' ? body : JSON.stringify(body)) } };
   });
   mock.on(HeadObjectCommand).callsFake((input: { Bucket: string; Key: string }) => {
-    if (!objects.has(`s3://${input.Bucket}/${input.Key}`)) throw Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+    if (!objects.has(`s3://${input.Bucket}/${input.Key}`))
+      throw Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
     return {};
   });
   mock.on(PutObjectCommand).callsFake((input: { Bucket: string; Key: string }) => {

@@ -61,7 +61,12 @@ export function useIdleHarness(): IdleHarness {
   Object.defineProperty(harness, 'env', { get: () => server.env });
 
   harness.withIdleWorker = async (body, deps = {}) => {
-    const real = createIdleActivities({ ...harness.moto.aws, pricing: harness.moto.config.pricing, temporalClient: () => harness.env.client, ...deps });
+    const real = createIdleActivities({
+      ...harness.moto.aws,
+      pricing: harness.moto.config.pricing,
+      temporalClient: () => harness.env.client,
+      ...deps,
+    });
     const counted = Object.fromEntries(
       Object.entries(real).map(([name, activity]) => [
         name,
@@ -74,7 +79,12 @@ export function useIdleHarness(): IdleHarness {
     const taskQueue = uniqueId('idle');
     // The idle role's worker: its own bundle, its AWS activities (counted) and its local-activity checks.
     const activities = { ...counted, ...createIdleValidationActivities() };
-    const worker = await Worker.create({ connection: harness.env.nativeConnection, taskQueue, activities, workflowBundle: workflowBundle('idle') });
+    const worker = await Worker.create({
+      connection: harness.env.nativeConnection,
+      taskQueue,
+      activities,
+      workflowBundle: workflowBundle('idle'),
+    });
     running = worker;
     return worker.runUntil(() => body(taskQueue));
   };

@@ -22,13 +22,18 @@ export async function startMoto(): Promise<MotoProcess> {
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(MOTO_BIN, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  await waitFor(`moto at ${url}`, 30_000, async () => {
-    try {
-      return (await fetch(`${url}/moto-api/data.json`, { signal: AbortSignal.timeout(2_000) })).ok;
-    } catch {
-      return false;
-    }
-  }, `${MOTO_BIN} did not answer`);
+  await waitFor(
+    `moto at ${url}`,
+    30_000,
+    async () => {
+      try {
+        return (await fetch(`${url}/moto-api/data.json`, { signal: AbortSignal.timeout(2_000) })).ok;
+      } catch {
+        return false;
+      }
+    },
+    `${MOTO_BIN} did not answer`,
+  );
   const config = resolveConfig({ AWS_ENDPOINT_URL: url, LLMTWIN_METRICS_PORT: '0' });
   const aws = createAwsClients(config, { maxAttempts: 1 }, {});
   return {

@@ -34,7 +34,9 @@ export function recordedHistories(): RecordedHistory[] {
     .filter((file) => file.endsWith('.json'))
     .sort()
     .map((file) => {
-      const history = JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8')) as { events: Array<Record<string, { workflowType?: { name?: string } } | undefined>> };
+      const history = JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8')) as {
+        events: Array<Record<string, { workflowType?: { name?: string } } | undefined>>;
+      };
       const workflowType = history.events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? 'unknown';
       return { name: file.replace(/\.json$/, ''), workflowType, history: historyFromJSON(history) };
     });

@@ -45,7 +45,13 @@ export function useStackWorkers(options: StackWorkerOptions): StackWorkers {
     workerConnection = await NativeConnection.connect({ address: stack.config.temporal.address });
     clientConnection = await Connection.connect({ address: stack.config.temporal.address });
     stack.client = new Client({ connection: clientConnection, namespace: stack.config.temporal.namespace });
-    workers = await buildWorkers({ config: stack.config, roles: options.roles, aws: stack.aws, connection: workerConnection, workflowBundlePaths: workflowBundlePaths() });
+    workers = await buildWorkers({
+      config: stack.config,
+      roles: options.roles,
+      aws: stack.aws,
+      connection: workerConnection,
+      workflowBundlePaths: workflowBundlePaths(),
+    });
     running = Promise.all(workers.map((worker) => worker.run()));
   };
   const stop = async () => {

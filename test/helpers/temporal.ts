@@ -12,7 +12,9 @@ import { BUNDLE_ENV_VARS } from '../setup/bundle-workflows';
  * serially. Like the dev stack, it knows the project's search attributes (workflows upsert them).
  */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: TEST_SERVER_BIN } } });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: TEST_SERVER_BIN } },
+  });
   await registerSearchAttributes(env);
   return env;
 }
@@ -38,7 +40,9 @@ const { IndexedValueType } = temporal.api.enums.v1;
 /** The dev stack registers our search attributes at start; the test server needs them added by hand. */
 async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<void> {
   // All of ours are keywords (search-attributes.ts); a new type would need its entry here.
-  const searchAttributes = Object.fromEntries(Object.values(SEARCH_ATTRIBUTES).map((key) => [key.name, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]));
+  const searchAttributes = Object.fromEntries(
+    Object.values(SEARCH_ATTRIBUTES).map((key) => [key.name, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+  );
   await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes });
 }
 

@@ -19,7 +19,10 @@ function write(line: string): void {
 export function createTestLogger(minimum: LogLevel = 'INFO'): Logger {
   const enabled = (level: LogLevel) => LEVELS.indexOf(level) >= LEVELS.indexOf(minimum);
   const log = (level: LogLevel, message: string, meta?: LogMetadata) => {
-    if (enabled(level)) write(`${new Date().toISOString()} [${level}] ${message}${meta && Object.keys(meta).length > 0 ? ` ${inspect(meta, { depth: 4, breakLength: 160 })}` : ''}`);
+    if (enabled(level))
+      write(
+        `${new Date().toISOString()} [${level}] ${message}${meta && Object.keys(meta).length > 0 ? ` ${inspect(meta, { depth: 4, breakLength: 160 })}` : ''}`,
+      );
   };
   return {
     log,

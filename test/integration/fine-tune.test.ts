@@ -34,16 +34,30 @@ describe('fine-tune on the real dev server and moto', () => {
     manifest.files.train.uri = rewrite(manifest.files.train.uri);
     manifest.files.test.uri = rewrite(manifest.files.test.uri);
     await ensureBucket(aws.s3, config.s3.bucket, config.aws.region);
-    const put = (uri: string, body: string) => aws.s3.send(new PutObjectCommand({ Bucket: parseS3Uri(uri).bucket, Key: parseS3Uri(uri).key, Body: body }));
-    await put(manifest.files.train.uri, '{"instruction":"Write about the sea.","output":"The sea is grey."}\n{"instruction":"Write.","output":"Yes."}\n');
+    const put = (uri: string, body: string) =>
+      aws.s3.send(new PutObjectCommand({ Bucket: parseS3Uri(uri).bucket, Key: parseS3Uri(uri).key, Body: body }));
+    await put(
+      manifest.files.train.uri,
+      '{"instruction":"Write about the sea.","output":"The sea is grey."}\n{"instruction":"Write.","output":"Yes."}\n',
+    );
     await put(manifest.files.test.uri, '{"instruction":"Write about rain.","output":"Rain is soft."}\n');
     await put(`${datasetUri}manifest.json`, JSON.stringify(manifest));
 
     const input: FineTuneInput = { datasetUri, instanceType: 'ml.m5.large', instanceFallbacks: [], hyperparameters: { epochs: 1 } };
-    const execute = () => stack.client.workflow.execute<FineTuneWorkflow>(FINE_TUNE_WORKFLOW_TYPE, { taskQueue: stack.queues.control, workflowId: uniqueId('fine-tune'), args: [input] });
+    const execute = () =>
+      stack.client.workflow.execute<FineTuneWorkflow>(FINE_TUNE_WORKFLOW_TYPE, {
+        taskQueue: stack.queues.control,
+        workflowId: uniqueId('fine-tune'),
+        args: [input],
+      });
 
     const first = await execute();
-    expect(first).toMatchObject({ datasetHash: hash, instanceType: 'ml.m5.large', reused: false, baseModelId: 'Qwen/Qwen2.5-1.5B-Instruct' });
+    expect(first).toMatchObject({
+      datasetHash: hash,
+      instanceType: 'ml.m5.large',
+      reused: false,
+      baseModelId: 'Qwen/Qwen2.5-1.5B-Instruct',
+    });
     expect(first.artifactsUri).toBe(`s3://${config.s3.bucket}/llmtwin/training/${first.jobName}/output/model.tar.gz`);
     expect(creates).toBe(1);
     const created = await aws.sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: first.jobName }));

@@ -44,7 +44,11 @@ describe('idle monitor on the real dev server and moto', () => {
     const summary = await handle.result();
 
     expect(alive.endpoint).toBe(true);
-    expect(watching).toMatchObject({ state: 'watching', lastInvocationAt: new Date(lastCallEnd).toISOString(), deleteAt: new Date(lastCallEnd + windowS * 1000).toISOString() });
+    expect(watching).toMatchObject({
+      state: 'watching',
+      lastInvocationAt: new Date(lastCallEnd).toISOString(),
+      deleteAt: new Date(lastCallEnd + windowS * 1000).toISOString(),
+    });
     expect(summary.outcome).toBe('deleted');
     expect(summary.lastInvocationAt).toBe(new Date(lastCallEnd).toISOString());
     expect(Date.parse(summary.endedAt)).toBeGreaterThanOrEqual(lastCallEnd + windowS * 1000);
@@ -58,7 +62,12 @@ describe('idle monitor on the real dev server and moto', () => {
     const theirs = await createTestEndpoint(stack.aws, 'it-foreign-ep', { managed: false });
     const sweep = { mode: 'ensure' as const, policy: { checkInterval: '1s', window: '3s', grace: '0s' } };
 
-    const created = await upsertIdleSweepSchedule(stack.client, { taskQueue: stack.queues.idle, every: '5s', sweep, triggerImmediately: true });
+    const created = await upsertIdleSweepSchedule(stack.client, {
+      taskQueue: stack.queues.idle,
+      every: '5s',
+      sweep,
+      triggerImmediately: true,
+    });
     const again = await upsertIdleSweepSchedule(stack.client, { taskQueue: stack.queues.idle, every: '1m', sweep });
     const monitor = stack.client.workflow.getHandle<IdleMonitorWorkflow>(idleMonitorWorkflowId(ours.endpointName));
     let summary: IdleSummary | undefined;
@@ -77,13 +86,26 @@ describe('idle monitor on the real dev server and moto', () => {
     expect(summary?.outcome).toBe('deleted');
     expect((await existingParts(stack.aws, ours)).endpoint).toBe(false);
     expect((await existingParts(stack.aws, theirs)).endpoint).toBe(true);
-    expect(await removeIdleSweepSchedule(stack.client, stack.queues.idle)).toEqual({ scheduleId: `llmtwin-idle-sweep-${stack.queues.idle}`, outcome: 'deleted' });
-    expect(await removeIdleSweepSchedule(stack.client, stack.queues.idle)).toEqual({ scheduleId: `llmtwin-idle-sweep-${stack.queues.idle}`, outcome: 'absent' });
+    expect(await removeIdleSweepSchedule(stack.client, stack.queues.idle)).toEqual({
+      scheduleId: `llmtwin-idle-sweep-${stack.queues.idle}`,
+      outcome: 'deleted',
+    });
+    expect(await removeIdleSweepSchedule(stack.client, stack.queues.idle)).toEqual({
+      scheduleId: `llmtwin-idle-sweep-${stack.queues.idle}`,
+      outcome: 'absent',
+    });
   });
 
   it("the demo's function: a demo endpoint deleted within seconds, with the money it saves", async () => {
     const lines: string[] = [];
-    const summary = await runIdleMonitorDemo({ client: stack.client, config: stack.config, sagemaker: stack.aws.sagemaker, taskQueue: stack.queues.idle, endpointName: 'it-demo-ep', log: (line) => lines.push(line) });
+    const summary = await runIdleMonitorDemo({
+      client: stack.client,
+      config: stack.config,
+      sagemaker: stack.aws.sagemaker,
+      taskQueue: stack.queues.idle,
+      endpointName: 'it-demo-ep',
+      log: (line) => lines.push(line),
+    });
 
     expect(summary).toMatchObject({ endpointName: 'it-demo-ep', outcome: 'deleted', estimatedSavedPerDayUsd: 17.66 });
     expect(lines.join('\n')).toMatch(/status: watching, deletes in/);

@@ -38,18 +38,31 @@ it('a retried buildDataset resumes from its staged files and uploads only what i
         sent.push(key.split('/').pop() ?? key);
         if (key.endsWith('manifest.json') && failManifest) {
           failManifest = false;
-          throw Object.assign(new Error('We encountered an internal error. Please try again.'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } });
+          throw Object.assign(new Error('We encountered an internal error. Please try again.'), {
+            name: 'InternalError',
+            $metadata: { httpStatusCode: 500 },
+          });
         }
       }
       return next(args);
     },
     { step: 'initialize', name: 'failManifestOnce' },
   );
-  const activities = createPrepareDataActivities({ s3: aws.s3, bucket: config.s3.bucket, prefix: config.s3.prefix, region: config.aws.region, generator: config.generator, scratchRoot });
+  const activities = createPrepareDataActivities({
+    s3: aws.s3,
+    bucket: config.s3.bucket,
+    prefix: config.s3.prefix,
+    region: config.aws.region,
+    generator: config.generator,
+    scratchRoot,
+  });
   const input = PrepareDataInputSchema.parse({ source: { kind: 'local', path: CORPUS } });
   // Both attempts are the same activity of the same workflow: that is what names the scratch folder.
   const attempt = (number: number) => {
-    const environment = new MockActivityEnvironment({ activityId: '2', attempt: number, workflowExecution: { workflowId: 'prepare-data-retry', runId: 'run-1' } }, { logger: testLogger });
+    const environment = new MockActivityEnvironment(
+      { activityId: '2', attempt: number, workflowExecution: { workflowId: 'prepare-data-retry', runId: 'run-1' } },
+      { logger: testLogger },
+    );
     const phases = new Set<string>();
     environment.on('heartbeat', (details: PrepareDataProgress) => phases.add(details.phase));
     const run = <R>(call: () => Promise<R>) => environment.run<[], R, () => Promise<R>>(call);
@@ -60,7 +73,9 @@ it('a retried buildDataset resumes from its staged files and uploads only what i
   expect(plan.existing).toBeUndefined();
 
   const first = attempt(1);
-  const failure = await first.run(() => activities.buildDataset({ input, datasetHash: plan.datasetHash })).catch((error: unknown) => error as Error);
+  const failure = await first
+    .run(() => activities.buildDataset({ input, datasetHash: plan.datasetHash }))
+    .catch((error: unknown) => error as Error);
   expect(failure).toMatchObject({ type: 'TransientAwsError', nonRetryable: false });
   expect(first.phases).toEqual(new Set(['process', 'upload']));
   expect(sent).toEqual(['train.jsonl', 'test.jsonl', 'manifest.json']);
@@ -73,7 +88,9 @@ it('a retried buildDataset resumes from its staged files and uploads only what i
   expect(result).toMatchObject({ datasetHash: plan.datasetHash, reused: false });
   expect(second.phases).toEqual(new Set(['upload'])); // no second pass over the corpus
   expect(sent).toEqual(['manifest.json']); // train.jsonl and test.jsonl were found in place, same sha256
-  const manifest = await aws.s3.send(new GetObjectCommand({ Bucket: config.s3.bucket, Key: `${config.s3.prefix}datasets/${plan.datasetHash}/manifest.json` }));
+  const manifest = await aws.s3.send(
+    new GetObjectCommand({ Bucket: config.s3.bucket, Key: `${config.s3.prefix}datasets/${plan.datasetHash}/manifest.json` }),
+  );
   expect(ManifestSchema.parse(JSON.parse(await manifest.Body!.transformToString())).counts.trainRecords).toBe(result.counts.trainRecords);
   // Published: the scratch folder is gone.
   expect(readdirSync(join(scratchRoot, 'llmtwin-prepare'))).toEqual([]);

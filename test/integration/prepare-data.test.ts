@@ -25,7 +25,13 @@ import { uniqueId } from '../helpers/temporal';
 // "uploads nothing again" is observed, not assumed.
 
 const CORPUS = join(__dirname, '../../examples/corpus');
-const WRITES = new Set(['PutObjectCommand', 'CreateMultipartUploadCommand', 'UploadPartCommand', 'CompleteMultipartUploadCommand', 'CopyObjectCommand']);
+const WRITES = new Set([
+  'PutObjectCommand',
+  'CreateMultipartUploadCommand',
+  'UploadPartCommand',
+  'CompleteMultipartUploadCommand',
+  'CopyObjectCommand',
+]);
 
 const config = testConfig();
 const bucket = config.s3.bucket;
@@ -43,7 +49,11 @@ const stack = useStackWorkers({
     ),
 });
 function run(input: PrepareDataInput): Promise<PrepareDataResult> {
-  return stack.client.workflow.execute<PrepareDataWorkflow>(PREPARE_DATA_WORKFLOW_TYPE, { taskQueue: stack.queues.control, workflowId: uniqueId('prepare-data'), args: [input] });
+  return stack.client.workflow.execute<PrepareDataWorkflow>(PREPARE_DATA_WORKFLOW_TYPE, {
+    taskQueue: stack.queues.control,
+    workflowId: uniqueId('prepare-data'),
+    args: [input],
+  });
 }
 
 async function getText(key: string): Promise<string> {
@@ -57,10 +67,12 @@ async function keysUnder(prefix: string): Promise<string[]> {
 }
 
 async function objectStamps(keys: string[]) {
-  return Promise.all(keys.map(async (key) => {
-    const head = await stack.aws.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    return { key, etag: head.ETag, lastModified: head.LastModified?.toISOString() };
-  }));
+  return Promise.all(
+    keys.map(async (key) => {
+      const head = await stack.aws.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return { key, etag: head.ETag, lastModified: head.LastModified?.toISOString() };
+    }),
+  );
 }
 
 /** Runs ./llmtwin against this test stack (the environment testConfig() resolved). */
@@ -98,12 +110,19 @@ describe('prepareData on the real dev server and moto', () => {
     first = await run(input);
 
     const prefix = `llmtwin/datasets/${first.datasetHash}/`;
-    expect(first).toMatchObject({ reused: false, datasetUri: `s3://${bucket}/${prefix}`, manifestUri: `s3://${bucket}/${prefix}manifest.json` });
+    expect(first).toMatchObject({
+      reused: false,
+      datasetUri: `s3://${bucket}/${prefix}`,
+      manifestUri: `s3://${bucket}/${prefix}manifest.json`,
+    });
     expect(await keysUnder(prefix)).toEqual(['manifest.json', 'test.jsonl', 'train.jsonl']);
 
     const manifest = ManifestSchema.parse(JSON.parse(await getText(`${prefix}manifest.json`)));
     expect(manifest.datasetHash).toBe(first.datasetHash);
-    for (const [name, entry] of [['train.jsonl', manifest.files.train], ['test.jsonl', manifest.files.test]] as const) {
+    for (const [name, entry] of [
+      ['train.jsonl', manifest.files.train],
+      ['test.jsonl', manifest.files.test],
+    ] as const) {
       const body = await getText(`${prefix}${name}`);
       expect(createHash('sha256').update(body).digest('hex')).toBe(entry.sha256);
       expect(body.trimEnd().split('\n')).toHaveLength(entry.records);
@@ -112,13 +131,19 @@ describe('prepareData on the real dev server and moto', () => {
     // Sane counts for a few dozen posts: most files read, the broken ones skipped with a reason, the
     // planted copies caught, a train/test split of roughly 9:1.
     expect(manifest.counts.filesRead).toBeGreaterThanOrEqual(25);
-    expect(manifest.skippedFiles.map((item) => item.source)).toEqual(expect.arrayContaining(['images/workbench.png', 'misc/workbench-photo.md', 'old/letter-to-grandad-latin1.txt']));
+    expect(manifest.skippedFiles.map((item) => item.source)).toEqual(
+      expect.arrayContaining(['images/workbench.png', 'misc/workbench-photo.md', 'old/letter-to-grandad-latin1.txt']),
+    );
     expect(manifest.counts.exactDuplicates + manifest.counts.nearDuplicates).toBeGreaterThanOrEqual(2);
     expect(manifest.counts.trainRecords).toBeGreaterThan(manifest.counts.testRecords);
     expect(manifest.counts.testRecords).toBeGreaterThan(0);
     expect(first.counts).toMatchObject({ trainRecords: manifest.counts.trainRecords, testRecords: manifest.counts.testRecords });
     expect(manifest.tokens.max).toBeLessThanOrEqual(1024);
-    expect(manifest.config).toMatchObject({ author: { name: 'Wren Castellanos', handle: 'saltandsolder' }, dedup: { threshold: 0.8 }, chunk: { maxTokens: 1024 } });
+    expect(manifest.config).toMatchObject({
+      author: { name: 'Wren Castellanos', handle: 'saltandsolder' },
+      dedup: { threshold: 0.8 },
+      chunk: { maxTokens: 1024 },
+    });
     // Data first, manifest last: a manifest always means a complete dataset.
     expect(writes.map((write) => write.split(' ')[1]?.split('/').pop())).toEqual(['train.jsonl', 'test.jsonl', 'manifest.json']);
   });
@@ -159,7 +184,9 @@ describe('prepareData on the real dev server and moto', () => {
   it('reads the same writing from an S3 prefix: same content, same dataset', async () => {
     await ensureBucket(stack.aws.s3, bucket, config.aws.region);
     for (const path of filesOf(CORPUS)) {
-      await stack.aws.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `writing/${relative(CORPUS, path).split('\\').join('/')}`, Body: readFileSync(path) }));
+      await stack.aws.s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: `writing/${relative(CORPUS, path).split('\\').join('/')}`, Body: readFileSync(path) }),
+      );
     }
     writes = [];
 
@@ -172,7 +199,11 @@ describe('prepareData on the real dev server and moto', () => {
     const rebuilt = await run({ ...input, source: { kind: 's3', uri: `s3://${bucket}/writing/` }, split: { seed: 'another' } });
     expect(rebuilt.reused).toBe(false);
     expect(rebuilt.datasetHash).not.toBe(first.datasetHash);
-    expect(rebuilt.counts).toMatchObject({ filesRead: first.counts.filesRead, filesSkipped: first.counts.filesSkipped, documents: first.counts.documents });
+    expect(rebuilt.counts).toMatchObject({
+      filesRead: first.counts.filesRead,
+      filesSkipped: first.counts.filesSkipped,
+      documents: first.counts.documents,
+    });
     expect(rebuilt.counts.trainRecords + rebuilt.counts.testRecords).toBe(first.counts.trainRecords + first.counts.testRecords);
     const manifest = ManifestSchema.parse(JSON.parse(await getText(`llmtwin/datasets/${rebuilt.datasetHash}/manifest.json`)));
     expect(manifest.source).toMatchObject({ kind: 's3', location: `s3://${bucket}/writing/` });
@@ -204,19 +235,48 @@ describe('prepareData refuses bad input at once, naming the problem', () => {
     while (cause && !(cause instanceof ApplicationFailure)) cause = cause.cause as Error | undefined;
     expect(cause).toBeInstanceOf(ApplicationFailure);
     const failure = cause as ApplicationFailure;
-    return { type: failure.type, nonRetryable: failure.nonRetryable, message: failure.message, retried: activity ? activity.retryState !== RetryState.NON_RETRYABLE_FAILURE : false };
+    return {
+      type: failure.type,
+      nonRetryable: failure.nonRetryable,
+      message: failure.message,
+      retried: activity ? activity.retryState !== RetryState.NON_RETRYABLE_FAILURE : false,
+    };
   }
 
   const validation = { type: ERROR_TYPES.validation, nonRetryable: true, retried: false };
 
   it.each<[string, () => PrepareDataInput, RegExp]>([
-    ['a missing folder', () => ({ source: { kind: 'local', path: join(dir, 'nowhere') } }), /source\.path .*nowhere does not exist on the data worker/],
+    [
+      'a missing folder',
+      () => ({ source: { kind: 'local', path: join(dir, 'nowhere') } }),
+      /source\.path .*nowhere does not exist on the data worker/,
+    ],
     ['an empty folder', () => ({ source: { kind: 'local', path: join(dir, 'empty') } }), /the source .*empty is empty/],
-    ['a folder of images only', () => ({ source: { kind: 'local', path: join(dir, 'images') } }), /has no readable files: 1 skipped, e\.g\. photo\.png \(unsupported file type "\.png"/],
-    ['files with no usable text', () => ({ source: { kind: 'local', path: join(dir, 'unusable') } }), /no usable text in .*letter\.txt: not valid UTF-8/],
-    ['an empty S3 prefix', () => ({ source: { kind: 's3', uri: `s3://${bucket}/nothing-here/` } }), /the source s3:\/\/.*\/nothing-here\/ is empty/],
-    ['chunk size 0', () => ({ source: { kind: 'local', path: CORPUS }, chunk: { maxTokens: 0 } }), /invalid prepareData input: chunk\.maxTokens: must be a positive number of tokens/],
-    ['overlap not smaller than the chunk', () => ({ source: { kind: 'local', path: CORPUS }, chunk: { maxTokens: 100, overlapTokens: 100 } }), /chunk\.overlapTokens: must be smaller than chunk\.maxTokens \(100\)/],
+    [
+      'a folder of images only',
+      () => ({ source: { kind: 'local', path: join(dir, 'images') } }),
+      /has no readable files: 1 skipped, e\.g\. photo\.png \(unsupported file type "\.png"/,
+    ],
+    [
+      'files with no usable text',
+      () => ({ source: { kind: 'local', path: join(dir, 'unusable') } }),
+      /no usable text in .*letter\.txt: not valid UTF-8/,
+    ],
+    [
+      'an empty S3 prefix',
+      () => ({ source: { kind: 's3', uri: `s3://${bucket}/nothing-here/` } }),
+      /the source s3:\/\/.*\/nothing-here\/ is empty/,
+    ],
+    [
+      'chunk size 0',
+      () => ({ source: { kind: 'local', path: CORPUS }, chunk: { maxTokens: 0 } }),
+      /invalid prepareData input: chunk\.maxTokens: must be a positive number of tokens/,
+    ],
+    [
+      'overlap not smaller than the chunk',
+      () => ({ source: { kind: 'local', path: CORPUS }, chunk: { maxTokens: 100, overlapTokens: 100 } }),
+      /chunk\.overlapTokens: must be smaller than chunk\.maxTokens \(100\)/,
+    ],
   ])('%s', async (_name, input, message) => {
     await ensureBucket(stack.aws.s3, bucket, config.aws.region);
     const failure = await failureOf(input());

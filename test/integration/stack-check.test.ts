@@ -10,7 +10,11 @@ describe('stack check on the real dev server and moto', () => {
 
   it('runs a workflow whose activity writes an object to S3', async () => {
     const workflowId = uniqueId('stack-check');
-    const result = await stack.client.workflow.execute<StackCheckWorkflow>(STACK_CHECK_WORKFLOW_TYPE, { taskQueue: stack.queues.control, workflowId, args: [{ message: 'twin says hi' }] });
+    const result = await stack.client.workflow.execute<StackCheckWorkflow>(STACK_CHECK_WORKFLOW_TYPE, {
+      taskQueue: stack.queues.control,
+      workflowId,
+      args: [{ message: 'twin says hi' }],
+    });
 
     expect(result.key).toBe(`llmtwin/stack-check/${workflowId}.json`);
     const object = await stack.aws.s3.send(new GetObjectCommand({ Bucket: stack.config.s3.bucket, Key: result.key }));

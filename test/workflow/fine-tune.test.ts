@@ -50,7 +50,9 @@ describe('fineTune workflow (time-skipping, scripted SageMaker)', () => {
           }
         }),
       start: <T>(body: (handle: WorkflowHandle<typeof fineTune>) => Promise<T>, args: FineTuneInput = input) =>
-        withWorker({ ...workerOptions, activities }, async () => body(await server.env.client.workflow.start(fineTune, { taskQueue, workflowId: uniqueId('ft'), args: [args] }))),
+        withWorker({ ...workerOptions, activities }, async () =>
+          body(await server.env.client.workflow.start(fineTune, { taskQueue, workflowId: uniqueId('ft'), args: [args] })),
+        ),
     };
   }
 
@@ -84,7 +86,9 @@ describe('fineTune workflow (time-skipping, scripted SageMaker)', () => {
     });
     expect(result.estimatedCostUsd).toBeCloseTo(0.76, 2);
     // Polled until terminal, once per scripted step: no early exit, no extra calls.
-    expect(h.sagemaker.count('DescribeTrainingJob')).toBe(4 /* find: one per instance type */ + 1 /* create's describe */ + HAPPY_PATH.length);
+    expect(h.sagemaker.count('DescribeTrainingJob')).toBe(
+      4 /* find: one per instance type */ + 1 /* create's describe */ + HAPPY_PATH.length,
+    );
     expect(result.polls).toBe(HAPPY_PATH.length);
     // The code the job runs was staged once, content-addressed.
     expect(h.s3.puts).toEqual([expect.stringMatching(/^s3:\/\/llmtwin-test\/llmtwin\/code\/train\/[0-9a-f]{64}\/sourcedir\.tar\.gz$/)]);
@@ -101,7 +105,7 @@ describe('fineTune workflow (time-skipping, scripted SageMaker)', () => {
     expect(result.attempts).toEqual([expect.objectContaining({ outcome: 'completed' })]);
   });
 
-  it('fails with JobFailed carrying SageMaker\'s FailureReason, without retrying', async () => {
+  it("fails with JobFailed carrying SageMaker's FailureReason, without retrying", async () => {
     const sagemaker = new ScriptedSageMaker();
     sagemaker.scriptFor = () => [STEPS.starting, STEPS.training, STEPS.oom];
     const h = harness(sagemaker);
@@ -116,10 +120,12 @@ describe('fineTune workflow (time-skipping, scripted SageMaker)', () => {
   it('treats a job stopped outside the workflow as a cancellation, never as success', async () => {
     const sagemaker = new ScriptedSageMaker();
     sagemaker.scriptFor = () => [STEPS.starting, STEPS.training, STEPS.stopping, STEPS.stopped];
-    const error = await harness(sagemaker).run().then(
-      () => undefined,
-      (failure: unknown) => failure,
-    );
+    const error = await harness(sagemaker)
+      .run()
+      .then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
 
     expect(error).toBeInstanceOf(WorkflowFailedError);
     const cause = (error as WorkflowFailedError).cause;
@@ -176,7 +182,8 @@ describe('fineTune workflow (time-skipping, scripted SageMaker)', () => {
   it('falls back to the next instance type on quota (at create) and capacity (job Failed) errors', async () => {
     const sagemaker = new ScriptedSageMaker();
     sagemaker.createErrors.set('ml.g5.2xlarge', quotaError('ml.g5.2xlarge'));
-    sagemaker.scriptFor = (request) => (request.ResourceConfig?.InstanceType === 'ml.g5.4xlarge' ? [STEPS.starting, STEPS.noCapacity] : HAPPY_PATH);
+    sagemaker.scriptFor = (request) =>
+      request.ResourceConfig?.InstanceType === 'ml.g5.4xlarge' ? [STEPS.starting, STEPS.noCapacity] : HAPPY_PATH;
     const result = await harness(sagemaker).run(input, undefined, 'fineTune-capacity-fallback');
 
     expect(result.instanceType).toBe('ml.g6.2xlarge');
@@ -206,7 +213,9 @@ describe('fineTune workflow (time-skipping, scripted SageMaker)', () => {
   });
 
   it('rejects bad input at once, naming the fields', async () => {
-    const failure = await failureOf(harness().run({ datasetUri: 'datasets/x', hyperparameters: { lora: { r: 0 } }, instanceCount: 2 } as never));
+    const failure = await failureOf(
+      harness().run({ datasetUri: 'datasets/x', hyperparameters: { lora: { r: 0 } }, instanceCount: 2 } as never),
+    );
     expect(failure.type).toBe('ValidationError');
     expect(failure.message).toMatch(/datasetUri: must be an S3 URI/);
     expect(failure.message).toMatch(/hyperparameters\.lora\.r/);

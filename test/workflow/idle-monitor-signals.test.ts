@@ -15,7 +15,11 @@ describe('idleMonitor signals, continue-as-new, gone and kept endpoints (time-sk
 
     const { paused, partsWhilePaused, resumedAt, summary, firstRunId, lastRunId } = await harness.withIdleWorker(async (taskQueue) => {
       // Three checks a run: every 15 simulated minutes the monitor continues as new.
-      const handle = await harness.startMonitor(taskQueue, { endpointName: endpoint.endpointName, policy: { checkInterval: '5m', window: '1h' }, maxChecksPerRun: 3 });
+      const handle = await harness.startMonitor(taskQueue, {
+        endpointName: endpoint.endpointName,
+        policy: { checkInterval: '5m', window: '1h' },
+        maxChecksPerRun: 3,
+      });
       await harness.env.sleep('10m');
       await handle.signal(keepAliveSignal);
       await handle.signal(pauseSignal);
@@ -53,7 +57,10 @@ describe('idleMonitor signals, continue-as-new, gone and kept endpoints (time-sk
     const inServiceAt = await harness.inServiceAt(endpoint.endpointName);
 
     const { before, refused, summary, changedAt } = await harness.withIdleWorker(async (taskQueue) => {
-      const handle = await harness.startMonitor(taskQueue, { endpointName: endpoint.endpointName, policy: { checkInterval: '30m', window: '6h' } });
+      const handle = await harness.startMonitor(taskQueue, {
+        endpointName: endpoint.endpointName,
+        policy: { checkInterval: '30m', window: '6h' },
+      });
       await harness.env.sleep('1h');
       const before = await handle.query(statusQuery);
       await handle.signal(setPolicySignal, { window: 'soon' });
@@ -79,7 +86,10 @@ describe('idleMonitor signals, continue-as-new, gone and kept endpoints (time-sk
 
     const later = await harness.withIdleWorker(async (taskQueue) => {
       // A deadline far beyond the deletion below, so only someone else can have removed the endpoint.
-      const handle = await harness.startMonitor(taskQueue, { endpointName: doomed.endpointName, policy: { checkInterval: '5m', window: '6h' } });
+      const handle = await harness.startMonitor(taskQueue, {
+        endpointName: doomed.endpointName,
+        policy: { checkInterval: '5m', window: '6h' },
+      });
       await harness.env.sleep('20m');
       await harness.moto.aws.sagemaker.send(new DeleteEndpointCommand({ EndpointName: doomed.endpointName }));
       const later = await handle.result();
@@ -97,7 +107,9 @@ describe('idleMonitor signals, continue-as-new, gone and kept endpoints (time-sk
 
   it('an endpoint that never existed ends the monitor at once, saying to check the name', async () => {
     // The test server skips years ahead once no timer is left anywhere: this must be the test's last step.
-    const never = await harness.withIdleWorker(async (taskQueue) => (await harness.startMonitor(taskQueue, { endpointName: 'never-existed-ep' })).result());
+    const never = await harness.withIdleWorker(async (taskQueue) =>
+      (await harness.startMonitor(taskQueue, { endpointName: 'never-existed-ep' })).result(),
+    );
 
     expect(never).toMatchObject({ outcome: 'already-deleted', teardown: null, checks: 0, creationTime: null, uptime: null });
     expect(never.message).toBe('never-existed-ep does not exist (this monitor never saw it): check the name and region');
@@ -107,11 +119,15 @@ describe('idleMonitor signals, continue-as-new, gone and kept endpoints (time-sk
     const endpoint = await createTestEndpoint(harness.moto.aws, 'keep-ep', { keep: true });
 
     const { kept, parts, summary } = await harness.withIdleWorker(async (taskQueue) => {
-      const handle = await harness.startMonitor(taskQueue, { endpointName: endpoint.endpointName, policy: { checkInterval: '10m', window: '30m' } });
+      const handle = await harness.startMonitor(taskQueue, {
+        endpointName: endpoint.endpointName,
+        policy: { checkInterval: '10m', window: '30m' },
+      });
       await harness.env.sleep('2h');
       const kept = await handle.query(statusQuery);
       const parts = await existingParts(harness.moto.aws, endpoint);
-      const arn = (await harness.moto.aws.sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpoint.endpointName }))).EndpointArn!;
+      const arn = (await harness.moto.aws.sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpoint.endpointName })))
+        .EndpointArn!;
       await harness.moto.aws.sagemaker.send(new DeleteTagsCommand({ ResourceArn: arn, TagKeys: [KEEP_TAG.key] }));
       const summary = await handle.result();
       await recordHistoryIfAsked(handle, 'idleMonitor-keep-tag');

@@ -15,7 +15,10 @@ describe('idleMonitor deletes what nobody calls (time-skipping, moto)', () => {
     const startedReal = Date.now();
 
     const summary = await harness.withIdleWorker(async (taskQueue) => {
-      const handle = await harness.startMonitor(taskQueue, { endpointName: endpoint.endpointName, policy: { checkInterval: '5m', window: '1h' } });
+      const handle = await harness.startMonitor(taskQueue, {
+        endpointName: endpoint.endpointName,
+        policy: { checkInterval: '5m', window: '1h' },
+      });
       const result = await handle.result();
       await recordHistoryIfAsked(handle, 'idleMonitor-idle-deleted');
       return result;
@@ -28,8 +31,12 @@ describe('idleMonitor deletes what nobody calls (time-skipping, moto)', () => {
     expect(deletedAt - inServiceAt).toBeLessThanOrEqual(HOUR + 5 * MINUTE);
     expect(await existingParts(harness.moto.aws, endpoint)).toEqual({ endpoint: false, config: false, model: false });
     const resourceId = `endpoint/${endpoint.endpointName}/variant/AllTraffic`;
-    const targets = await harness.moto.aws.autoscaling.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'sagemaker', ResourceIds: [resourceId] }));
-    const policies = await harness.moto.aws.autoscaling.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'sagemaker', ResourceId: resourceId }));
+    const targets = await harness.moto.aws.autoscaling.send(
+      new DescribeScalableTargetsCommand({ ServiceNamespace: 'sagemaker', ResourceIds: [resourceId] }),
+    );
+    const policies = await harness.moto.aws.autoscaling.send(
+      new DescribeScalingPoliciesCommand({ ServiceNamespace: 'sagemaker', ResourceId: resourceId }),
+    );
     expect(targets.ScalableTargets).toEqual([]);
     expect(policies.ScalingPolicies).toEqual([]);
     expect(summary.teardown).toEqual({
@@ -43,7 +50,9 @@ describe('idleMonitor deletes what nobody calls (time-skipping, moto)', () => {
     expect(summary.estimatedSavedPerDayUsd).toBe(roundCents(0.736 * 2 * 24));
     expect(summary.estimatedIdleCostUsd).toBeCloseTo(roundCents((0.736 * 2 * (deletedAt - inServiceAt)) / HOUR), 2);
     expect(summary.lastInvocationAt).toBeNull();
-    expect(summary.instances).toEqual([{ variantName: 'AllTraffic', instanceType: 'ml.g4dn.xlarge', instanceCount: 2, usdPerInstanceHour: 0.736 }]);
+    expect(summary.instances).toEqual([
+      { variantName: 'AllTraffic', instanceType: 'ml.g4dn.xlarge', instanceCount: 2, usdPerInstanceHour: 0.736 },
+    ]);
     expect((Date.now() - startedReal) / 1000).toBeLessThan(45);
   });
 
@@ -55,7 +64,10 @@ describe('idleMonitor deletes what nobody calls (time-skipping, moto)', () => {
     await putInvocations(harness.moto.aws, endpoint, calls);
 
     const { summary, midway } = await harness.withIdleWorker(async (taskQueue) => {
-      const handle = await harness.startMonitor(taskQueue, { endpointName: endpoint.endpointName, policy: { checkInterval: '5m', window: '1h' } });
+      const handle = await harness.startMonitor(taskQueue, {
+        endpointName: endpoint.endpointName,
+        policy: { checkInterval: '5m', window: '1h' },
+      });
       await harness.env.sleep('2h');
       const status = await handle.query(statusQuery);
       const stillThere = await existingParts(harness.moto.aws, endpoint);
@@ -80,7 +92,10 @@ describe('idleMonitor deletes what nobody calls (time-skipping, moto)', () => {
     const inServiceAt = await harness.inServiceAt(endpoint.endpointName);
 
     const { summary, early } = await harness.withIdleWorker(async (taskQueue) => {
-      const handle = await harness.startMonitor(taskQueue, { endpointName: endpoint.endpointName, policy: { checkInterval: '10m', window: '30m', grace: '3h' } });
+      const handle = await harness.startMonitor(taskQueue, {
+        endpointName: endpoint.endpointName,
+        policy: { checkInterval: '10m', window: '30m', grace: '3h' },
+      });
       await harness.env.sleep('1h');
       const early = { status: await handle.query(statusQuery), parts: await existingParts(harness.moto.aws, endpoint) };
       return { summary: await handle.result(), early };
@@ -102,7 +117,10 @@ describe('idleMonitor deletes what nobody calls (time-skipping, moto)', () => {
     const inServiceAt = await harness.inServiceAt(endpoint.endpointName);
 
     const { summary, keepAliveAt } = await harness.withIdleWorker(async (taskQueue) => {
-      const handle = await harness.startMonitor(taskQueue, { endpointName: endpoint.endpointName, policy: { checkInterval: '5m', window: '1h' } });
+      const handle = await harness.startMonitor(taskQueue, {
+        endpointName: endpoint.endpointName,
+        policy: { checkInterval: '5m', window: '1h' },
+      });
       await harness.env.sleep('50m');
       await handle.signal('keepAlive');
       const keepAliveAt = await harness.now();
@@ -130,7 +148,9 @@ describe('idleMonitor deletes what nobody calls (time-skipping, moto)', () => {
     });
 
     expect(await existingParts(harness.moto.aws, foreign)).toEqual({ endpoint: false, config: true, model: true });
-    expect(foreignSummary.teardown?.models).toEqual([{ name: foreign.modelName, deleted: false, reason: 'kept: not tagged llmtwin:managed=true' }]);
+    expect(foreignSummary.teardown?.models).toEqual([
+      { name: foreign.modelName, deleted: false, reason: 'kept: not tagged llmtwin:managed=true' },
+    ]);
     expect(await existingParts(harness.moto.aws, ours)).toEqual({ endpoint: false, config: false, model: true });
     expect(oursSummary.teardown?.models).toEqual([{ name: ours.modelName, deleted: false, reason: 'kept: deleteModel is false' }]);
   });

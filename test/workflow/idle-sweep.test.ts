@@ -54,11 +54,19 @@ describe('idleSweep keeps one monitor per managed endpoint and reports the fleet
       const first = await sweep(harness, taskQueue, { mode: 'ensure', policy: POLICY }, 'idleSweep-ensure');
       const statuses = await firstChecks(harness, ['busy-ep', 'quiet-ep', 'kept-ep']);
       const ownReads = harness.calls.observeEndpoint;
-      const runIds = await Promise.all(['busy-ep', 'quiet-ep', 'kept-ep'].map(async (name) => (await harness.env.client.workflow.getHandle(idleMonitorWorkflowId(name)).describe()).runId));
+      const runIds = await Promise.all(
+        ['busy-ep', 'quiet-ep', 'kept-ep'].map(
+          async (name) => (await harness.env.client.workflow.getHandle(idleMonitorWorkflowId(name)).describe()).runId,
+        ),
+      );
       const second = await sweep(harness, taskQueue, { mode: 'ensure', policy: POLICY });
       // A CLI-style start while the sweep's monitor runs attaches to it (USE_EXISTING).
       const started = await harness.startMonitor(taskQueue, { endpointName: 'quiet-ep', policy: POLICY });
-      const runIdsAfter = await Promise.all(['busy-ep', 'quiet-ep', 'kept-ep'].map(async (name) => (await harness.env.client.workflow.getHandle(idleMonitorWorkflowId(name)).describe()).runId));
+      const runIdsAfter = await Promise.all(
+        ['busy-ep', 'quiet-ep', 'kept-ep'].map(
+          async (name) => (await harness.env.client.workflow.getHandle(idleMonitorWorkflowId(name)).describe()).runId,
+        ),
+      );
       const theirs = await harness.env.client.workflow
         .getHandle(idleMonitorWorkflowId('theirs-ep'))
         .describe()
@@ -72,7 +80,15 @@ describe('idleSweep keeps one monitor per managed endpoint and reports the fleet
     });
 
     const { first, second, third } = outcome;
-    expect(first).toMatchObject({ mode: 'ensure', endpoints: 4, managed: 3, monitorsStarted: 3, monitorsAlreadyRunning: 0, metricQueries: 3, getMetricDataCalls: 1 });
+    expect(first).toMatchObject({
+      mode: 'ensure',
+      endpoints: 4,
+      managed: 3,
+      monitorsStarted: 3,
+      monitorsAlreadyRunning: 0,
+      metricQueries: 3,
+      getMetricDataCalls: 1,
+    });
     expect(first.rows.map((row) => [row.endpointName, row.monitor]).sort()).toEqual([
       ['busy-ep', 'started'],
       ['kept-ep', 'started'],
@@ -117,9 +133,21 @@ describe('idleSweep keeps one monitor per managed endpoint and reports the fleet
 
     expect(report).toMatchObject({ mode: 'report', endpoints: 3, managed: 2, monitorsStarted: 0, metricQueries: 3, getMetricDataCalls: 1 });
     const rows = Object.fromEntries(report.rows.map((row) => [row.endpointName, row]));
-    expect(rows['watched-ep']).toMatchObject({ monitor: 'running', monitorState: 'watching', managed: true, instances: '2 x ml.g4dn.xlarge', costPerDayUsd: roundCents(0.736 * 2 * 24) });
+    expect(rows['watched-ep']).toMatchObject({
+      monitor: 'running',
+      monitorState: 'watching',
+      managed: true,
+      instances: '2 x ml.g4dn.xlarge',
+      costPerDayUsd: roundCents(0.736 * 2 * 24),
+    });
     expect(Date.parse(rows['watched-ep']!.deleteAt!)).toBeGreaterThan(Date.parse(report.observedAt));
-    expect(rows['unwatched-ep']).toMatchObject({ monitor: 'none', monitorState: null, managed: false, lastInvocationAt: null, idleIsLowerBound: true });
+    expect(rows['unwatched-ep']).toMatchObject({
+      monitor: 'none',
+      monitorState: null,
+      managed: false,
+      lastInvocationAt: null,
+      idleIsLowerBound: true,
+    });
     // An instance type without a price is unknown, never free.
     expect(rows['unpriced-ep']).toMatchObject({ monitor: 'none', costPerDayUsd: null });
     expect(report.fleetCostPerDayUsd).toBe(roundCents(roundCents(0.736 * 2 * 24) + roundCents(0.736 * 24)));

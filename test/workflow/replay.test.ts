@@ -23,6 +23,8 @@ describe('recorded histories replay on the current workflow code', () => {
     ...(recorded.workflowType in idleWorkflows ? [[recorded.name, 'idle', recorded] as const] : []),
   ]);
   it.each(cases)('%s replays without nondeterminism on the %s bundle', async (_name, role, recorded) => {
-    await expect(Worker.runReplayHistory({ workflowBundle: workflowBundle(role) }, recorded.history, `replay-${recorded.name}`)).resolves.toBeUndefined();
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: workflowBundle(role) }, recorded.history, `replay-${recorded.name}`),
+    ).resolves.toBeUndefined();
   });
 });

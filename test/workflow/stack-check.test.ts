@@ -20,7 +20,11 @@ describe('stackCheck workflow (time-skipping)', () => {
     };
     const startedAt = Date.now();
     const result = await withWorker({ connection: server.env.nativeConnection, taskQueue, activities }, () =>
-      server.env.client.workflow.execute(stackCheck, { taskQueue, workflowId: uniqueId('wf'), args: [{ message: 'after a day', delay: '1 day' }] }),
+      server.env.client.workflow.execute(stackCheck, {
+        taskQueue,
+        workflowId: uniqueId('wf'),
+        args: [{ message: 'after a day', delay: '1 day' }],
+      }),
     );
     const realSeconds = (Date.now() - startedAt) / 1000;
 
@@ -31,8 +35,10 @@ describe('stackCheck workflow (time-skipping)', () => {
 
   it('rejects bad input at once, naming the field', async () => {
     const taskQueue = uniqueId('tq');
-    const run = withWorker({ connection: server.env.nativeConnection, taskQueue, activities: { writeStackCheckObject: async () => fakeObject } }, () =>
-      server.env.client.workflow.execute(stackCheck, { taskQueue, workflowId: uniqueId('wf'), args: [{ message: '', delay: 'soon' }] }),
+    const run = withWorker(
+      { connection: server.env.nativeConnection, taskQueue, activities: { writeStackCheckObject: async () => fakeObject } },
+      () =>
+        server.env.client.workflow.execute(stackCheck, { taskQueue, workflowId: uniqueId('wf'), args: [{ message: '', delay: 'soon' }] }),
     );
     const error = await run.catch((failure: unknown) => failure);
     expect(error).toBeInstanceOf(WorkflowFailedError);

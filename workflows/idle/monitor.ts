@@ -1,5 +1,14 @@
 import { HandlerUnfinishedPolicy } from '@temporalio/common';
-import { allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { IdleActivities } from '../../activities/idle';
 import { AWS_CALL, TEARDOWN } from '../../common/shared/activity-options';
 import {
@@ -145,7 +154,13 @@ export async function idleMonitor(rawInput: IdleMonitorInput): Promise<IdleSumma
       }
       deleting = false;
     }
-    state.lastCheck = { at: now, action: decision.action, reason: decision.reason, source, ...(decision.deleteAt === undefined ? {} : { deleteAt: decision.deleteAt }) };
+    state.lastCheck = {
+      at: now,
+      action: decision.action,
+      reason: decision.reason,
+      source,
+      ...(decision.deleteAt === undefined ? {} : { deleteAt: decision.deleteAt }),
+    };
 
     if (checksThisRun >= input.maxChecksPerRun || workflowInfo().continueAsNewSuggested) {
       // Handlers wait on their checks: let them land in this run's state before carrying it over. Signals

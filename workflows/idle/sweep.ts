@@ -16,5 +16,11 @@ const { sweepFleet } = proxyActivities<IdleActivities>(FLEET_SWEEP);
 export async function idleSweep(rawInput?: IdleSweepInput): Promise<IdleSweepResult> {
   const input = await idleChecks().checkIdleSweepInput(rawInput);
   upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.stage, value: IDLE_SWEEP_STAGE }]);
-  return sweepFleet({ mode: input.mode, policy: input.policy, deleteModel: input.deleteModel, now: Date.now(), taskQueue: workflowInfo().taskQueue });
+  return sweepFleet({
+    mode: input.mode,
+    policy: input.policy,
+    deleteModel: input.deleteModel,
+    now: Date.now(),
+    taskQueue: workflowInfo().taskQueue,
+  });
 }

@@ -11,9 +11,21 @@ import { sageMakerHyperparameters } from '../../../activities/fine-tune/training
 import { resolveConfig } from '../../../common/config';
 import { FineTuneInputSchema, trainingJobName, type TrainingPlan } from '../../../common/fine-tune/contract';
 import metricsContract from '../../../common/fine-tune/metrics.json';
-import { DATASET_HASH, DATASET_URI, ScriptedSageMaker, datasetS3, manifestFor, quotaError, samplePlan } from '../../helpers/fake-training-jobs';
+import {
+  DATASET_HASH,
+  DATASET_URI,
+  ScriptedSageMaker,
+  datasetS3,
+  manifestFor,
+  quotaError,
+  samplePlan,
+} from '../../helpers/fake-training-jobs';
 
-const config = resolveConfig({ LLMTWIN_S3_BUCKET: 'llmtwin-test', LLMTWIN_POLL_INITIAL_INTERVAL: '5ms', LLMTWIN_POLL_MAX_INTERVAL: '10ms' });
+const config = resolveConfig({
+  LLMTWIN_S3_BUCKET: 'llmtwin-test',
+  LLMTWIN_POLL_INITIAL_INTERVAL: '5ms',
+  LLMTWIN_POLL_MAX_INTERVAL: '10ms',
+});
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:llmtwin/hf-AbCdEf';
 const TOKEN = 'hf_thisIsTheSecretToken';
 
@@ -25,7 +37,8 @@ function setup(env: NodeJS.ProcessEnv = {}) {
   const s3 = datasetS3();
   const activities = createFineTuneActivities({ sagemaker: sagemaker.client, s3: s3.client, secretsManager, config, env });
   /** Runs an activity in a mock activity context (it reads Context.current()). */
-  const run = <R>(call: () => Promise<R>) => new MockActivityEnvironment(undefined, { logger: testLogger }).run<[], R, () => Promise<R>>(call);
+  const run = <R>(call: () => Promise<R>) =>
+    new MockActivityEnvironment(undefined, { logger: testLogger }).run<[], R, () => Promise<R>>(call);
   return { sagemaker, secrets, s3, activities, run };
 }
 
@@ -41,7 +54,10 @@ describe('createTrainingJob', () => {
     const plan = samplePlan({
       spot: { enabled: true, maxWaitSeconds: 86_400 },
       vpc: { securityGroupIds: ['sg-0123abcd'], subnets: ['subnet-0aa', 'subnet-0bb'] },
-      kms: { volumeKeyId: 'alias/llmtwin-volume', outputKeyId: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' },
+      kms: {
+        volumeKeyId: 'alias/llmtwin-volume',
+        outputKeyId: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      },
       tags: { team: 'ml' },
       huggingFaceToken: { secretArn: SECRET_ARN },
     });
@@ -54,7 +70,8 @@ describe('createTrainingJob', () => {
       TrainingJobName: jobName,
       RoleArn: 'arn:aws:iam::123456789012:role/llmtwin',
       AlgorithmSpecification: {
-        TrainingImage: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-training:2.8.0-transformers4.56.2-gpu-py312-cu129-ubuntu22.04',
+        TrainingImage:
+          '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-training:2.8.0-transformers4.56.2-gpu-py312-cu129-ubuntu22.04',
         TrainingInputMode: 'File',
         MetricDefinitions: metricsContract.metricDefinitions,
         EnableSageMakerMetricsTimeSeries: true,
@@ -86,18 +103,33 @@ describe('createTrainingJob', () => {
       InputDataConfig: [
         {
           ChannelName: 'train',
-          DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://b/llmtwin/datasets/fff/train.jsonl', S3DataDistributionType: 'FullyReplicated' } },
+          DataSource: {
+            S3DataSource: {
+              S3DataType: 'S3Prefix',
+              S3Uri: 's3://b/llmtwin/datasets/fff/train.jsonl',
+              S3DataDistributionType: 'FullyReplicated',
+            },
+          },
           ContentType: 'application/jsonl',
           InputMode: 'File',
         },
         {
           ChannelName: 'test',
-          DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://b/llmtwin/datasets/fff/test.jsonl', S3DataDistributionType: 'FullyReplicated' } },
+          DataSource: {
+            S3DataSource: {
+              S3DataType: 'S3Prefix',
+              S3Uri: 's3://b/llmtwin/datasets/fff/test.jsonl',
+              S3DataDistributionType: 'FullyReplicated',
+            },
+          },
           ContentType: 'application/jsonl',
           InputMode: 'File',
         },
       ],
-      OutputDataConfig: { S3OutputPath: 's3://b/llmtwin/training/', KmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' },
+      OutputDataConfig: {
+        S3OutputPath: 's3://b/llmtwin/training/',
+        KmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      },
       ResourceConfig: { InstanceType: 'ml.g5.2xlarge', InstanceCount: 1, VolumeSizeInGB: 100, VolumeKmsKeyId: 'alias/llmtwin-volume' },
       StoppingCondition: { MaxRuntimeInSeconds: 43_200, MaxWaitTimeInSeconds: 86_400 },
       EnableManagedSpotTraining: true,
@@ -117,7 +149,9 @@ describe('createTrainingJob', () => {
   it('on demand: no spot wait, no checkpoint sync, no environment when no token is configured', async () => {
     const { sagemaker, activities, run } = setup();
     const plan = samplePlan();
-    await run(() => activities.createTrainingJob({ plan, candidate: { jobName: trainingJobName(plan, 'ml.g5.2xlarge'), instanceType: 'ml.g5.2xlarge' } }));
+    await run(() =>
+      activities.createTrainingJob({ plan, candidate: { jobName: trainingJobName(plan, 'ml.g5.2xlarge'), instanceType: 'ml.g5.2xlarge' } }),
+    );
     const request = lastCreate(sagemaker);
     expect(request.StoppingCondition).toEqual({ MaxRuntimeInSeconds: 43_200 });
     expect(request.EnableManagedSpotTraining).toBe(false);
@@ -129,11 +163,23 @@ describe('createTrainingJob', () => {
   it('reads the token from the worker environment when asked, and fails without leaking when it is missing', async () => {
     const withEnv = setup({ MY_HF: TOKEN });
     const plan = samplePlan({ huggingFaceToken: { workerEnv: 'MY_HF' } });
-    await withEnv.run(() => withEnv.activities.createTrainingJob({ plan, candidate: { jobName: trainingJobName(plan, 'ml.g5.2xlarge'), instanceType: 'ml.g5.2xlarge' } }));
+    await withEnv.run(() =>
+      withEnv.activities.createTrainingJob({
+        plan,
+        candidate: { jobName: trainingJobName(plan, 'ml.g5.2xlarge'), instanceType: 'ml.g5.2xlarge' },
+      }),
+    );
     expect(lastCreate(withEnv.sagemaker).Environment).toEqual({ HF_TOKEN: TOKEN });
 
     const without = setup({});
-    const error = await without.run(() => without.activities.createTrainingJob({ plan, candidate: { jobName: trainingJobName(plan, 'ml.g5.2xlarge'), instanceType: 'ml.g5.2xlarge' } })).catch((e: unknown) => e);
+    const error = await without
+      .run(() =>
+        without.activities.createTrainingJob({
+          plan,
+          candidate: { jobName: trainingJobName(plan, 'ml.g5.2xlarge'), instanceType: 'ml.g5.2xlarge' },
+        }),
+      )
+      .catch((e: unknown) => e);
     expectFailure(error, 'ValidationError', /MY_HF is not set in the worker's environment/);
     expect(without.sagemaker.count('CreateTrainingJob')).toBe(0);
   });
@@ -165,12 +211,18 @@ describe('createTrainingJob', () => {
     const { sagemaker, activities, run } = setup();
     sagemaker.createErrors.set('ml.g5.2xlarge', quotaError('ml.g5.2xlarge'));
     const plan = samplePlan({ huggingFaceToken: { secretArn: SECRET_ARN } });
-    const error = await run(() => activities.createTrainingJob({ plan, candidate: { jobName: trainingJobName(plan, 'ml.g5.2xlarge'), instanceType: 'ml.g5.2xlarge' } })).catch(
-      (e: unknown) => e,
-    );
+    const error = await run(() =>
+      activities.createTrainingJob({ plan, candidate: { jobName: trainingJobName(plan, 'ml.g5.2xlarge'), instanceType: 'ml.g5.2xlarge' } }),
+    ).catch((e: unknown) => e);
     expectFailure(error, 'QuotaExceeded', /^CreateTrainingJob \(training job .* on ml\.g5\.2xlarge\) failed: ResourceLimitExceeded/);
     // The token was resolved for this call; it must not travel with the failure into history.
-    expect(JSON.stringify({ message: (error as Error).message, details: (error as ApplicationFailure).details, cause: String((error as Error).cause) })).not.toContain(TOKEN);
+    expect(
+      JSON.stringify({
+        message: (error as Error).message,
+        details: (error as ApplicationFailure).details,
+        cause: String((error as Error).cause),
+      }),
+    ).not.toContain(TOKEN);
   });
 });
 
@@ -197,19 +249,39 @@ describe('planFineTune', () => {
   });
 
   it.each([
-    [{ datasetUri: 's3://llmtwin-test/nothing/' }, 'NotFound', /GetObject \(dataset manifest s3:\/\/llmtwin-test\/nothing\/manifest\.json \(run prepare-data first/],
-    [{ datasetUri: DATASET_URI, spot: { enabled: true, maxWait: '1h' } }, 'ValidationError', /spot\.maxWait \(3600s\) must be at least maxRuntime \(43200s\)/],
-    [{ datasetUri: DATASET_URI, image: { transformersVersion: '4.0.0', pytorchVersion: '1.0.0' } }, 'ValidationError', /image: no known Hugging Face training image/],
+    [
+      { datasetUri: 's3://llmtwin-test/nothing/' },
+      'NotFound',
+      /GetObject \(dataset manifest s3:\/\/llmtwin-test\/nothing\/manifest\.json \(run prepare-data first/,
+    ],
+    [
+      { datasetUri: DATASET_URI, spot: { enabled: true, maxWait: '1h' } },
+      'ValidationError',
+      /spot\.maxWait \(3600s\) must be at least maxRuntime \(43200s\)/,
+    ],
+    [
+      { datasetUri: DATASET_URI, image: { transformersVersion: '4.0.0', pytorchVersion: '1.0.0' } },
+      'ValidationError',
+      /image: no known Hugging Face training image/,
+    ],
   ])('%j fails with %s', async (settings, type, message) => {
     const { activities, run } = setup();
     const error = await run(() => activities.planFineTune({ settings: parse(settings), runId: 'wf' })).catch((e: unknown) => e);
     expectFailure(error, type, message);
   });
 
-  it('rejects a manifest that is not prepare-data\'s, naming the field', async () => {
+  it("rejects a manifest that is not prepare-data's, naming the field", async () => {
     const s3 = datasetS3({ [`${DATASET_URI}manifest.json`]: { ...manifestFor(), datasetHash: 'short' } });
-    const activities = createFineTuneActivities({ sagemaker: new ScriptedSageMaker().client, s3: s3.client, secretsManager: new SecretsManagerClient({}), config, env: {} });
-    const error = await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() => activities.planFineTune({ settings: parse({ datasetUri: DATASET_URI }), runId: 'wf' })).catch((e: unknown) => e);
+    const activities = createFineTuneActivities({
+      sagemaker: new ScriptedSageMaker().client,
+      s3: s3.client,
+      secretsManager: new SecretsManagerClient({}),
+      config,
+      env: {},
+    });
+    const error = await new MockActivityEnvironment(undefined, { logger: testLogger })
+      .run(() => activities.planFineTune({ settings: parse({ datasetUri: DATASET_URI }), runId: 'wf' }))
+      .catch((e: unknown) => e);
     expectFailure(error, 'ValidationError', /invalid dataset manifest s3:\/\/.*manifest\.json: datasetHash: /);
   });
 });
@@ -222,7 +294,12 @@ describe('the hyperparameter contract with jobs/train', () => {
     const sent = Object.keys(sageMakerHyperparameters(samplePlan(), 'us-east-1')).filter((name) => !name.startsWith('sagemaker_'));
     // Every name we send exists there (the job rejects unknown ones); the rest keep their Python defaults.
     expect(sent.filter((name) => !pythonNames.includes(name))).toEqual([]);
-    expect(pythonNames.filter((name) => !sent.includes(name)).sort()).toEqual(['gradient_checkpointing', 'logging_steps', 'max_steps', 'warmup_ratio']);
+    expect(pythonNames.filter((name) => !sent.includes(name)).sort()).toEqual([
+      'gradient_checkpointing',
+      'logging_steps',
+      'max_steps',
+      'warmup_ratio',
+    ]);
   });
 });
 

@@ -19,7 +19,9 @@ describe('trainingImageUri', () => {
 
   it('names the known choices for an unknown version or region', () => {
     expect(() => trainingImageUri('us-east-1', { transformers: '4.99.0', pytorch: '2.8.0' })).toThrow(UnknownTrainingImageError);
-    expect(() => trainingImageUri('us-east-1', { transformers: '4.99.0', pytorch: '2.8.0' })).toThrow(/known: transformers 4\.56\.2 \+ pytorch 2\.8\.0/);
+    expect(() => trainingImageUri('us-east-1', { transformers: '4.99.0', pytorch: '2.8.0' })).toThrow(
+      /known: transformers 4\.56\.2 \+ pytorch 2\.8\.0/,
+    );
     expect(() => trainingImageUri('xx-nowhere-1')).toThrow(/no Hugging Face training image registry known for region xx-nowhere-1/);
   });
 });
@@ -54,7 +56,12 @@ describe('FineTuneInputSchema', () => {
     expect(settings).toMatchObject({
       instanceCount: 1,
       force: false,
-      hyperparameters: { lora: { r: 16, alpha: 32, dropout: 0.05, targetModules: 'all-linear' }, epochs: 3, load4bit: true, export: 'merged' },
+      hyperparameters: {
+        lora: { r: 16, alpha: 32, dropout: 0.05, targetModules: 'all-linear' },
+        epochs: 3,
+        load4bit: true,
+        export: 'merged',
+      },
     });
     expect(settings.hyperparameters.datasetFields).toEqual({ instruction: 'instruction', output: 'output', input: 'input' });
   });
@@ -66,7 +73,10 @@ describe('FineTuneInputSchema', () => {
   it.each([
     [{ datasetUri: 's3://bucket/x', image: { transformersVersion: '4.56.2' } }, 'image'],
     [{ datasetUri: 's3://bucket/x', huggingFaceToken: { token: 'hf_secret' } }, 'huggingFaceToken'],
-    [{ datasetUri: 's3://bucket/x', vpc: { securityGroupIds: ['default'], subnets: ['subnet-1a'] } }, 'vpc.securityGroupIds.0: must be a security group id'],
+    [
+      { datasetUri: 's3://bucket/x', vpc: { securityGroupIds: ['default'], subnets: ['subnet-1a'] } },
+      'vpc.securityGroupIds.0: must be a security group id',
+    ],
     [{ datasetUri: 's3://bucket/x', spot: { maxWait: 'forever' } }, 'spot.maxWait: must be a positive duration'],
     [{ datasetUri: 's3://bucket/x', tags: { 'aws:owner': 'me' } }, 'tags.aws:owner: the aws: and llmtwin: prefixes are reserved'],
   ])('rejects %j naming %s', (value, field) => {
@@ -78,8 +88,20 @@ describe('FineTuneInputSchema', () => {
 
 describe('config.training', () => {
   it('reads its environment variables', () => {
-    const config = resolveConfig({ LLMTWIN_TRAINING_SPOT: 'true', LLMTWIN_TRAINING_MAX_RUNTIME: '3h', LLMTWIN_TRAINING_BASE_MODEL: 'meta-llama/Llama-3.2-3B-Instruct' });
-    expect(config.training).toMatchObject({ spot: true, maxRuntime: '3h', baseModelId: 'meta-llama/Llama-3.2-3B-Instruct', hfTokenEnvVar: 'HF_TOKEN', volumeSizeGb: 100 });
-    expect(() => resolveConfig({ LLMTWIN_HF_TOKEN_SECRET_ARN: 'my-secret' })).toThrow(/training\.hfTokenSecretArn \(env LLMTWIN_HF_TOKEN_SECRET_ARN\): must be a Secrets Manager secret ARN/);
+    const config = resolveConfig({
+      LLMTWIN_TRAINING_SPOT: 'true',
+      LLMTWIN_TRAINING_MAX_RUNTIME: '3h',
+      LLMTWIN_TRAINING_BASE_MODEL: 'meta-llama/Llama-3.2-3B-Instruct',
+    });
+    expect(config.training).toMatchObject({
+      spot: true,
+      maxRuntime: '3h',
+      baseModelId: 'meta-llama/Llama-3.2-3B-Instruct',
+      hfTokenEnvVar: 'HF_TOKEN',
+      volumeSizeGb: 100,
+    });
+    expect(() => resolveConfig({ LLMTWIN_HF_TOKEN_SECRET_ARN: 'my-secret' })).toThrow(
+      /training\.hfTokenSecretArn \(env LLMTWIN_HF_TOKEN_SECRET_ARN\): must be a Secrets Manager secret ARN/,
+    );
   });
 });

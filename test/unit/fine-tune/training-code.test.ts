@@ -44,7 +44,15 @@ describe('packTrainingCode', () => {
 
 describe('polling backoff (observe)', () => {
   const polling = { initialMs: 15_000, maxMs: 60_000 };
-  const start: TrainingProgress = { jobName: 'j', status: 'InProgress', secondaryStatus: 'Training', transitions: [], polls: 3, throttledPolls: 0, intervalMs: 15_000 };
+  const start: TrainingProgress = {
+    jobName: 'j',
+    status: 'InProgress',
+    secondaryStatus: 'Training',
+    transitions: [],
+    polls: 3,
+    throttledPolls: 0,
+    intervalMs: 15_000,
+  };
 
   it('grows from 15 s to 60 s while nothing changes, and resets when the secondary status moves', () => {
     let progress = start;

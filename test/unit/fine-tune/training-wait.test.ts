@@ -30,7 +30,14 @@ describe('waitForTrainingJob', () => {
     env.on('heartbeat', (details: TrainingProgress) => beats.push(details));
     const outcome = await env.run(() => waitForTrainingJob(sagemaker.client, polling, pricing, input));
 
-    expect(beats.map((beat) => beat.secondaryStatus)).toEqual(['Starting', 'Downloading', 'Training', 'Training', 'Uploading', 'Completed']);
+    expect(beats.map((beat) => beat.secondaryStatus)).toEqual([
+      'Starting',
+      'Downloading',
+      'Training',
+      'Training',
+      'Uploading',
+      'Completed',
+    ]);
     expect(beats.at(-1)?.transitions.map((t) => t.message)).toEqual([
       'Launching requested ML instances',
       'Downloading input data',
@@ -54,7 +61,9 @@ describe('waitForTrainingJob', () => {
       throttledPolls: 2,
       intervalMs: 20,
     };
-    const outcome = await new MockActivityEnvironment({ heartbeatDetails: resumedFrom }, { logger: testLogger }).run(() => waitForTrainingJob(sagemaker.client, polling, pricing, input));
+    const outcome = await new MockActivityEnvironment({ heartbeatDetails: resumedFrom }, { logger: testLogger }).run(() =>
+      waitForTrainingJob(sagemaker.client, polling, pricing, input),
+    );
     expect(outcome).toMatchObject({ polls: 42, throttledPolls: 2 });
   });
 
@@ -75,15 +84,25 @@ describe('stopTrainingJob', () => {
   it('stops a running job and returns only once SageMaker says Stopped', async () => {
     const sagemaker = withJob([STEPS.training]);
     sagemaker.jobs.get(input.jobName)!.index = 0; // SageMaker has it InProgress/Training
-    const result = await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() => stopTrainingJob(sagemaker.client, polling, input.jobName));
+    const result = await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() =>
+      stopTrainingJob(sagemaker.client, polling, input.jobName),
+    );
     expect(result).toEqual({ jobName: input.jobName, status: 'Stopped' });
     expect(sagemaker.count('StopTrainingJob')).toBe(1);
   });
 
   it('leaves a finished job alone and treats a never-created job as nothing to stop', async () => {
     const sagemaker = withJob([STEPS.completed]);
-    expect(await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() => stopTrainingJob(sagemaker.client, polling, input.jobName))).toEqual({ jobName: input.jobName, status: 'Completed' });
-    expect(await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() => stopTrainingJob(sagemaker.client, polling, 'never-created'))).toEqual({ jobName: 'never-created', status: 'NotFound' });
+    expect(
+      await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() =>
+        stopTrainingJob(sagemaker.client, polling, input.jobName),
+      ),
+    ).toEqual({ jobName: input.jobName, status: 'Completed' });
+    expect(
+      await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() =>
+        stopTrainingJob(sagemaker.client, polling, 'never-created'),
+      ),
+    ).toEqual({ jobName: 'never-created', status: 'NotFound' });
     expect(sagemaker.count('StopTrainingJob')).toBe(0);
   });
 });

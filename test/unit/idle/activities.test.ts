@@ -28,7 +28,12 @@ const MINUTE = 60_000;
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 30);
 
 function sageMakerError(name: string, message: string, status = 400) {
-  return new SageMakerServiceException({ name, message, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status } });
+  return new SageMakerServiceException({
+    name,
+    message,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status },
+  });
 }
 
 describe('readInvocations', () => {
@@ -51,7 +56,10 @@ describe('readInvocations', () => {
   it('asks for the Sum of AWS/SageMaker Invocations by EndpointName and VariantName over whole minutes', async () => {
     const cloudwatch = mockClient(CloudWatchClient);
     cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
-    await readInvocations(new CloudWatchClient({ region: 'us-east-1' }), [{ endpointName: 'twin-ep', variantName: 'AllTraffic' }], { now: NOW, windowMs: 60 * MINUTE });
+    await readInvocations(new CloudWatchClient({ region: 'us-east-1' }), [{ endpointName: 'twin-ep', variantName: 'AllTraffic' }], {
+      now: NOW,
+      windowMs: 60 * MINUTE,
+    });
 
     const expected: GetMetricDataCommandInput = {
       StartTime: new Date(Date.UTC(2026, 0, 1, 11, 0, 0)),
@@ -106,8 +114,13 @@ describe('readInvocations', () => {
 
   it('makes CloudWatch throttling a retryable failure', async () => {
     const cloudwatch = mockClient(CloudWatchClient);
-    cloudwatch.on(GetMetricDataCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }));
-    const error = await readInvocations(new CloudWatchClient({ region: 'us-east-1' }), [{ endpointName: 'ep', variantName: 'v' }], { now: NOW, windowMs: MINUTE }).catch((e: unknown) => e);
+    cloudwatch
+      .on(GetMetricDataCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }));
+    const error = await readInvocations(new CloudWatchClient({ region: 'us-east-1' }), [{ endpointName: 'ep', variantName: 'v' }], {
+      now: NOW,
+      windowMs: MINUTE,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect(error).toMatchObject({ type: 'TransientAwsError', nonRetryable: false });
     cloudwatch.restore();
@@ -134,7 +147,14 @@ describe('executeTeardown', () => {
     autoscaling.onAnyCommand().resolves({});
     autoscaling.on(DescribeScalingPoliciesCommand).resolves({ ScalingPolicies: [{ PolicyName: 'invocations' } as never] });
     autoscaling.on(DescribeScalableTargetsCommand).resolves({ ScalableTargets: [{ ResourceId: resourceId } as never] });
-    return { sagemaker, autoscaling, real: { sagemaker: new SageMakerClient({ region: 'us-east-1' }), autoscaling: new ApplicationAutoScalingClient({ region: 'us-east-1' }) } };
+    return {
+      sagemaker,
+      autoscaling,
+      real: {
+        sagemaker: new SageMakerClient({ region: 'us-east-1' }),
+        autoscaling: new ApplicationAutoScalingClient({ region: 'us-east-1' }),
+      },
+    };
   }
 
   afterEach(() => {
@@ -153,8 +173,16 @@ describe('executeTeardown', () => {
       ResourceId: resourceId,
       PolicyName: 'invocations',
     });
-    expect(autoscaling.commandCalls(DeregisterScalableTargetCommand)[0]?.args[0].input).toEqual({ ServiceNamespace: 'sagemaker', ScalableDimension: 'sagemaker:variant:DesiredInstanceCount', ResourceId: resourceId });
-    expect(sagemaker.calls().map((call) => call.args[0].constructor.name)).toEqual(['DeleteEndpointCommand', 'DeleteEndpointConfigCommand', 'DeleteModelCommand']);
+    expect(autoscaling.commandCalls(DeregisterScalableTargetCommand)[0]?.args[0].input).toEqual({
+      ServiceNamespace: 'sagemaker',
+      ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      ResourceId: resourceId,
+    });
+    expect(sagemaker.calls().map((call) => call.args[0].constructor.name)).toEqual([
+      'DeleteEndpointCommand',
+      'DeleteEndpointConfigCommand',
+      'DeleteModelCommand',
+    ]);
     expect(sagemaker.commandCalls(DeleteModelCommand).map((call) => call.args[0].input.ModelName)).toEqual(['twin-model']);
     expect(report).toEqual({
       endpointDeleted: true,
@@ -173,7 +201,9 @@ describe('executeTeardown', () => {
     autoscaling.on(DescribeScalingPoliciesCommand).resolves({ ScalingPolicies: [] });
     autoscaling.on(DescribeScalableTargetsCommand).resolves({ ScalableTargets: [] });
     sagemaker.on(DeleteEndpointCommand).rejects(sageMakerError('ValidationException', "Could not find endpoint 'twin-ep'."));
-    sagemaker.on(DeleteEndpointConfigCommand).rejects(sageMakerError('ValidationException', "Could not find endpoint configuration 'twin-ep-config'."));
+    sagemaker
+      .on(DeleteEndpointConfigCommand)
+      .rejects(sageMakerError('ValidationException', "Could not find endpoint configuration 'twin-ep-config'."));
 
     const report = await executeTeardown(real, plan, { deleteModel: false });
 
@@ -187,13 +217,17 @@ describe('executeTeardown', () => {
     const { sagemaker, autoscaling, real } = clients();
     autoscaling.on(DescribeScalingPoliciesCommand).resolves({ ScalingPolicies: [] });
     autoscaling.on(DescribeScalableTargetsCommand).resolves({ ScalableTargets: [] });
-    sagemaker.on(DeleteEndpointCommand).rejects(sageMakerError('AccessDeniedException', 'not authorized to perform: sagemaker:DeleteEndpoint', 403));
+    sagemaker
+      .on(DeleteEndpointCommand)
+      .rejects(sageMakerError('AccessDeniedException', 'not authorized to perform: sagemaker:DeleteEndpoint', 403));
 
     const error = await executeTeardown(real, plan, { deleteModel: true }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect(error).toMatchObject({ type: 'AccessDenied', nonRetryable: true });
-    expect((error as ApplicationFailure).message).toMatch(/^DeleteEndpoint \(endpoint twin-ep\) failed: AccessDeniedException: .*IAM policy/);
+    expect((error as ApplicationFailure).message).toMatch(
+      /^DeleteEndpoint \(endpoint twin-ep\) failed: AccessDeniedException: .*IAM policy/,
+    );
     expect((error as ApplicationFailure).cause).toBeInstanceOf(SageMakerServiceException);
     expect(sagemaker.commandCalls(DeleteEndpointConfigCommand)).toHaveLength(0);
   });
@@ -214,7 +248,9 @@ describe('observeEndpoint', () => {
       autoscaling: new ApplicationAutoScalingClient({ region: 'us-east-1' }),
       pricing: { usdPerHour: {} },
     });
-    const observation = await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() => activities.observeEndpoint({ endpointName: 'gone-ep', windowMs: MINUTE, now: NOW }));
+    const observation = await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() =>
+      activities.observeEndpoint({ endpointName: 'gone-ep', windowMs: MINUTE, now: NOW }),
+    );
     expect(observation).toEqual({ found: false, endpointName: 'gone-ep', observedAt: NOW });
   });
 
@@ -230,9 +266,14 @@ describe('observeEndpoint', () => {
       LastModifiedTime: new Date(NOW - 110 * MINUTE),
       ProductionVariants: [{ VariantName: 'AllTraffic', CurrentInstanceCount: 2 }],
     });
-    sagemaker.on(DescribeEndpointConfigCommand).resolves({ EndpointConfigName: 'twin-ep-config', ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'm', InstanceType: 'ml.g5.xlarge' }] });
+    sagemaker.on(DescribeEndpointConfigCommand).resolves({
+      EndpointConfigName: 'twin-ep-config',
+      ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'm', InstanceType: 'ml.g5.xlarge' }],
+    });
     sagemaker.on(ListTagsCommand).resolves({ Tags: [{ Key: 'llmtwin:managed', Value: 'true' }] });
-    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'q0', Timestamps: [new Date(NOW - 30 * MINUTE - 30_000)], Values: [4] }] });
+    cloudwatch
+      .on(GetMetricDataCommand)
+      .resolves({ MetricDataResults: [{ Id: 'q0', Timestamps: [new Date(NOW - 30 * MINUTE - 30_000)], Values: [4] }] });
     const activities = createIdleActivities({
       sagemaker: new SageMakerClient({ region: 'us-east-1' }),
       cloudwatch: new CloudWatchClient({ region: 'us-east-1' }),
@@ -240,7 +281,9 @@ describe('observeEndpoint', () => {
       pricing: { usdPerHour: { 'ml.g5.xlarge': 1.2 } },
     });
 
-    const observation = await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() => activities.observeEndpoint({ endpointName: 'twin-ep', windowMs: 60 * MINUTE, now: NOW }));
+    const observation = await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() =>
+      activities.observeEndpoint({ endpointName: 'twin-ep', windowMs: 60 * MINUTE, now: NOW }),
+    );
 
     expect(observation).toEqual({
       found: true,

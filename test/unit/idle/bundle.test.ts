@@ -16,7 +16,9 @@ function staticImportGraph(entry: string): Map<string, string[]> {
     const file = pending.pop()!;
     if (graph.has(file)) continue;
     const source = readFileSync(file, 'utf8');
-    const specifiers = [...source.matchAll(/^(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm)].map((match) => match[1]!);
+    const specifiers = [...source.matchAll(/^(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm)].map(
+      (match) => match[1]!,
+    );
     graph.set(file, specifiers);
     for (const specifier of specifiers.filter((spec) => spec.startsWith('.'))) {
       const base = resolve(dirname(file), specifier);
@@ -38,10 +40,19 @@ function exists(path: string): boolean {
 describe('the idle workers bundle', () => {
   it('never loads zod for a monitor (zod would cost about 0.8 MB per cached workflow)', () => {
     const graph = staticImportGraph(join(PROJECT_ROOT, 'workflows', 'idle', 'index.ts'));
-    const zodImporters = [...graph].filter(([, specifiers]) => specifiers.some((spec) => spec === 'zod' || spec.startsWith('zod/'))).map(([file]) => file.replace(`${PROJECT_ROOT}/`, ''));
+    const zodImporters = [...graph]
+      .filter(([, specifiers]) => specifiers.some((spec) => spec === 'zod' || spec.startsWith('zod/')))
+      .map(([file]) => file.replace(`${PROJECT_ROOT}/`, ''));
     expect(zodImporters).toEqual([]);
     // The walk really covers the workflows and their contract (a broken walk would pass the check above).
-    expect([...graph.keys()].map((file) => file.replace(`${PROJECT_ROOT}/`, ''))).toEqual(expect.arrayContaining(['workflows/idle/monitor.ts', 'workflows/idle/checks.ts', 'common/idle/contract.ts', 'common/shared/durations.ts']));
+    expect([...graph.keys()].map((file) => file.replace(`${PROJECT_ROOT}/`, ''))).toEqual(
+      expect.arrayContaining([
+        'workflows/idle/monitor.ts',
+        'workflows/idle/checks.ts',
+        'common/idle/contract.ts',
+        'common/shared/durations.ts',
+      ]),
+    );
   });
 
   it('the graph walk does see zod where it is imported', () => {

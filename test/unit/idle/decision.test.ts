@@ -1,6 +1,17 @@
 import { idleMonitorWorkflowId, policyMs, type FoundObservation } from '../../../common/idle/contract';
 import { IdleMonitorInputSchema, IdlePolicyPatchSchema } from '../../../common/idle/schemas';
-import { costPerDayUsd, decideIdle, formatDuration, hourlyCost, idleCostFigures, isUsableObservation, laterOf, nextCheckDelayMs, nextInServiceAt, type IdleDecisionInput } from '../../../common/idle/decision';
+import {
+  costPerDayUsd,
+  decideIdle,
+  formatDuration,
+  hourlyCost,
+  idleCostFigures,
+  isUsableObservation,
+  laterOf,
+  nextCheckDelayMs,
+  nextInServiceAt,
+  type IdleDecisionInput,
+} from '../../../common/idle/decision';
 import { chunk, formatIdle, metricCallsFor } from '../../../common/idle/sweep';
 
 const MINUTE = 60_000;
@@ -9,7 +20,16 @@ const T = Date.UTC(2026, 0, 1, 12);
 const POLICY = policyMs({ checkInterval: '5m', window: '1h' });
 
 function decide(overrides: Partial<IdleDecisionInput>) {
-  return decideIdle({ policy: POLICY, now: T, paused: false, status: 'InService', keep: false, inServiceAt: T - 3 * HOUR, lastInvocationAt: undefined, ...overrides });
+  return decideIdle({
+    policy: POLICY,
+    now: T,
+    paused: false,
+    status: 'InService',
+    keep: false,
+    inServiceAt: T - 3 * HOUR,
+    lastInvocationAt: undefined,
+    ...overrides,
+  });
 }
 
 function observation(overrides: Partial<FoundObservation> = {}): FoundObservation {
@@ -32,16 +52,28 @@ function observation(overrides: Partial<FoundObservation> = {}): FoundObservatio
 
 describe('decideIdle', () => {
   it('deletes once both the grace period and a whole window without invocations are over', () => {
-    expect(decide({})).toEqual({ action: 'delete', reason: 'no invocations in the window and the grace period ended 2h 00m ago', deleteAt: T - 2 * HOUR });
+    expect(decide({})).toEqual({
+      action: 'delete',
+      reason: 'no invocations in the window and the grace period ended 2h 00m ago',
+      deleteAt: T - 2 * HOUR,
+    });
     expect(decide({ lastInvocationAt: T - HOUR })).toEqual({ action: 'delete', reason: 'idle for 1h 00m (window 1h 00m)', deleteAt: T });
   });
 
   it('waits while the window still holds an invocation, and says when it will delete', () => {
-    expect(decide({ lastInvocationAt: T - 10 * MINUTE })).toEqual({ action: 'wait', reason: 'invoked within the window', deleteAt: T + 50 * MINUTE });
+    expect(decide({ lastInvocationAt: T - 10 * MINUTE })).toEqual({
+      action: 'wait',
+      reason: 'invoked within the window',
+      deleteAt: T + 50 * MINUTE,
+    });
   });
 
   it('protects a new endpoint for the grace period (one window unless set), even with no invocations at all', () => {
-    expect(decide({ inServiceAt: T - 20 * MINUTE })).toEqual({ action: 'wait', reason: 'in the grace period after InService', deleteAt: T + 40 * MINUTE });
+    expect(decide({ inServiceAt: T - 20 * MINUTE })).toEqual({
+      action: 'wait',
+      reason: 'in the grace period after InService',
+      deleteAt: T + 40 * MINUTE,
+    });
     const longGrace = policyMs({ checkInterval: '5m', window: '1h', grace: '4h' });
     expect(decide({ policy: longGrace }).deleteAt).toBe(T + HOUR);
     expect(decide({ policy: policyMs({ checkInterval: '5m', window: '1h', grace: '0s' }), inServiceAt: T - 1 }).action).toBe('delete');
@@ -105,14 +137,24 @@ describe('cost', () => {
       estimatedIdleCostUsd: 5.63,
       estimatedSavedPerDayUsd: 67.58,
     });
-    expect(idleCostFigures(undefined, undefined, undefined, T)).toEqual({ uptimeMs: null, idleMs: null, estimatedIdleCostUsd: null, estimatedSavedPerDayUsd: null });
+    expect(idleCostFigures(undefined, undefined, undefined, T)).toEqual({
+      uptimeMs: null,
+      idleMs: null,
+      estimatedIdleCostUsd: null,
+      estimatedSavedPerDayUsd: null,
+    });
   });
 });
 
 describe('contract', () => {
   it('derives one workflow id per endpoint and validates the input', () => {
     expect(idleMonitorWorkflowId('my-twin-ep')).toBe('idle-monitor-my-twin-ep');
-    expect(IdleMonitorInputSchema.parse({ endpointName: 'my-twin-ep' })).toEqual({ endpointName: 'my-twin-ep', policy: { checkInterval: '5m', window: '60m' }, deleteModel: true, maxChecksPerRun: 200 });
+    expect(IdleMonitorInputSchema.parse({ endpointName: 'my-twin-ep' })).toEqual({
+      endpointName: 'my-twin-ep',
+      policy: { checkInterval: '5m', window: '60m' },
+      deleteModel: true,
+      maxChecksPerRun: 200,
+    });
     expect(IdleMonitorInputSchema.safeParse({ endpointName: 'bad_name' }).success).toBe(false);
     expect(IdleMonitorInputSchema.safeParse({ endpointName: 'ep', policy: { window: '0s' } }).success).toBe(false);
   });
@@ -130,7 +172,12 @@ describe('contract', () => {
   });
 
   it('formats durations for people', () => {
-    expect([45_000, 12 * MINUTE + 30_000, HOUR + 5 * MINUTE, 26 * HOUR].map(formatDuration)).toEqual(['45s', '12m 30s', '1h 05m', '1d 02h']);
+    expect([45_000, 12 * MINUTE + 30_000, HOUR + 5 * MINUTE, 26 * HOUR].map(formatDuration)).toEqual([
+      '45s',
+      '12m 30s',
+      '1h 05m',
+      '1d 02h',
+    ]);
     expect(formatIdle({ idleMs: HOUR, idleIsLowerBound: true })).toBe('>= 1h 00m');
   });
 });

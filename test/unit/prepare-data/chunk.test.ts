@@ -5,7 +5,9 @@ const counter = new TokenCounter();
 const count = (text: string) => counter.count(text);
 
 function paragraph(id: number, sentences: number): string {
-  return Array.from({ length: sentences }, (_, index) => `Paragraph ${id} sentence ${index} says something about tides and engines.`).join(' ');
+  return Array.from({ length: sentences }, (_, index) => `Paragraph ${id} sentence ${index} says something about tides and engines.`).join(
+    ' ',
+  );
 }
 
 describe('chunkText', () => {
@@ -24,7 +26,11 @@ describe('chunkText', () => {
       // Whole paragraphs only: every chunk starts and ends at a paragraph boundary.
       expect(chunk.text.startsWith('Paragraph ')).toBe(true);
       expect(chunk.text.endsWith('engines.')).toBe(true);
-      expect(chunk.text.split('\n\n').every((part) => /^Paragraph (\d+) sentence 0 .* sentence 2 says something about tides and engines\.$/.test(part))).toBe(true);
+      expect(
+        chunk.text
+          .split('\n\n')
+          .every((part) => /^Paragraph (\d+) sentence 0 .* sentence 2 says something about tides and engines\.$/.test(part)),
+      ).toBe(true);
     }
     // Without overlap, the chunks reassemble the text exactly.
     expect(chunks.map((chunk) => chunk.text).join('\n\n')).toBe(text);

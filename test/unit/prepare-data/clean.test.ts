@@ -49,7 +49,9 @@ describe('cleanText', () => {
   });
 
   it('applies extra boilerplate patterns from the input', () => {
-    expect(cleanText('Keep me.\nSponsored by Acme\nAnd me.', { stripBoilerplate: true, boilerplatePatterns: ['sponsored by .+'] })).toBe('Keep me.\nAnd me.');
+    expect(cleanText('Keep me.\nSponsored by Acme\nAnd me.', { stripBoilerplate: true, boilerplatePatterns: ['sponsored by .+'] })).toBe(
+      'Keep me.\nAnd me.',
+    );
   });
 
   it('returns empty text when nothing is left', () => {
@@ -64,7 +66,10 @@ describe('markdown helpers', () => {
   });
 
   it('reads the title from front matter and knows where it ends', () => {
-    expect(parseFrontMatter(['---', 'title: "The pager at 3 a.m."', 'date: 2021-03-04', '---', 'Body'])).toEqual({ title: 'The pager at 3 a.m.', lines: 4 });
+    expect(parseFrontMatter(['---', 'title: "The pager at 3 a.m."', 'date: 2021-03-04', '---', 'Body'])).toEqual({
+      title: 'The pager at 3 a.m.',
+      lines: 4,
+    });
     expect(parseFrontMatter(['---', 'just a rule'])).toEqual({ lines: 0 });
   });
 

@@ -30,7 +30,10 @@ beforeAll(async () => {
     request.on('end', () => {
       inFlight += 1;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      const recorded: Recorded = { body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Recorded['body'], authorization: request.headers.authorization };
+      const recorded: Recorded = {
+        body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Recorded['body'],
+        authorization: request.headers.authorization,
+      };
       received.push(recorded);
       const reply = responder(recorded, received.length);
       // Answer a little later so concurrent requests overlap.
@@ -52,18 +55,39 @@ beforeEach(() => {
 });
 
 function options(overrides: Partial<ChatGeneratorOptions> = {}): ChatGeneratorOptions {
-  return { baseUrl, model: 'twin-writer', apiKey: 'sk-test', concurrency: 3, maxRetries: 3, timeoutMs: 5000, temperature: 0.2, inputUsdPerMillionTokens: 2, outputUsdPerMillionTokens: 8, retryBaseMs: 5, ...overrides };
+  return {
+    baseUrl,
+    model: 'twin-writer',
+    apiKey: 'sk-test',
+    concurrency: 3,
+    maxRetries: 3,
+    timeoutMs: 5000,
+    temperature: 0.2,
+    inputUsdPerMillionTokens: 2,
+    outputUsdPerMillionTokens: 8,
+    retryBaseMs: 5,
+    ...overrides,
+  };
 }
 
 function records(count: number): PreparedRecord[] {
   return Array.from({ length: count }, (_, index) => ({
     split: 'train',
     record: { id: `c-${index}`, output: `Passage ${index}.`, source: 'a.md', tokens: 3 },
-    context: { id: `c-${index}`, title: 'Harbour light', text: `Passage ${index} about the harbour.`, chunkIndex: index, author: { name: 'Wren' } },
+    context: {
+      id: `c-${index}`,
+      title: 'Harbour light',
+      text: `Passage ${index} about the harbour.`,
+      chunkIndex: index,
+      author: { name: 'Wren' },
+    },
   }));
 }
 
-const ok = (content: string) => ({ status: 200, body: { choices: [{ message: { role: 'assistant', content } }], usage: { prompt_tokens: 100, completion_tokens: 10 } } });
+const ok = (content: string) => ({
+  status: 200,
+  body: { choices: [{ message: { role: 'assistant', content } }], usage: { prompt_tokens: 100, completion_tokens: 10 } },
+});
 
 describe('chatGeneratorInstructor against a local OpenAI-compatible server', () => {
   it('sends chat completions with the model and key, returns instructions in order, and reports tokens and cost', async () => {
@@ -77,7 +101,16 @@ describe('chatGeneratorInstructor against a local OpenAI-compatible server', () 
     expect(received[0]!.body).toMatchObject({ model: 'twin-writer', temperature: 0.2 });
     expect(received[0]!.body.messages.map((message) => message.role)).toEqual(['system', 'user']);
     expect(received[0]!.body.messages[1]!.content).toContain('Title: Harbour light');
-    expect(generator.report()).toEqual({ model: 'twin-writer', baseUrl, requests: 10, retries: 0, fallbacks: 0, promptTokens: 1000, completionTokens: 100, costUsd: 0.0028 });
+    expect(generator.report()).toEqual({
+      model: 'twin-writer',
+      baseUrl,
+      requests: 10,
+      retries: 0,
+      fallbacks: 0,
+      promptTokens: 1000,
+      completionTokens: 100,
+      costUsd: 0.0028,
+    });
   });
 
   it('never has more requests in flight than the configured concurrency', async () => {
@@ -87,7 +120,8 @@ describe('chatGeneratorInstructor against a local OpenAI-compatible server', () 
   });
 
   it('retries throttling and server errors with backoff, then succeeds', async () => {
-    responder = (_request, attempt) => (attempt === 1 ? { status: 429, headers: { 'retry-after': '0' } } : attempt === 2 ? { status: 503 } : ok('Write it.'));
+    responder = (_request, attempt) =>
+      attempt === 1 ? { status: 429, headers: { 'retry-after': '0' } } : attempt === 2 ? { status: 503 } : ok('Write it.');
     const generator = chatGeneratorInstructor(options({ concurrency: 1 }));
     expect(await generator.instruct(records(1))).toEqual(['Write it.']);
     expect(generator.report()).toMatchObject({ requests: 3, retries: 2, fallbacks: 0 });
@@ -103,7 +137,9 @@ describe('chatGeneratorInstructor against a local OpenAI-compatible server', () 
 
   it('fails at once, non-retryably, when the endpoint rejects the key', async () => {
     responder = () => ({ status: 401, body: { error: { message: 'Incorrect API key provided' } } });
-    const error = await chatGeneratorInstructor(options()).instruct(records(1)).catch((failure: unknown) => failure);
+    const error = await chatGeneratorInstructor(options())
+      .instruct(records(1))
+      .catch((failure: unknown) => failure);
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect((error as ApplicationFailure).nonRetryable).toBe(true);
     expect((error as ApplicationFailure).type).toBe('ValidationError');

@@ -20,7 +20,11 @@ describe('templateInstruction', () => {
   });
 
   it('varies the phrasing across chunks and can name the author', () => {
-    const instructions = new Set(Array.from({ length: 40 }, (_, index) => templateInstruction({ id: `doc-${index}`, title: 'Harbour light', text, chunkIndex: 0, author })));
+    const instructions = new Set(
+      Array.from({ length: 40 }, (_, index) =>
+        templateInstruction({ id: `doc-${index}`, title: 'Harbour light', text, chunkIndex: 0, author }),
+      ),
+    );
     expect(instructions.size).toBeGreaterThanOrEqual(6);
     expect([...instructions].some((instruction) => instruction.includes('Wren Castellanos'))).toBe(true);
     expect([...instructions].some((instruction) => instruction.includes('@wrenfixes'))).toBe(true);
@@ -28,7 +32,9 @@ describe('templateInstruction', () => {
   });
 
   it('uses topic words or the first sentence when there is no title', () => {
-    const instructions = Array.from({ length: 20 }, (_, index) => templateInstruction({ id: `n-${index}`, text, chunkIndex: 0, author: {} }));
+    const instructions = Array.from({ length: 20 }, (_, index) =>
+      templateInstruction({ id: `n-${index}`, text, chunkIndex: 0, author: {} }),
+    );
     expect(instructions.some((instruction) => instruction.includes('harbour'))).toBe(true);
     expect(instructions.some((instruction) => instruction.includes('"The harbour at Port Ellery has a particular light."'))).toBe(true);
   });

@@ -5,7 +5,10 @@ const options = { shingleWords: 5, permutations: 128 };
 
 /** Deterministic pseudo-prose: `count` words drawn from a small vocabulary by a seeded generator. */
 function prose(seed: number, count: number): string[] {
-  const vocabulary = 'harbour tide engine pager wheel spoke brake rope gull slipway cold tea log alert queue retry timeout review chandlery drawer fog horn swim morning'.split(' ');
+  const vocabulary =
+    'harbour tide engine pager wheel spoke brake rope gull slipway cold tea log alert queue retry timeout review chandlery drawer fog horn swim morning'.split(
+      ' ',
+    );
   let state = seed;
   const words: string[] = [];
   for (let index = 0; index < count; index += 1) {
@@ -17,7 +20,8 @@ function prose(seed: number, count: number): string[] {
 
 /** The true Jaccard similarity of two texts' 5-word shingle sets. */
 function trueJaccard(a: string[], b: string[]): number {
-  const shingles = (words: string[]) => new Set(words.slice(0, words.length - 4).map((_, index) => words.slice(index, index + 5).join(' ')));
+  const shingles = (words: string[]) =>
+    new Set(words.slice(0, words.length - 4).map((_, index) => words.slice(index, index + 5).join(' ')));
   const [sa, sb] = [shingles(a), shingles(b)];
   const intersection = [...sa].filter((item) => sb.has(item)).length;
   return intersection / (sa.size + sb.size - intersection);
@@ -49,7 +53,10 @@ describe('word shingles and MinHash', () => {
   });
 
   it('scores unrelated texts near zero', () => {
-    const estimate = estimateJaccard(minhashSignature(prose(1, 300).join(' '), options)!, minhashSignature(prose(2, 300).join(' '), options)!);
+    const estimate = estimateJaccard(
+      minhashSignature(prose(1, 300).join(' '), options)!,
+      minhashSignature(prose(2, 300).join(' '), options)!,
+    );
     expect(estimate).toBeLessThan(0.1);
   });
 });

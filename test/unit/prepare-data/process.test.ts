@@ -82,7 +82,11 @@ describe('JsonlSink', () => {
     const staged = await sink.close();
 
     const bytes = readFileSync(staged.path);
-    expect(staged).toMatchObject({ records: records.length, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+    expect(staged).toMatchObject({
+      records: records.length,
+      bytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    });
     expect(
       bytes
         .toString('utf8')

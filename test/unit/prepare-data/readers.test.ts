@@ -51,7 +51,8 @@ describe('readLineBatches', () => {
   it('streams lines with numbers and reports an over-long line instead of holding it', async () => {
     const path = file('l.txt', `short\r\n${'x'.repeat(5000)}\nlast`);
     const lines = [];
-    for await (const batch of readLineBatches(path, 1000)) lines.push(...batch.map(({ number, text, tooLong }) => ({ number, text, tooLong })));
+    for await (const batch of readLineBatches(path, 1000))
+      lines.push(...batch.map(({ number, text, tooLong }) => ({ number, text, tooLong })));
     expect(lines).toEqual([
       { number: 1, text: 'short', tooLong: false },
       { number: 2, text: '', tooLong: true },
@@ -62,13 +63,21 @@ describe('readLineBatches', () => {
 
 describe('readDocuments', () => {
   it('reads a Markdown post: front matter title, one document', async () => {
-    const items = await read('post.md', '---\ntitle: "Harbour light"\ndate: 2021-06-02\n---\n\nThe harbour at dawn.\n\nCold water.\n', 'markdown');
-    expect(items).toEqual([{ document: { source: 'post.md', title: 'Harbour light', text: '\nThe harbour at dawn.\n\nCold water.', format: 'markdown' } }]);
+    const items = await read(
+      'post.md',
+      '---\ntitle: "Harbour light"\ndate: 2021-06-02\n---\n\nThe harbour at dawn.\n\nCold water.\n',
+      'markdown',
+    );
+    expect(items).toEqual([
+      { document: { source: 'post.md', title: 'Harbour light', text: '\nThe harbour at dawn.\n\nCold water.', format: 'markdown' } },
+    ]);
   });
 
   it('splits a Markdown export at each top-level heading', async () => {
     const items = await read('export.md', '# First post\n\nOne.\n\n# Second post\n\nTwo.\n', 'markdown');
-    expect(items.map((item) => ('document' in item ? [item.document.source, item.document.title, item.document.text.trim()] : item))).toEqual([
+    expect(
+      items.map((item) => ('document' in item ? [item.document.source, item.document.title, item.document.text.trim()] : item)),
+    ).toEqual([
       ['export.md', 'First post', 'One.'],
       ['export.md#2', 'Second post', 'Two.'],
     ]);
@@ -82,7 +91,12 @@ describe('readDocuments', () => {
     expect(documents.length).toBeGreaterThan(15);
     for (const document of documents) expect(document.text.length).toBeLessThan(12_000);
     expect(documents[1]).toMatchObject({ source: 'long.txt#2', continuation: true });
-    expect(documents.map((document) => document.text).join('').replace(/\s+/g, '')).toBe(content.replace(/\s+/g, ''));
+    expect(
+      documents
+        .map((document) => document.text)
+        .join('')
+        .replace(/\s+/g, ''),
+    ).toBe(content.replace(/\s+/g, ''));
   });
 
   it('takes a plain-text title from a short first line followed by a blank line', async () => {
@@ -101,7 +115,12 @@ describe('readDocuments', () => {
       <footer>© 2023 Someone</footer></body></html>`;
     const [item] = await read('page.html', html, 'html');
     expect(item).toEqual({
-      document: { source: 'page.html', title: 'Brakes before speed', format: 'html', text: 'Start with the brakes — always.\n\n1. Stop quickly.\n\n2. Stop gently.\n\n## Then\n\nGears & the rest.' },
+      document: {
+        source: 'page.html',
+        title: 'Brakes before speed',
+        format: 'html',
+        text: 'Start with the brakes — always.\n\n1. Stop quickly.\n\n2. Stop gently.\n\n## Then\n\nGears & the rest.',
+      },
     });
   });
 
@@ -127,7 +146,11 @@ describe('readDocuments', () => {
   });
 
   it('reads a JSON export: an array, or the one array field of an object', async () => {
-    const fromObject = await read('export.json', JSON.stringify({ name: 'x', posts: [{ text: 'A.' }, { text: 'B.', title: 'Bee' }] }), 'json');
+    const fromObject = await read(
+      'export.json',
+      JSON.stringify({ name: 'x', posts: [{ text: 'A.' }, { text: 'B.', title: 'Bee' }] }),
+      'json',
+    );
     expect(fromObject.map((item) => ('document' in item ? item.document.source : item))).toEqual(['export.json#0', 'export.json#1']);
     const ambiguous = await read('two.json', JSON.stringify({ a: [], b: [] }), 'json');
     expect(ambiguous).toEqual([{ skipped: { source: 'two.json', reason: expect.stringMatching(/recordsField/) as string } }]);

@@ -35,7 +35,27 @@ describe('TokenCounter (cl100k_base with a unit cache)', () => {
 
 describe('TokenCounter.joinCost', () => {
   const counter = new TokenCounter();
-  const pieces = ['The end.', 'The end', 'a list:', 'Numbers 2020', '“Quoted.”', 'café', 'trailing —', 'x )', 'Wait…', 'ok!!', '## Heading', '(aside)', "it's'.", 'emoji 😀', 'math 𝐀', 'half ½', 'nbsp\u00a0.', '...', '.\n'];
+  const pieces = [
+    'The end.',
+    'The end',
+    'a list:',
+    'Numbers 2020',
+    '“Quoted.”',
+    'café',
+    'trailing —',
+    'x )',
+    'Wait…',
+    'ok!!',
+    '## Heading',
+    '(aside)',
+    "it's'.",
+    'emoji 😀',
+    'math 𝐀',
+    'half ½',
+    'nbsp\u00a0.',
+    '...',
+    '.\n',
+  ];
   const heads = ['Next paragraph.', '“Quote” starts', '- item', '2021 was', 'Ünïcode', '  spaced', '.\n', '😀 smile'];
 
   it.each(['\n\n', ' ', '\n', '\n\n\n', '\t'])('adds exactly the tokens a join with %j adds', (joiner) => {

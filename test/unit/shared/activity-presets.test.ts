@@ -62,7 +62,10 @@ describe('activity option presets', () => {
   it('the check catches an override', () => {
     const file = join(PROJECT_ROOT, '.tmp', 'preset-offence.ts');
     mkdirSync(join(PROJECT_ROOT, '.tmp'), { recursive: true });
-    writeFileSync(file, "const a = proxyActivities<X>({ ...AWS_CALL, startToCloseTimeout: '5m' });\nconst b = proxyActivities<X>({ startToCloseTimeout: '1m' });\n");
+    writeFileSync(
+      file,
+      "const a = proxyActivities<X>({ ...AWS_CALL, startToCloseTimeout: '5m' });\nconst b = proxyActivities<X>({ startToCloseTimeout: '1m' });\n",
+    );
     try {
       expect(offences(file).problems).toEqual([
         expect.stringContaining('"startToCloseTimeout" overrides the preset'),

@@ -14,7 +14,11 @@ describe('classifyAwsError', () => {
     [sdkError('ServiceUnavailable', 'try later', 503), 'TransientAwsError', true],
     [Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'TransientAwsError', true],
     [sdkError('AccessDeniedException', 'not authorized to perform sagemaker:CreateTrainingJob', 400), 'AccessDenied', false],
-    [sdkError('ResourceLimitExceeded', 'account-level service limit ml.g5.2xlarge for training job usage is 0', 400), 'QuotaExceeded', false],
+    [
+      sdkError('ResourceLimitExceeded', 'account-level service limit ml.g5.2xlarge for training job usage is 0', 400),
+      'QuotaExceeded',
+      false,
+    ],
     [sdkError('CapacityError', 'Insufficient capacity for ml.p4d.24xlarge', 400), 'CapacityError', false],
     [sdkError('ValidationException', 'Could not find training job "x"', 400), 'NotFound', false],
     [sdkError('ResourceNotFound', 'Could not find endpoint', 400), 'NotFound', false],
@@ -33,7 +37,9 @@ describe('toAwsFailure', () => {
     expect(failure.type).toBe('AccessDenied');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.cause).toBe(cause);
-    expect(failure.message).toMatch(/^CreateEndpoint \(endpoint twin\) failed: AccessDeniedException: no\. check the worker's AWS credentials/);
+    expect(failure.message).toMatch(
+      /^CreateEndpoint \(endpoint twin\) failed: AccessDeniedException: no\. check the worker's AWS credentials/,
+    );
   });
 
   it('passes ApplicationFailures through untouched', () => {
@@ -42,7 +48,9 @@ describe('toAwsFailure', () => {
   });
 
   it('wraps what awsCall throws', async () => {
-    await expect(awsCall({ operation: 'DescribeEndpoint' }, () => Promise.reject(sdkError('ThrottlingException', 'slow down', 400)))).rejects.toMatchObject({
+    await expect(
+      awsCall({ operation: 'DescribeEndpoint' }, () => Promise.reject(sdkError('ThrottlingException', 'slow down', 400))),
+    ).rejects.toMatchObject({
       type: 'TransientAwsError',
       nonRetryable: false,
     });

@@ -1,5 +1,13 @@
 import { costUsd } from '../../../common/shared/pricing';
-import { ConfigError, ConfigSchema, ENV_VARS, effectiveAwsEndpoint, effectiveExecutionRoleArn, resolveConfig, resolveConfigWithWarnings } from '../../../common/config';
+import {
+  ConfigError,
+  ConfigSchema,
+  ENV_VARS,
+  effectiveAwsEndpoint,
+  effectiveExecutionRoleArn,
+  resolveConfig,
+  resolveConfigWithWarnings,
+} from '../../../common/config';
 import { knownKeysAt } from '../../../common/shared/validation';
 
 describe('resolveConfig', () => {
@@ -76,16 +84,25 @@ describe('strict config', () => {
     expect(issuesOf(() => resolveConfig({}, { idle: { windw: '2h' } }))).toEqual([
       'idle.windw (config file): unknown key; did you mean "window"? (idle takes checkInterval, window, grace)',
     ]);
-    expect(issuesOf(() => resolveConfig({}, { idel: { window: '2h' } }))).toEqual([expect.stringMatching(/^idel \(config file\): unknown key; did you mean "idle"\?/)]);
+    expect(issuesOf(() => resolveConfig({}, { idel: { window: '2h' } }))).toEqual([
+      expect.stringMatching(/^idel \(config file\): unknown key; did you mean "idle"\?/),
+    ]);
     expect(issuesOf(() => resolveConfig({}, { s3: { bucket: 'ok-bucket', region: 'eu-west-1' } }))).toEqual([
       's3.region (config file): unknown key (s3 takes bucket, prefix)',
     ]);
   });
 
-  it('warns about an unknown LLMTWIN_* variable, naming the nearest valid one, and ignores other programs\' variables', () => {
-    const { config, warnings } = resolveConfigWithWarnings({ LLMTWIN_IDLE_WINDW: '2h', LLMTWIN_UI_URL: 'http://ui', HOME: '/root', AWS_PROFILE: 'x' });
+  it("warns about an unknown LLMTWIN_* variable, naming the nearest valid one, and ignores other programs' variables", () => {
+    const { config, warnings } = resolveConfigWithWarnings({
+      LLMTWIN_IDLE_WINDW: '2h',
+      LLMTWIN_UI_URL: 'http://ui',
+      HOME: '/root',
+      AWS_PROFILE: 'x',
+    });
     expect(config.idle.window).toBe('60m');
-    expect(warnings).toEqual(['unknown environment variable LLMTWIN_IDLE_WINDW is ignored; did you mean LLMTWIN_IDLE_WINDOW? (README lists every variable)']);
+    expect(warnings).toEqual([
+      'unknown environment variable LLMTWIN_IDLE_WINDW is ignored; did you mean LLMTWIN_IDLE_WINDOW? (README lists every variable)',
+    ]);
   });
 
   it('every environment variable names a real config field', () => {

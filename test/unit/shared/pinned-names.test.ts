@@ -65,7 +65,9 @@ describe('pinned names', () => {
     const plan = samplePlan();
     expect(trainingJobName(plan, 'ml.g5.2xlarge')).toBe('llmtwin-train-ffffffffffff-g5-2xlarge-0vb6ngmanvtyz-17ql5td9st');
     expect(trainingJobName(plan, 'ml.g5.4xlarge')).toBe('llmtwin-train-ffffffffffff-g5-4xlarge-3tmm37im23f29-0hk6gvitid');
-    expect(trainingJobName(samplePlan({ force: true }), 'ml.g5.2xlarge', 'run-123')).toBe('llmtwin-train-ffffffffffff-g5-2xlarge-0vb6ngmanvtyz-14fw3ld4wj');
+    expect(trainingJobName(samplePlan({ force: true }), 'ml.g5.2xlarge', 'run-123')).toBe(
+      'llmtwin-train-ffffffffffff-g5-2xlarge-0vb6ngmanvtyz-14fw3ld4wj',
+    );
     const tuned = samplePlan({
       hyperparameters: HyperparametersSchema.parse({ epochs: 2, lora: { targetModules: ['q_proj', 'v_proj'] }, systemPrompt: 'Be terse.' }),
       spot: { enabled: true, maxWaitSeconds: 90_000, checkpointS3Uri: 's3://b/ckpt/' },
