@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { DatasetRecord, Manifest, PrepareDataSettings, TokenStats } from '../../common/prepare-data/contract';
 import { DATASET_TOKENIZER } from '../../common/prepare-data/contract';
-import { chunkText } from '../../common/text/chunk';
-import { cleanText, type CleanOptions } from '../../common/text/clean';
-import type { InstructContext } from '../../common/text/instruct';
-import { NearDuplicateIndex } from '../../common/text/lsh';
-import { stripMarkdownNoise } from '../../common/text/markdown';
-import { minhashSignature } from '../../common/text/minhash';
-import { assignSplit, type SplitName } from '../../common/text/split';
-import { TokenCounter } from '../../common/text/tokens';
+import { chunkText } from '../../common/prepare-data/text/chunk';
+import { cleanText, type CleanOptions } from '../../common/prepare-data/text/clean';
+import type { InstructContext } from '../../common/prepare-data/text/instruct';
+import { NearDuplicateIndex } from '../../common/prepare-data/text/lsh';
+import { stripMarkdownNoise } from '../../common/prepare-data/text/markdown';
+import { minhashSignature } from '../../common/prepare-data/text/minhash';
+import { assignSplit, type SplitName } from '../../common/prepare-data/text/split';
+import { TokenCounter } from '../../common/prepare-data/text/tokens';
 import type { SourceDocument } from './sections';
 
 /**

@@ -1,6 +1,6 @@
 import { mapWithConcurrency } from '../../common/shared/concurrency';
 import type { GeneratorReport } from '../../common/prepare-data/contract';
-import { templateInstruction } from '../../common/text/instruct';
+import { templateInstruction } from '../../common/prepare-data/text/instruct';
 import type { PreparedRecord } from './builder';
 import { validationFailure } from '../../common/shared/validation';
 

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { Parser } from 'htmlparser2';
-import { titleFromFileName } from '../../common/text/markdown';
+import { titleFromFileName } from '../../common/prepare-data/text/markdown';
 import type { SourceDocument } from './sections';
 
 /**

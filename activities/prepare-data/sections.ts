@@ -1,4 +1,4 @@
-import { headingText, parseFrontMatter, titleFromFileName } from '../../common/text/markdown';
+import { headingText, parseFrontMatter, titleFromFileName } from '../../common/prepare-data/text/markdown';
 
 /**
  * Turns a stream of lines (Markdown or plain text) into documents: one per file normally; a new one

@@ -27,6 +27,8 @@ export interface StackWorkerOptions {
   config?: () => LlmtwinConfig;
   /** Runs before the workers start, e.g. to add an SDK middleware that counts calls. */
   beforeStart?: (aws: AwsClients) => void;
+  /** Runs before the workers stop, while the client still works, e.g. to remove a schedule a test made. */
+  beforeStop?: (stack: StackWorkers) => Promise<unknown>;
 }
 
 export function useStackWorkers(options: StackWorkerOptions): StackWorkers {
@@ -55,12 +57,21 @@ export function useStackWorkers(options: StackWorkerOptions): StackWorkers {
     running = Promise.all(workers.map((worker) => worker.run()));
   };
   const stop = async () => {
-    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running;
-    workers = [];
-    if (stack.aws) destroyAwsClients(stack.aws);
-    await clientConnection?.close();
-    await workerConnection?.close();
+    try {
+      if (stack.client) await options.beforeStop?.(stack);
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+      // A worker that failed rejects here; its error is the test's to report, the clean-up goes on.
+      await running;
+    } finally {
+      workers = [];
+      running = Promise.resolve();
+      if (stack.aws) destroyAwsClients(stack.aws);
+      await clientConnection?.close();
+      await workerConnection?.close();
+      clientConnection = undefined;
+      workerConnection = undefined;
+      Object.assign(stack, { aws: undefined, client: undefined });
+    }
   };
 
   if (options.scope === 'each') {

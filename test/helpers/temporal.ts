@@ -30,7 +30,10 @@ export function useTimeSkippingEnv(scope: 'all' | 'each' = 'all'): { env: TestWo
     holder.env = await createTimeSkippingEnv();
   });
   after(async () => {
-    await holder.env?.teardown();
+    // Once only: a failed set-up must not tear down the previous test's server a second time.
+    const env = holder.env;
+    delete (holder as Partial<typeof holder>).env;
+    await env?.teardown();
   });
   return holder;
 }

@@ -18,9 +18,11 @@ jest.setTimeout(60_000);
 // The real dev server, a worker built the way workers/main.ts builds it, moto's SageMaker, CloudWatch
 // and Application Auto Scaling; seconds-scale policies so every deletion happens in real time.
 describe('idle monitor on the real dev server and moto', () => {
-  const stack = useStackWorkers({ roles: ['idle'], scope: 'each' });
-  afterEach(async () => {
-    await removeIdleSweepSchedule(stack.client, stack.queues.idle).catch(() => undefined);
+  // A schedule a failed test left behind would go on firing against the shared dev server.
+  const stack = useStackWorkers({
+    roles: ['idle'],
+    scope: 'each',
+    beforeStop: (current) => removeIdleSweepSchedule(current.client, current.queues.idle),
   });
 
   it('reads the Invocations put into CloudWatch and deletes the endpoint a window after the last call', async () => {
@@ -81,6 +83,10 @@ describe('idle monitor on the real dev server and moto', () => {
 
     expect(created).toEqual({ scheduleId: `llmtwin-idle-sweep-${stack.queues.idle}`, outcome: 'created' });
     expect(again).toEqual({ scheduleId: `llmtwin-idle-sweep-${stack.queues.idle}`, outcome: 'updated' });
+    expect(await upsertIdleSweepSchedule(stack.client, { taskQueue: stack.queues.idle, every: '1m', sweep })).toEqual({
+      scheduleId: `llmtwin-idle-sweep-${stack.queues.idle}`,
+      outcome: 'unchanged',
+    });
     expect(described?.spec.intervals?.map((interval) => interval.every)).toEqual([MINUTE]);
     expect(described?.info.recentActions.length).toBeGreaterThanOrEqual(1);
     expect(summary?.outcome).toBe('deleted');

@@ -8,7 +8,7 @@ import type * as inSandboxModule from './checks-in-sandbox';
  * `observe`). The zod schemas run in local activities, outside the workflow sandbox: zod evaluated in
  * the sandbox costs about 0.8 MB per cached workflow, against about 0.1 MB for the monitor itself, and
  * a worker caches one workflow per monitored endpoint. Nothing in this file's static import graph may
- * load zod; test/unit/idle-bundle.test.ts checks that.
+ * load zod; test/unit/idle/bundle.test.ts checks that.
  */
 export type IdleChecks = {
   [Name in keyof IdleValidationActivities]: (raw: unknown) => ReturnType<IdleValidationActivities[Name]>;

@@ -85,7 +85,7 @@ def test_conversations_and_fallback_template():
 
 
 def test_every_metric_line_is_scraped_by_the_typescript_regexes(metric_definitions):
-    """The contract with activities/sagemaker: each name we print has a definition whose regex reads the
+    """The contract with activities/fine-tune: each name we print has a definition whose regex reads the
     value back exactly, including the awkward values (scientific notation, negatives, nan)."""
     defined = {d["Name"]: re.compile(d["Regex"]) for d in metric_definitions}
     printed = set(TRAINER_KEYS.values()) | {"eval:perplexity"}

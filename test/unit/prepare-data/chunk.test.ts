@@ -1,5 +1,5 @@
-import { chunkText, splitSentences } from '../../../common/text/chunk';
-import { TokenCounter } from '../../../common/text/tokens';
+import { chunkText, splitSentences } from '../../../common/prepare-data/text/chunk';
+import { TokenCounter } from '../../../common/prepare-data/text/tokens';
 
 const counter = new TokenCounter();
 const count = (text: string) => counter.count(text);

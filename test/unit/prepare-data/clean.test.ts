@@ -1,5 +1,5 @@
-import { cleanText, normalizeCharacters } from '../../../common/text/clean';
-import { stripMarkdownNoise, parseFrontMatter, headingText, titleFromFileName } from '../../../common/text/markdown';
+import { cleanText, normalizeCharacters } from '../../../common/prepare-data/text/clean';
+import { stripMarkdownNoise, parseFrontMatter, headingText, titleFromFileName } from '../../../common/prepare-data/text/markdown';
 
 const defaults = { stripBoilerplate: true };
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { chatGeneratorInstructor, type ChatGeneratorOptions } from '../../../activities/prepare-data/generator';
 import type { PreparedRecord } from '../../../activities/prepare-data/builder';
-import { templateInstruction } from '../../../common/text/instruct';
+import { templateInstruction } from '../../../common/prepare-data/text/instruct';
 
 /**
  * A tiny OpenAI-compatible chat completions server on a real local port: the generator is exercised

@@ -1,5 +1,5 @@
-import { firstSentence, templateInstruction, topicWords } from '../../../common/text/instruct';
-import { assignSplit } from '../../../common/text/split';
+import { firstSentence, templateInstruction, topicWords } from '../../../common/prepare-data/text/instruct';
+import { assignSplit } from '../../../common/prepare-data/text/split';
 
 describe('templateInstruction', () => {
   const author = { name: 'Wren Castellanos', handle: 'wrenfixes' };

@@ -1,5 +1,5 @@
-import { lshParameters, NearDuplicateIndex } from '../../../common/text/lsh';
-import { estimateJaccard, minhashSignature } from '../../../common/text/minhash';
+import { lshParameters, NearDuplicateIndex } from '../../../common/prepare-data/text/lsh';
+import { estimateJaccard, minhashSignature } from '../../../common/prepare-data/text/minhash';
 
 const options = { shingleWords: 5, permutations: 128 };
 

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanText } from '../../../common/text/clean';
-import { countTokensDirect, TokenCounter } from '../../../common/text/tokens';
+import { cleanText } from '../../../common/prepare-data/text/clean';
+import { countTokensDirect, TokenCounter } from '../../../common/prepare-data/text/tokens';
 
 const POSTS = join(__dirname, '../../../examples/corpus/posts');
 

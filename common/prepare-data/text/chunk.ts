@@ -26,7 +26,7 @@ export interface ChunkResult {
   droppedShort: number;
 }
 
-/** Exact token counting: whole texts, and the extra tokens a join adds (see common/text/tokens.ts). */
+/** Exact token counting: whole texts, and the extra tokens a join adds (see tokens.ts). */
 export interface TokenCounting {
   count(text: string): number;
   joinCost(a: string, joiner: string, b: string): number;
