@@ -19,7 +19,7 @@ import {
   type FineTuneResult,
   type FineTuneStatus,
 } from '../common/fine-tune/contract';
-import { parseOrFail } from '../common/shared/validation';
+import { parseWorkflowInput } from './boundary';
 
 // Planning packs and uploads the training code: a little longer than a single AWS call.
 const { planFineTune, findTrainingJob } = proxyActivities<FineTuneActivities>(AWS_SETUP);
@@ -37,7 +37,7 @@ const { stopTrainingJob } = proxyActivities<FineTuneActivities>(STOP_JOB);
  * A completed job with the same inputs is reused. Cancelling stops the job and waits for Stopped.
  */
 export async function fineTune(rawInput: FineTuneInput): Promise<FineTuneResult> {
-  const settings = parseOrFail(FineTuneInputSchema, rawInput, 'fineTune input');
+  const settings = parseWorkflowInput(FineTuneInputSchema, rawInput, 'fineTune input');
   const info = workflowInfo();
   const status: FineTuneStatus = { phase: 'planning', attempts: [] };
   setHandler(fineTuneStatusQuery, () => status);

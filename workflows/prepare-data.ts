@@ -4,7 +4,7 @@ import { DATA_WORK } from '../common/shared/activity-options';
 import { PREPARE_DATA_STAGE, PrepareDataInputSchema, type PrepareDataInput, type PrepareDataResult } from '../common/prepare-data/contract';
 import { SEARCH_ATTRIBUTES } from '../common/shared/search-attributes';
 import { taskQueuesFor } from '../common/shared/task-queues';
-import { parseOrFail } from '../common/shared/validation';
+import { parseWorkflowInput } from './boundary';
 
 /**
  * Raw writing -> a versioned instruct dataset in S3. Runs on its own (CLI, Web UI) or as a child of the
@@ -13,7 +13,7 @@ import { parseOrFail } from '../common/shared/validation';
  * with the same hash), then build and publish only if there is none.
  */
 export async function prepareData(rawInput: PrepareDataInput): Promise<PrepareDataResult> {
-  const input = parseOrFail(PrepareDataInputSchema, rawInput, 'prepareData input');
+  const input = parseWorkflowInput(PrepareDataInputSchema, rawInput, 'prepareData input');
   upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.stage, value: PREPARE_DATA_STAGE }]);
   const data = proxyActivities<PrepareDataActivities>({ ...DATA_WORK, taskQueue: taskQueuesFor(workflowInfo().taskQueue).data });
 

@@ -6,6 +6,7 @@ import { durationToMs } from '../../common/shared/durations';
 import { parseS3Uri, s3Key, s3Uri } from '../../common/shared/naming';
 import type { FineTuneSettings, TrainingPlan } from '../../common/fine-tune/contract';
 import { trainingImageUri, UnknownTrainingImageError } from '../../common/fine-tune/images';
+import { unknownInstanceTypeProblem } from '../../common/shared/instance-types';
 import { parseOrFail, validationFailure } from '../../common/shared/validation';
 import { awsCall } from '../aws/errors';
 import { stageTrainingCode } from './training-code';
@@ -34,6 +35,16 @@ export interface PlanDeps {
 
 export async function planFineTune(deps: PlanDeps, input: FineTuneSettings, runId: string): Promise<TrainingPlan> {
   const { config } = deps;
+  // Before any AWS call: an instance type SageMaker would refuse late (or moto would accept) fails now.
+  const named: Array<[string, string]> = [
+    ...(input.instanceType ? [['instanceType', input.instanceType] as [string, string]] : []),
+    ...(input.instanceFallbacks ?? []).map((type, index): [string, string] => [`instanceFallbacks.${index}`, type]),
+  ];
+  const problems = named.flatMap(([field, type]) => {
+    const problem = unknownInstanceTypeProblem(type, config.sagemaker.extraInstanceTypes);
+    return problem ? [`${field}: ${problem}`] : [];
+  });
+  if (problems.length > 0) throw validationFailure(`invalid fineTune input: ${problems.join('; ')}`, { details: problems });
   const manifest = await readManifest(deps.s3, input.datasetUri);
   if (manifest.files.train.records === 0)
     throw validationFailure(`dataset ${manifest.datasetHash} has no training records: prepare data from a larger corpus`);

@@ -54,10 +54,10 @@ const MONITOR_CALL_CONCURRENCY = 16;
  * or just report. Idempotent: a retry re-reads and re-signals; signalWithStart never makes a second
  * monitor. Heartbeats after each step, so a cancelled or lost sweep is noticed within a minute.
  */
-export async function sweepFleet(deps: SweepDeps, input: SweepFleetInput): Promise<IdleSweepResult> {
+export async function sweepFleet(deps: SweepDeps, input: SweepFleetInput, run: SweepRun = activityRun(deps)): Promise<IdleSweepResult> {
   const startedAt = Date.now();
-  const context = Context.current();
-  const abortSignal = context.cancellationSignal;
+  const context = { heartbeat: run.heartbeat };
+  const { abortSignal } = run;
   // Every in-flight SDK call listens on the one cancellation signal: up to both pools' concurrency at once.
   setMaxListeners((deps.describeConcurrency ?? 8) + MONITOR_CALL_CONCURRENCY + 8, abortSignal);
   const { windowMs } = policyMs(input.policy);
@@ -80,7 +80,7 @@ export async function sweepFleet(deps: SweepDeps, input: SweepFleetInput): Promi
     observationOf(snapshot, invocations.byEndpoint.get(snapshot.endpointName), input.now, windowMs),
   );
 
-  const client = deps.temporalClient?.() ?? context.client;
+  const { client } = run;
   const monitors = await mapWithConcurrency(observations, MONITOR_CALL_CONCURRENCY, async (observation, index) => {
     if (index % 100 === 0)
       context.heartbeat({ step: input.mode === 'ensure' ? 'ensuring monitors' : 'reading monitors', done: index, of: observations.length });
@@ -109,10 +109,29 @@ export async function sweepFleet(deps: SweepDeps, input: SweepFleetInput): Promi
   };
 }
 
+/** Where a sweep runs: inside the sweep activity, or in the CLI's `endpoints list` (a report needs no workflow run). */
+export interface SweepRun {
+  heartbeat: (details: Record<string, unknown>) => void;
+  abortSignal: AbortSignal;
+  /** Starts, signals and queries the monitors. */
+  client: Client;
+}
+
+function activityRun(deps: SweepDeps): SweepRun {
+  const context = Context.current();
+  return {
+    heartbeat: (details) => context.heartbeat(details),
+    abortSignal: context.cancellationSignal,
+    client: deps.temporalClient?.() ?? context.client,
+  };
+}
+
 interface MonitorView {
   monitor: string;
   monitorState: string | null;
   deleteAt: string | null;
+  /** The monitor's own last invocation, keepAlive included (report mode). */
+  lastInvocationAt?: number | null;
 }
 
 /**
@@ -147,15 +166,19 @@ async function readMonitor(client: Client, endpointName: string): Promise<Monito
   if (status !== 'RUNNING') return { monitor: status === undefined ? 'none' : status.toLowerCase(), monitorState: null, deleteAt: null };
   try {
     const monitorStatusView = await client.workflow.getHandle(workflowId).query(statusQuery);
-    return { monitor: 'running', monitorState: monitorStatusView.state, deleteAt: monitorStatusView.deleteAt };
+    const lastInvocationAt = monitorStatusView.lastInvocationAt === null ? null : Date.parse(monitorStatusView.lastInvocationAt);
+    return { monitor: 'running', monitorState: monitorStatusView.state, deleteAt: monitorStatusView.deleteAt, lastInvocationAt };
   } catch {
     // A monitor busy continuing-as-new or without a free worker cannot answer now; the row still says it runs.
     return { monitor: 'running', monitorState: null, deleteAt: null };
   }
 }
 
-function toRow(observation: FoundObservation, monitor: MonitorView, now: number, windowMs: number): FleetRow {
-  const last = observation.lastInvocationAt;
+function toRow(observation: FoundObservation, view: MonitorView, now: number, windowMs: number): FleetRow {
+  const { lastInvocationAt: monitorsLast, ...monitor } = view;
+  // A keepAlive counts as an invocation: the monitor knows of it, CloudWatch does not.
+  const known = [observation.lastInvocationAt, monitorsLast].filter((time): time is number => typeof time === 'number');
+  const last = known.length > 0 ? Math.max(...known) : null;
   const provenIdle = Math.max(0, Math.min(windowMs, now - observation.creationTime));
   return {
     endpointName: observation.endpointName,

@@ -8,6 +8,8 @@ export {
   effectiveExecutionRoleArn,
   LOCAL_ACCOUNT_ID,
   LOCAL_MOTO_PORT,
+  maskSecrets,
+  SECRET_CONFIG_FIELDS,
   OTHER_LLMTWIN_ENV_VARS,
   resolveConfig,
   resolveConfigWithWarnings,

@@ -1,6 +1,6 @@
 import { nearestName } from '../shared/nearest';
-import { describeIssues } from '../shared/validation';
-import { ConfigSchema, ENV_VARS, type LlmtwinConfig } from './schema';
+import { issuesOf } from '../shared/validation';
+import { ConfigSchema, ENV_VARS, type ConfigFieldPath, type LlmtwinConfig } from './schema';
 import type { EnvVarKind } from './sections';
 
 /** Port of the local moto server started by the dev stack. */
@@ -65,10 +65,9 @@ export function resolveConfigWithWarnings(env: Readonly<Record<string, string | 
   }
   const result = ConfigSchema.safeParse(merged);
   if (!result.success) {
-    const issues = describeIssues(result.error, ConfigSchema).map((line) => {
-      const field = line.slice(0, line.indexOf(':'));
+    const issues = issuesOf(result.error, ConfigSchema).map(({ field, message }) => {
       const source = origin.get(field) ?? envNameFor(field) ?? 'config file';
-      return `${field} (${source})${line.slice(field.length)}`;
+      return `${field} (${source}): ${message}`;
     });
     throw new ConfigError(`invalid configuration:\n  ${issues.join('\n  ')}`, issues);
   }
@@ -135,4 +134,18 @@ export function effectiveAwsEndpoint(config: LlmtwinConfig): string | undefined 
 /** The SageMaker execution role: the configured one, or a placeholder moto accepts in local mode. */
 export function effectiveExecutionRoleArn(config: LlmtwinConfig): string {
   return config.sagemaker.executionRoleArn ?? `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/llmtwin-local-sagemaker`;
+}
+
+/** Config fields that hold secrets: never printed or logged, only whether they are set. */
+export const SECRET_CONFIG_FIELDS: readonly ConfigFieldPath[] = ['temporal.apiKey', 'generator.apiKey'];
+
+/** A copy of the config fit to print or log: every secret replaced by "<set>" (or left out when unset). */
+export function maskSecrets(config: LlmtwinConfig): LlmtwinConfig {
+  const masked = structuredClone(config) as unknown as Record<string, Record<string, unknown>>;
+  for (const field of SECRET_CONFIG_FIELDS) {
+    const [section, key] = field.split('.') as [string, string];
+    const holder = masked[section];
+    if (holder && holder[key] !== undefined) holder[key] = '<set>';
+  }
+  return masked as unknown as LlmtwinConfig;
 }

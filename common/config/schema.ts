@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { FINE_TUNE_CONFIG } from '../fine-tune/config';
 import { IDLE_CONFIG } from '../idle/config';
 import { PREPARE_DATA_CONFIG } from '../prepare-data/config';
+import { unknownInstanceTypeProblem } from '../shared/instance-types';
 import { SageMakerNameSchema } from '../shared/schemas';
 import type { EnvVarSpec, LeafPaths } from './sections';
 import {
@@ -53,6 +54,20 @@ export const ConfigSchema = z
     resourceNamePrefix: SageMakerNameSchema.max(20).default('llmtwin'),
   })
   .superRefine((config, ctx) => {
+    const { sagemaker } = config;
+    const configuredTypes: Array<[string[], string]> = [
+      [['sagemaker', 'trainingInstanceType'], sagemaker.trainingInstanceType],
+      ...sagemaker.trainingInstanceFallbacks.map((type, index): [string[], string] => [
+        ['sagemaker', 'trainingInstanceFallbacks', String(index)],
+        type,
+      ]),
+      [['sagemaker', 'processingInstanceType'], sagemaker.processingInstanceType],
+      [['sagemaker', 'inferenceInstanceType'], sagemaker.inferenceInstanceType],
+    ];
+    for (const [path, type] of configuredTypes) {
+      const problem = unknownInstanceTypeProblem(type, sagemaker.extraInstanceTypes);
+      if (problem) ctx.addIssue({ code: 'custom', path, message: problem });
+    }
     if (config.aws.target === 'aws' && !config.sagemaker.executionRoleArn) {
       ctx.addIssue({
         code: 'custom',

@@ -88,6 +88,8 @@ export const SAGEMAKER_CONFIG = configSection({
       trainingInstanceFallbacks: z.array(InstanceTypeSchema).default(['ml.g5.4xlarge', 'ml.g6.2xlarge', 'ml.p3.2xlarge']),
       processingInstanceType: InstanceTypeSchema.default('ml.g5.xlarge'),
       inferenceInstanceType: InstanceTypeSchema.default('ml.g5.xlarge'),
+      /** Instance types AWS added after llmtwin's list (common/shared/instance-types.ts), accepted as known. */
+      extraInstanceTypes: z.array(InstanceTypeSchema).default([]),
     })
     .prefault({}),
   envVars: [
@@ -96,6 +98,7 @@ export const SAGEMAKER_CONFIG = configSection({
     { name: 'LLMTWIN_TRAINING_INSTANCE_FALLBACKS', path: 'sagemaker.trainingInstanceFallbacks', kind: 'list' },
     { name: 'LLMTWIN_PROCESSING_INSTANCE_TYPE', path: 'sagemaker.processingInstanceType', kind: 'string' },
     { name: 'LLMTWIN_INFERENCE_INSTANCE_TYPE', path: 'sagemaker.inferenceInstanceType', kind: 'string' },
+    { name: 'LLMTWIN_EXTRA_INSTANCE_TYPES', path: 'sagemaker.extraInstanceTypes', kind: 'list' },
   ],
 });
 

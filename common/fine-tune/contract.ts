@@ -21,9 +21,9 @@ const KmsKeySchema = z
 
 /** What the Python entry point (jobs/train/llmtwin_train/settings.py) trains with. */
 export const HyperparametersSchema = z
-  .object({
+  .strictObject({
     lora: z
-      .object({
+      .strictObject({
         r: z.number().int().min(1).max(256).default(16),
         alpha: z.number().int().min(1).max(1024).default(32),
         dropout: z.number().min(0).max(0.9).default(0.05),
@@ -48,7 +48,7 @@ export const HyperparametersSchema = z
     systemPrompt: z.string().max(2_000).default(''),
     /** Field names in the dataset's JSONL lines (common/prepare-data/contract.ts writes `instruction` and `output`). */
     datasetFields: z
-      .object({
+      .strictObject({
         instruction: DatasetFieldSchema.default('instruction'),
         output: DatasetFieldSchema.default('output'),
         input: DatasetFieldSchema.default('input'),
@@ -60,13 +60,13 @@ export const HyperparametersSchema = z
 export type Hyperparameters = z.output<typeof HyperparametersSchema>;
 
 export const HuggingFaceTokenSourceSchema = z.union([
-  z.object({ secretArn: SecretArnSchema }).strict(),
-  z.object({ workerEnv: EnvVarNameSchema }).strict(),
+  z.strictObject({ secretArn: SecretArnSchema }),
+  z.strictObject({ workerEnv: EnvVarNameSchema }),
 ]);
 export type HuggingFaceTokenSource = z.output<typeof HuggingFaceTokenSourceSchema>;
 
 export const FineTuneInputSchema = z
-  .object({
+  .strictObject({
     /** The dataset prefix prepare-data wrote: `s3://<bucket>/<prefix>datasets/<hash>/` (manifest.json inside). */
     datasetUri: S3UriSchema,
     /** Hugging Face model id; default from config (`training.baseModelId`). */
@@ -84,7 +84,7 @@ export const FineTuneInputSchema = z
     volumeSizeGb: z.number().int().min(1).max(16_384).optional(),
     maxRuntime: DurationSchema.optional(),
     spot: z
-      .object({
+      .strictObject({
         enabled: z.boolean().optional(),
         /** Total time including waiting for spot capacity; must be at least maxRuntime. */
         maxWait: DurationSchema.optional(),
@@ -94,21 +94,19 @@ export const FineTuneInputSchema = z
       .prefault({}),
     image: z
       .union([
-        z
-          .object({
-            uri: z
-              .string()
-              .regex(
-                /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$/,
-                'must be an ECR image URI',
-              ),
-          })
-          .strict(),
-        z.object({ transformersVersion: SemverSchema, pytorchVersion: SemverSchema }).strict(),
+        z.strictObject({
+          uri: z
+            .string()
+            .regex(
+              /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$/,
+              'must be an ECR image URI',
+            ),
+        }),
+        z.strictObject({ transformersVersion: SemverSchema, pytorchVersion: SemverSchema }),
       ])
       .optional(),
     vpc: z
-      .object({
+      .strictObject({
         securityGroupIds: z
           .array(z.string().regex(/^sg-[0-9a-f]+$/, 'must be a security group id like "sg-0123abcd"'))
           .min(1)
@@ -119,7 +117,7 @@ export const FineTuneInputSchema = z
           .max(16),
       })
       .optional(),
-    kms: z.object({ volumeKeyId: KmsKeySchema.optional(), outputKeyId: KmsKeySchema.optional() }).optional(),
+    kms: z.strictObject({ volumeKeyId: KmsKeySchema.optional(), outputKeyId: KmsKeySchema.optional() }).optional(),
     /** Extra tags on the training job (ours, llmtwin:*, are always added). */
     tags: z.record(z.string().min(1).max(128), z.string().max(256)).optional(),
     /** Where the worker finds a Hugging Face token (gated models); never the token itself. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { configSection } from '../config/sections';
 import { DurationSchema, NonNegativeDurationSchema } from '../shared/duration-schema';
+import { policyProblem } from './contract';
 
 /** The idle stage's worker-side defaults: the policy a monitor gets when its starter names none. */
 export const IDLE_CONFIG = configSection({
@@ -11,6 +12,10 @@ export const IDLE_CONFIG = configSection({
       window: DurationSchema.default('60m'),
       /** Protects new endpoints; defaults to one idle window when unset. */
       grace: NonNegativeDurationSchema.optional(),
+    })
+    .superRefine((policy, ctx) => {
+      const problem = policyProblem(policy);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['window'], message: problem });
     })
     .prefault({}),
   envVars: [

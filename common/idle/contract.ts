@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { LlmtwinConfig } from '../config';
-import { durationToMs } from '../shared/durations';
+import { durationToMs, isPositiveDuration } from '../shared/durations';
 import type { EndpointObservation, FoundObservation, IdleMonitorInput, IdlePolicy, IdlePolicyPatch, VariantSnapshot } from './schemas';
 
 export type {
@@ -61,6 +61,17 @@ export function policyMs(policy: IdlePolicy): IdlePolicyMs {
     windowMs,
     graceMs: policy.grace === undefined ? windowMs : durationToMs(policy.grace),
   };
+}
+
+/**
+ * Why a policy cannot be used, or undefined: a window shorter than the check interval would let an
+ * endpoint sit idle for up to an interval past its window (and makes no sense as a rule).
+ */
+export function policyProblem(policy: Pick<IdlePolicy, 'checkInterval' | 'window'>): string | undefined {
+  // A value that is no duration at all is its field's own problem, reported there.
+  if (!isPositiveDuration(policy.window) || !isPositiveDuration(policy.checkInterval)) return undefined;
+  if (durationToMs(policy.window) >= durationToMs(policy.checkInterval)) return undefined;
+  return `window (${policy.window}) is shorter than checkInterval (${policy.checkInterval}): make the window at least one interval`;
 }
 
 export function policyFromConfig(idle: LlmtwinConfig['idle']): IdlePolicy {

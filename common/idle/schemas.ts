@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DurationSchema, NonNegativeDurationSchema } from '../shared/duration-schema';
 import { SageMakerNameSchema } from '../shared/schemas';
+import { policyProblem } from './contract';
 import { describeIssues } from '../shared/validation';
 
 /**
@@ -14,27 +15,35 @@ import { describeIssues } from '../shared/validation';
 const EndpointNameSchema = SageMakerNameSchema;
 
 /** Idle policy. Defaults match config.idle; starters pass config.idle explicitly (policyFromConfig). */
-export const IdlePolicySchema = z.object({
-  /** How often the monitor checks the endpoint. */
-  checkInterval: DurationSchema.default('5m'),
-  /** A whole window with no invocations makes an endpoint idle. */
-  window: DurationSchema.default('60m'),
-  /** Protection after the endpoint went InService; unset means one window; "0s" means none. */
-  grace: NonNegativeDurationSchema.optional(),
-});
+export const IdlePolicySchema = z
+  .strictObject({
+    /** How often the monitor checks the endpoint. */
+    checkInterval: DurationSchema.default('5m'),
+    /** A whole window with no invocations makes an endpoint idle. */
+    window: DurationSchema.default('60m'),
+    /** Protection after the endpoint went InService; unset means one window; "0s" means none. */
+    grace: NonNegativeDurationSchema.optional(),
+  })
+  .superRefine((policy, ctx) => {
+    const problem = policyProblem(policy);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['window'], message: problem });
+  });
 export type IdlePolicy = z.output<typeof IdlePolicySchema>;
 export type IdlePolicyInput = z.input<typeof IdlePolicySchema>;
 
 /** The `setPolicy` signal's payload: any subset of the policy. */
 export const IdlePolicyPatchSchema = z
-  .object({ checkInterval: DurationSchema.optional(), window: DurationSchema.optional(), grace: NonNegativeDurationSchema.optional() })
-  .strict()
+  .strictObject({
+    checkInterval: DurationSchema.optional(),
+    window: DurationSchema.optional(),
+    grace: NonNegativeDurationSchema.optional(),
+  })
   .refine((patch) => Object.values(patch).some((value) => value !== undefined), {
     message: 'give at least one of checkInterval, window, grace',
   });
 export type IdlePolicyPatch = z.input<typeof IdlePolicyPatchSchema>;
 
-const VariantSchema = z.object({
+const VariantSchema = z.strictObject({
   variantName: z.string(),
   /** Absent for serverless variants, which have no instances to price. */
   instanceType: z.string().optional(),
@@ -49,7 +58,7 @@ export type VariantSnapshot = z.output<typeof VariantSchema>;
  * ending at `observedAt`. Made by the monitor's own check or by the fleet sweep (the `observe` signal).
  * Times are epoch milliseconds.
  */
-export const FoundObservationSchema = z.object({
+export const FoundObservationSchema = z.strictObject({
   found: z.literal(true),
   endpointName: z.string(),
   observedAt: z.number(),
@@ -67,7 +76,7 @@ export const FoundObservationSchema = z.object({
   invocationsInWindow: z.number().nonnegative(),
 });
 export const EndpointObservationSchema = z.discriminatedUnion('found', [
-  z.object({ found: z.literal(false), endpointName: z.string(), observedAt: z.number() }),
+  z.strictObject({ found: z.literal(false), endpointName: z.string(), observedAt: z.number() }),
   FoundObservationSchema,
 ]);
 export type EndpointObservation = z.output<typeof EndpointObservationSchema>;
@@ -76,7 +85,7 @@ export type FoundObservation = z.output<typeof FoundObservationSchema>;
 export const CheckActionSchema = z.enum(['delete', 'wait', 'keep']);
 
 /** Everything the monitor knows; carried through continue-as-new in the input's `state`. */
-export const IdleMonitorStateSchema = z.object({
+export const IdleMonitorStateSchema = z.strictObject({
   firstStartedAt: z.number(),
   runs: z.number().int().positive(),
   checks: z.number().int().nonnegative(),
@@ -87,7 +96,7 @@ export const IdleMonitorStateSchema = z.object({
   /** Latest invocation seen in metrics, or a keepAlive. */
   lastInvocationAt: z.number().optional(),
   lastCheck: z
-    .object({
+    .strictObject({
       at: z.number(),
       action: CheckActionSchema,
       reason: z.string(),
@@ -104,7 +113,7 @@ export const IdleMonitorStateSchema = z.object({
 });
 export type IdleMonitorState = z.output<typeof IdleMonitorStateSchema>;
 
-export const IdleMonitorInputSchema = z.object({
+export const IdleMonitorInputSchema = z.strictObject({
   endpointName: EndpointNameSchema,
   policy: IdlePolicySchema.prefault({}),
   /** Delete the model(s) the endpoint serves when they are ours (tagged llmtwin:managed=true). */
@@ -119,7 +128,7 @@ export type ParsedIdleMonitorInput = z.output<typeof IdleMonitorInputSchema>;
 
 /** What starts a fleet sweep (the Schedule passes it). */
 export const IdleSweepInputSchema = z
-  .object({
+  .strictObject({
     mode: z.enum(['ensure', 'report']).default('ensure'),
     /** Policy of the monitors the sweep starts; its window is also the window the sweep reads. */
     policy: IdlePolicySchema.prefault({}),

@@ -37,12 +37,12 @@ const FieldPath = z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'mus
 const RegexSource = z.string().refine(isValidRegex, { message: 'must be a valid JavaScript regular expression' });
 
 export const DataSourceSchema = z.discriminatedUnion('kind', [
-  z.object({
+  z.strictObject({
     kind: z.literal('local'),
     /** A folder (or a single file) readable by the data worker; relative paths resolve against the worker's cwd. */
     path: z.string().min(1, 'must name a folder, e.g. "examples/corpus"'),
   }),
-  z.object({
+  z.strictObject({
     kind: z.literal('s3'),
     /** Every object under this prefix is read. */
     uri: s3UriSchema('s3://my-bucket/writing/'),
@@ -50,24 +50,24 @@ export const DataSourceSchema = z.discriminatedUnion('kind', [
 ]);
 
 export const PrepareDataInputSchema = z
-  .object({
+  .strictObject({
     source: DataSourceSchema,
     /** Used to phrase instructions ("As Ada, ..."); never required. */
     author: z
-      .object({
+      .strictObject({
         name: z.string().trim().min(1).max(200).optional(),
         handle: z.string().trim().min(1).max(100).optional(),
       })
       .prefault({}),
     formats: z
-      .object({
+      .strictObject({
         include: z
           .array(z.enum(SOURCE_FORMATS))
           .min(1, 'name at least one format')
           .default([...SOURCE_FORMATS]),
         /** Field names in JSON/JSONL exports (dotted paths allowed). */
         json: z
-          .object({
+          .strictObject({
             textField: FieldPath.default('text'),
             titleField: FieldPath.default('title'),
             /** For .json files holding an object rather than an array: the field with the array of posts. */
@@ -77,8 +77,8 @@ export const PrepareDataInputSchema = z
       })
       .prefault({}),
     clean: z
-      .object({
-        /** Drop share/subscribe/copyright lines and similar page furniture (see common/text/clean.ts). */
+      .strictObject({
+        /** Drop share/subscribe/copyright lines and similar page furniture (see text/clean.ts). */
         stripBoilerplate: z.boolean().default(true),
         /** Extra line patterns to drop (JavaScript regex sources, matched case-insensitively against whole lines). */
         boilerplatePatterns: z.array(RegexSource).max(100).default([]),
@@ -87,7 +87,7 @@ export const PrepareDataInputSchema = z
       })
       .prefault({}),
     dedup: z
-      .object({
+      .strictObject({
         exact: z.boolean().default(true),
         near: z.boolean().default(true),
         /** Estimated Jaccard similarity of word shingles at or above which a document is a near duplicate. */
@@ -97,7 +97,7 @@ export const PrepareDataInputSchema = z
       })
       .prefault({}),
     chunk: z
-      .object({
+      .strictObject({
         /** Answer length. 1024 keeps instruction + chat template + answer well inside a 2k-token context. */
         maxTokens: z.number().int().positive('must be a positive number of tokens').max(8192).default(1024),
         overlapTokens: z.number().int().min(0).default(128),
@@ -106,13 +106,13 @@ export const PrepareDataInputSchema = z
       })
       .prefault({}),
     instruct: z
-      .object({
+      .strictObject({
         /** `template`: instructions from title/topic/first sentence, no model needed. `generator`: an OpenAI-compatible endpoint from config. */
         mode: z.enum(['template', 'generator']).default('template'),
       })
       .prefault({}),
     split: z
-      .object({
+      .strictObject({
         testRatio: z.number().min(0.01).max(0.5).default(0.1),
         /** Changing the seed reshuffles which documents land in test. */
         seed: z.string().min(1).max(100).default('llmtwin'),
@@ -241,6 +241,8 @@ export interface PrepareDataResult {
     'filesRead' | 'filesSkipped' | 'documents' | 'exactDuplicates' | 'nearDuplicates' | 'trainRecords' | 'testRecords'
   >;
   tokens: Pick<TokenStats, 'total' | 'mean' | 'max'>;
+  /** What a person should know before training on it, such as "the test split is empty" (absent in results of older runs). */
+  warnings?: string[];
 }
 
 /** Heartbeat details of the data activities: what the CLI and the Web UI show as progress. */
@@ -284,6 +286,7 @@ export function resultFromManifest(manifest: Manifest, manifestUri: string, reus
       testRecords: counts.testRecords,
     },
     tokens: { total: tokens.total, mean: tokens.mean, max: tokens.max },
+    warnings: manifest.warnings,
   };
 }
 

@@ -10,8 +10,8 @@ export const SAGEMAKER_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/;
 export const SAGEMAKER_NAME_MAX = 63;
 /** An S3 URI with a valid bucket name and an optional key or prefix. */
 export const S3_URI_PATTERN = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/;
-/** A SageMaker instance type such as ml.g5.2xlarge (its family and size; AWS checks the rest). */
-export const INSTANCE_TYPE_PATTERN = /^ml\.[a-z0-9]+\.[a-z0-9]+$/;
+/** A SageMaker instance type such as ml.g5.2xlarge or ml.p6-b200.48xlarge (its shape; common/shared/instance-types.ts knows the names). */
+export const INSTANCE_TYPE_PATTERN = /^ml\.[a-z0-9]+(-[a-z0-9]+)?\.[a-z0-9]+$/;
 
 export type ResourceStage = 'train' | 'eval' | 'model' | 'epconfig' | 'endpoint' | 'check';
 

@@ -3,22 +3,78 @@ import type { z } from 'zod';
 import { ERROR_TYPES } from './errors';
 import { nearestName } from './nearest';
 
+/** One problem: the field it is about (a dotted path, `(input)` for the whole value) and what is wrong. */
+export interface Issue {
+  field: string;
+  message: string;
+}
+
 /**
- * One line per problem: `field.path: message`. An unknown key (strict schemas refuse them rather than
+ * The problems of a failed parse, one per field. An unknown key (strict schemas refuse them rather than
  * drop them silently) is named with where it was, the nearest valid key and the valid ones, when the
- * schema is given: `chunk.maxToken: unknown key; did you mean "maxTokens"? (chunk takes maxTokens, ...)`.
+ * schema is given: `chunk.maxToken: unknown key; did you mean "maxTokens"? (valid in chunk: ...)`.
  */
-export function describeIssues(error: z.ZodError, schema?: z.ZodType): string[] {
+export function issuesOf(error: z.ZodError, schema?: z.ZodType): Issue[] {
   return error.issues.flatMap((issue) => {
     const where = issue.path.map(String);
-    if (issue.code !== 'unrecognized_keys') return [`${where.length > 0 ? where.join('.') : '(input)'}: ${issue.message}`];
+    if (issue.code !== 'unrecognized_keys') return [{ field: where.length > 0 ? where.join('.') : '(input)', message: issue.message }];
     const known = schema ? knownKeysAt(schema, where) : [];
     return issue.keys.map((key) => {
       const nearest = nearestName(key, known);
       const parent = where.length > 0 ? where.join('.') : 'the input';
-      return `${[...where, key].join('.')}: unknown key${nearest ? `; did you mean "${nearest}"?` : ''}${known.length > 0 ? ` (${parent} takes ${known.join(', ')})` : ''}`;
+      const hint = known.length > 0 ? ` (valid in ${parent}: ${known.join(', ')})` : '';
+      return { field: [...where, key].join('.'), message: `unknown key${nearest ? `; did you mean "${nearest}"?` : ''}${hint}` };
     });
   });
+}
+
+/** One line per problem: `field.path: message`. */
+export function describeIssues(error: z.ZodError, schema?: z.ZodType): string[] {
+  return issuesOf(error, schema).map((issue) => `${issue.field}: ${issue.message}`);
+}
+
+/**
+ * The value with every key the schema does not know removed, at every level: how the lenient schemas
+ * of old read what the strict ones now refuse. Only for replaying histories recorded before inputs were
+ * strict (see workflows/boundary.ts); never for new input.
+ */
+export function withoutUnknownKeys(schema: z.ZodType, value: unknown): unknown {
+  const strip = (node: z.core.$ZodType, item: unknown): unknown => {
+    const def = node._zod.def as unknown as Record<string, unknown> & { type: string };
+    switch (def.type) {
+      case 'object': {
+        if (item === null || typeof item !== 'object' || Array.isArray(item)) return item;
+        const shape = def.shape as Record<string, z.core.$ZodType>;
+        return Object.fromEntries(Object.entries(item).flatMap(([key, child]) => (shape[key] ? [[key, strip(shape[key], child)]] : [])));
+      }
+      case 'optional':
+      case 'nullable':
+      case 'default':
+      case 'prefault':
+      case 'readonly':
+      case 'catch':
+        return strip(def.innerType as z.core.$ZodType, item);
+      case 'pipe':
+        return strip(def.in as z.core.$ZodType, item);
+      case 'union': {
+        // The first option the stripped value satisfies (a discriminated union's one match).
+        for (const option of def.options as z.core.$ZodType[]) {
+          const candidate = strip(option, item);
+          if ((option as unknown as z.ZodType).safeParse(candidate).success) return candidate;
+        }
+        return item;
+      }
+      case 'array':
+        return Array.isArray(item) ? item.map((element) => strip(def.element as z.core.$ZodType, element)) : item;
+      case 'record':
+        return item !== null && typeof item === 'object' && !Array.isArray(item)
+          ? Object.fromEntries(Object.entries(item).map(([key, child]) => [key, strip(def.valueType as z.core.$ZodType, child)]))
+          : item;
+      default:
+        return item;
+    }
+  };
+  return strip(schema, value);
 }
 
 /** The keys an object schema accepts at `path` (through defaults, optionals, unions, arrays and records). */
@@ -41,8 +97,17 @@ export function knownKeysAt(schema: z.ZodType, path: readonly string[]): string[
       case 'readonly':
       case 'catch':
         return visit(def.innerType as z.core.$ZodType, rest);
+      case 'nonoptional':
+        return visit(def.innerType as z.core.$ZodType, rest);
       case 'pipe':
-        return visit(def.in as z.core.$ZodType, rest);
+        // A transform's input side, or (z.preprocess) the schema the preprocessed value goes to.
+        visit(def.in as z.core.$ZodType, rest);
+        return visit(def.out as z.core.$ZodType, rest);
+      case 'lazy':
+        return visit((def.getter as () => z.core.$ZodType)(), rest);
+      case 'intersection':
+        visit(def.left as z.core.$ZodType, rest);
+        return visit(def.right as z.core.$ZodType, rest);
       case 'union':
         return (def.options as z.core.$ZodType[]).forEach((option) => visit(option, rest));
       case 'array':

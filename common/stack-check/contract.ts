@@ -6,7 +6,7 @@ import { DurationSchema } from '../shared/duration-schema';
  * It optionally waits (a durable timer) and then has an activity write one object to S3.
  */
 export const StackCheckInputSchema = z
-  .object({
+  .strictObject({
     message: z.string().min(1).max(10_000).default('hello from llmtwin'),
     /** Wait this long before writing; shows that timers are durable (and skippable in tests). */
     delay: DurationSchema.optional(),

@@ -28,3 +28,34 @@ describe('recorded histories replay on the current workflow code', () => {
     ).resolves.toBeUndefined();
   });
 });
+
+// Before the strict-workflow-inputs patch, unknown input keys were dropped. A run started then with a
+// misspelt key must replay as it ran (the key ignored), not fail on the strictness new runs get.
+describe('histories from before strict inputs', () => {
+  const withUnknownKeys = (name: string, extra: Record<string, unknown>) => {
+    const recorded = recordedHistories().find((history) => history.name === name);
+    if (!recorded) throw new Error(`no recorded history ${name}`);
+    const history = structuredClone(recorded.history);
+    const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    if (!payload?.data) throw new Error(`${name} has no start input`);
+    const input = JSON.parse(Buffer.from(payload.data).toString('utf8')) as Record<string, unknown>;
+    payload.data = Buffer.from(JSON.stringify({ ...input, ...extra }), 'utf8');
+    return history;
+  };
+
+  it.each([
+    ['prepareData-lenient-inputs-built', { bogusField: 1, chunk: { maxToken: 64 } }],
+    ['fineTune-lenient-inputs-created', { instanceTyp: 'ml.p4d.24xlarge' }],
+  ])('%s replays with unknown keys in its input', async (name, extra) => {
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: workflowBundle('control') }, withUnknownKeys(name, extra), `replay-${name}-unknown-keys`),
+    ).resolves.toBeUndefined();
+  });
+
+  it('the same input in a history recorded after the patch fails, as a new run would', async () => {
+    const history = withUnknownKeys('prepareData-built', { bogusField: 1 });
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: workflowBundle('control') }, history, 'replay-strict-unknown-key'),
+    ).rejects.toThrow();
+  });
+});

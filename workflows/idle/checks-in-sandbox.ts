@@ -1,5 +1,5 @@
 import { checkPolicyPatch, checkSweepObservation, IdleMonitorInputSchema, IdleSweepInputSchema } from '../../common/idle/schemas';
-import { parseOrFail } from '../../common/shared/validation';
+import { parseOrFail, withoutUnknownKeys } from '../../common/shared/validation';
 import type { IdleChecks } from './checks';
 
 /**
@@ -9,8 +9,10 @@ import type { IdleChecks } from './checks';
  */
 /* eslint-disable @typescript-eslint/require-await -- IdleChecks returns promises; these checks are synchronous */
 export const inSandboxChecks: IdleChecks = {
-  checkIdleMonitorInput: async (raw) => parseOrFail(IdleMonitorInputSchema, raw, 'idleMonitor input'),
-  checkIdleSweepInput: async (raw) => parseOrFail(IdleSweepInputSchema, raw, 'idleSweep input'),
+  // Those runs ignored unknown keys (the schemas were lenient then); they replay the same way.
+  checkIdleMonitorInput: async (raw) =>
+    parseOrFail(IdleMonitorInputSchema, withoutUnknownKeys(IdleMonitorInputSchema, raw), 'idleMonitor input'),
+  checkIdleSweepInput: async (raw) => parseOrFail(IdleSweepInputSchema, withoutUnknownKeys(IdleSweepInputSchema, raw), 'idleSweep input'),
   checkPolicyPatch: async (raw) => checkPolicyPatch(raw),
   checkSweepObservation: async (raw) => checkSweepObservation(raw),
 };

@@ -17,6 +17,7 @@ import {
   observeSignal,
   pauseSignal,
   policyMs,
+  policyProblem,
   resumeSignal,
   setPolicySignal,
   statusQuery,
@@ -81,8 +82,15 @@ export async function idleMonitor(rawInput: IdleMonitorInput): Promise<IdleSumma
       log.warn('setPolicy refused', { endpointName, reason: state.rejectedPolicy });
       return;
     }
-    // Each field was checked on its own and a policy has no rule across fields, so the merge is valid.
-    policy = { ...policy, ...checked.patch };
+    // Each field was checked on its own; the one rule across fields is checked on the merged policy.
+    const merged = { ...policy, ...checked.patch };
+    const problem = policyProblem(merged);
+    if (problem) {
+      state.rejectedPolicy = problem;
+      log.warn('setPolicy refused', { endpointName, reason: problem });
+      return;
+    }
+    policy = merged;
     ms = policyMs(policy);
     state.rejectedPolicy = undefined;
     wake = true;

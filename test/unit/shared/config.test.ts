@@ -82,13 +82,13 @@ describe('strict config', () => {
 
   it('stops at an unknown key in the file, naming it, where it was and the nearest valid key', () => {
     expect(issuesOf(() => resolveConfig({}, { idle: { windw: '2h' } }))).toEqual([
-      'idle.windw (config file): unknown key; did you mean "window"? (idle takes checkInterval, window, grace)',
+      'idle.windw (config file): unknown key; did you mean "window"? (valid in idle: checkInterval, window, grace)',
     ]);
     expect(issuesOf(() => resolveConfig({}, { idel: { window: '2h' } }))).toEqual([
       expect.stringMatching(/^idel \(config file\): unknown key; did you mean "idle"\?/),
     ]);
     expect(issuesOf(() => resolveConfig({}, { s3: { bucket: 'ok-bucket', region: 'eu-west-1' } }))).toEqual([
-      's3.region (config file): unknown key (s3 takes bucket, prefix)',
+      's3.region (config file): unknown key (valid in s3: bucket, prefix)',
     ]);
   });
 
