@@ -1,21 +1,37 @@
+import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { LlmtwinConfig } from '../common/config';
 import { taskQueuesFor } from '../common/shared/task-queues';
-import { loadConfig } from '../platform/config';
-import { connectClient } from '../platform/temporal-client';
+import type { AwsClients } from '../platform/aws-clients';
+import { UsageError } from './cli-errors';
+import { notice } from './cli-output';
+import type * as temporalClientModule from '../platform/temporal-client';
+import type * as configModule from '../platform/config';
+import type * as awsClientsModule from '../platform/aws-clients';
 
+/* eslint-disable @typescript-eslint/no-require-imports -- lazy: each is loaded by the first command that needs it */
 /**
- * What every CLI command needs, created lazily so `llmtwin --help` works without a server, and closed
- * once at exit.
+ * What every CLI command needs, each made on first use (so `--help` needs no server and loads neither
+ * the Temporal client nor the AWS SDK), and closed once at exit.
  */
 export class CliContext {
   private loadedConfig: LlmtwinConfig | undefined;
   private client: Client | undefined;
+  private awsClients: AwsClients | undefined;
 
   constructor(private readonly configPath?: () => string | undefined) {}
 
   get config(): LlmtwinConfig {
-    this.loadedConfig ??= loadConfig({ configPath: this.configPath?.() });
+    if (!this.loadedConfig) {
+      const { loadConfig } = require('../platform/config') as typeof configModule;
+      try {
+        this.loadedConfig = loadConfig({ configPath: this.configPath?.() });
+      } catch (error) {
+        // A bad config is the user's to fix, like a bad flag: nothing was started.
+        if ((error as Error).name === 'ConfigError') throw new UsageError((error as Error).message);
+        throw error;
+      }
+    }
     return this.loadedConfig;
   }
 
@@ -29,11 +45,23 @@ export class CliContext {
   }
 
   async temporal(): Promise<Client> {
-    this.client ??= await connectClient(this.config);
+    if (!this.client) {
+      const { connectClient } = require('../platform/temporal-client') as typeof temporalClientModule;
+      this.client = await connectClient(this.config);
+    }
     return this.client;
   }
 
-  /** Link to a workflow in the Web UI, when the config points at the local dev server. */
+  /** AWS clients with the worker's configuration (for reads the CLI makes itself: does this endpoint exist?). */
+  aws(): AwsClients {
+    if (!this.awsClients) {
+      const { createAwsClients } = require('../platform/aws-clients') as typeof awsClientsModule;
+      this.awsClients = createAwsClients(this.config);
+    }
+    return this.awsClients;
+  }
+
+  /** Link to a workflow in the Web UI, when the config points at the local dev server (or LLMTWIN_UI_URL is set). */
   workflowUrl(workflowId: string): string | undefined {
     const base =
       process.env.LLMTWIN_UI_URL ?? (this.config.temporal.address.startsWith('127.0.0.1:7233') ? 'http://127.0.0.1:8233' : undefined);
@@ -43,22 +71,20 @@ export class CliContext {
   /** Tells the person (on stderr, so `--json` output stays clean) which run started and where to watch it. */
   announce(workflowId: string, what = 'started'): void {
     const url = this.workflowUrl(workflowId);
-    console.error(`${what} ${workflowId}${url ? `  ${url}` : ''}`);
+    notice(`${what} ${workflowId}${url ? `  ${url}` : ''}`);
   }
 
   async close(): Promise<void> {
+    if (this.awsClients) {
+      const { destroyAwsClients } = require('../platform/aws-clients') as typeof awsClientsModule;
+      destroyAwsClients(this.awsClients);
+    }
     await this.client?.connection.close();
   }
 }
+/* eslint-enable @typescript-eslint/no-require-imports */
 
-/** Prints a result as JSON (for scripts) or as aligned `key  value` lines (for people). */
-export function printResult(result: Record<string, unknown>, asJson: boolean): void {
-  if (asJson) {
-    console.log(JSON.stringify(result, null, 2));
-    return;
-  }
-  const width = Math.max(...Object.keys(result).map((key) => key.length));
-  for (const [key, value] of Object.entries(result)) {
-    console.log(`${key.padEnd(width)}  ${typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)}`);
-  }
+/** `<prefix>-<UTC time>-<random>`: readable in the Web UI's list, and two starts in the same millisecond never collide. */
+export function defaultWorkflowId(prefix: string): string {
+  return `${prefix}-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
 }

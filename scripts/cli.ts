@@ -1,28 +1,102 @@
-import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { PROJECT_ROOT } from '../platform/paths';
 import { CliContext } from './cli-context';
-import { registerConfig } from './commands/config';
-import { registerEndpoints } from './commands/idle';
-import { registerFineTune } from './commands/fine-tune';
-import { registerPrepareData } from './commands/prepare-data';
-import { registerStackCheck } from './commands/stack-check';
+import { CliError, EXIT_CODES, UsageError } from './cli-errors';
+import { printError } from './cli-output';
+import type * as stackCheckModule from './commands/stack-check';
+import type * as prepareDataModule from './commands/prepare-data';
+import type * as idleModule from './commands/idle';
+import type * as fineTuneModule from './commands/fine-tune';
+import type * as configModule from './commands/config';
 
-/** `llmtwin`: the command line for people and scripts. Each command lives in scripts/commands/. */
+// The AWS SDK's notice that versions from January 2027 on need Node 22 is for whoever upgrades the pinned
+// SDK (see package.json), not for each run; set the variable to "false" to see it again.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/**
+ * `llmtwin`: the command line for people and scripts. Each command lives in scripts/commands/ and is
+ * loaded only when it runs, so `llmtwin --help` and `llmtwin config` start in a fraction of a second
+ * (the Temporal client and the AWS SDK are loaded by the commands that use them, when they use them).
+ */
+type Register = (command: Command, context: CliContext) => void;
+
+/* eslint-disable @typescript-eslint/no-require-imports -- lazy: a command's code loads only when it runs */
+const COMMANDS: ReadonlyArray<{ name: string; summary: string; load: () => Register }> = [
+  {
+    name: 'config',
+    summary: 'validate and print the resolved configuration (secrets masked)',
+    load: () => (require('./commands/config') as typeof configModule).registerConfig,
+  },
+  {
+    name: 'stack-check',
+    summary: 'run the stack check workflow: a worker writes one object to S3',
+    load: () => (require('./commands/stack-check') as typeof stackCheckModule).registerStackCheck,
+  },
+  {
+    name: 'prepare-data',
+    summary: "turn an author's writing (a folder or an S3 prefix) into a versioned instruct dataset in S3",
+    load: () => (require('./commands/prepare-data') as typeof prepareDataModule).registerPrepareData,
+  },
+  {
+    name: 'fine-tune',
+    summary: 'fine-tune the base model on a prepared dataset with a SageMaker training job; `fine-tune cancel <id>` stops one',
+    load: () => (require('./commands/fine-tune') as typeof fineTuneModule).registerFineTune,
+  },
+  {
+    name: 'endpoints',
+    summary: 'SageMaker endpoints: the fleet report, idle monitors, the idle sweep schedule',
+    load: () => (require('./commands/idle') as typeof idleModule).registerEndpoints,
+  },
+];
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+const VERSION = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
 const program = new Command('llmtwin')
-  .description('LLM twin pipeline: prepare data, fine-tune, evaluate, deploy and watch idle endpoints')
+  .description('LLM twin pipeline: prepare data, fine-tune, and watch idle endpoints (evaluate and deploy are on their way)')
+  .version(VERSION, '-V, --version', 'print the version')
   .option('-c, --config <file>', 'JSON config file (default: $LLMTWIN_CONFIG); environment variables override it')
-  .showHelpAfterError();
+  .addHelpText(
+    'after',
+    '\nExit codes: 0 success, 1 the run failed, 2 usage or validation error, 3 not found, 130 interrupted (the run goes on).\n' +
+      'Commands that start a run need a worker (`npm run worker`, or `npm start`); `--json` prints one JSON document on stdout.',
+  )
+  .showHelpAfterError()
+  .exitOverride();
 
 const context = new CliContext(() => program.opts<{ config?: string }>().config);
-registerConfig(program, context);
-registerStackCheck(program, context);
-registerPrepareData(program, context);
-registerFineTune(program, context);
-registerEndpoints(program, context);
+// Only the command being run (or asked for help) is loaded; the others are listed by name for --help.
+const wanted = new Set(
+  process.argv
+    .slice(2)
+    .filter((arg) => !arg.startsWith('-'))
+    .slice(0, 2),
+);
+for (const spec of COMMANDS) {
+  const command = program.command(spec.name).description(spec.summary);
+  if (wanted.has(spec.name)) {
+    command.exitOverride();
+    spec.load()(command, context);
+  }
+}
+
+const asJson = process.argv.includes('--json');
 
 program
   .parseAsync()
   .catch((error: unknown) => {
-    console.error(`llmtwin: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
+    if (error instanceof CommanderError) {
+      // --help and --version end this way too, with code 0; commander has printed what it had to.
+      if (error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return;
+      process.exitCode = EXIT_CODES.usage;
+      if (asJson) printError(new UsageError(error.message.replace(/^error: /, '')), true);
+      return;
+    }
+    const failure =
+      error instanceof CliError ? error : new CliError(error instanceof Error ? error.message : String(error), EXIT_CODES.runFailed);
+    process.exitCode = failure.exitCode;
+    printError(failure, asJson);
   })
   .finally(() => context.close());

@@ -1,11 +1,15 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { Presets, SingleBar } from 'cli-progress';
+import type { CliContext } from './cli-context';
+import { EXIT_CODES, explainFailure, NotFoundError, RunFailedError, UsageError } from './cli-errors';
+import { notice } from './cli-output';
+import type * as cliProgressModule from 'cli-progress';
 
 /**
  * Follows a run until it ends, for every command that waits on one: progress from the pending
  * activities' heartbeat details (what the worker reports as it goes), drawn as a bar on a terminal or
- * as a line per change otherwise (logs, CI), then the run's result. Progress goes to stderr so that
- * stdout holds only the result.
+ * as a line per change otherwise (logs, CI); then the result, or the failure explained (what failed,
+ * where, and the run's Web UI link) as a RunFailedError. Ctrl-C stops waiting, not the run: it says so,
+ * with the run's id and link, and exits 130. Progress goes to stderr so that stdout holds only the result.
  */
 
 /** What one look at a running workflow shows. */
@@ -16,22 +20,85 @@ export interface RunView {
 }
 
 export interface FollowOptions {
-  intervalMs: number;
+  intervalMs?: number;
   /** Builds the view from the latest heartbeat details of each pending activity (and anything else it reads). */
-  view: (heartbeats: unknown[]) => Promise<RunView | undefined> | RunView | undefined;
+  view?: (heartbeats: unknown[]) => Promise<RunView | undefined> | RunView | undefined;
+  /** The command that cancels the run, shown when waiting is interrupted. */
+  cancelHint?: string;
 }
 
 /** The handle's part the follower uses; any workflow's handle fits, and its result type comes through. */
-type FollowedHandle<Result> = Pick<WorkflowHandle, 'describe'> & { result(): Promise<Result> };
+type FollowedHandle<Result> = Pick<WorkflowHandle, 'describe' | 'workflowId'> & { result(): Promise<Result> };
 
-export async function followRun<Result>(client: Client, handle: FollowedHandle<Result>, options: FollowOptions): Promise<Result> {
+export async function awaitRun<Result>(context: CliContext, handle: FollowedHandle<Result>, options: FollowOptions = {}): Promise<Result> {
+  const onInterrupt = () => {
+    const url = context.workflowUrl(handle.workflowId);
+    notice(
+      `\ninterrupted: stopped waiting; ${handle.workflowId} goes on${url ? `  ${url}` : ''}${options.cancelHint ? `\ncancel it with: ${options.cancelHint}` : ''}`,
+    );
+    process.exit(EXIT_CODES.interrupted);
+  };
+  process.once('SIGINT', onInterrupt);
+  try {
+    return options.view ? await followRun(await context.temporal(), handle, { ...options, view: options.view }) : await handle.result();
+  } catch (error) {
+    if ((error as Error | undefined)?.name === 'WorkflowFailedError') {
+      throw new RunFailedError(handle.workflowId, explainFailure(error), context.workflowUrl(handle.workflowId));
+    }
+    throw error;
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+}
+
+/** What to use instead, when a command is pointed at a run of another stage. */
+const OTHER_STAGE_HINTS: Readonly<Record<string, (workflowId: string) => string>> = {
+  idleMonitor: (workflowId) => `to stop watching the endpoint: llmtwin endpoints stop-monitor ${workflowId.replace(/^idle-monitor-/, '')}`,
+  fineTune: (workflowId) => `to cancel it: llmtwin fine-tune cancel ${workflowId}`,
+};
+
+/**
+ * A run this command may act on: it exists (else NotFound, exit 3) and is of the command's workflow type
+ * (else a usage error that says what it is; nothing is done to it).
+ */
+export async function describeRunOf(context: CliContext, workflowId: string, workflowType: string): Promise<{ status: string }> {
+  const client = await context.temporal();
+  let description: Awaited<ReturnType<WorkflowHandle['describe']>>;
+  try {
+    description = await client.workflow.getHandle(workflowId).describe();
+  } catch (error) {
+    if ((error as Error).name === 'WorkflowNotFoundError') {
+      throw new NotFoundError(`no run with workflow id ${workflowId} (the id is printed when a run starts, and listed in the Web UI)`, {
+        workflowId,
+      });
+    }
+    throw error;
+  }
+  if (description.type !== workflowType) {
+    const hint = OTHER_STAGE_HINTS[description.type]?.(workflowId);
+    throw new UsageError(
+      `${workflowId} is a ${description.type} run, not a ${workflowType} run; nothing was done to it${hint ? ` (${hint})` : ''}`,
+      {
+        workflowId,
+        workflowType: description.type,
+      },
+    );
+  }
+  return { status: description.status.name };
+}
+
+async function followRun<Result>(
+  client: Client,
+  handle: FollowedHandle<Result>,
+  options: FollowOptions & Required<Pick<FollowOptions, 'view'>>,
+): Promise<Result> {
   const result = handle.result();
   let settled = false;
   void result.then(
     () => (settled = true),
     () => (settled = true),
   );
-  const display = new ProgressDisplay();
+  const display = ProgressDisplay.create();
   try {
     while (!settled) {
       // A look that fails (the run just ended, a server hiccup) shows nothing this time; the next one tries again.
@@ -39,7 +106,7 @@ export async function followRun<Result>(client: Client, handle: FollowedHandle<R
         .then(async () => options.view(await pendingHeartbeats(client, handle)))
         .catch(() => undefined);
       if (view) display.show(view);
-      await Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, options.intervalMs))]);
+      await Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 1_000))]);
     }
   } finally {
     display.stop();
@@ -58,11 +125,20 @@ export async function pendingHeartbeats(client: Client, handle: Pick<WorkflowHan
 }
 
 class ProgressDisplay {
-  private readonly bar = process.stderr.isTTY
-    ? new SingleBar({ format: '{phase} |{bar}| {percentage}% {detail}', hideCursor: true, clearOnComplete: true }, Presets.shades_classic)
-    : undefined;
   private barPhase: string | undefined;
   private lastLine = '';
+
+  private constructor(private readonly bar: cliProgressModule.SingleBar | undefined) {}
+
+  /** A bar only on a terminal (cli-progress is loaded then and only then). */
+  static create(): ProgressDisplay {
+    if (!process.stderr.isTTY) return new ProgressDisplay(undefined);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when a bar is drawn
+    const { Presets, SingleBar } = require('cli-progress') as typeof cliProgressModule;
+    return new ProgressDisplay(
+      new SingleBar({ format: '{phase} |{bar}| {percentage}% {detail}', hideCursor: true, clearOnComplete: true }, Presets.shades_classic),
+    );
+  }
 
   show(view: RunView): void {
     if (this.bar && view.bar) {
@@ -76,7 +152,7 @@ class ProgressDisplay {
       return;
     }
     if (view.line === this.lastLine) return;
-    console.error(`[${new Date().toISOString().slice(11, 19)}] ${view.line}`);
+    notice(`[${new Date().toISOString().slice(11, 19)}] ${view.line}`);
     this.lastLine = view.line;
   }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent setup into project-local, git-ignored folders. A second run on a ready machine takes
 # seconds: each part is skipped while the hash of what it was installed from is unchanged.
-#   scripts/setup.sh          node_modules + .venv (dev stack)
+#   scripts/setup.sh          node_modules + .venv (dev stack) + dist (the compiled CLI and workers)
 #   scripts/setup.sh --jobs   also .venv-jobs (torch/transformers/peft/trl for jobs/ and its pytest suite)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +45,15 @@ else
 fi
 
 install_venv .venv scripts/requirements-dev-stack.txt
+
+# The compiled CLI and workers (dist/), which ./llmtwin runs when they are current: rebuilt whenever a
+# TypeScript source is newer than the last build (./llmtwin falls back to tsx until then).
+if [[ -f dist/.llmtwin-built && -z "$(find common activities workflows workers scripts platform tsconfig.json tsconfig.build.json -newer dist/.llmtwin-built \( -name '*.ts' -o -name '*.json' \) -print -quit)" ]]; then
+  echo "setup: dist is up to date"
+else
+  echo "setup: npm run build"
+  npm run build --silent
+fi
 
 if $want_jobs; then
   if [[ -f jobs/requirements-ci.txt ]]; then

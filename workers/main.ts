@@ -4,6 +4,10 @@ import { loadConfig } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { runWorkers } from './run-workers';
 
+// The AWS SDK's notice that versions from January 2027 on need Node 22 is for whoever upgrades the pinned
+// SDK (see package.json), not for each run; set the variable to "false" to see it again.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** `npm run worker -- [--queues control,data]`: serves the project's task queues until SIGINT/SIGTERM. */
 async function main(): Promise<void> {
   const options = new Command('llmtwin-worker')

@@ -17,13 +17,25 @@ let runtimeInstalled = false;
 export function installRuntime(config: LlmtwinConfig, logger: PinoLogger): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({
-    logger: new TemporalPinoLogger(logger),
-    telemetryOptions: {
-      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
-      ...(config.worker.metricsPort > 0 ? { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.worker.metricsPort}` } } } : {}),
-    },
-  });
+  const port = config.worker.metricsPort;
+  try {
+    Runtime.install({
+      logger: new TemporalPinoLogger(logger),
+      telemetryOptions: {
+        logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+        ...(port > 0 ? { metrics: { prometheus: { bindAddress: `0.0.0.0:${port}` } } } : {}),
+      },
+    });
+  } catch (error) {
+    // The exporter binds its port when the runtime starts: a second worker on one host collides there.
+    if (port > 0 && /address already in use|prometheus/i.test((error as Error).message)) {
+      throw new Error(
+        `the worker's metrics port ${port} is already in use (another worker on this host?): set LLMTWIN_METRICS_PORT to a free port, or to 0 to turn the metrics exporter off`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
 }
 
 export interface RunWorkersOptions {

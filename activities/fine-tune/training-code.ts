@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { create as createTar } from 'tar';
 import { s3Key, s3Uri } from '../../common/shared/naming';
 import { awsCall } from '../aws/errors';
 import { headObjectIfExists } from '../aws/s3';
 import type { S3Sender } from '../aws/clients';
+import { PROJECT_ROOT } from '../../platform/paths';
 
 /**
  * The training entry point (jobs/train) packed as SageMaker script mode expects it (sourcedir.tar.gz
@@ -14,7 +15,7 @@ import type { S3Sender } from '../aws/clients';
  * hash joins the job name, so changed training code never reuses a job trained by older code.
  */
 
-export const TRAINING_CODE_DIR = resolve(__dirname, '..', '..', 'jobs', 'train');
+export const TRAINING_CODE_DIR = join(PROJECT_ROOT, 'jobs', 'train');
 
 /** Not shipped: tests and caches. */
 const EXCLUDED = /(^|\/)(tests|__pycache__|\.pytest_cache)(\/|$)|\.pyc$/;

@@ -1,23 +1,22 @@
 import type { Command } from 'commander';
-import { effectiveAwsEndpoint } from '../../common/config';
+import { effectiveAwsEndpoint, maskSecrets } from '../../common/config';
 import { taskQueuesFor } from '../../common/shared/task-queues';
 import type { CliContext } from '../cli-context';
+import { printJson } from '../cli-output';
 
-export function registerConfig(program: Command, context: CliContext): void {
-  program
-    .command('config')
-    .description('validate and print the resolved configuration (environment + LLMTWIN_CONFIG file)')
+export function registerConfig(command: Command, context: CliContext): void {
+  command
+    .option('--json', 'the same JSON (it is always JSON; accepted so every command takes --json)')
+    .addHelpText(
+      'after',
+      '\nSecrets (temporal.apiKey, generator.apiKey) are shown as "<set>". A bad value or an unknown key exits 2 naming it.',
+    )
     .action(() => {
-      const { config } = context;
-      const shown = {
+      const config = maskSecrets(context.config);
+      printJson({
         ...config,
-        temporal: {
-          ...config.temporal,
-          apiKey: config.temporal.apiKey ? '<set>' : undefined,
-          taskQueues: taskQueuesFor(config.temporal.taskQueue),
-        },
+        temporal: { ...config.temporal, taskQueues: taskQueuesFor(config.temporal.taskQueue) },
         aws: { ...config.aws, effectiveEndpoint: effectiveAwsEndpoint(config) ?? '(AWS default endpoints)' },
-      };
-      console.log(JSON.stringify(shown, null, 2));
+      });
     });
 }

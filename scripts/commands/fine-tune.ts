@@ -1,17 +1,21 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
 import {
   FINE_TUNE_WORKFLOW_TYPE,
   FineTuneInputSchema,
   fineTuneStatusQuery,
   type FineTuneInput,
+  type FineTuneResult,
   type FineTuneStatus,
   type FineTuneWorkflow,
   type TrainingProgress,
 } from '../../common/fine-tune/contract';
-import { checkedInput, readInputFile } from '../cli-input';
-import { printResult, type CliContext } from '../cli-context';
-import { followRun, type RunView } from '../run-follower';
+import { unknownInstanceTypeProblem } from '../../common/shared/instance-types';
+import { defaultWorkflowId, type CliContext } from '../cli-context';
+import { UsageError } from '../cli-errors';
+import { checkedInput, numberFlag, readInputFile } from '../cli-input';
+import { notice, printResult } from '../cli-output';
+import { awaitRun, describeRunOf, type RunView } from '../run-follower';
 
 interface FineTuneOptions {
   dataset?: string;
@@ -33,29 +37,43 @@ interface FineTuneOptions {
 
 const WATCH_INTERVAL_MS = 2_000;
 
-export function registerFineTune(program: Command, context: CliContext): void {
-  const command = program
-    .command('fine-tune')
-    .description('fine-tune the base model on a prepared dataset with a SageMaker training job (needs a running worker)')
+/** The flag that sets each input field, so a refused value is named the way the person typed it. */
+const FLAGS: Readonly<Record<string, string>> = {
+  datasetUri: '--dataset',
+  baseModelId: '--base-model',
+  instanceType: '--instance-type',
+  instanceFallbacks: '--fallbacks',
+  'hyperparameters.epochs': '--epochs',
+  'hyperparameters.learningRate': '--learning-rate',
+  'spot.enabled': '--spot',
+  maxRuntime: '--max-runtime',
+  'huggingFaceToken.secretArn': '--hf-token-secret',
+  'huggingFaceToken.workerEnv': '--hf-token-env',
+  force: '--force',
+};
+
+export function registerFineTune(command: Command, context: CliContext): void {
+  command
     .option('--dataset <s3uri>', 'dataset prefix written by prepare-data, e.g. s3://bucket/llmtwin/datasets/<hash>/')
     .option('--input <file>', 'a JSON fineTune input (like examples/fine-tune.json); the flags below override it')
     .option('--base-model <id>', 'Hugging Face model id (default: config training.baseModelId)')
-    .option('--instance-type <type>', 'preferred instance type, e.g. ml.g5.2xlarge')
-    .option('--fallbacks <types>', 'comma-separated instance types to try on quota/capacity errors')
-    .option('--epochs <n>', 'training epochs')
-    .option('--learning-rate <lr>', 'learning rate')
+    .option('--instance-type <type>', 'preferred instance type, e.g. ml.g5.2xlarge (known types only; see sagemaker.extraInstanceTypes)')
+    .option('--fallbacks <types>', 'comma-separated instance types to try on quota/capacity errors (at most 10)')
+    .option('--epochs <n>', 'training epochs, more than 0 and at most 100 (default: 3)')
+    .option('--learning-rate <lr>', 'learning rate, more than 0 and at most 1 (default: 2e-4)')
     .option('--spot', 'managed spot training (checkpointed, resumed after interruptions)')
-    .option('--max-runtime <duration>', 'stop the job after this long, e.g. "6h"')
+    .option('--max-runtime <duration>', 'stop the job after this long, e.g. "6h" (at most 28 days)')
     .option('--hf-token-secret <arn>', 'Secrets Manager secret with the Hugging Face token (gated models)')
     .option('--hf-token-env <name>', 'worker environment variable holding the Hugging Face token')
     .option('--force', 'train again even if a job with the same inputs completed')
-    .option('--workflow-id <id>', 'workflow id (default: fine-tune-<timestamp>)')
-    .option('--detach', 'start the workflow and return without waiting')
+    .option('--workflow-id <id>', 'workflow id (default: fine-tune-<time>-<random>)')
+    .option('--detach', 'start the workflow and return without waiting (prints its id)')
     .option('--json', 'print the result as JSON (progress goes to stderr)')
+    .addHelpText('after', '\nNeeds a worker on the control queue (`npm run worker`, or `npm start`).')
     .action(async (options: FineTuneOptions) => {
-      const input = buildInput(options);
+      const input = buildInput(options, context);
       const client = await context.temporal();
-      const workflowId = options.workflowId ?? `fine-tune-${Date.now()}`;
+      const workflowId = options.workflowId ?? defaultWorkflowId('fine-tune');
       const handle = await client.workflow.start<FineTuneWorkflow>(FINE_TUNE_WORKFLOW_TYPE, {
         taskQueue: context.controlQueue,
         workflowId,
@@ -63,40 +81,55 @@ export function registerFineTune(program: Command, context: CliContext): void {
       });
       context.announce(workflowId);
       if (options.detach) {
-        console.error(`follow it in the Web UI; cancel with: llmtwin fine-tune cancel ${workflowId}`);
+        notice(`cancel with: llmtwin fine-tune cancel ${workflowId}`);
+        printResult({ workflowId, status: 'started', url: context.workflowUrl(workflowId) ?? null }, Boolean(options.json), () => []);
         return;
       }
-      const result = await watch(client, handle);
-      printResult({ ...result }, Boolean(options.json));
+      const result = await watch(context, handle);
+      printResult(result, Boolean(options.json), () => modelSummary(result));
     });
 
   command
     .command('cancel <workflowId>')
     .description('cancel a fine-tune run: the workflow stops its SageMaker job and waits until it is Stopped')
-    .action(async (workflowId: string) => {
+    .option('--json', 'print the outcome as JSON')
+    .action(async (workflowId: string, options: { json?: boolean }) => {
       const client = await context.temporal();
+      const before = await describeRunOf(context, workflowId, FINE_TUNE_WORKFLOW_TYPE);
       const handle = client.workflow.getHandle<FineTuneWorkflow>(workflowId);
-      const before = await handle.describe();
-      if (before.status.name !== 'RUNNING') {
-        console.log(`${workflowId} already ended: ${before.status.name}; nothing to cancel`);
+      if (before.status !== 'RUNNING') {
+        printResult({ workflowId, status: before.status, cancelled: false }, Boolean(options.json), () => [
+          `${workflowId} already ended (${before.status}); nothing to cancel`,
+        ]);
         return;
       }
       await handle.cancel();
-      console.error(`cancellation requested for ${workflowId}; waiting for the training job to stop...`);
-      await watch(client, handle).catch(() => undefined);
+      notice(`cancellation requested for ${workflowId}; waiting for the training job to stop...`);
+      await watch(context, handle).catch(() => undefined);
       const status = await handle.query(fineTuneStatusQuery).catch(() => undefined);
       const { status: execution } = await handle.describe();
-      console.log(
-        `${workflowId}: ${execution.name}${status?.jobName ? `; training job ${status.jobName} ${status.phase === 'cancelled' ? 'stopped' : status.phase}` : ''}`,
+      // The query tells what the run did about its job: stopped it, or found it already ended.
+      const job = status?.jobName ? { jobName: status.jobName, phase: status.phase } : undefined;
+      printResult(
+        { workflowId, status: execution.name, cancelled: execution.name === 'CANCELLED', ...(job ?? {}) },
+        Boolean(options.json),
+        () => [
+          `${workflowId}: ${execution.name}${job ? `; training job ${job.jobName}: ${job.phase === 'cancelled' ? 'stopped' : job.phase}` : ''}`,
+        ],
       );
     });
 }
 
-function buildInput(options: FineTuneOptions): FineTuneInput {
+function buildInput(options: FineTuneOptions, context: CliContext): FineTuneInput {
   const fromFile = options.input ? readInputFile(options.input) : {};
+  if (!options.dataset && fromFile.datasetUri === undefined) {
+    throw new UsageError(
+      `--dataset is required: the dataset prefix prepare-data printed${options.input ? ` (${options.input} names no datasetUri)` : ''}`,
+    );
+  }
   const hyperparameters = { ...((fromFile.hyperparameters as object | undefined) ?? {}) } as Record<string, unknown>;
-  if (options.epochs !== undefined) hyperparameters.epochs = Number(options.epochs);
-  if (options.learningRate !== undefined) hyperparameters.learningRate = Number(options.learningRate);
+  if (options.epochs !== undefined) hyperparameters.epochs = numberFlag(options.epochs, '--epochs');
+  if (options.learningRate !== undefined) hyperparameters.learningRate = numberFlag(options.learningRate, '--learning-rate');
   const raw = {
     ...fromFile,
     ...(options.dataset ? { datasetUri: options.dataset } : {}),
@@ -117,17 +150,48 @@ function buildInput(options: FineTuneOptions): FineTuneInput {
     ...(options.force ? { force: true } : {}),
     hyperparameters,
   };
-  return checkedInput(FineTuneInputSchema, raw, 'fine-tune input', '--dataset is required unless --input names it');
+  const input = checkedInput(FineTuneInputSchema, raw, 'fine-tune input', { flags: FLAGS });
+  // Known instance types, with this deployment's additions (the worker checks again before any AWS call).
+  const types: Array<[string, string | undefined]> = [
+    ['--instance-type', input.instanceType],
+    ...(input.instanceFallbacks ?? []).map((type): [string, string] => ['--fallbacks', type]),
+  ];
+  const problems = types.flatMap(([flag, type]) => {
+    const problem = type ? unknownInstanceTypeProblem(type, context.config.sagemaker.extraInstanceTypes) : undefined;
+    return problem ? [`${flag}: ${problem}`] : [];
+  });
+  if (problems.length > 0) throw new UsageError(`invalid fine-tune input: ${problems.join('; ')}`, { issues: problems });
+  return input;
+}
+
+/** The trained model, for people: where it is, what it cost, what SageMaker measured. */
+export function modelSummary(model: FineTuneResult): string[] {
+  const metrics = Object.entries(model.finalMetrics).map(([name, value]) => `${name} ${Number(value.toPrecision(4))}`);
+  const tried = model.attempts.filter((attempt) => attempt.outcome === 'quota' || attempt.outcome === 'capacity');
+  return [
+    `training job  ${model.jobName}${model.reused ? '  (same inputs trained before: reused, nothing trained)' : ''}`,
+    `model         ${model.artifactsUri}`,
+    `instances     ${model.instanceCount} x ${model.instanceType}${model.spot ? ' (spot)' : ''}`,
+    `base model    ${model.baseModelId}`,
+    `dataset       ${model.datasetHash}`,
+    `metrics       ${metrics.length > 0 ? metrics.join(', ') : 'none reported'}`,
+    `billable      ${model.billableSeconds === null ? 'not reported' : `${model.billableSeconds} s`}`,
+    `cost          ${model.estimatedCostUsd === null ? 'unknown (no billable time, or no price for this type)' : `~$${model.estimatedCostUsd.toFixed(2)}`}`,
+    ...tried.map(
+      (attempt) => `skipped       ${attempt.instanceType}: no ${attempt.outcome}${attempt.reason ? ` (${attempt.reason})` : ''}`,
+    ),
+  ];
 }
 
 /**
  * Follows the run until it ends, printing a line whenever the phase, the job's secondary status or
  * its billable time changes: the workflow's status query plus the wait activity's heartbeat details.
  */
-function watch(client: Client, handle: WorkflowHandle<FineTuneWorkflow>) {
-  return followRun(client, handle, {
+function watch(context: CliContext, handle: WorkflowHandle<FineTuneWorkflow>) {
+  return awaitRun(context, handle, {
     intervalMs: WATCH_INTERVAL_MS,
     view: async (heartbeats) => progressView(await handle.query(fineTuneStatusQuery), heartbeats),
+    cancelHint: `llmtwin fine-tune cancel ${handle.workflowId}`,
   });
 }
 

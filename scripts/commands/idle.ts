@@ -7,28 +7,26 @@ import {
   keepAliveSignal,
   pauseSignal,
   policyFromConfig,
+  policyProblem,
   resumeSignal,
   setPolicySignal,
   statusQuery,
   type IdleMonitorInput,
+  type IdleMonitorStatus,
   type IdleMonitorWorkflow,
+  type IdlePolicy,
   type IdlePolicyPatch,
+  type IdleSummary,
 } from '../../common/idle/contract';
-import { IdleMonitorInputSchema, IdlePolicyPatchSchema } from '../../common/idle/schemas';
 import { formatDuration } from '../../common/idle/decision';
-import {
-  formatIdle,
-  IDLE_SWEEP_WORKFLOW_TYPE,
-  type IdleSweepInput,
-  type IdleSweepResult,
-  type IdleSweepWorkflow,
-} from '../../common/idle/sweep';
-import { createAwsClients, destroyAwsClients } from '../../platform/aws-clients';
-import { describeWorkflowIfExists } from '../../platform/temporal-client';
+import { IdleMonitorInputSchema, IdlePolicyPatchSchema } from '../../common/idle/schemas';
+import type { CliContext } from '../cli-context';
+import { NotFoundError, UsageError } from '../cli-errors';
 import { checkedInput } from '../cli-input';
-import { printResult, type CliContext } from '../cli-context';
-import { runIdleMonitorDemo } from '../demos/idle';
-import { describeIdleSweepSchedule, removeIdleSweepSchedule, upsertIdleSweepSchedule } from '../schedules/idle-sweep';
+import { fieldLines, printResult } from '../cli-output';
+import { awaitRun, describeRunOf } from '../run-follower';
+import { registerFleetCommands } from './idle-fleet';
+import type * as endpointsModule from '../../activities/aws/endpoints';
 
 interface PolicyFlags {
   interval?: string;
@@ -36,30 +34,28 @@ interface PolicyFlags {
   grace?: string;
 }
 
-/**
- * `llmtwin endpoints ...`: the fleet report, one idle monitor per endpoint (start, signal, query) and
- * the schedule of the fleet sweep. Everything goes through workflows, so a worker must be running.
- */
-export function registerEndpoints(program: Command, context: CliContext): void {
-  const endpoints = program
-    .command('endpoints')
-    .description('SageMaker endpoints: fleet report, idle monitors and the idle sweep schedule (needs a running worker)');
+const POLICY_FLAGS: Readonly<Record<string, string>> = {
+  'policy.checkInterval': '--interval',
+  'policy.window': '--window',
+  'policy.grace': '--grace',
+  checkInterval: '--interval',
+  window: '--window',
+  grace: '--grace',
+  endpointName: '<endpoint>',
+};
 
-  endpoints
-    .command('list')
-    .description('every endpoint in the account: status, last invocation, idle time, monitor state, cost per day')
-    .option('--window <duration>', 'how far back to read Invocations (default: config idle.window)')
-    .option('--json', 'print the report as JSON')
-    .action(async (options: { window?: string; json?: boolean }) => {
-      const policy = { ...policyFromConfig(context.config.idle), ...(options.window ? { window: options.window } : {}) };
-      await sweepOnce(context, { mode: 'report', policy }, 'idle-report', options.json);
-    });
+/**
+ * `llmtwin endpoints ...`: the idle stage (one monitor per endpoint: start, signal, query, stop) and the
+ * fleet commands (idle-fleet.ts). Monitors run on the idle queue, so a worker must serve it.
+ */
+export function registerEndpoints(endpoints: Command, context: CliContext): void {
+  endpoints.addHelpText('after', '\nMonitors and sweeps need a worker on the idle queue (`npm run worker`, or `npm start`).');
 
   endpoints
     .command('monitor <endpoint>')
-    .description('start the idle monitor of an endpoint (returns the running one if there is one)')
+    .description('start the idle monitor of an endpoint (returns the running one if there is one); the endpoint must exist')
     .option('--interval <duration>', 'check interval (default: config idle.checkInterval)')
-    .option('--window <duration>', 'delete after this long without invocations (default: config idle.window)')
+    .option('--window <duration>', 'delete after this long without invocations, at least one interval (default: config idle.window)')
     .option('--grace <duration>', 'protection after InService (default: one window)')
     .option('--keep-model', 'keep the model when deleting the endpoint')
     .option('--wait', 'wait until the monitor ends and print its summary')
@@ -69,18 +65,34 @@ export function registerEndpoints(program: Command, context: CliContext): void {
         IdleMonitorInputSchema,
         { endpointName, policy: { ...policyFromConfig(context.config.idle), ...policyPatch(options) }, deleteModel: !options.keepModel },
         'monitor input',
+        { flags: POLICY_FLAGS },
       );
+      await requireEndpoint(context, endpointName);
       const client = await context.temporal();
       const workflowId = idleMonitorWorkflowId(endpointName);
-      const wasRunning = (await monitorStatus(client, workflowId)) === 'RUNNING';
+      const wasRunning = (await runStatus(client, workflowId)) === 'RUNNING';
       const handle = await client.workflow.start<IdleMonitorWorkflow>(IDLE_MONITOR_WORKFLOW_TYPE, {
         taskQueue: context.idleQueue,
         workflowId,
         ...IDLE_MONITOR_ID_POLICIES,
         args: [input],
       });
-      context.announce(workflowId, wasRunning ? 'already running (its policy is unchanged; use set-policy):' : 'started');
-      if (options.wait) printResult({ ...(await handle.result()) }, Boolean(options.json));
+      // A running monitor keeps its own policy: say which one is in force.
+      const policy = wasRunning ? (await handle.query(statusQuery).catch(() => undefined))?.policy : (input.policy as IdlePolicy);
+      context.announce(workflowId, wasRunning ? 'already running (its policy is unchanged; change it with set-policy):' : 'started');
+      if (options.wait) {
+        const summary = await awaitRun(context, handle, { cancelHint: `llmtwin endpoints stop-monitor ${endpointName}` });
+        printResult(summary, Boolean(options.json), () => summaryLines(summary));
+        return;
+      }
+      const started = {
+        workflowId,
+        endpointName,
+        started: !wasRunning,
+        url: context.workflowUrl(workflowId) ?? null,
+        ...(policy ? policyInForce(policy) : {}),
+      };
+      printResult(started, Boolean(options.json), () => policyLines(policy));
     });
 
   endpoints
@@ -89,127 +101,96 @@ export function registerEndpoints(program: Command, context: CliContext): void {
     .option('--json', 'print JSON')
     .action(async (endpointName: string, options: { json?: boolean }) => {
       const client = await context.temporal();
-      const handle = client.workflow.getHandle<IdleMonitorWorkflow>(idleMonitorWorkflowId(endpointName));
-      const status = await monitorStatus(client, handle.workflowId);
-      if (status === undefined)
-        throw new Error(`no idle monitor for ${endpointName}; start one with: llmtwin endpoints monitor ${endpointName}`);
+      const workflowId = idleMonitorWorkflowId(endpointName);
+      const { status } = await monitorOf(context, endpointName);
+      const handle = client.workflow.getHandle<IdleMonitorWorkflow>(workflowId);
       if (status !== 'RUNNING') {
         const summary = status === 'COMPLETED' ? await handle.result() : undefined;
-        printResult({ monitor: status.toLowerCase(), ...(summary ?? {}) }, Boolean(options.json));
+        printResult({ monitor: status.toLowerCase(), ...(summary ?? {}) }, Boolean(options.json), () =>
+          summary ? summaryLines(summary) : [`the monitor of ${endpointName} ended: ${status.toLowerCase()}`],
+        );
         return;
       }
       const view = await handle.query(statusQuery);
-      printResult(
-        { ...view, timeUntilDeletion: view.timeUntilDeletionMs === null ? null : formatDuration(view.timeUntilDeletionMs) },
-        Boolean(options.json),
-      );
+      // The monitor computed its countdown at its last check; the deadline itself is what holds now.
+      const timeUntilDeletionMs = view.deleteAt === null ? null : Math.max(0, Date.parse(view.deleteAt) - Date.now());
+      const shown = {
+        monitor: 'running',
+        ...view,
+        timeUntilDeletionMs,
+        timeUntilDeletion: timeUntilDeletionMs === null ? null : formatDuration(timeUntilDeletionMs),
+      };
+      printResult(shown, Boolean(options.json), () => statusLines(view, timeUntilDeletionMs));
     });
 
-  const signalCommand = (name: string, description: string, send: (client: Client, workflowId: string) => Promise<void>) =>
+  const signalCommand = (name: string, signal: string, description: string, send: (client: Client, workflowId: string) => Promise<void>) =>
     endpoints
       .command(`${name} <endpoint>`)
       .description(description)
-      .action(async (endpointName: string) => {
-        const client = await context.temporal();
-        const workflowId = idleMonitorWorkflowId(endpointName);
-        if ((await monitorStatus(client, workflowId)) !== 'RUNNING') throw new Error(`no running idle monitor for ${endpointName}`);
-        await send(client, workflowId);
-        console.log(`${name} sent to ${workflowId}`);
+      .option('--json', 'print JSON')
+      .action(async (endpointName: string, options: { json?: boolean }) => {
+        const workflowId = await runningMonitorOf(context, endpointName);
+        await send(await context.temporal(), workflowId);
+        printResult({ workflowId, endpointName, signal, sent: true }, Boolean(options.json), () => [`${signal} sent to ${workflowId}`]);
       });
-  signalCommand('keep-alive', 'count as an invocation now: the deletion moves one window away', (client, id) =>
+  signalCommand('keep-alive', 'keepAlive', 'count as an invocation now: the deletion moves one window away', (client, id) =>
     client.workflow.getHandle(id).signal(keepAliveSignal),
   );
-  signalCommand('pause', 'never delete until resumed (the monitor keeps checking and reporting)', (client, id) =>
+  signalCommand('pause', 'pause', 'never delete until resumed (the monitor keeps checking and reporting)', (client, id) =>
     client.workflow.getHandle(id).signal(pauseSignal),
   );
-  signalCommand('resume', 'back to normal rules (idle time is not reset; send keep-alive for that)', (client, id) =>
+  signalCommand('resume', 'resume', 'back to normal rules (idle time is not reset; send keep-alive for that)', (client, id) =>
     client.workflow.getHandle(id).signal(resumeSignal),
   );
 
   endpoints
     .command('set-policy <endpoint>')
-    .description("change a running monitor's interval, window or grace")
+    .description("change a running monitor's interval, window or grace (the window must be at least one interval)")
     .option('--interval <duration>', 'check interval, e.g. "5m"')
     .option('--window <duration>', 'idle window, e.g. "2h"')
-    .option('--grace <duration>', 'grace after InService, e.g. "0s" or "1h"')
-    .action(async (endpointName: string, options: PolicyFlags) => {
-      const patch = checkedInput(IdlePolicyPatchSchema, policyPatch(options), 'policy');
-      const client = await context.temporal();
-      const workflowId = idleMonitorWorkflowId(endpointName);
-      if ((await monitorStatus(client, workflowId)) !== 'RUNNING') throw new Error(`no running idle monitor for ${endpointName}`);
-      await client.workflow.getHandle(workflowId).signal(setPolicySignal, patch);
-      console.log(`setPolicy ${JSON.stringify(patch)} sent to ${workflowId}`);
-    });
-
-  endpoints
-    .command('sweep')
-    .description('run the fleet sweep once now: every endpoint tagged llmtwin:managed=true gets a running monitor')
+    .option('--grace <duration>', 'grace after InService, e.g. "0s" or "1h" (unset: one window)')
     .option('--json', 'print JSON')
-    .action(async (options: { json?: boolean }) => {
-      await sweepOnce(context, { mode: 'ensure', policy: policyFromConfig(context.config.idle) }, 'idle-sweep-now', options.json);
+    .action(async (endpointName: string, options: PolicyFlags & { json?: boolean }) => {
+      const patch = checkedInput(IdlePolicyPatchSchema, policyPatch(options), 'policy', { flags: POLICY_FLAGS });
+      const workflowId = await runningMonitorOf(context, endpointName);
+      const handle = (await context.temporal()).workflow.getHandle<IdleMonitorWorkflow>(workflowId);
+      const current = await handle.query(statusQuery);
+      const policy: IdlePolicy = { ...current.policy, ...(patch as Partial<IdlePolicy>) };
+      const problem = policyProblem(policy);
+      if (problem) throw new UsageError(`invalid policy: ${problem}; nothing was sent`, { policy });
+      await handle.signal(setPolicySignal, patch);
+      printResult({ workflowId, endpointName, sent: true, ...policyInForce(policy) }, Boolean(options.json), () => [
+        `setPolicy sent to ${workflowId}`,
+        ...policyLines(policy),
+      ]);
     });
 
   endpoints
-    .command('schedule')
-    .description('create or update the Temporal Schedule that runs the sweep (idempotent); --delete removes it, --show describes it')
-    .option('--every <duration>', 'how often (default: config idle.checkInterval)')
-    .option('--report', 'report only: the scheduled sweep starts no monitors')
-    .option('--paused', 'create or leave the schedule paused')
-    .option('--now', 'when creating, run the first sweep at once')
-    .option('--delete', 'delete the schedule (no-op when there is none)')
-    .option('--show', 'describe the schedule and its recent runs')
-    .action(async (options: { every?: string; report?: boolean; paused?: boolean; now?: boolean; delete?: boolean; show?: boolean }) => {
-      const client = await context.temporal();
-      const taskQueue = context.idleQueue;
-      if (options.delete) {
-        const { scheduleId, outcome } = await removeIdleSweepSchedule(client, taskQueue);
-        console.log(`${scheduleId}: ${outcome === 'deleted' ? 'deleted' : 'there was no such schedule'}`);
-        return;
-      }
-      if (!options.show) {
-        const every = options.every ?? context.config.idle.checkInterval;
-        const sweep = { mode: options.report ? ('report' as const) : ('ensure' as const), policy: policyFromConfig(context.config.idle) };
-        const { scheduleId, outcome } = await upsertIdleSweepSchedule(client, {
-          taskQueue,
-          every,
-          sweep,
-          paused: Boolean(options.paused),
-          triggerImmediately: Boolean(options.now),
-        });
-        console.log(`${scheduleId}: ${outcome}, sweeping every ${every} (${sweep.mode})`);
-      }
-      const described = await describeIdleSweepSchedule(client, taskQueue);
-      if (!described) {
-        console.log('no idle sweep schedule; create one with: llmtwin endpoints schedule');
-        return;
-      }
+    .command('stop-monitor <endpoint>')
+    .description('stop watching an endpoint WITHOUT deleting it: it stays up, and bills, until something else deletes it')
+    .option('--json', 'print JSON')
+    .action(async (endpointName: string, options: { json?: boolean }) => {
+      const workflowId = await runningMonitorOf(context, endpointName);
+      const handle = (await context.temporal()).workflow.getHandle<IdleMonitorWorkflow>(workflowId);
+      const view = await handle.query(statusQuery).catch(() => undefined);
+      if (view?.state === 'deleting')
+        throw new UsageError(`the monitor of ${endpointName} is deleting it right now; let the teardown finish`, { workflowId });
+      await handle.cancel();
+      await handle.result().catch(() => undefined);
+      const cost =
+        view?.costPerDayUsd === null || view?.costPerDayUsd === undefined ? 'an unknown amount' : `about $${view.costPerDayUsd.toFixed(2)}`;
       printResult(
-        {
-          scheduleId: described.scheduleId,
-          paused: described.state.paused,
-          note: described.state.note ?? '',
-          every: described.spec.intervals?.map((interval) => formatDuration(Number(interval.every))).join(', ') ?? '',
-          nextRuns: described.info.nextActionTimes.slice(0, 3).map((time) => time.toISOString()),
-          recentRuns: described.info.recentActions
-            .slice(-3)
-            .map((action) => `${action.takenAt.toISOString()} ${action.action.workflow.workflowId}`),
-        },
-        false,
+        { workflowId, endpointName, stopped: true, endpointKept: true, costPerDayUsd: view?.costPerDayUsd ?? null },
+        Boolean(options.json),
+        () => [
+          `stopped ${workflowId}: ${endpointName} stays up, unwatched, and costs ${cost} a day until it is deleted.`,
+          `The next fleet sweep (if scheduled) starts a new monitor with the default policy; to keep the endpoint,`,
+          `tag it llmtwin:keep=true, or keep a monitor and use: llmtwin endpoints pause ${endpointName}`,
+        ],
       );
     });
 
-  endpoints
-    .command('demo')
-    .description('local stack only: create a demo endpoint in moto, monitor it with a seconds-scale policy, watch it deleted')
-    .action(async () => {
-      const client = await context.temporal();
-      const aws = createAwsClients(context.config);
-      try {
-        await runIdleMonitorDemo({ client, config: context.config, sagemaker: aws.sagemaker, taskQueue: context.idleQueue });
-      } finally {
-        destroyAwsClients(aws);
-      }
-    });
+  registerFleetCommands(endpoints, context);
 }
 
 function policyPatch(options: PolicyFlags): IdlePolicyPatch {
@@ -220,45 +201,93 @@ function policyPatch(options: PolicyFlags): IdlePolicyPatch {
   };
 }
 
-async function monitorStatus(client: Client, workflowId: string): Promise<string | undefined> {
-  return (await describeWorkflowIfExists(client, workflowId))?.status;
+/** The policy with the grace spelled out: unset, it is one window, and it follows the window when that changes. */
+function policyInForce(policy: IdlePolicy) {
+  return { policy, grace: policy.grace ?? policy.window, graceFollowsWindow: policy.grace === undefined };
 }
 
-/** The fleet as a table for people. */
-/** One sweep now (report or ensure), waited for and printed as the fleet table or JSON. */
-async function sweepOnce(context: CliContext, input: IdleSweepInput, idPrefix: string, json = false): Promise<void> {
-  const client = await context.temporal();
-  const result = await client.workflow.execute<IdleSweepWorkflow>(IDLE_SWEEP_WORKFLOW_TYPE, {
-    taskQueue: context.idleQueue,
-    workflowId: `${idPrefix}-${Date.now()}`,
-    args: [input],
-  });
-  if (json) console.log(JSON.stringify(result, null, 2));
-  else printFleet(result);
+function policyLines(policy: IdlePolicy | undefined): string[] {
+  if (!policy) return [];
+  const grace = policy.grace === undefined ? `${policy.window} (one window; set --grace to fix it)` : policy.grace;
+  return [`policy  check every ${policy.checkInterval}, delete after ${policy.window} without invocations, grace after InService ${grace}`];
 }
 
-export function printFleet(report: IdleSweepResult): void {
-  const header = ['ENDPOINT', 'STATUS', 'INSTANCES', 'LAST INVOCATION', 'IDLE', 'MONITOR', 'COST/DAY'];
-  const rows = report.rows.map((row) => [
-    `${row.endpointName}${row.keep ? ' (keep)' : ''}${row.managed ? '' : ' (not ours)'}`,
-    row.status,
-    row.instances,
-    row.lastInvocationAt ? row.lastInvocationAt.slice(0, 19).replace('T', ' ') : 'none in window',
-    formatIdle(row),
-    row.monitorState ? `${row.monitor}: ${row.monitorState}${row.deleteAt ? ` (deletes ${row.deleteAt.slice(11, 19)})` : ''}` : row.monitor,
-    row.costPerDayUsd === null ? 'unknown' : `$${row.costPerDayUsd.toFixed(2)}`,
-  ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  for (const line of [header, ...rows])
-    console.log(
-      line
-        .map((cell, column) => cell.padEnd(widths[column]!))
-        .join('  ')
-        .trimEnd(),
+async function runStatus(client: Client, workflowId: string): Promise<string | undefined> {
+  try {
+    return (await client.workflow.getHandle(workflowId).describe()).status.name;
+  } catch (error) {
+    if ((error as Error).name === 'WorkflowNotFoundError') return undefined;
+    throw error;
+  }
+}
+
+/** The endpoint's monitor run (any status); NotFound (exit 3) when it never had one. */
+async function monitorOf(context: CliContext, endpointName: string): Promise<{ status: string }> {
+  try {
+    return await describeRunOf(context, idleMonitorWorkflowId(endpointName), IDLE_MONITOR_WORKFLOW_TYPE);
+  } catch (error) {
+    if (error instanceof NotFoundError) {
+      throw new NotFoundError(`no idle monitor for ${endpointName}; start one with: llmtwin endpoints monitor ${endpointName}`, {
+        endpointName,
+      });
+    }
+    throw error;
+  }
+}
+
+/** The id of the endpoint's running monitor; NotFound (exit 3) when it has none running. */
+async function runningMonitorOf(context: CliContext, endpointName: string): Promise<string> {
+  const { status } = await monitorOf(context, endpointName);
+  if (status !== 'RUNNING') {
+    throw new NotFoundError(
+      `the idle monitor of ${endpointName} is not running (${status.toLowerCase()}); start one with: llmtwin endpoints monitor ${endpointName}`,
+      {
+        endpointName,
+        monitor: status.toLowerCase(),
+      },
     );
-  console.log(
-    `\n${report.endpoints} endpoint(s), ${report.managed} managed; fleet $${report.fleetCostPerDayUsd.toFixed(2)}/day; window ${formatDuration(report.windowMs)}; ` +
-      `${report.getMetricDataCalls} GetMetricData call(s) for ${report.metricQueries} metric(s)` +
-      (report.mode === 'ensure' ? `; monitors started ${report.monitorsStarted}, already running ${report.monitorsAlreadyRunning}` : ''),
-  );
+  }
+  return idleMonitorWorkflowId(endpointName);
+}
+
+/** Monitoring an endpoint that does not exist would start a monitor that only finds it gone: refuse first. */
+async function requireEndpoint(context: CliContext, endpointName: string): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the AWS SDK loads only for commands that call AWS
+  const { describeEndpointIfExists } = require('../../activities/aws/endpoints') as typeof endpointsModule;
+  const endpoint = await describeEndpointIfExists(context.aws().sagemaker, endpointName).catch((error: unknown) => {
+    throw new Error(`cannot check endpoint ${endpointName}: ${(error as Error).message}`);
+  });
+  if (!endpoint) {
+    const where = context.config.aws.target === 'local' ? 'the local stack (moto)' : `${context.config.aws.region}`;
+    throw new NotFoundError(`endpoint ${endpointName} does not exist in ${where}; nothing was started`, { endpointName });
+  }
+}
+
+function statusLines(view: IdleMonitorStatus, timeUntilDeletionMs: number | null): string[] {
+  return fieldLines({
+    endpoint: `${view.endpointName} (${view.endpointStatus ?? 'unknown'})`,
+    state: view.state,
+    deletes: view.deleteAt
+      ? `${view.deleteAt} (in ${formatDuration(timeUntilDeletionMs ?? 0)})`
+      : view.paused
+        ? 'never while paused'
+        : 'not scheduled',
+    'last call': view.lastInvocationAt ?? 'none seen',
+    'in service': view.inServiceAt,
+    'last check': view.lastCheck ? `${view.lastCheck.at}: ${view.lastCheck.action} (${view.lastCheck.reason})` : null,
+    policy: `every ${view.policy.checkInterval}, window ${view.policy.window}, grace ${view.policy.grace ?? `${view.policy.window} (one window)`}`,
+    cost: view.costPerDayUsd === null ? 'unknown' : `$${view.costPerDayUsd.toFixed(2)}/day`,
+    'refused policy': view.rejectedPolicy,
+    checks: `${view.checks} in ${view.runs} run(s), ${view.keepAlives} keep-alive(s)`,
+  });
+}
+
+function summaryLines(summary: IdleSummary): string[] {
+  const lines = [summary.message];
+  const shown = {
+    uptime: summary.uptime,
+    'idle cost': summary.estimatedIdleCostUsd === null ? null : `~$${summary.estimatedIdleCostUsd.toFixed(2)}`,
+  };
+  for (const [key, value] of Object.entries(shown)) if (value !== null) lines.push(`${key}: ${value}`);
+  return lines;
 }

@@ -8,9 +8,11 @@ import {
   type PrepareDataResult,
   type PrepareDataWorkflow,
 } from '../../common/prepare-data/contract';
-import { checkedInput, readInputFile } from '../cli-input';
-import type { CliContext } from '../cli-context';
-import { followRun, type RunView } from '../run-follower';
+import { defaultWorkflowId, type CliContext } from '../cli-context';
+import { UsageError } from '../cli-errors';
+import { checkedInput, numberFlag, readInputFile } from '../cli-input';
+import { printResult } from '../cli-output';
+import { awaitRun, type RunView } from '../run-follower';
 
 interface PrepareDataOptions {
   source?: string;
@@ -35,51 +37,77 @@ interface PrepareDataOptions {
 
 const WATCH_INTERVAL_MS = 1_000;
 
-export function registerPrepareData(program: Command, context: CliContext): void {
-  program
-    .command('prepare-data')
-    .description("turn an author's writing (a folder or an S3 prefix) into a versioned instruct dataset in S3 (needs a running worker)")
+/** The flag that sets each input field, so a refused value is named the way the person typed it. */
+const FLAGS: Readonly<Record<string, string>> = {
+  source: '--source',
+  'author.name': '--author',
+  'author.handle': '--handle',
+  'formats.include': '--formats',
+  'formats.json.textField': '--text-field',
+  'formats.json.titleField': '--title-field',
+  'dedup.threshold': '--dedup-threshold',
+  'dedup.near': '--no-near-dedup',
+  'chunk.maxTokens': '--chunk-tokens',
+  'chunk.overlapTokens': '--overlap-tokens',
+  'chunk.minTokens': '--min-tokens',
+  'split.testRatio': '--test-ratio',
+  'split.seed': '--seed',
+  'instruct.mode': '--generator',
+};
+
+export function registerPrepareData(command: Command, context: CliContext): void {
+  command
     .option('--source <folder|s3uri>', 'a folder on the data worker, e.g. examples/corpus, or an S3 prefix, e.g. s3://bucket/writing/')
     .option('--input <file>', 'a JSON prepareData input (like examples/prepare-data.json); the flags below override it')
-    .option('--author <name>', "the author's name, used to phrase instructions")
-    .option('--handle <handle>', "the author's handle, e.g. @saltandsolder")
+    .option('--author <name>', "the author's name, used to phrase instructions (at most 200 characters)")
+    .option('--handle <handle>', "the author's handle, e.g. @saltandsolder (at most 100 characters)")
     .option('--formats <list>', `comma-separated formats to read (default: all of ${SOURCE_FORMATS.join(',')})`)
-    .option('--text-field <path>', 'JSON/JSONL field holding the text (default: text)')
+    .option('--text-field <path>', 'JSON/JSONL field holding the text, dotted paths allowed (default: text)')
     .option('--title-field <path>', 'JSON/JSONL field holding the title (default: title)')
-    .option('--dedup-threshold <similarity>', 'near-duplicate Jaccard threshold, 0.5-1 (default: 0.8)')
+    .option('--dedup-threshold <similarity>', 'near-duplicate Jaccard threshold, 0.5 to 1 (default: 0.8)')
     .option('--no-near-dedup', 'exact deduplication only')
-    .option('--chunk-tokens <n>', 'maximum tokens per answer (default: 1024)')
-    .option('--overlap-tokens <n>', 'tokens repeated from the previous chunk (default: 128)')
-    .option('--min-tokens <n>', 'drop chunks shorter than this (default: 16)')
-    .option('--test-ratio <ratio>', 'share of documents in test.jsonl, 0.01-0.5 (default: 0.1)')
-    .option('--seed <text>', 'split seed: another seed, another (stable) split')
+    .option('--chunk-tokens <n>', 'maximum tokens per answer, 1 to 8192 (default: 1024)')
+    .option('--overlap-tokens <n>', 'tokens repeated from the previous chunk, less than --chunk-tokens (default: 128)')
+    .option('--min-tokens <n>', 'drop chunks shorter than this, at most --chunk-tokens (default: 16)')
+    .option('--test-ratio <ratio>', 'share of documents in test.jsonl, 0.01 to 0.5 (default: 0.1)')
+    .option('--seed <text>', 'split seed, 1 to 100 characters: another seed, another (stable) split')
     .option('--generator', 'phrase instructions with the OpenAI-compatible endpoint from the worker config (LLMTWIN_GENERATOR_*)')
-    .option('--workflow-id <id>', 'workflow id (default: prepare-data-<timestamp>)')
-    .option('--detach', 'start the workflow and return without waiting')
+    .option('--workflow-id <id>', 'workflow id (default: prepare-data-<time>-<random>)')
+    .option('--detach', 'start the workflow and return without waiting (prints its id)')
     .option('--json', 'print the result as JSON (progress goes to stderr)')
-    .addHelpText('after', '\nThe same writing with the same settings gives the same dataset hash; a rerun finds it and uploads nothing.')
+    .addHelpText(
+      'after',
+      '\nThe same writing with the same settings gives the same dataset hash; a rerun finds it and uploads nothing.\n' +
+        'Needs a worker on the control and data queues (`npm run worker`, or `npm start`); a local --source is read by the data worker.',
+    )
     .action(async (options: PrepareDataOptions) => {
       const input = prepareDataInputFrom(options);
       const client = await context.temporal();
-      const workflowId = options.workflowId ?? `prepare-data-${Date.now()}`;
+      const workflowId = options.workflowId ?? defaultWorkflowId('prepare-data');
       const handle = await client.workflow.start<PrepareDataWorkflow>(PREPARE_DATA_WORKFLOW_TYPE, {
         taskQueue: context.controlQueue,
         workflowId,
         args: [input],
       });
       context.announce(workflowId);
-      if (options.detach) return;
-      const result = await followRun(client, handle, { intervalMs: WATCH_INTERVAL_MS, view: progressView });
-      if (options.json) console.log(JSON.stringify(result, null, 2));
-      else for (const line of datasetSummary(result)) console.log(line);
+      if (options.detach) {
+        printResult({ workflowId, status: 'started', url: context.workflowUrl(workflowId) ?? null }, Boolean(options.json), () => []);
+        return;
+      }
+      const result = await awaitRun(context, handle, { intervalMs: WATCH_INTERVAL_MS, view: progressView });
+      printResult(result, Boolean(options.json), () => datasetSummary(result));
     });
 }
 
 /** The workflow input from `--input` and the flags, validated here so a typo fails before anything starts. */
 export function prepareDataInputFrom(options: PrepareDataOptions): PrepareDataInput {
   const base = options.input ? readInputFile(options.input) : {};
+  if (!options.source && base.source === undefined) {
+    throw new UsageError(
+      `--source is required: a folder on the data worker or an S3 prefix${options.input ? ` (${options.input} names none)` : ''}`,
+    );
+  }
   const section = (name: string) => ({ ...((base[name] as object | undefined) ?? {}) }) as Record<string, unknown>;
-  const number = (value: string | undefined) => (value === undefined ? undefined : Number(value));
   const defined = (entries: Record<string, unknown>) =>
     Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== undefined));
 
@@ -105,20 +133,23 @@ export function prepareDataInputFrom(options: PrepareDataOptions): PrepareDataIn
     },
     dedup: {
       ...section('dedup'),
-      ...defined({ threshold: number(options.dedupThreshold), near: options.nearDedup === false ? false : undefined }),
+      ...defined({
+        threshold: numberFlag(options.dedupThreshold, '--dedup-threshold'),
+        near: options.nearDedup === false ? false : undefined,
+      }),
     },
     chunk: {
       ...section('chunk'),
       ...defined({
-        maxTokens: number(options.chunkTokens),
-        overlapTokens: number(options.overlapTokens),
-        minTokens: number(options.minTokens),
+        maxTokens: numberFlag(options.chunkTokens, '--chunk-tokens'),
+        overlapTokens: numberFlag(options.overlapTokens, '--overlap-tokens'),
+        minTokens: numberFlag(options.minTokens, '--min-tokens'),
       }),
     },
-    split: { ...section('split'), ...defined({ testRatio: number(options.testRatio), seed: options.seed }) },
+    split: { ...section('split'), ...defined({ testRatio: numberFlag(options.testRatio, '--test-ratio'), seed: options.seed }) },
     instruct: { ...section('instruct'), ...(options.generator ? { mode: 'generator' } : {}) },
   };
-  return checkedInput(PrepareDataInputSchema, raw, 'prepare-data input', '--source is required unless --input names it');
+  return checkedInput(PrepareDataInputSchema, raw, 'prepare-data input', { flags: FLAGS });
 }
 
 function sourceFrom(location: string): PrepareDataInput['source'] {
@@ -137,6 +168,7 @@ export function datasetSummary(result: PrepareDataResult): string[] {
     `files      ${counts.filesRead} read, ${counts.filesSkipped} skipped (reasons in the manifest)`,
     `documents  ${counts.documents}, ${counts.exactDuplicates} exact + ${counts.nearDuplicates} near duplicates dropped`,
     `tokens     ${tokens.total} (mean ${tokens.mean} per answer, max ${tokens.max})`,
+    ...(result.warnings ?? []).map((warning) => `warning    ${warning}`),
   ];
 }
 

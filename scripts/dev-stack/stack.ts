@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { grpc } from '@temporalio/proto';
 import { searchAttributeFlags } from '../../common/shared/search-attributes';
+import { PROJECT_ROOT } from '../../platform/paths';
 import { isPortOpen, waitFor } from './health';
 
 /**
@@ -11,7 +12,7 @@ import { isPortOpen, waitFor } from './health';
  * `npm run dev` (fixed ports) and by the integration tests (free ports, throwaway folder).
  */
 
-export const PROJECT_ROOT = resolve(__dirname, '..', '..');
+export { PROJECT_ROOT };
 export const VENV_BIN = join(PROJECT_ROOT, '.venv', 'bin');
 export const TEMPORAL_BIN = join(VENV_BIN, 'temporal');
 export const MOTO_BIN = join(VENV_BIN, 'moto_server');

@@ -6,6 +6,7 @@ import {
   type ScheduleDescription,
   type ScheduleOptions,
 } from '@temporalio/client';
+import { canonicalJson } from '../../common/shared/canonical-json';
 import { durationToMs } from '../../common/shared/durations';
 import { IdleSweepInputSchema } from '../../common/idle/schemas';
 import { IDLE_SWEEP_WORKFLOW_TYPE, idleSweepScheduleId, type IdleSweepInput, type IdleSweepWorkflow } from '../../common/idle/sweep';
@@ -29,7 +30,8 @@ export interface IdleSweepScheduleOptions {
 
 export interface ScheduleOutcome {
   scheduleId: string;
-  outcome: 'created' | 'updated' | 'deleted' | 'absent';
+  /** unchanged: it already had the requested spec, so nothing was sent. */
+  outcome: 'created' | 'updated' | 'unchanged' | 'deleted' | 'absent';
 }
 
 function scheduleBody(options: IdleSweepScheduleOptions) {
@@ -66,8 +68,25 @@ export async function upsertIdleSweepSchedule(client: Client, options: IdleSweep
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
   }
-  await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, ...body }));
+  const handle = client.schedule.getHandle(scheduleId);
+  if (hasSpec(await handle.describe(), body)) return { scheduleId, outcome: 'unchanged' };
+  await handle.update((previous) => ({ ...previous, ...body }));
   return { scheduleId, outcome: 'updated' };
+}
+
+/** Whether the schedule already runs this body: same interval, workflow, queue, input, overlap policy, paused state and note. */
+function hasSpec(current: ScheduleDescription, body: ReturnType<typeof scheduleBody>): boolean {
+  const action = current.action.type === 'startWorkflow' ? current.action : undefined;
+  const everyMs = current.spec.intervals?.map((interval) => Number(interval.every));
+  return (
+    canonicalJson(everyMs) === canonicalJson(body.spec.intervals.map((interval) => durationToMs(interval.every))) &&
+    action?.workflowType === body.action.workflowType &&
+    action.taskQueue === body.action.taskQueue &&
+    canonicalJson(action.args) === canonicalJson(body.action.args) &&
+    current.policies.overlap === body.policies.overlap &&
+    current.state.paused === body.state.paused &&
+    current.state.note === body.state.note
+  );
 }
 
 export async function removeIdleSweepSchedule(client: Client, taskQueue: string): Promise<ScheduleOutcome> {

@@ -1,0 +1,16 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+
+/**
+ * The project's root folder (where package.json is), the same whether this code runs from source
+ * (tsx, jest) or compiled into dist/: files that are not compiled (jobs/, .venv, examples/) are found
+ * from here, never from a fixed number of `..` that only holds for one of the two.
+ */
+export const PROJECT_ROOT = findProjectRoot(__dirname);
+
+function findProjectRoot(start: string): string {
+  for (let dir = resolve(start); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'jobs'))) return dir;
+    if (dirname(dir) === dir) return resolve(start, '..');
+  }
+}
