@@ -28,7 +28,7 @@ export function printResult(result: unknown, asJson: boolean, lines: () => strin
 
 /** An error: `{"error": {kind, message, ...}}` on stdout with --json, `llmtwin: <message>` on stderr otherwise. */
 export function printError(error: CliError, asJson: boolean): void {
-  if (asJson) printJson({ error: { kind: error.kind, message: error.message.split('\n')[0], ...error.details } });
+  if (asJson) printJson({ error: { kind: error.kind, message: error.message, ...error.details } });
   else console.error(`llmtwin: ${error.message}`);
 }
 

@@ -77,7 +77,7 @@ export async function describeRunOf(context: CliContext, workflowId: string, wor
   if (description.type !== workflowType) {
     const hint = OTHER_STAGE_HINTS[description.type]?.(workflowId);
     throw new UsageError(
-      `${workflowId} is a ${description.type} run, not a ${workflowType} run; nothing was done to it${hint ? ` (${hint})` : ''}`,
+      `${workflowId} is ${/^[aeiou]/i.test(description.type) ? 'an' : 'a'} ${description.type} run, not a ${workflowType} run; nothing was done to it${hint ? ` (${hint})` : ''}`,
       {
         workflowId,
         workflowType: description.type,

@@ -155,7 +155,8 @@ export function toAwsFailure(error: unknown, context: AwsCallContext): Applicati
   const classification = classifyAwsError(error);
   const err = (error ?? {}) as SdkLikeError;
   const target = context.resource ? ` (${context.resource})` : '';
-  const message = `${context.operation}${target} failed: ${err.name ?? 'Error'}: ${err.message ?? String(error)}. ${classification.advice}.`;
+  const reason = (err.message ?? String(error)).replace(/\.+\s*$/, '');
+  const message = `${context.operation}${target} failed: ${err.name ?? 'Error'}: ${reason}. ${classification.advice}.`;
   return ApplicationFailure.create({
     type: classification.type,
     message,

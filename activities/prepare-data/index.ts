@@ -54,10 +54,12 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
     const settings = parseOrFail(PrepareDataInputSchema, rawInput, 'prepareData input');
     const generator = generatorIdentity(settings, deps.generator);
     const signal = Context.current().cancellationSignal;
-    const listing = await sourceFor(settings, deps.s3).list(signal);
+    // One source for the listing and the fingerprints: a local source that is a single file knows it from its listing.
+    const source = sourceFor(settings, deps.s3);
+    const listing = await source.list(signal);
     requireSupportedFiles(listing);
     const heartbeat = throttledHeartbeat();
-    const fingerprints = await fingerprintSource(sourceFor(settings, deps.s3), listing, tmpdir(), signal, heartbeat);
+    const fingerprints = await fingerprintSource(source, listing, tmpdir(), signal, heartbeat);
     const datasetHash = computeDatasetHash(settings, fingerprints, generator);
     const location = datasetLocation(deps.bucket, deps.prefix, datasetHash);
     await ensureBucket(deps.s3, deps.bucket, deps.region);

@@ -104,8 +104,10 @@ export function localSource(path: string, settings: PrepareDataSettings): Source
       listing.skipped.sort((a, b) => byName(a.source, b.source));
       return listing;
     },
-    fetch(entry) {
-      return Promise.resolve({ localPath: rootIsFile ? root : join(root, ...entry.path.split('/')), release: () => Promise.resolve() });
+    async fetch(entry) {
+      // A source that is one file lists that file under its own name; fetched before a listing, ask the disk.
+      rootIsFile ||= (await stat(root).catch(() => undefined))?.isFile() ?? false;
+      return { localPath: rootIsFile ? root : join(root, ...entry.path.split('/')), release: () => Promise.resolve() };
     },
   };
 }

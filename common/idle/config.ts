@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { configSection } from '../config/sections';
 import { DurationSchema, NonNegativeDurationSchema } from '../shared/duration-schema';
-import { policyProblem } from './contract';
+import { policyProblem } from './policy';
 
 /** The idle stage's worker-side defaults: the policy a monitor gets when its starter names none. */
 export const IDLE_CONFIG = configSection({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DurationSchema, NonNegativeDurationSchema } from '../shared/duration-schema';
 import { SageMakerNameSchema } from '../shared/schemas';
-import { policyProblem } from './contract';
+import { policyProblem } from './policy';
 import { describeIssues } from '../shared/validation';
 
 /**
@@ -144,7 +144,7 @@ export type PolicyPatchCheck = { accepted: true; patch: Partial<IdlePolicy> } | 
 /** A signal cannot be refused to its sender, so a bad patch comes back as a reason, never as an error. */
 export function checkPolicyPatch(raw: unknown): PolicyPatchCheck {
   const parsed = IdlePolicyPatchSchema.safeParse(raw);
-  if (!parsed.success) return { accepted: false, reason: describeIssues(parsed.error).join('; ') };
+  if (!parsed.success) return { accepted: false, reason: describeIssues(parsed.error, IdlePolicyPatchSchema).join('; ') };
   const patch = Object.fromEntries(Object.entries(parsed.data).filter(([, value]) => value !== undefined)) as Partial<IdlePolicy>;
   return { accepted: true, patch };
 }

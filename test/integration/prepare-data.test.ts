@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +16,7 @@ import {
 } from '../../common/prepare-data/contract';
 import { ERROR_TYPES } from '../../common/shared/errors';
 import { testConfig } from '../helpers/stack';
+import { cliEnv, runCli } from '../helpers/cli';
 import { useStackWorkers } from '../helpers/stack-workers';
 import { uniqueId } from '../helpers/temporal';
 
@@ -76,21 +76,7 @@ async function objectStamps(keys: string[]) {
 }
 
 /** Runs ./llmtwin against this test stack (the environment testConfig() resolved). */
-function llmtwin(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = {
-    ...process.env,
-    TEMPORAL_ADDRESS: config.temporal.address,
-    AWS_ENDPOINT_URL: config.aws.endpointUrl ?? '',
-    LLMTWIN_TASK_QUEUE: config.temporal.taskQueue,
-    LLMTWIN_S3_BUCKET: bucket,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  };
-  return new Promise((resolve) => {
-    execFile(join(__dirname, '../../llmtwin'), args, { env, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const llmtwin = (args: string[]) => runCli(args, cliEnv(config));
 
 function filesOf(root: string): string[] {
   return readdirSync(root).flatMap((name) => {
@@ -177,8 +163,10 @@ describe('prepareData on the real dev server and moto', () => {
     expect(human.stdout).toMatch(/dataset {4}[0-9a-f]{64} {2}\(already there: nothing uploaded\)/);
     // And the flags are checked before anything starts.
     const bad = await llmtwin(['prepare-data', '--source', CORPUS, '--chunk-tokens', '100', '--overlap-tokens', '100']);
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/invalid prepare-data input: chunk\.overlapTokens: must be smaller than chunk\.maxTokens \(100\)/);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(
+      /invalid prepare-data input: chunk\.overlapTokens \(--overlap-tokens\): must be smaller than chunk\.maxTokens \(100\)/,
+    );
   });
 
   it('reads the same writing from an S3 prefix: same content, same dataset', async () => {
@@ -271,6 +259,11 @@ describe('prepareData refuses bad input at once, naming the problem', () => {
       'chunk size 0',
       () => ({ source: { kind: 'local', path: CORPUS }, chunk: { maxTokens: 0 } }),
       /invalid prepareData input: chunk\.maxTokens: must be a positive number of tokens/,
+    ],
+    [
+      'a misspelt key, even nested (it was silently dropped before)',
+      () => ({ source: { kind: 'local', path: CORPUS }, chunk: { maxToken: 64 } }),
+      /invalid prepareData input: chunk\.maxToken: unknown key; did you mean "maxTokens"\?/,
     ],
     [
       'overlap not smaller than the chunk',

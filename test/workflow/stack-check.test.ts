@@ -48,4 +48,15 @@ describe('stackCheck workflow (time-skipping)', () => {
     expect((cause as ApplicationFailure).nonRetryable).toBe(true);
     expect((cause as ApplicationFailure).message).toMatch(/message: .*\bdelay: must be a positive duration/);
   });
+
+  it('refuses an unknown key at once, naming it and the nearest valid one', async () => {
+    const taskQueue = uniqueId('tq');
+    const run = withWorker(
+      { connection: server.env.nativeConnection, taskQueue, activities: { writeStackCheckObject: async () => fakeObject } },
+      () => server.env.client.workflow.execute(stackCheck, { taskQueue, workflowId: uniqueId('wf'), args: [{ mesage: 'hi' } as never] }),
+    );
+    const cause = ((await run.catch((failure: unknown) => failure)) as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause).toMatchObject({ type: 'ValidationError', nonRetryable: true });
+    expect(cause.message).toMatch(/^invalid stackCheck input: mesage: unknown key; did you mean "message"\?/);
+  });
 });

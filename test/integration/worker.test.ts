@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { PROJECT_ROOT } from '../../platform/paths';
+import { cliEnv } from '../helpers/cli';
+import { testConfig } from '../helpers/stack';
+
+// The documented worker command, `npm run worker`, as an operator runs it and stops it.
+jest.setTimeout(90_000);
+
+const config = testConfig();
+
+/** `npm run worker` with its output collected; resolves once it logs that its workers started. */
+function startWorker(extra: Record<string, string> = {}): {
+  child: ChildProcess;
+  output: () => string;
+  started: Promise<void>;
+  exited: Promise<number | null>;
+} {
+  const child = spawn('npm', ['run', '--silent', 'worker'], {
+    cwd: PROJECT_ROOT,
+    env: cliEnv(config, { LLMTWIN_LOG_LEVEL: 'info', ...extra }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const started = new Promise<void>((resolve) => {
+    const onData = (data: Buffer) => {
+      output += data.toString();
+      if (output.includes('"workers started"')) resolve();
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, started, exited };
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('npm run worker', () => {
+  it('stops on SIGTERM sent to npm (the worker itself, not only npm, goes away)', async () => {
+    const worker = startWorker();
+    await worker.started;
+    const pid = Number(/"pid":(\d+)/.exec(worker.output())?.[1]);
+    expect(isRunning(pid)).toBe(true);
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+    for (let waited = 0; isRunning(pid) && waited < 20_000; waited += 200) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(isRunning(pid)).toBe(false);
+    expect(worker.output()).toContain('"workers stopped"');
+  });
+
+  it('a metrics port that is taken names LLMTWIN_METRICS_PORT and exits 1', async () => {
+    const taken: Server = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '0.0.0.0', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const worker = startWorker({ LLMTWIN_METRICS_PORT: String(port) });
+      expect(await worker.exited).toBe(1);
+      expect(worker.output()).toMatch(
+        new RegExp(`metrics port ${port} is already in use .*set LLMTWIN_METRICS_PORT to a free port, or to 0`),
+      );
+    } finally {
+      taken.close();
+    }
+  });
+});
