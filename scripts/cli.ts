@@ -55,7 +55,9 @@ const COMMANDS: ReadonlyArray<{ name: string; summary: string; load: () => Regis
 const VERSION = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 const program = new Command('llmtwin')
-  .description('LLM twin pipeline: prepare data, fine-tune, and watch idle endpoints (evaluate and deploy are on their way)')
+  .description(
+    "LLM twin pipeline: turn a person's writing into a dataset, fine-tune a model on it, and watch endpoints so idle ones stop billing",
+  )
   .version(VERSION, '-V, --version', 'print the version')
   .option('-c, --config <file>', 'JSON config file (default: $LLMTWIN_CONFIG); environment variables override it')
   .addHelpText(

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +82,23 @@ describe('the llmtwin CLI, start-up and usage', () => {
     expect(warned.stderr).toMatch(
       /warning: unknown environment variable LLMTWIN_IDLE_WINDW is ignored; did you mean LLMTWIN_IDLE_WINDOW\?/,
     );
+  });
+});
+
+describe('waiting on a run', () => {
+  it('Ctrl-C stops the waiting, not the run: 130, with the run and how to follow it', async () => {
+    const child = spawn(join(PROJECT_ROOT, 'llmtwin'), ['stack-check', '--delay', '1h'], { env: cliEnv(stack.config), cwd: PROJECT_ROOT });
+    let stderr = '';
+    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    while (!/started (stack-check-\S+)/.test(stderr)) await new Promise((resolve) => setTimeout(resolve, 100));
+    const workflowId = /started (stack-check-\S+)/.exec(stderr)![1]!;
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toContain(`interrupted: stopped waiting; ${workflowId} goes on`);
+    const handle = stack.client.workflow.getHandle(workflowId);
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+    await handle.terminate('test done');
   });
 });
 
