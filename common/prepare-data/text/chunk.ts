@@ -1,12 +1,17 @@
+import type { Block } from './blocks';
+
 /**
- * Token-bounded chunks with overlap, cut on paragraph boundaries first and sentence boundaries when a
- * paragraph is too long; a sentence longer than a whole chunk (rare: tables, code, lists without
- * stops) is cut between words. Every chunk is at most `maxTokens`, counted exactly: each unit is counted
- * once and each join adds its exact cost, so whole chunks are never recounted.
+ * Token-bounded chunks of whole blocks (blocks.ts), with overlap. A chunk is cut between blocks; a
+ * block is cut only when it alone is longer than a chunk, and then where its structure allows: fenced
+ * code between lines, with the fence closed at the end of each piece and reopened (same fence, same
+ * language) at the start of the next; a list between its items; a table between rows, each piece with
+ * the header repeated; prose between sentences, the original characters kept (line breaks included).
+ * Every chunk is at most `maxTokens`, counted exactly: each unit is counted once and each join adds
+ * its exact cost, so whole chunks are never recounted.
  *
- * Overlap repeats the last whole sentences of a chunk (up to `overlapTokens`) at the start of the
- * next, so no passage is only ever seen cut in half. The train/test split is by document, so overlap
- * never leaks text from train into test.
+ * Overlap repeats whole trailing units of a chunk (up to `overlapTokens`) verbatim at the start of the
+ * next. A heading never ends a chunk: it moves to the next one, with the text it heads. The train/test
+ * split is by document, so overlap never leaks text from train into test.
  */
 
 export interface ChunkOptions {
@@ -18,12 +23,20 @@ export interface ChunkOptions {
 export interface Chunk {
   text: string;
   tokens: number;
+  /** Indexes of the document's blocks the chunk holds (whole or a piece). */
+  blocks: number[];
+  /** The chunk begins with a later piece of a block that alone was longer than a chunk. */
+  startsInside: boolean;
+  /** The chunk ends with a piece of such a block that is not its last. */
+  endsInside: boolean;
 }
 
 export interface ChunkResult {
   chunks: Chunk[];
   /** Chunks below minTokens that were dropped (a trailing scrap, or a document that is too short). */
   droppedShort: number;
+  /** Blocks that alone were longer than a chunk and were cut into pieces. */
+  blocksSplit: number;
 }
 
 /** Exact token counting: whole texts, and the extra tokens a join adds (see tokens.ts). */
@@ -35,178 +48,270 @@ export interface TokenCounting {
 interface Unit {
   text: string;
   tokens: number;
-  /** Separator placed before this unit when it follows another: paragraph break or a space. */
-  joiner: '\n\n' | ' ';
-  /** True for a whole paragraph (can still be split into sentences for overlap). */
-  paragraph: boolean;
+  block: number;
+  /** 0-based piece of its block, and how many pieces the block was cut into (1: whole). */
+  piece: number;
+  pieces: number;
+  heading: boolean;
 }
 
+const JOINER = '\n\n';
 const segmenter = new Intl.Segmenter('und', { granularity: 'sentence' });
 
-/** Sentences of a paragraph, trimmed, via the Unicode sentence rules (UAX #29) in Intl.Segmenter. */
-export function splitSentences(paragraph: string): string[] {
-  const sentences: string[] = [];
-  for (const { segment } of segmenter.segment(paragraph)) {
-    const trimmed = segment.trim();
-    if (trimmed) sentences.push(trimmed);
-  }
-  return sentences;
+/** Sentences of a text as slices of it (UAX #29 via Intl.Segmenter): joined again, they are the text. */
+export function sentenceSlices(text: string): string[] {
+  return [...segmenter.segment(text)].map(({ segment }) => segment);
 }
 
-export function chunkText(text: string, tokens: TokenCounting, options: ChunkOptions): ChunkResult {
+export function chunkBlocks(blocks: readonly Block[], tokens: TokenCounting, options: ChunkOptions): ChunkResult {
   if (options.maxTokens <= 0 || options.overlapTokens >= options.maxTokens) {
     throw new Error(`invalid chunk options: maxTokens ${options.maxTokens}, overlapTokens ${options.overlapTokens}`);
   }
-  const count = (value: string) => tokens.count(value);
   const chunks: Chunk[] = [];
+  let blocksSplit = 0;
   let current: Unit[] = [];
-  // Exact count of joinUnits(current), kept up to date unit by unit (no recount of whole chunks).
+  // Exact count of the joined `current`, kept up to date unit by unit (no recount of whole chunks), and
+  // the count of each prefix of it, so the part of `current` that is emitted needs no recount either.
   let currentTokens = 0;
-  let onlyOverlap = false;
+  let prefixTokens: number[] = [];
+  // True while `current` holds only what was carried over from the previous chunk.
+  let onlyCarried = false;
 
   const costOfAppending = (unit: Unit) => {
     const last = current[current.length - 1];
-    return last ? tokens.joinCost(last.text, unit.joiner, unit.text) + unit.tokens : unit.tokens;
+    return last ? tokens.joinCost(last.text, JOINER, unit.text) + unit.tokens : unit.tokens;
   };
-  const recount = () => {
-    currentTokens = 0;
-    const units = current;
+  const append = (unit: Unit, cost: number) => {
+    currentTokens += cost;
+    current.push(unit);
+    prefixTokens.push(currentTokens);
+  };
+  const reset = (units: Unit[]) => {
     current = [];
-    for (const unit of units) {
-      currentTokens += costOfAppending(unit);
-      current.push(unit);
-    }
+    prefixTokens = [];
+    currentTokens = 0;
+    for (const unit of units) append(unit, costOfAppending(unit));
   };
-  const emit = () => {
-    if (current.length === 0 || onlyOverlap) return;
-    chunks.push({ text: joinUnits(current), tokens: currentTokens });
-    current = overlapUnits(current, count, options.overlapTokens);
-    recount();
-    onlyOverlap = current.length > 0;
+  const push = (units: readonly Unit[], tokensOfUnits: number) => {
+    const first = units[0]!;
+    const last = units[units.length - 1]!;
+    chunks.push({
+      text: units.map((unit) => unit.text).join(JOINER),
+      tokens: tokensOfUnits,
+      blocks: [...new Set(units.map((unit) => unit.block))],
+      startsInside: first.piece > 0,
+      endsInside: last.piece < last.pieces - 1,
+    });
+  };
+  /** Emits what is held, less trailing headings (they head the next chunk); false when only headings are held. */
+  const emit = (): boolean => {
+    if (onlyCarried) return true;
+    let body = current.length;
+    while (body > 0 && current[body - 1]!.heading) body -= 1;
+    if (body === 0) return current.length === 0;
+    const kept = current.slice(0, body);
+    const headings = current.slice(body);
+    push(kept, prefixTokens[body - 1]!);
+    reset([...overlapOf(kept, options.overlapTokens), ...headings]);
+    onlyCarried = current.length > 0;
+    return true;
   };
 
-  for (const unit of units(text, count, options.maxTokens)) {
-    // The cost depends only on the last unit held, so it is recomputed only when `current` changes.
+  for (const unit of unitsOf(blocks, tokens, options.maxTokens, () => (blocksSplit += 1))) {
     let cost = costOfAppending(unit);
     while (current.length > 0 && currentTokens + cost > options.maxTokens) {
-      if (onlyOverlap) {
-        // The carried-over overlap leaves no room for the next unit: shed it from the front.
-        current.shift();
-        recount();
-        if (current.length === 0) onlyOverlap = false;
-      } else {
-        emit();
+      if (onlyCarried) {
+        // What was carried over leaves no room for the next unit: shed it from the front.
+        reset(current.slice(1));
+        if (current.length === 0) onlyCarried = false;
+      } else if (!emit()) {
+        // Only headings are held, and the next block is too long to join them: they go out alone
+        // (rare; the quality report counts chunks that end on a heading).
+        push(current, currentTokens);
+        reset([]);
       }
       cost = costOfAppending(unit);
     }
-    currentTokens += cost;
-    current.push(unit);
-    onlyOverlap = false;
+    append(unit, cost);
+    onlyCarried = false;
   }
+  // Headings left at the very end head nothing: there is nothing under them to train on.
   emit();
 
   const kept = chunks.filter((chunk) => chunk.tokens >= options.minTokens);
-  return { chunks: kept, droppedShort: chunks.length - kept.length };
+  return { chunks: kept, droppedShort: chunks.length - kept.length, blocksSplit };
 }
 
-/** Paragraph units; a paragraph over the limit becomes sentence units (or word pieces). */
-function* units(text: string, count: (text: string) => number, maxTokens: number): Generator<Unit> {
-  for (const paragraph of text.split(/\n{2,}/)) {
-    const trimmed = paragraph.trim();
-    if (!trimmed) continue;
-    const tokens = count(trimmed);
-    if (tokens <= maxTokens) {
-      yield { text: trimmed, tokens, joiner: '\n\n', paragraph: true };
-      continue;
-    }
-    let first = true;
-    for (const sentence of splitSentences(trimmed)) {
-      const sentenceTokens = count(sentence);
-      const pieces = sentenceTokens <= maxTokens ? [{ text: sentence, tokens: sentenceTokens }] : splitByWords(sentence, count, maxTokens);
-      for (const piece of pieces) {
-        yield { text: piece.text, tokens: piece.tokens, joiner: first ? '\n\n' : ' ', paragraph: false };
-        first = false;
-      }
-    }
-  }
-}
-
-function joinUnits(list: readonly Unit[]): string {
-  let text = '';
-  list.forEach((unit, index) => {
-    text += index === 0 ? unit.text : unit.joiner + unit.text;
-  });
-  return text;
-}
-
-/** The trailing whole sentences of a chunk, up to `budget` tokens. */
-function overlapUnits(list: readonly Unit[], count: (text: string) => number, budget: number): Unit[] {
-  if (budget <= 0) return [];
+/** The trailing whole units of a chunk, up to `budget` tokens (never all of it, or the next chunk would only repeat it). */
+function overlapOf(units: readonly Unit[], budget: number): Unit[] {
   const carried: Unit[] = [];
   let used = 0;
-  for (let index = list.length - 1; index >= 0; index -= 1) {
-    const unit = list[index] as Unit;
-    if (used + unit.tokens + 1 <= budget) {
-      carried.unshift(unit);
-      used += unit.tokens + 1;
-      continue;
-    }
-    if (unit.paragraph) {
-      // Part of a paragraph: its last sentences, if they fit.
-      const sentences = splitSentences(unit.text);
-      const tail: Unit[] = [];
-      for (let s = sentences.length - 1; s >= 0; s -= 1) {
-        const sentence = sentences[s] as string;
-        const tokens = count(sentence);
-        if (used + tokens + 1 > budget) break;
-        tail.unshift({ text: sentence, tokens, joiner: ' ', paragraph: false });
-        used += tokens + 1;
-      }
-      if (tail.length > 0) (tail[0] as Unit).joiner = '\n\n';
-      carried.unshift(...tail);
-    }
-    break;
+  for (let index = units.length - 1; index > 0; index -= 1) {
+    const unit = units[index]!;
+    if (used + unit.tokens + 1 > budget) break;
+    carried.unshift(unit);
+    used += unit.tokens + 1;
   }
-  // The first carried unit starts the next chunk; what it is joined with does not matter.
   return carried;
 }
 
-/** Greedy cut between words for text with no usable sentence boundary. */
-function splitByWords(text: string, count: (text: string) => number, maxTokens: number): Chunk[] {
-  const pieces: Chunk[] = [];
-  let words: string[] = [];
-  let tokens = 0;
-  for (const word of text.split(/\s+/).filter((item) => item.length > 0)) {
-    // Exact: words have no inner whitespace, so count("a b c") = count("a") + count(" b") + count(" c").
-    const wordTokens = count(words.length === 0 ? word : ` ${word}`);
-    if (wordTokens > maxTokens) {
-      // One "word" longer than a chunk (a minified blob): cut it by characters.
-      if (words.length > 0) pieces.push({ text: words.join(' '), tokens: count(words.join(' ')) });
-      words = [];
-      tokens = 0;
-      pieces.push(...splitByCharacters(word, count, maxTokens));
+/** Whole blocks as units; a block over the limit as the pieces its structure allows. */
+function* unitsOf(blocks: readonly Block[], tokens: TokenCounting, maxTokens: number, onSplit: () => void): Generator<Unit> {
+  for (let index = 0; index < blocks.length; index += 1) {
+    const block = blocks[index]!;
+    const count = tokens.count(block.text);
+    if (count <= maxTokens) {
+      yield { text: block.text, tokens: count, block: index, piece: 0, pieces: 1, heading: block.kind === 'heading' };
       continue;
     }
-    if (tokens + wordTokens > maxTokens && words.length > 0) {
-      pieces.push({ text: words.join(' '), tokens });
-      words = [];
-      tokens = 0;
+    onSplit();
+    const pieces = piecesOf(block, tokens, maxTokens);
+    for (let piece = 0; piece < pieces.length; piece += 1) {
+      const text = pieces[piece]!;
+      yield { text, tokens: tokens.count(text), block: index, piece, pieces: pieces.length, heading: false };
     }
-    tokens += words.length === 0 ? count(word) : wordTokens;
-    words.push(word);
   }
-  if (words.length > 0) pieces.push({ text: words.join(' '), tokens });
+}
+
+/** Cuts a block that alone is longer than `maxTokens` into pieces that each fit. */
+export function piecesOf(block: Block, tokens: TokenCounting, maxTokens: number): string[] {
+  const lines = block.text.split('\n');
+  const byLines = (parts: readonly string[], before: readonly string[] = [], after: readonly string[] = []) =>
+    packLines(parts, before, after, tokens, maxTokens);
+  switch (block.kind) {
+    case 'code': {
+      if (!block.fence) return byLines(lines);
+      const opening = lines[0]!;
+      const closes = lines.length > 1 && /^ {0,3}(`{3,}|~{3,})\s*$/.test(lines[lines.length - 1]!);
+      const closing = closes ? lines[lines.length - 1]! : block.fence.marker;
+      return byLines(lines.slice(1, closes ? -1 : undefined), [opening], [closing]);
+    }
+    case 'table':
+      return lines.length > 2 ? byLines(lines.slice(2), lines.slice(0, 2)) : byLines(lines);
+    case 'list': {
+      const starts = block.itemStarts && block.itemStarts.length > 1 ? block.itemStarts : undefined;
+      if (!starts) return byLines(lines);
+      const items = starts.map((start, index) =>
+        lines
+          .slice(start, starts[index + 1] ?? lines.length)
+          .join('\n')
+          .replace(/\n+$/, ''),
+      );
+      return packTexts(items, '\n', tokens, maxTokens, (item) => byLines(item.split('\n')));
+    }
+    case 'paragraph':
+    case 'quote':
+    case 'html':
+      return packTexts(sentenceSlices(block.text), '', tokens, maxTokens, (sentence) => byLines(sentence.split('\n')), true);
+    default:
+      return byLines(lines);
+  }
+}
+
+/**
+ * Greedy groups of consecutive parts joined by `joiner`, each group's text (`shape`) at most `maxTokens`.
+ * The running count adds each part's tokens and the exact cost of its join, so a long block is not
+ * recounted line by line; each finished group is then counted once more, whole, and shortened in the
+ * rare case a join next to blank lines or indentation made the running count low.
+ */
+function packGroups(
+  parts: readonly string[],
+  joiner: string,
+  shape: (group: readonly string[]) => string,
+  tokens: TokenCounting,
+  maxTokens: number,
+  oversized: (part: string) => string[],
+): string[] {
+  const pieces: string[] = [];
+  let group: string[] = [];
+  let running = 0;
+  const emit = (parts: readonly string[]) => {
+    const text = shape(parts);
+    if (text.trim() !== '') pieces.push(text);
+  };
+  const flush = () => {
+    while (group.length > 0) {
+      let end = group.length;
+      while (end > 1 && tokens.count(shape(group.slice(0, end))) > maxTokens) end -= 1;
+      emit(group.slice(0, end));
+      group = group.slice(end);
+    }
+    running = 0;
+  };
+  for (const part of parts) {
+    const alone = tokens.count(shape([part]));
+    if (alone > maxTokens) {
+      flush();
+      pieces.push(...oversized(part));
+      continue;
+    }
+    const next = group.length === 0 ? alone : running + tokens.joinCost(group[group.length - 1]!, joiner, part) + tokens.count(part);
+    if (group.length > 0 && next > maxTokens) {
+      flush();
+      group = [part];
+      running = alone;
+      continue;
+    }
+    group.push(part);
+    running = next;
+  }
+  flush();
   return pieces;
 }
 
-function splitByCharacters(text: string, count: (text: string) => number, maxTokens: number): Chunk[] {
-  const pieces: Chunk[] = [];
-  let rest = text;
-  while (rest.length > 0) {
-    let size = Math.min(rest.length, maxTokens);
-    while (size > 1 && count(rest.slice(0, size)) > maxTokens) size = Math.floor(size / 2);
-    pieces.push({ text: rest.slice(0, size), tokens: count(rest.slice(0, size)) });
-    rest = rest.slice(size);
+/**
+ * Consecutive lines, each group wrapped in `before` and `after` lines (a fence, a table header), every
+ * group's text at most `maxTokens`. A line too long on its own is cut by words.
+ */
+function packLines(
+  lines: readonly string[],
+  before: readonly string[],
+  after: readonly string[],
+  tokens: TokenCounting,
+  maxTokens: number,
+): string[] {
+  const wrap = (group: readonly string[]) => [...before, ...group, ...after].join('\n');
+  const room = maxTokens - tokens.count(wrap([]));
+  return packGroups(lines, '\n', wrap, tokens, maxTokens, (line) =>
+    splitByWords(line, (text) => tokens.count(text), Math.max(1, room)).map((part) => wrap([part])),
+  );
+}
+
+/**
+ * Consecutive texts (sentences, list items) joined by `joiner`; a text too long on its own goes through
+ * `oversized`. With `trim`, each group's leading and trailing whitespace is dropped (sentence slices
+ * carry the spaces between them).
+ */
+function packTexts(
+  texts: readonly string[],
+  joiner: string,
+  tokens: TokenCounting,
+  maxTokens: number,
+  oversized: (text: string) => string[],
+  trim = false,
+): string[] {
+  const shape = (parts: readonly string[]) => (trim ? parts.join(joiner).trim() : parts.join(joiner));
+  return packGroups(texts, joiner, shape, tokens, maxTokens, (text) => oversized(trim ? text.trim() : text));
+}
+
+/** Slices of a line cut between words (a word longer than a chunk, such as a minified blob, by characters). */
+function splitByWords(text: string, count: (text: string) => number, maxTokens: number): string[] {
+  const pieces: string[] = [];
+  let piece = '';
+  for (const word of text.match(/\s*\S+/g) ?? []) {
+    if (count(piece + word) <= maxTokens) {
+      piece += word;
+      continue;
+    }
+    if (piece.trim() !== '') pieces.push(piece.trim());
+    piece = word;
+    while (count(piece) > maxTokens) {
+      let size = Math.min(piece.length, maxTokens);
+      while (size > 1 && count(piece.slice(0, size)) > maxTokens) size = Math.floor(size / 2);
+      pieces.push(piece.slice(0, size));
+      piece = piece.slice(size);
+    }
   }
+  if (piece.trim() !== '') pieces.push(piece.trim());
   return pieces;
 }

@@ -1,5 +1,9 @@
+import type { Block } from './blocks';
+
 /**
- * Cleaning keeps what a twin must learn, the author's voice, and drops what only gets in the way.
+ * Cleaning keeps what a twin must learn, the author's voice, and drops what only gets in the way. It
+ * works on blocks (blocks.ts), the same way for every format: Markdown, HTML (converted to Markdown
+ * first), JSON and JSONL records (their text is read as Markdown) and plain text.
  *
  * Unicode: NFC, not NFKC. NFC only merges equivalent encodings of the same character (e + combining
  * acute = é), so identical-looking text compares equal for dedup. NFKC would also rewrite compatibility
@@ -10,8 +14,13 @@
  * Punctuation is kept as written: em dashes, semicolons, curly quotes, ellipses, emoji. (The LLM
  * Engineer's Handbook keeps only `.,!?`; a twin trained on that would never write a dash again.)
  *
- * Whitespace: CRLF becomes LF, trailing spaces go, runs of spaces inside a line become one (except in
- * fenced code, where alignment matters), and paragraphs are separated by exactly one blank line.
+ * Markup: emphasis, lists, headings, tables and code stay (they are how the author writes, and chat
+ * models answer in Markdown). Images and badges go, links keep their text (no empty `[](...)` husk is
+ * ever left), inline HTML keeps its text, HTML blocks keep their text when they have some (a banner of
+ * images has none), comments go, and reference definitions are not blocks at all.
+ *
+ * Whitespace: code, lists, tables and quotes keep every space as written; prose paragraphs have runs of
+ * spaces folded; trailing spaces go everywhere but in code.
  */
 
 export interface CleanOptions {
@@ -20,7 +29,7 @@ export interface CleanOptions {
   boilerplatePatterns?: readonly string[];
 }
 
-/** Lines that are page furniture rather than writing. Matched against a whole, trimmed line. */
+/** Lines that are page furniture rather than writing. Matched against a whole, trimmed line of prose. */
 export const DEFAULT_BOILERPLATE_PATTERNS: readonly string[] = [
   String.raw`(share|tweet|pin|email)( (this|it))?( (post|article|story))?( (on|via) [\w .]{1,30})?[.!:]?`,
   String.raw`(subscribe|sign up)( now)?( to| for)? (my|our|the) (newsletter|blog|mailing list|rss feed|feed)\b.{0,80}`,
@@ -67,7 +76,7 @@ export function boilerplateMatcher(options: CleanOptions): RegExp | null {
   return matcher;
 }
 
-/** Normalises characters (NFC, spaces, invisibles, controls) without touching punctuation. */
+/** Normalises characters (line ends, NFC, spaces, invisibles, controls) without touching punctuation. */
 export function normalizeCharacters(text: string): string {
   let result = text.indexOf('\r') >= 0 ? text.replace(/\r\n?/g, '\n') : text;
   if (NON_ASCII.test(result)) result = result.normalize('NFC');
@@ -76,38 +85,142 @@ export function normalizeCharacters(text: string): string {
   return result;
 }
 
+const HTML_COMMENT = /<!--[\s\S]*?(?:-->|$)/g;
+const IMAGE = /!\[[^\]\n]*\](?:\([^)\n]*\)|\[[^\]\n]*\])/g;
+const LINK = /\[([^\]\n]*)\](?:\((?:[^()\n]|\([^()\n]*\))*\)|\[[^\]\n]*\])/g;
+const AUTOLINK = /<((?:https?|mailto):[^>\s]+)>/g;
+const HTML_TAG = /<\/?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?\/?>/g;
+const ENTITIES: Readonly<Record<string, string>> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: ' ',
+  '#39': "'",
+  mdash: '—',
+  ndash: '–',
+  hellip: '…',
+};
+const CODE_SPAN = /(`+)[\s\S]*?\1/g;
+
 /**
- * Cleans one document. Returns "" when nothing is left (the caller counts it as empty). Pure and
- * deterministic: the same text and options always give the same output.
+ * Inline noise out of a run of Markdown, leaving code spans alone: comments, images and badges go,
+ * links keep their text (a link whose text was only an image disappears whole), inline HTML keeps its
+ * text. What is left is the same prose, whatever the format it came from.
  */
-export function cleanText(text: string, options: CleanOptions): string {
-  const normalized = normalizeCharacters(text);
-  const boilerplate = boilerplateMatcher(options);
-  const lines = normalized.split('\n');
-  const kept: string[] = [];
-  let inFence = false;
-  let blank = true;
-  for (const rawLine of lines) {
-    const line = rawLine.trimEnd();
-    const trimmed = line.trimStart();
-    if (trimmed.startsWith('```') || trimmed.startsWith('~~~')) inFence = !inFence;
-    if (trimmed.length === 0) {
-      if (!blank) kept.push('');
-      blank = true;
-      continue;
-    }
-    if (!inFence && boilerplate && trimmed.length <= BOILERPLATE_MAX_LINE && boilerplate.test(trimmed)) continue;
-    kept.push(inFence ? line : collapseInlineSpaces(line, line.length - trimmed.length));
-    blank = false;
+export function cleanInline(markdown: string): string {
+  if (markdown.indexOf('[') < 0 && markdown.indexOf('<') < 0 && markdown.indexOf('!') < 0) return markdown;
+  let result = '';
+  let last = 0;
+  for (const match of markdown.matchAll(CODE_SPAN)) {
+    result += cleanProse(markdown.slice(last, match.index)) + match[0];
+    last = match.index + match[0].length;
   }
-  while (kept.length > 0 && kept[kept.length - 1] === '') kept.pop();
-  // At most one blank line in a row by construction: paragraphs are separated by exactly "\n\n".
-  return kept.join('\n');
+  return result + cleanProse(markdown.slice(last));
 }
 
-/** Collapses runs of spaces and tabs after the indentation, which Markdown lists and quotes need. */
-function collapseInlineSpaces(line: string, indent: number): string {
+function cleanProse(text: string): string {
+  if (text.indexOf('[') < 0 && text.indexOf('<') < 0) return text;
+  let previous: string;
+  let result = text.replace(HTML_COMMENT, '').replace(IMAGE, '');
+  // Repeated: a badge is an image inside a link, so the link is only seen once the image is gone.
+  do {
+    previous = result;
+    result = result.replace(LINK, '$1');
+  } while (result !== previous);
+  return result.replace(AUTOLINK, '$1').replace(HTML_TAG, '');
+}
+
+/** The text of an HTML block: tags and comments gone, the common entities decoded, whitespace folded. */
+export function htmlBlockText(html: string): string {
+  return html
+    .replace(HTML_COMMENT, ' ')
+    .replace(/<(script|style)[\s\S]*?<\/\1\s*>/gi, ' ')
+    .replace(HTML_TAG, ' ')
+    .replace(/&(#?[a-z0-9]+);/gi, (whole, name: string) => ENTITIES[name.toLowerCase()] ?? whole)
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** An HTML block becomes a paragraph only when it has this many words of text (a banner of images has none). */
+const HTML_BLOCK_MIN_WORDS = 3;
+
+/**
+ * Cleans a document's blocks; blocks left empty go. Pure and deterministic: the same blocks and
+ * options always give the same output.
+ */
+export function cleanBlocks(blocks: readonly Block[], options: CleanOptions): Block[] {
+  const boilerplate = boilerplateMatcher(options);
+  const cleaned: Block[] = [];
+  for (const block of blocks) {
+    const result = cleanBlock(block, boilerplate);
+    if (result && result.text.trim() !== '') cleaned.push(result);
+  }
+  return cleaned;
+}
+
+function cleanBlock(block: Block, boilerplate: RegExp | null): Block | undefined {
+  switch (block.kind) {
+    case 'code':
+      return block;
+    case 'html': {
+      const text = htmlBlockText(block.text);
+      return text.split(' ').filter(Boolean).length >= HTML_BLOCK_MIN_WORDS ? { kind: 'paragraph', text } : undefined;
+    }
+    case 'rule':
+      return block;
+    case 'paragraph': {
+      const lines = cleanLines(block.text).filter(
+        (line) => !(boilerplate && line.length <= BOILERPLATE_MAX_LINE && boilerplate.test(line.trim())),
+      );
+      // Prose: runs of spaces are typing, not layout (the indentation of the first line is kept).
+      return { ...block, text: lines.map((line) => foldSpaces(line)).join('\n') };
+    }
+    case 'heading': {
+      const text = cleanInline(block.text).trimEnd();
+      // A heading whose text was only an image or a badge is no heading.
+      return /^#{1,6}\s*#*\s*$/.test(text.trim()) || text.trim() === '' ? undefined : { ...block, text: cleanLines(text).join('\n') };
+    }
+    case 'list': {
+      // List lines keep their indentation and spacing: only inline noise goes. Item offsets are kept
+      // only while no line is dropped (they are what an oversized list is cut at).
+      const original = block.text.split('\n');
+      const kept = cleanLines(block.text);
+      return { ...block, text: kept.join('\n'), ...(kept.length === original.length ? {} : { itemStarts: undefined }) };
+    }
+    default:
+      return { ...block, text: cleanLines(block.text).join('\n') };
+  }
+}
+
+/** Inline noise out of each line, trailing spaces off; a line that only held noise (a row of badges) goes, blank lines stay. */
+function cleanLines(text: string): string[] {
+  const kept: string[] = [];
+  for (const line of text.split('\n')) {
+    let cleaned = cleanInline(line).trimEnd();
+    if (cleaned.trim() === '' && line.trim() !== '') continue;
+    // A badge or comment removed from the start of a line leaves no indentation the author did not write.
+    if (cleaned !== line && /^\s/.test(cleaned) && !/^\s/.test(line)) cleaned = cleaned.trimStart();
+    kept.push(cleaned);
+  }
+  return kept;
+}
+
+function foldSpaces(line: string): string {
+  const indent = line.length - line.trimStart().length;
   // indexOf is much faster than a regex scan, and nearly every line has nothing to collapse.
   if (line.indexOf('  ', indent) < 0 && line.indexOf('\t', indent) < 0) return line;
   return line.slice(0, indent) + line.slice(indent).replace(INLINE_SPACE_RUNS, ' ');
+}
+
+/** A heading's text as plain words: `## The *big* [idea](x) <img src=y>` -> "The big idea". */
+export function plainText(markdown: string): string {
+  return cleanInline(markdown)
+    .replace(/^\s{0,3}#{1,6}\s+/, '')
+    .replace(/\s+#+\s*$/, '')
+    .replace(/`([^`]*)`/g, '$1')
+    .replace(/(\*\*|__|\*|_|~~)(\S(?:.*?\S)?)\1/g, '$2')
+    .replace(/\s+/g, ' ')
+    .trim();
 }

@@ -1,37 +1,94 @@
-import { cleanText, normalizeCharacters } from '../../../common/prepare-data/text/clean';
-import { stripMarkdownNoise, parseFrontMatter, headingText, titleFromFileName } from '../../../common/prepare-data/text/markdown';
+import { textBlocks } from '../../../common/prepare-data/text/blocks';
+import { cleanBlocks, normalizeCharacters, plainText } from '../../../common/prepare-data/text/clean';
+import { headingText, parseFrontMatter, titleFromFileName } from '../../../common/prepare-data/text/markdown';
+import { cleanMarkdown } from '../../helpers/text';
 
-const defaults = { stripBoilerplate: true };
-
-describe('cleanText', () => {
+describe('cleaning', () => {
   it("keeps the author's punctuation and typography", () => {
     const text = 'Here’s the thing: it isn’t — and never was — about speed; it’s about “brakes”… (mostly). Really?! 😀 ½';
-    expect(cleanText(text, defaults)).toBe(text);
+    expect(cleanMarkdown(text)).toBe(text);
   });
 
   it('composes to NFC, so visually identical text compares equal', () => {
-    const decomposed = 'cafe\u0301 cre\u0300me';
-    expect(cleanText(decomposed, defaults)).toBe('café crème');
-    expect(cleanText(decomposed, defaults)).toBe(cleanText('café crème', defaults));
+    expect(cleanMarkdown('cafe\u0301 cre\u0300me')).toBe('café crème');
   });
 
   it('does not apply NFKC compatibility folding (ligatures, ellipsis, fractions stay)', () => {
-    expect(cleanText('ﬁne… ½', defaults)).toBe('ﬁne… ½');
+    expect(cleanMarkdown('ﬁne… ½')).toBe('ﬁne… ½');
   });
 
   it('folds exotic spaces, drops invisible and control characters and chat control tokens', () => {
     expect(normalizeCharacters('a\u00A0b\u2009c\u200Bd\u00ADe\uFEFFf\u0007g')).toBe('a b cdefg');
-    expect(cleanText('before <|endoftext|>after', defaults)).toBe('before after');
+    expect(cleanMarkdown('before <|endoftext|>after')).toBe('before after');
   });
 
-  it('normalises whitespace: CRLF, trailing spaces, runs inside lines, blank-line runs', () => {
-    const text = 'First  line   here.  \r\nsecond\tline\r\n\r\n\r\n\r\nNew paragraph.   \n\n\n';
-    expect(cleanText(text, defaults)).toBe('First line here.\nsecond line\n\nNew paragraph.');
+  it('normalises prose whitespace: CRLF, trailing spaces, runs inside lines, blank-line runs', () => {
+    expect(cleanMarkdown('First  line   here.  \r\nsecond\tline\r\n\r\n\r\n\r\nNew paragraph.   \n\n\n')).toBe(
+      'First line here.\nsecond line\n\nNew paragraph.',
+    );
   });
 
-  it('keeps indentation of lists and alignment inside fenced code', () => {
-    const text = '- item\n  - nested  item\n\n```\nconst  a =  1;\n```';
-    expect(cleanText(text, defaults)).toBe('- item\n  - nested item\n\n```\nconst  a =  1;\n```');
+  it('keeps lists, tables and fenced code byte for byte (indentation, alignment, blank lines in code)', () => {
+    const text = [
+      '- item',
+      '  - nested  item',
+      '    continued   here',
+      '',
+      '| name  | value |',
+      '|-------|------:|',
+      '| a     |     1 |',
+      '',
+      '```',
+      'const  a =  1;',
+      '',
+      '    indented();',
+      '```',
+    ].join('\n');
+    expect(cleanMarkdown(text)).toBe(text);
+  });
+
+  it('drops images and badges without leaving empty link husks, and keeps link text', () => {
+    const text = [
+      '[![npm](https://img.shields.io/npm/v/x.svg)](https://npmjs.com/x) [![build](https://ci/x.svg)](https://ci/x)',
+      '',
+      'See ![photo](a.png) the [docs](https://x.io/a) and [ref][1] *now*.<!-- hidden -->',
+      '',
+      '[](https://example.com/empty) A sentence with [](https://husk.example) no husk.',
+      '',
+      '[1]: https://x.io/ref',
+    ].join('\n');
+    const cleaned = cleanMarkdown(text);
+    expect(cleaned).toBe('See the docs and ref *now*.\n\nA sentence with no husk.');
+    expect(cleaned).not.toMatch(/\[\]|\]\(|https?:/);
+  });
+
+  it('keeps the text of HTML blocks with words, drops banners and <picture> blocks that only hold images', () => {
+    const text = [
+      '<p align="center">',
+      '  <img src="media/header.png" width="1000">',
+      '</p>',
+      '',
+      '<picture>',
+      '  <source media="(prefers-color-scheme: dark)" srcset="logo-dark.svg">',
+      '  <img alt="" src="logo.svg">',
+      '</picture>',
+      '',
+      '<div align="center"><b>Fast</b> and <i>small</i> &amp; tested.</div>',
+      '',
+      'Prose with <kbd>Ctrl</kbd> inline HTML.',
+      '',
+      '<!-- a comment block -->',
+    ].join('\n');
+    expect(cleanMarkdown(text)).toBe('Fast and small & tested.\n\nProse with Ctrl inline HTML.');
+  });
+
+  it('treats the same noise the same way in plain text blocks as in Markdown', () => {
+    const noisy = 'Read [the guide](https://x.io/guide) ![logo](l.png) now.';
+    expect(cleanBlocks(textBlocks(noisy), { stripBoilerplate: true })[0]!.text).toBe(cleanMarkdown(noisy));
+  });
+
+  it('leaves code spans alone', () => {
+    expect(cleanMarkdown('Call `[x](y)` and `<div>` as written.')).toBe('Call `[x](y)` and `<div>` as written.');
   });
 
   it('strips boilerplate lines but not sentences that merely mention the words', () => {
@@ -44,30 +101,32 @@ describe('cleanText', () => {
       'Posted in Stories',
       'The end.',
     ].join('\n');
-    expect(cleanText(text, defaults)).toBe('I read every comment, and I share this with my team.\nThe end.');
-    expect(cleanText(text, { stripBoilerplate: false })).toBe(text);
+    expect(cleanMarkdown(text)).toBe('I read every comment, and I share this with my team.\nThe end.');
+    expect(cleanMarkdown(text, { stripBoilerplate: false })).toBe(text);
   });
 
   it('applies extra boilerplate patterns from the input', () => {
-    expect(cleanText('Keep me.\nSponsored by Acme\nAnd me.', { stripBoilerplate: true, boilerplatePatterns: ['sponsored by .+'] })).toBe(
-      'Keep me.\nAnd me.',
-    );
+    expect(
+      cleanMarkdown('Keep me.\nSponsored by Acme\nAnd me.', { stripBoilerplate: true, boilerplatePatterns: ['sponsored by .+'] }),
+    ).toBe('Keep me.\nAnd me.');
   });
 
-  it('returns empty text when nothing is left', () => {
-    expect(cleanText('  \n\u200B\n Share this post \n', defaults)).toBe('');
+  it('drops headings that were only an image, and blocks left empty', () => {
+    expect(cleanMarkdown('# <img src="x.png">\n\nShare this post\n\nText.')).toBe('Text.');
   });
 });
 
-describe('markdown helpers', () => {
-  it('strips images, link targets, reference definitions and comments, keeping the link text and emphasis', () => {
-    const text = 'See ![photo](a.png) the [docs](https://x.io/a) and [ref][1] *now*.<!-- hidden -->\n[1]: https://x.io/ref';
-    expect(stripMarkdownNoise(text).trim()).toBe('See  the docs and ref *now*.');
+describe('titles and front matter', () => {
+  it('makes plain-text titles from heading markup', () => {
+    expect(plainText('# np [![npm](https://img.shields.io/x.svg)](https://npm.im/np)')).toBe('np');
+    expect(plainText('## The *big* [idea](x) <img src="y.png"> `code`')).toBe('The big idea code');
+    expect(plainText('<img src="media/header.png" width="1000">')).toBe('');
   });
 
-  it('reads the title from front matter and knows where it ends', () => {
+  it('reads the title and date from front matter and knows where it ends', () => {
     expect(parseFrontMatter(['---', 'title: "The pager at 3 a.m."', 'date: 2021-03-04', '---', 'Body'])).toEqual({
       title: 'The pager at 3 a.m.',
+      date: '2021-03-04',
       lines: 4,
     });
     expect(parseFrontMatter(['---', 'just a rule'])).toEqual({ lines: 0 });

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanText } from '../../../common/prepare-data/text/clean';
+import { cleanMarkdown } from '../../helpers/text';
 import { countTokensDirect, TokenCounter } from '../../../common/prepare-data/text/tokens';
 
 const POSTS = join(__dirname, '../../../examples/corpus/posts');
@@ -22,7 +22,7 @@ describe('TokenCounter (cl100k_base with a unit cache)', () => {
 
   it('is exact on every cleaned post of the sample corpus', () => {
     for (const file of readdirSync(POSTS)) {
-      const text = cleanText(readFileSync(join(POSTS, file), 'utf8'), { stripBoilerplate: true });
+      const text = cleanMarkdown(readFileSync(join(POSTS, file), 'utf8'));
       expect({ file, count: counter.count(text) }).toEqual({ file, count: countTokensDirect(text) });
     }
   });
