@@ -47,6 +47,8 @@ const STAGES: readonly StageActivities[] = [
         prefix: config.s3.prefix,
         region: config.aws.region,
         generator: config.generator,
+        sources: config.sources,
+        threads: config.prepareData.threads,
       }),
   },
   {

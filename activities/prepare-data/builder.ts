@@ -1,133 +1,77 @@
-import { createHash } from 'node:crypto';
-import type { DatasetRecord, Manifest, PrepareDataSettings, TokenStats } from '../../common/prepare-data/contract';
+import type { Manifest, PrepareDataSettings, QualityReport, TokenStats } from '../../common/prepare-data/contract';
 import { DATASET_TOKENIZER } from '../../common/prepare-data/contract';
-import { chunkText } from '../../common/prepare-data/text/chunk';
-import { cleanText, type CleanOptions } from '../../common/prepare-data/text/clean';
-import type { InstructContext } from '../../common/prepare-data/text/instruct';
-import { NearDuplicateIndex } from '../../common/prepare-data/text/lsh';
-import { stripMarkdownNoise } from '../../common/prepare-data/text/markdown';
-import { minhashSignature } from '../../common/prepare-data/text/minhash';
-import { assignSplit, type SplitName } from '../../common/prepare-data/text/split';
-import { TokenCounter } from '../../common/prepare-data/text/tokens';
-import type { SourceDocument } from './sections';
+import type { Genre } from '../../common/prepare-data/text/genre';
+import type { SplitName } from '../../common/prepare-data/text/split';
+import type { CorpusPlan } from './corpus';
+import type { DocumentBuild } from './document-build';
 
 /**
- * The per-document pipeline, synchronous and in memory for one document at a time: clean, drop exact
- * duplicates (sha256 of the cleaned text), drop near duplicates (MinHash LSH), chunk, assign the split.
- * The first occurrence in sorted source order wins, so the outcome is deterministic.
- *
- * What it keeps across the corpus is small and per document, never per byte: a 64-bit content key and
- * the source name per kept document, plus the LSH index (signature and band slots).
+ * The second pass's totals: each kept document is built on its own (document-build.ts, here or on a
+ * helper thread), in reading order, and its figures are added up here: counts, the token histogram, the
+ * quality report's figures, and the paragraphs each split holds (for the train/test overlap count).
  */
 
-export interface PreparedRecord {
-  split: SplitName;
-  record: Omit<DatasetRecord, 'instruction'>;
-  context: InstructContext;
-}
-
-export interface DuplicateEvent {
-  source: string;
-  duplicateOf: string;
-  kind: 'exact' | 'near';
-  similarity: number;
-}
-
-const MAX_EXAMPLES = 50;
+const MAX_BOILERPLATE_EXAMPLES = 20;
 
 export class DatasetBuilder {
-  readonly counts = { documents: 0, emptyDocuments: 0, exactDuplicates: 0, nearDuplicates: 0, keptDocuments: 0, shortChunksDropped: 0 };
-  readonly examples: DuplicateEvent[] = [];
-  private readonly tokens = new TokenCounter();
-  private readonly exact = new Map<string, number>();
-  private readonly sources: string[] = [];
-  private readonly near: NearDuplicateIndex | undefined;
-  private readonly nearOwners: number[] = [];
-  private readonly cleanOptions: CleanOptions;
+  readonly counts = { keptDocuments: 0, shortChunksDropped: 0, repeatedParagraphsRemoved: 0, boilerplateBlocksRemoved: 0 };
   private readonly histogram: Uint32Array;
   private tokenTotal = 0;
   private chunkCount = 0;
+  private readonly quality = {
+    recordsWithBalancedFences: 0,
+    recordsStartingInsideBlock: 0,
+    recordsEndingInsideBlock: 0,
+    recordsEndingOnHeading: 0,
+    blocksSplit: 0,
+  };
+  private readonly genres = new Map<Genre, number>();
+  private readonly boilerplateSamples = new Map<number, string>();
+  /** Hashes of the substantial paragraphs each split's records hold, for the overlap count. */
+  private readonly paragraphs: Record<SplitName, HashList> = { train: new HashList(), test: new HashList() };
 
   constructor(
     private readonly settings: PrepareDataSettings,
-    private readonly onDuplicate?: (event: DuplicateEvent) => void,
+    private readonly plan: CorpusPlan,
   ) {
-    this.near = settings.dedup.near ? new NearDuplicateIndex(settings.dedup.permutations, settings.dedup.threshold) : undefined;
-    this.cleanOptions = { stripBoilerplate: settings.clean.stripBoilerplate, boilerplatePatterns: settings.clean.boilerplatePatterns };
     this.histogram = new Uint32Array(settings.chunk.maxTokens + 2);
   }
 
-  get lshParameters() {
-    return this.near?.parameters;
+  /** Adds one document's build (in reading order). */
+  add(build: DocumentBuild): void {
+    this.counts.shortChunksDropped += build.shortChunksDropped;
+    this.counts.repeatedParagraphsRemoved += build.repeatedParagraphsRemoved;
+    this.counts.boilerplateBlocksRemoved += build.boilerplateBlocksRemoved;
+    for (const [hash, text] of build.boilerplateSamples) if (!this.boilerplateSamples.has(hash)) this.boilerplateSamples.set(hash, text);
+    if (!build.genre) return;
+    this.counts.keptDocuments += 1;
+    this.genres.set(build.genre, (this.genres.get(build.genre) ?? 0) + 1);
+    this.quality.blocksSplit += build.blocksSplit;
+    for (const measure of build.measures) {
+      const bucket = Math.min(measure.tokens, this.histogram.length - 1);
+      this.histogram[bucket] = this.histogram[bucket]! + 1;
+      this.tokenTotal += measure.tokens;
+      this.chunkCount += 1;
+      if (measure.balanced) this.quality.recordsWithBalancedFences += 1;
+      if (measure.startsInside) this.quality.recordsStartingInsideBlock += 1;
+      if (measure.endsInside) this.quality.recordsEndingInsideBlock += 1;
+      if (measure.endsOnHeading) this.quality.recordsEndingOnHeading += 1;
+    }
+    const split = build.records[0]?.split;
+    if (split) for (const hash of build.paragraphs) this.paragraphs[split].push(hash);
   }
 
-  /** The records one document contributes (none when it is empty or a duplicate). */
-  add(document: SourceDocument): PreparedRecord[] {
-    this.counts.documents += 1;
-    const raw = document.format === 'markdown' ? stripMarkdownNoise(document.text) : document.text;
-    const text = cleanText(raw, this.cleanOptions);
-    if (text.length === 0) {
-      this.counts.emptyDocuments += 1;
-      return [];
-    }
-    const documentKey = createHash('sha256').update(text).digest('hex');
-    const exactKey = documentKey.slice(0, 16);
-    if (this.settings.dedup.exact) {
-      const first = this.exact.get(exactKey);
-      if (first !== undefined) {
-        this.counts.exactDuplicates += 1;
-        this.report({ source: document.source, duplicateOf: this.sources[first] as string, kind: 'exact', similarity: 1 });
-        return [];
-      }
-    }
-    if (this.near) {
-      const signature = minhashSignature(text, {
-        shingleWords: this.settings.dedup.shingleWords,
-        permutations: this.settings.dedup.permutations,
-      });
-      if (signature) {
-        const match = this.near.findDuplicate(signature);
-        if (match) {
-          this.counts.nearDuplicates += 1;
-          const owner = this.nearOwners[match.index] as number;
-          this.report({ source: document.source, duplicateOf: this.sources[owner] as string, kind: 'near', similarity: match.similarity });
-          return [];
-        }
-        this.near.add(signature);
-        this.nearOwners.push(this.sources.length);
-      }
-    }
-    this.exact.set(exactKey, this.sources.length);
-    this.sources.push(document.source);
-    this.counts.keptDocuments += 1;
-
-    const { chunks, droppedShort } = chunkText(text, this.tokens, this.settings.chunk);
-    this.counts.shortChunksDropped += droppedShort;
-    const split = assignSplit(documentKey, this.settings.split.testRatio, this.settings.split.seed);
-    return chunks.map((chunk, index) => {
-      const id = `${documentKey.slice(0, 16)}-${index}`;
-      const bucket = Math.min(chunk.tokens, this.histogram.length - 1);
-      this.histogram[bucket] = (this.histogram[bucket] as number) + 1;
-      this.tokenTotal += chunk.tokens;
-      this.chunkCount += 1;
-      return {
-        split,
-        record: {
-          id,
-          output: chunk.text,
-          source: document.source,
-          ...(document.title ? { title: document.title } : {}),
-          tokens: chunk.tokens,
-        },
-        context: {
-          id,
-          title: document.title,
-          text: chunk.text,
-          chunkIndex: document.continuation ? index + 1 : index,
-          author: this.settings.author,
-        },
-      };
-    });
+  qualityReport(): QualityReport {
+    const overlap = sharedCount(this.paragraphs.train.sortedUnique(), this.paragraphs.test.sortedUnique());
+    return {
+      records: this.chunkCount,
+      tokens: this.tokenTotal,
+      ...this.quality,
+      balancedFencesShare:
+        this.chunkCount === 0 ? 1 : Math.round((this.quality.recordsWithBalancedFences / this.chunkCount) * 10_000) / 10_000,
+      trainTestParagraphOverlap: overlap,
+      genres: Object.fromEntries([...this.genres.entries()].sort(([a], [b]) => (a < b ? -1 : 1))),
+    };
   }
 
   tokenStats(): TokenStats {
@@ -153,18 +97,66 @@ export class DatasetBuilder {
   dedupReport(): Manifest['dedup'] {
     const { dedup } = this.settings;
     return {
-      method: `sha256 exact${dedup.near ? ' + MinHash LSH (one-permutation hashing) over word shingles' : ''}`,
+      method: `exact (the same blocks)${dedup.near ? ' + MinHash LSH (one-permutation hashing) over word shingles' : ''}${dedup.paragraphs ? ' + paragraph-level exact (containment, repeated paragraphs)' : ''}`,
       threshold: dedup.threshold,
       shingleWords: dedup.shingleWords,
       permutations: dedup.permutations,
-      bands: this.near?.parameters.bands ?? 0,
-      rows: this.near?.parameters.rows ?? 0,
-      examples: this.examples,
+      bands: this.plan.lsh.bands,
+      rows: this.plan.lsh.rows,
+      keep: dedup.keep,
+      pairs: this.plan.pairs,
     };
   }
 
-  private report(event: DuplicateEvent): void {
-    if (this.examples.length < MAX_EXAMPLES) this.examples.push({ ...event, similarity: Math.round(event.similarity * 1000) / 1000 });
-    this.onDuplicate?.(event);
+  boilerplateReport(): Manifest['boilerplate'] {
+    const { boilerplate, boilerplateMinFiles } = this.plan;
+    return {
+      minFiles: boilerplateMinFiles,
+      distinct: boilerplate.size,
+      removed: this.counts.boilerplateBlocksRemoved,
+      examples: [...boilerplate]
+        .map(([hash, files]) => ({ text: this.boilerplateSamples.get(hash) ?? '', files }))
+        .sort((a, b) => b.files - a.files || (a.text < b.text ? -1 : 1))
+        .slice(0, MAX_BOILERPLATE_EXAMPLES),
+    };
   }
+}
+
+/** A growing list of hashes in a typed array (8 bytes each, nothing for the collector to trace). */
+class HashList {
+  private values = new Float64Array(1024);
+  private length = 0;
+
+  push(value: number): void {
+    if (this.length === this.values.length) {
+      const grown = new Float64Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.length] = value;
+    this.length += 1;
+  }
+
+  /** The distinct values, ascending. */
+  sortedUnique(): Float64Array {
+    const sorted = this.values.slice(0, this.length).sort();
+    let unique = 0;
+    for (let index = 0; index < sorted.length; index += 1)
+      if (index === 0 || sorted[index] !== sorted[index - 1]) sorted[unique++] = sorted[index]!;
+    return sorted.subarray(0, unique);
+  }
+}
+
+/** How many values two ascending lists of distinct values share. */
+function sharedCount(a: Float64Array, b: Float64Array): number {
+  let shared = 0;
+  for (let i = 0, j = 0; i < a.length && j < b.length;) {
+    if (a[i] === b[j]) {
+      shared += 1;
+      i += 1;
+      j += 1;
+    } else if (a[i]! < b[j]!) i += 1;
+    else j += 1;
+  }
+  return shared;
 }

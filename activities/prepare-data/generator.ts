@@ -1,7 +1,7 @@
 import { mapWithConcurrency } from '../../common/shared/concurrency';
 import type { GeneratorReport } from '../../common/prepare-data/contract';
 import { templateInstruction } from '../../common/prepare-data/text/instruct';
-import type { PreparedRecord } from './builder';
+import type { PreparedRecord } from './document-build';
 import { validationFailure } from '../../common/shared/validation';
 
 /**

@@ -78,8 +78,11 @@ export async function* readHtmlDocuments(
   // Ordered lists keep their numbers ("1. "), as the Markdown version of the same post would.
   const lists: Array<{ ordered: boolean; next: number }> = [];
 
+  let preLanguage = '';
   const endBlock = () => {
-    const text = preDepth > 0 ? current.replace(/^\n+|\s+$/g, '') : current.replace(/\s+/g, ' ').trim();
+    // Preformatted text becomes fenced code, as in the Markdown version of the same post (its
+    // language from <code class="language-x">), so one set of rules reads both.
+    const text = preDepth > 0 ? fenced(current.replace(/^\n+|\s+$/g, ''), preLanguage) : current.replace(/\s+/g, ' ').trim();
     if (text && text !== '-' && text !== '##') {
       paragraphs.push(text);
       chars += text.length + 2;
@@ -104,8 +107,10 @@ export async function* readHtmlDocuments(
 
   const parser = new Parser(
     {
-      onopentag(name) {
+      onopentag(name, attributes) {
         if (name === 'title') inTitle = true;
+        if (name === 'code' && preDepth > 0)
+          preLanguage = /(?:^|\s)(?:language|lang)-([\w+#.-]+)/.exec(attributes.class ?? '')?.[1] ?? preLanguage;
         if (name === 'article' || name === 'main') articleDepth += 1;
         // A <header> inside the article holds its title; the site's header is furniture.
         if (name === 'header') headerSkips.push(articleDepth === 0);
@@ -115,7 +120,10 @@ export async function* readHtmlDocuments(
         }
         if (skipDepth > 0) return;
         if (BLOCKS.has(name)) endBlock();
-        if (name === 'pre') preDepth += 1;
+        if (name === 'pre') {
+          preDepth += 1;
+          preLanguage = '';
+        }
         if (name === 'h1' && h1 === undefined) inH1 = true;
         else if (/^h[1-6]$/.test(name)) current += '## ';
         else if (name === 'li') {
@@ -160,6 +168,14 @@ export async function* readHtmlDocuments(
   endBlock();
   flush();
   while (finished.length > 0) yield finished.shift() as SourceDocument;
+}
+
+/** Code as a fenced block, with a fence longer than any backtick run inside it. */
+function fenced(code: string, language: string): string {
+  if (!code.trim()) return '';
+  const longest = Math.max(2, ...[...code.matchAll(/`+/g)].map((run) => run[0].length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence}${language}\n${code}\n${fence}`;
 }
 
 /** "My post | Site name" -> "My post". */

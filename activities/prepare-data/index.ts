@@ -1,5 +1,5 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Context } from '@temporalio/activity';
@@ -23,7 +23,8 @@ import { computeDatasetHash, settingsForManifest, type GeneratorIdentity } from 
 import { chatGeneratorInstructor, GENERATOR_PROMPT_VERSION, templateInstructor, type Instructor } from './generator';
 import { fingerprintSource, processSource, type ProcessOutcome } from './process';
 import { datasetLocation, MANIFEST_FILE, putManifest, readExistingManifest, uploadStaged } from './publish';
-import { sourceFor, type SourceListing } from './source';
+import { prepareThreads } from '../../common/prepare-data/config';
+import { sourceFor, type SourceConfinement, type SourceListing } from './source';
 
 export interface PrepareDataDeps {
   s3: S3Client;
@@ -32,6 +33,10 @@ export interface PrepareDataDeps {
   prefix: string;
   region: string;
   generator: LlmtwinConfig['generator'];
+  /** Where local and S3 sources may be read from (config `sources`). */
+  sources: LlmtwinConfig['sources'];
+  /** `prepareData.threads`: threads per build (0: one per core, at most 4). */
+  threads?: number;
   /** Where staging files go (default: the OS temp folder). */
   scratchRoot?: string;
 }
@@ -50,12 +55,13 @@ const HEARTBEAT_EVERY_MS = 1000;
  * and publishes it. Both are idempotent: the dataset lives at a prefix named by its content hash.
  */
 export function createPrepareDataActivities(deps: PrepareDataDeps) {
+  const confinement: SourceConfinement = { localRoots: deps.sources.localRoots, s3Allowed: deps.sources.s3Allowed, bucket: deps.bucket };
   async function planDataset(rawInput: PrepareDataInput): Promise<DatasetPlan> {
     const settings = parseOrFail(PrepareDataInputSchema, rawInput, 'prepareData input');
     const generator = generatorIdentity(settings, deps.generator);
     const signal = Context.current().cancellationSignal;
     // One source for the listing and the fingerprints: a local source that is a single file knows it from its listing.
-    const source = sourceFor(settings, deps.s3);
+    const source = sourceFor(settings, deps.s3, confinement);
     const listing = await source.list(signal);
     requireSupportedFiles(listing);
     const heartbeat = throttledHeartbeat();
@@ -93,7 +99,7 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
     );
     const stagedMarker = join(scratchDir, 'staged.json');
     const heartbeat = throttledHeartbeat();
-    const source = sourceFor(settings, deps.s3);
+    const source = sourceFor(settings, deps.s3, confinement);
     const listing = await source.list(signal);
     requireSupportedFiles(listing);
 
@@ -111,6 +117,7 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
           scratchDir,
           instructor,
           signal,
+          threads: prepareThreads(deps.threads ?? 1, availableParallelism()),
           onProgress: (progress) => heartbeat({ ...progress, datasetHash: request.datasetHash }),
         });
         const actualHash = computeDatasetHash(settings, processed.fingerprints, generator);
@@ -176,7 +183,7 @@ function buildManifest(
     records: staged.records,
   });
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     datasetHash,
     codeVersion: DATASET_CODE_VERSION,
     createdAt: new Date().toISOString(),
@@ -192,6 +199,8 @@ function buildManifest(
     counts: { ...outcome.counts, trainRecords: outcome.train.records, testRecords: outcome.test.records },
     tokens: outcome.tokens,
     dedup: outcome.dedup,
+    boilerplate: outcome.boilerplate,
+    quality: outcome.quality,
     skippedFiles: outcome.skippedFiles,
     skippedRecords: outcome.skippedRecords,
     ...(outcome.generator ? { generator: outcome.generator } : {}),

@@ -1,18 +1,28 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Manifest, PrepareDataProgress, PrepareDataSettings, SkippedItem, TokenStats } from '../../common/prepare-data/contract';
-import { DatasetBuilder, type DuplicateEvent, type PreparedRecord } from './builder';
+import { DatasetBuilder } from './builder';
+import { buildDocument, type BuiltRecord, type DocumentBuild, type PreparedRecord } from './document-build';
+import { HelperThreads, type BuildItem, type PreparedItem } from './helper-threads';
+import { TokenCounter } from '../../common/prepare-data/text/tokens';
+import type { SourceDocument } from './sections';
+import { CorpusRegistry, documentSignature, type DuplicatePair } from './corpus';
+import { cleanOptionsOf, prepareDocument } from './documents';
 import { skippedFingerprints, type FileFingerprint } from './fingerprint';
-import type { Instructor } from './generator';
+import { templateInstructor, type Instructor } from './generator';
 import { inspectFile } from './inspect';
 import { readDocuments } from './readers';
 import type { SourceAccess, SourceListing } from './source';
+import { DocumentStageWriter, readStagedDocuments } from './document-stage';
 import { JsonlSink, type StagedFile } from './staging';
 
 /**
- * The imperative shell around the pure text core: for each source file in sorted order, fetch it
- * (S3: to a scratch file), inspect it (fingerprint, binary, UTF-8), read its documents, run them
- * through the builder and write the records to train/test JSONL on local disk. Used by the activity
- * (which then uploads) and by the benchmark, so the benchmark measures exactly this path.
+ * The imperative shell around the pure text core, in two passes over the corpus. First, for each
+ * source file in sorted order: fetch it (S3: to a scratch file), inspect it (fingerprint, binary,
+ * UTF-8), read its documents, parse and clean them, register them for the corpus decisions and stage
+ * them on disk. Then the decisions (duplicates by the keep rule, containment, repeated paragraphs,
+ * boilerplate by frequency), and the second pass: the staged documents to train/test JSONL on local
+ * disk. Used by the activity (which then uploads) and by the benchmark, which measures exactly this path.
  */
 
 export interface ProcessRequest {
@@ -24,8 +34,12 @@ export interface ProcessRequest {
   instructor: Instructor;
   /** Called often; the caller throttles. */
   onProgress?: (progress: PrepareDataProgress) => void;
-  onDuplicate?: (event: DuplicateEvent) => void;
+  onDuplicate?: (pair: DuplicatePair) => void;
   signal?: AbortSignal;
+  /** Threads to use, this one included (prepareData.threads; 1: no helper thread). */
+  threads?: number;
+  /** Below this many bytes of source no helper thread starts (tests lower it). */
+  helperMinBytes?: number;
 }
 
 export interface ProcessOutcome {
@@ -35,12 +49,20 @@ export interface ProcessOutcome {
   counts: Omit<Manifest['counts'], 'trainRecords' | 'testRecords'>;
   tokens: TokenStats;
   dedup: Manifest['dedup'];
+  boilerplate: Manifest['boilerplate'];
+  quality: Manifest['quality'];
   skippedFiles: SkippedItem[];
   skippedRecords: SkippedItem[];
   warnings: string[];
 }
 
 const MAX_REPORTED_RECORD_SKIPS = 1000;
+/** Documents are handed out in batches of about this much text (a batch per message to a helper). */
+const BATCH_CHARS = 256 * 1024;
+/** Batches each helper thread may hold at once; beyond that the main thread does the next one itself. */
+const MAX_IN_FLIGHT = 2;
+/** Below this many bytes of source, no helper thread is started. */
+const MIN_BYTES_FOR_HELPERS = 4 * 1024 * 1024;
 
 /**
  * The planning pass: every listed file's fingerprint, without reading any document. Local files are
@@ -79,14 +101,13 @@ export async function fingerprintSource(
 
 export async function processSource(request: ProcessRequest): Promise<ProcessOutcome> {
   const { settings, source, listing, signal } = request;
-  const builder = new DatasetBuilder(settings, request.onDuplicate);
-  const sinks = {
-    train: new JsonlSink(join(request.scratchDir, 'train.jsonl')),
-    test: new JsonlSink(join(request.scratchDir, 'test.jsonl')),
-  };
+  const clean = cleanOptionsOf(settings);
+  const registry = new CorpusRegistry(settings);
+  const staged = new DocumentStageWriter(join(request.scratchDir, 'documents.staged'));
   const fingerprints: FileFingerprint[] = skippedFingerprints(listing);
   const skippedFiles: SkippedItem[] = listing.skipped.map(({ source: path, reason }) => ({ source: path, reason }));
   const skippedRecords: SkippedItem[] = [];
+  const counts = { documents: 0, emptyDocuments: 0 };
   let skippedRecordCount = 0;
   let filesRead = 0;
   let bytesRead = 0;
@@ -100,28 +121,49 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
     duplicates: 0,
     records: 0,
   };
-  let pending: PreparedRecord[] = [];
-
-  const writePending = async () => {
-    if (pending.length === 0) return;
-    const batch = pending;
-    pending = [];
-    const instructions = await request.instructor.instruct(batch, signal);
-    for (let index = 0; index < batch.length; index += 1) {
-      const { split, record } = batch[index] as PreparedRecord;
-      await sinks[split].write({
-        id: record.id,
-        instruction: instructions[index],
-        output: record.output,
-        source: record.source,
-        title: record.title,
-        tokens: record.tokens,
-      });
-    }
-    progress.records = (progress.records ?? 0) + batch.length;
+  const sinks = {
+    train: new JsonlSink(join(request.scratchDir, 'train.jsonl')),
+    test: new JsonlSink(join(request.scratchDir, 'test.jsonl')),
   };
+  // Helper threads pay for themselves only on a corpus of some size (each takes ~0.2 s to start).
+  const threads = Math.max(1, Math.floor(request.threads ?? 1));
+  const helpers =
+    threads > 1 && progress.bytesTotal >= (request.helperMinBytes ?? MIN_BYTES_FOR_HELPERS)
+      ? HelperThreads.start(threads - 1, settings)
+      : undefined;
+  const templated = request.instructor === templateInstructor;
+  let tokens: TokenCounter | undefined;
 
   try {
+    // First pass: read every document; parse, clean and sign it (here or on a helper); register what
+    // the corpus decisions need; keep the cleaned blocks in a staging file (not in memory) for the second pass.
+    let batch: SourceDocument[] = [];
+    let batchChars = 0;
+    const prepared = new OrderedWork<PreparedItem[]>(helpers, async (items) => {
+      for (const item of items) {
+        if (!item.document) {
+          counts.emptyDocuments += 1;
+          continue;
+        }
+        registry.add(item.document, item.signature);
+        await staged.write(item.document);
+      }
+    });
+    const handOut = async () => {
+      if (batch.length === 0) return;
+      const documents = batch;
+      batch = [];
+      batchChars = 0;
+      await prepared.handOut(
+        documents,
+        (threads, work) => threads.prepare(work),
+        (work) =>
+          work.map((document): PreparedItem => {
+            const done = prepareDocument(document, settings, clean);
+            return done ? { document: done, signature: documentSignature(done, settings) } : {};
+          }),
+      );
+    };
     for (const entry of listing.entries) {
       signal?.throwIfAborted();
       const fetched = await source.fetch(entry, request.scratchDir, signal);
@@ -148,13 +190,10 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
               if (skippedRecords.length < MAX_REPORTED_RECORD_SKIPS) skippedRecords.push(item.skipped);
               continue;
             }
-            const records = builder.add(item.document);
-            for (const record of records) pending.push(record);
-            if (pending.length >= request.instructor.batchSize) {
-              await writePending();
-              signal?.throwIfAborted();
-              report(progress, builder, request.onProgress);
-            }
+            counts.documents += 1;
+            batch.push(item.document);
+            batchChars += item.document.text.length;
+            if (batchChars >= BATCH_CHARS) await handOut();
           }
         }
       } finally {
@@ -162,37 +201,147 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
       }
       progress.filesDone += 1;
       progress.bytesDone += entry.size;
-      report(progress, builder, request.onProgress);
+      progress.documents = counts.documents;
+      request.onProgress?.({ ...progress });
     }
+    await handOut();
+    await prepared.drain();
+    await staged.close();
+
+    // The corpus-wide decisions: duplicates (keep rule), containment, repeated paragraphs, boilerplate.
+    const plan = registry.decide();
+    for (const pair of plan.pairs) request.onDuplicate?.(pair);
+    progress.duplicates = plan.dropped.size;
+    const buildPlan = { settings, boilerplate: new Set(plan.boilerplate.keys()) };
+    helpers?.plan(buildPlan.boilerplate, templated);
+
+    // Second pass: the staged documents in reading order, built (here or on a helper) into records.
+    const builder = new DatasetBuilder(settings, plan);
+    let pending: BuiltRecord[] = [];
+    let pendingInstructions: string[] = [];
+    const writePending = async () => {
+      if (pending.length === 0) return;
+      const records = pending;
+      const instructions = templated ? pendingInstructions : await request.instructor.instruct(records as PreparedRecord[], signal);
+      pending = [];
+      pendingInstructions = [];
+      for (let index = 0; index < records.length; index += 1) {
+        const { split, record } = records[index]!;
+        await sinks[split].write({
+          id: record.id,
+          instruction: instructions[index],
+          output: record.output,
+          source: record.source,
+          title: record.title,
+          tokens: record.tokens,
+        });
+      }
+      progress.records = (progress.records ?? 0) + records.length;
+    };
+    const built = new OrderedWork<DocumentBuild[]>(helpers, async (builds) => {
+      for (const build of builds) {
+        builder.add(build);
+        pending.push(...build.records);
+        if (build.instructions) pendingInstructions.push(...build.instructions);
+      }
+      if (pending.length >= request.instructor.batchSize) {
+        await writePending();
+        signal?.throwIfAborted();
+        request.onProgress?.({ ...progress });
+      }
+    });
+    let items: BuildItem[] = [];
+    let itemsChars = 0;
+    const handOutBuilds = async () => {
+      if (items.length === 0) return;
+      const work = items;
+      items = [];
+      itemsChars = 0;
+      await built.handOut(
+        work,
+        (threads, batchOfItems) => threads.build(batchOfItems),
+        (batchOfItems) =>
+          batchOfItems.map((item) =>
+            buildDocument(item.document, new Set(item.foreign), buildPlan, (tokens ??= new TokenCounter()), templated),
+          ),
+      );
+    };
+    let index = 0;
+    for await (const document of readStagedDocuments(staged.path, signal)) {
+      if (!plan.dropped.has(index)) {
+        items.push({ document, foreign: [...plan.foreignParagraphs(index)] });
+        itemsChars += document.chars;
+        if (itemsChars >= BATCH_CHARS) await handOutBuilds();
+      }
+      index += 1;
+    }
+    await handOutBuilds();
+    await built.drain();
     await writePending();
+    await rm(staged.path, { force: true });
     const [train, test] = [await sinks.train.close(), await sinks.test.close()];
     const warnings: string[] = [];
     if (test.records === 0 && train.records > 0)
       warnings.push(`the test split is empty: too few documents for split.testRatio ${settings.split.testRatio}`);
     if (skippedRecordCount > skippedRecords.length)
       warnings.push(`${skippedRecordCount} records were skipped; the first ${skippedRecords.length} are listed`);
+    if (plan.dropped.size > plan.pairs.length)
+      warnings.push(`${plan.dropped.size} duplicates were dropped; the first ${plan.pairs.length} pairs are listed`);
     skippedFiles.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
     return {
       fingerprints,
       train,
       test,
-      counts: { filesRead, filesSkipped: skippedFiles.length, bytesRead, skippedRecords: skippedRecordCount, ...builder.counts },
+      counts: {
+        filesRead,
+        filesSkipped: skippedFiles.length,
+        bytesRead,
+        skippedRecords: skippedRecordCount,
+        documents: counts.documents,
+        emptyDocuments: counts.emptyDocuments,
+        exactDuplicates: plan.counts.exact,
+        nearDuplicates: plan.counts.near,
+        containedDuplicates: plan.counts.contained,
+        ...builder.counts,
+      },
       tokens: builder.tokenStats(),
       dedup: builder.dedupReport(),
+      boilerplate: builder.boilerplateReport(),
+      quality: builder.qualityReport(),
       skippedFiles,
       skippedRecords,
       warnings,
     };
   } catch (error) {
+    staged.destroy();
     sinks.train.destroy();
     sinks.test.destroy();
     throw error;
+  } finally {
+    await helpers?.close();
   }
 }
 
-function report(progress: PrepareDataProgress, builder: DatasetBuilder, onProgress?: (progress: PrepareDataProgress) => void): void {
-  if (!onProgress) return;
-  progress.documents = builder.counts.documents;
-  progress.duplicates = builder.counts.exactDuplicates + builder.counts.nearDuplicates;
-  onProgress({ ...progress });
+/**
+ * Work handed out in order, to a helper thread when one has room and here otherwise, and taken back
+ * in the same order.
+ */
+class OrderedWork<T> {
+  private readonly queue: Array<T | Promise<T>> = [];
+
+  constructor(
+    private readonly helpers: HelperThreads | undefined,
+    private readonly take: (result: T) => Promise<void>,
+  ) {}
+
+  async handOut<W>(work: W, remote: (helpers: HelperThreads, work: W) => Promise<T>, here: (work: W) => T): Promise<void> {
+    const room = MAX_IN_FLIGHT * (this.helpers?.size ?? 0);
+    this.queue.push(this.helpers && this.helpers.inFlight < room ? remote(this.helpers, work) : here(work));
+    await this.drain(room);
+  }
+
+  /** Takes finished work, oldest first, until at most `keep` pieces are left waiting. */
+  async drain(keep = 0): Promise<void> {
+    while (this.queue.length > keep) await this.take(await this.queue.shift()!);
+  }
 }

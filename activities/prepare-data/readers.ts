@@ -122,7 +122,22 @@ function recordItem(parsed: unknown, source: string, format: 'json' | 'jsonl', s
   if (typeof text !== 'string') return { skipped: { source, reason: `no text at field "${textField}" (formats.json.textField)` } };
   if (text.trim() === '') return { skipped: { source, reason: `empty text at field "${textField}"` } };
   const title = valueAt(record, titleField);
-  return { document: { source, text, format, ...(typeof title === 'string' && title.trim() ? { title: title.trim() } : {}) } };
+  const date = valueAt(record, settings.formats.json.dateField);
+  const dated =
+    typeof date === 'string'
+      ? date
+      : typeof date === 'number' && Number.isFinite(date)
+        ? new Date(date > 1e11 ? date : date * 1000).toISOString()
+        : undefined;
+  return {
+    document: {
+      source,
+      text,
+      format,
+      ...(typeof title === 'string' && title.trim() ? { title: title.trim() } : {}),
+      ...(dated ? { date: dated } : {}),
+    },
+  };
 }
 
 /** `content.body` -> record.content.body */

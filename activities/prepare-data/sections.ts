@@ -1,9 +1,13 @@
+import { FenceTracker } from '../../common/prepare-data/text/blocks';
+import { htmlBlockText, plainText } from '../../common/prepare-data/text/clean';
 import { headingText, parseFrontMatter, titleFromFileName } from '../../common/prepare-data/text/markdown';
 
 /**
  * Turns a stream of lines (Markdown or plain text) into documents: one per file normally; a new one
  * at each top-level `# heading` (exports often concatenate many posts), and, in very long files, a cut
  * at the next blank line once `maxChars` have accumulated, so memory holds one document at a time.
+ * Both cuts happen outside fenced code only: a `# comment` in a shell snippet is code, not a heading,
+ * and a blank line inside a fence is part of the code.
  */
 
 export interface SourceDocument {
@@ -14,10 +18,14 @@ export interface SourceDocument {
   format: 'markdown' | 'text' | 'html' | 'json' | 'jsonl';
   /** True when the document continues an earlier section of the same piece (a cut long file). */
   continuation?: boolean;
+  /** The document's own date (front matter `date:`, a record's date field), as written. */
+  date?: string;
 }
 
 const MAX_TITLE_LINE = 100;
 const FRONT_MATTER_MAX_LINES = 60;
+/** A preamble with fewer words than this (alt texts, a tagline of badges) is furniture, not a document. */
+const WRITING_MIN_WORDS = 4;
 
 export class Sectioner {
   private lines: string[] = [];
@@ -28,6 +36,9 @@ export class Sectioner {
   private lineNumber = 0;
   private frontMatter: string[] | undefined;
   private pendingTitle: string | undefined;
+  private date: string | undefined;
+  private readonly fences = new FenceTracker();
+  private headingSeen = false;
 
   constructor(
     private readonly path: string,
@@ -40,16 +51,21 @@ export class Sectioner {
     this.lineNumber += 1;
     if (this.format === 'markdown' && this.collectFrontMatter(line)) return undefined;
     if (this.format === 'text' && this.detectTextTitle(line)) return undefined;
-    if (this.format === 'markdown') {
+    const inCode = this.format === 'markdown' && this.fences.push(line);
+    if (this.format === 'markdown' && !inCode) {
       const h1 = headingText(line, 1);
       if (h1 !== undefined) {
-        const finished = this.hasContent() ? this.flush(false) : undefined;
+        // What comes before a file's first heading starts a document of its own only when it is
+        // writing: a README's banner of images and badges belongs to the README it tops.
+        const preamble = this.sections === 0 && !this.headingSeen && !this.hasWords();
+        this.headingSeen = true;
+        const finished = this.hasContent() && !preamble ? this.flush(false) : undefined;
         this.title = h1;
         this.continuation = false;
         return finished;
       }
     }
-    if (line.trim() === '' && this.chars >= this.maxChars) {
+    if (line.trim() === '' && !inCode && this.chars >= this.maxChars) {
       const finished = this.flush(true);
       return finished;
     }
@@ -72,6 +88,12 @@ export class Sectioner {
     return this.hasContent() ? this.flush(false) : undefined;
   }
 
+  /** Whether the held lines say anything once markup is gone (a banner of images says nothing). */
+  private hasWords(): boolean {
+    const text = this.lines.map((line) => htmlBlockText(plainText(line))).join(' ');
+    return (text.match(/\p{L}{2,}/gu) ?? []).length >= WRITING_MIN_WORDS;
+  }
+
   private hasContent(): boolean {
     return this.lines.some((line) => line.trim() !== '');
   }
@@ -85,6 +107,7 @@ export class Sectioner {
       format: this.format,
       ...(title ? { title } : {}),
       ...(this.continuation ? { continuation: true } : {}),
+      ...(this.date ? { date: this.date } : {}),
     };
     this.lines = [];
     this.chars = 0;
@@ -102,7 +125,9 @@ export class Sectioner {
     this.frontMatter.push(line);
     const closed = line.trim() === '---' || line.trim() === '...';
     if (closed) {
-      this.title = parseFrontMatter(this.frontMatter).title ?? this.title;
+      const frontMatter = parseFrontMatter(this.frontMatter);
+      this.title = frontMatter.title ?? this.title;
+      this.date = frontMatter.date ?? this.date;
       this.frontMatter = undefined;
     } else if (this.frontMatter.length > FRONT_MATTER_MAX_LINES) {
       const lines = this.frontMatter;

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { lstat, opendir, rm, stat } from 'node:fs/promises';
+import { lstat, opendir, realpath, rm, stat } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -73,11 +73,29 @@ export function byName(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function localSource(path: string, settings: PrepareDataSettings): SourceAccess {
+/**
+ * Where a data worker may read from. A local source must lie under one of `localRoots` (default: the
+ * worker's working directory), after every symbolic link is resolved, so `--source ../../etc` or a link
+ * that leaves the root is refused before anything is read; an S3 source outside the configured bucket
+ * must match a prefix of `s3Allowed`.
+ */
+export interface SourceConfinement {
+  localRoots: readonly string[];
+  /** The bucket the datasets go to: sources in it are always allowed. */
+  bucket: string;
+  s3Allowed: readonly string[];
+}
+
+/** Open: any path, any bucket (tools and tests that read a folder of their own). */
+export const UNCONFINED: SourceConfinement = { localRoots: ['/'], bucket: '', s3Allowed: ['s3://'] };
+
+export function localSource(path: string, settings: PrepareDataSettings, confinement: SourceConfinement = UNCONFINED): SourceAccess {
   const root = resolve(path);
   let rootIsFile = false;
   return {
     async list(signal) {
+      // Confinement first: a path outside the roots is refused without saying whether it exists.
+      await requireInsideRoots(root, confinement);
       const rootStat = await stat(root).catch((error: unknown) => {
         if (errnoCode(error) === 'ENOENT')
           throw validationFailure(
@@ -122,7 +140,8 @@ async function walk(
   signal?.throwIfAborted();
   let directory;
   try {
-    directory = await opendir(folder);
+    // Names as bytes: one that is not valid UTF-8 is skipped with a reason, never a failure of the corpus.
+    directory = await opendir(folder, { encoding: 'buffer' as BufferEncoding });
   } catch (error) {
     const code = errnoCode(error);
     if (code && UNREADABLE_CODES.has(code))
@@ -130,9 +149,16 @@ async function walk(
     throw error;
   }
   for await (const item of directory) {
-    const absolute = join(folder, item.name);
+    const bytes = item.name as unknown as Buffer;
+    const decoded = decodeName(bytes);
+    if (decoded === undefined) {
+      const shown = `${relative(root, folder).split(sep).join('/')}${folder === root ? '' : '/'}${escapedName(bytes)}`;
+      listing.skipped.push({ source: shown, reason: 'file name is not valid UTF-8: rename it to read it', size: 0 });
+      continue;
+    }
+    const absolute = join(folder, decoded);
     const name = relative(root, absolute).split(sep).join('/');
-    if (item.name.startsWith('.')) {
+    if (decoded.startsWith('.')) {
       listing.skipped.push({ source: name, reason: item.isDirectory() ? 'hidden folder, not read' : 'hidden file, not read', size: 0 });
     } else if (item.isSymbolicLink()) {
       listing.skipped.push({ source: name, reason: 'symbolic link, not followed', size: 0 });
@@ -144,6 +170,23 @@ async function walk(
       listing.skipped.push({ source: name, reason: 'not a regular file', size: 0 });
     }
   }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeName(bytes: Buffer): string | undefined {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A name with its undecodable bytes as \xNN, to show in the report. */
+function escapedName(bytes: Buffer): string {
+  return [...bytes]
+    .map((byte) => (byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`))
+    .join('');
 }
 
 export function s3Source(uri: string, settings: PrepareDataSettings, s3: S3Sender): SourceAccess {
@@ -192,6 +235,37 @@ export function s3Source(uri: string, settings: PrepareDataSettings, s3: S3Sende
   };
 }
 
-export function sourceFor(settings: PrepareDataSettings, s3: S3Sender): SourceAccess {
-  return settings.source.kind === 'local' ? localSource(settings.source.path, settings) : s3Source(settings.source.uri, settings, s3);
+export function sourceFor(settings: PrepareDataSettings, s3: S3Sender, confinement: SourceConfinement = UNCONFINED): SourceAccess {
+  if (settings.source.kind === 'local') return localSource(settings.source.path, settings, confinement);
+  requireAllowedBucket(settings.source.uri, confinement);
+  return s3Source(settings.source.uri, settings, s3);
+}
+
+async function requireInsideRoots(root: string, confinement: SourceConfinement): Promise<void> {
+  // A path that does not exist (yet) is judged as written; one that does, after its links are resolved.
+  const real = await realpath(root).catch(() => root);
+  const roots = await Promise.all(
+    (confinement.localRoots.length > 0 ? confinement.localRoots : [process.cwd()]).map((allowed) =>
+      realpath(resolve(allowed)).catch(() => resolve(allowed)),
+    ),
+  );
+  const inside = roots.some((allowed) => real === allowed || real.startsWith(allowed.endsWith(sep) ? allowed : `${allowed}${sep}`));
+  if (inside) return;
+  const via = real === root ? '' : ` (it resolves to ${real})`;
+  throw validationFailure(
+    `source.path ${root}${via} is outside the folders this data worker may read: ${roots.join(', ')}. ` +
+      'Put the writing under one of them, or add its folder to sources.localRoots (LLMTWIN_SOURCE_ROOTS) on the data worker',
+  );
+}
+
+function requireAllowedBucket(uri: string, confinement: SourceConfinement): void {
+  const { bucket } = parseS3Uri(uri);
+  if (bucket === confinement.bucket) return;
+  const normalized = uri.endsWith('/') ? uri : `${uri}/`;
+  if (confinement.s3Allowed.some((prefix) => normalized.startsWith(prefix.endsWith('/') || prefix === 's3://' ? prefix : `${prefix}/`)))
+    return;
+  throw validationFailure(
+    `source.uri ${uri} is outside the bucket this deployment writes to (${confinement.bucket}): ` +
+      'reading another bucket needs its prefix in sources.s3Allowed (LLMTWIN_SOURCE_S3_ALLOW) on the data worker',
+  );
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { FINE_TUNE_CONFIG } from '../fine-tune/config';
 import { IDLE_CONFIG } from '../idle/config';
-import { PREPARE_DATA_CONFIG } from '../prepare-data/config';
+import { PREPARE_DATA_CONFIG, PREPARE_THREADS_CONFIG, SOURCES_CONFIG } from '../prepare-data/config';
 import { unknownInstanceTypeProblem } from '../shared/instance-types';
 import { SageMakerNameSchema } from '../shared/schemas';
 import type { EnvVarSpec, LeafPaths } from './sections';
@@ -33,6 +33,8 @@ const SECTIONS = [
   LOG_CONFIG,
   PRICING_CONFIG,
   PREPARE_DATA_CONFIG,
+  SOURCES_CONFIG,
+  PREPARE_THREADS_CONFIG,
   FINE_TUNE_CONFIG,
   IDLE_CONFIG,
 ] as const;
@@ -48,6 +50,8 @@ export const ConfigSchema = z
     log: LOG_CONFIG.schema,
     pricing: PRICING_CONFIG.schema,
     [PREPARE_DATA_CONFIG.key]: PREPARE_DATA_CONFIG.schema,
+    [SOURCES_CONFIG.key]: SOURCES_CONFIG.schema,
+    [PREPARE_THREADS_CONFIG.key]: PREPARE_THREADS_CONFIG.schema,
     [FINE_TUNE_CONFIG.key]: FINE_TUNE_CONFIG.schema,
     [IDLE_CONFIG.key]: IDLE_CONFIG.schema,
     /** Starts every SageMaker name of ours (resourceName), so two deployments in one account never collide. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { configSection } from '../config/sections';
 import { DurationSchema } from '../shared/duration-schema';
+import { s3UriSchema } from '../shared/schemas';
 
 /**
  * Prepare-data's worker-side settings: the optional instruction generator, any OpenAI-compatible chat
@@ -36,3 +37,44 @@ export const PREPARE_DATA_CONFIG = configSection({
     { name: 'LLMTWIN_GENERATOR_OUTPUT_USD_PER_MTOK', path: 'generator.outputUsdPerMillionTokens', kind: 'number' },
   ],
 });
+
+/**
+ * Where the data worker may read an author's writing from (activities/prepare-data/source.ts): local
+ * folders under these roots, symbolic links resolved (default: the worker's working directory), and S3
+ * prefixes outside the deployment's own bucket, which is always allowed.
+ */
+export const SOURCES_CONFIG = configSection({
+  key: 'sources',
+  schema: z
+    .strictObject({
+      localRoots: z.array(z.string().min(1)).default([]),
+      s3Allowed: z.array(s3UriSchema('s3://other-bucket/writing/')).default([]),
+    })
+    .prefault({}),
+  envVars: [
+    { name: 'LLMTWIN_SOURCE_ROOTS', path: 'sources.localRoots', kind: 'list' },
+    { name: 'LLMTWIN_SOURCE_S3_ALLOW', path: 'sources.s3Allowed', kind: 'list' },
+  ],
+});
+
+/**
+ * How the data worker runs the build (activities/prepare-data/helper-threads.ts): threads per build,
+ * this one included. 1 (the default) runs it on one thread, in the least memory; 2 or more hand the
+ * parsing, chunking and instructions to helper threads (measured on 2 cores: 1.25-1.3x faster for about
+ * 240 MB more, bench/prepare-data.ts); 0 takes one per core, at most 4. The dataset is the same, byte for
+ * byte, whatever the number.
+ */
+export const PREPARE_THREADS_CONFIG = configSection({
+  key: 'prepareData',
+  schema: z
+    .strictObject({
+      threads: z.number().int().min(0).max(64).default(1),
+    })
+    .prefault({}),
+  envVars: [{ name: 'LLMTWIN_PREPARE_THREADS', path: 'prepareData.threads', kind: 'number' }],
+});
+
+/** The threads a build uses for `prepareData.threads` on this machine. */
+export function prepareThreads(configured: number, cores: number): number {
+  return configured > 0 ? configured : Math.max(1, Math.min(4, cores));
+}

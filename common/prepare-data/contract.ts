@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { s3UriSchema } from '../shared/schemas';
+import { GENRES } from './text/genre';
 
 /**
  * The prepare-data contract: the workflow input (one zod schema, types inferred), the manifest written
@@ -11,7 +12,7 @@ import { s3UriSchema } from '../shared/schemas';
  * Bumped whenever a change to the preparation code changes its output for the same input. It is part
  * of the dataset hash, so an old dataset is never mistaken for what the new code would produce.
  */
-export const DATASET_CODE_VERSION = 'prepare-data/2';
+export const DATASET_CODE_VERSION = 'prepare-data/3';
 
 export const PREPARE_DATA_WORKFLOW_TYPE = 'prepareData';
 /** The value of the LlmtwinStage search attribute on prepare-data runs. */
@@ -72,6 +73,8 @@ export const PrepareDataInputSchema = z
             titleField: FieldPath.default('title'),
             /** For .json files holding an object rather than an array: the field with the array of posts. */
             recordsField: FieldPath.optional(),
+            /** A record's own date, which the dedup keep rule reads (an original is older than its copy). */
+            dateField: FieldPath.default('date'),
           })
           .prefault({}),
       })
@@ -84,6 +87,11 @@ export const PrepareDataInputSchema = z
         boilerplatePatterns: z.array(RegexSource).max(100).default([]),
         /** Long files are cut into documents of at most this many characters, at paragraph boundaries. */
         maxDocumentChars: z.number().int().min(1_000).max(10_000_000).default(200_000),
+        /**
+         * A block of prose repeated word for word in at least this many files (a sponsor paragraph, a
+         * banner, a footer) is boilerplate, found by frequency and removed everywhere; 0 turns it off.
+         */
+        repeatedBlockMinFiles: z.number().int().min(0).max(100_000).default(3),
       })
       .prefault({}),
     dedup: z
@@ -94,6 +102,14 @@ export const PrepareDataInputSchema = z
         threshold: z.number().min(0.5).max(1).default(0.8),
         shingleWords: z.number().int().min(1).max(16).default(5),
         permutations: z.union([z.literal(64), z.literal(128), z.literal(256)]).default(128),
+        /** Which of two duplicates stays (text/keep.ts): `original` does not let an edited copy displace it. */
+        keep: z.enum(['original', 'newest', 'first-path']).default('original'),
+        /**
+         * Paragraph-level exact dedup across documents: a document whose paragraphs all appear in a larger
+         * one is dropped (contained), and a paragraph already in a kept document is not repeated in another,
+         * which is also what keeps every test paragraph out of train.
+         */
+        paragraphs: z.boolean().default(true),
       })
       .prefault({}),
     chunk: z
@@ -109,6 +125,8 @@ export const PrepareDataInputSchema = z
       .strictObject({
         /** `template`: instructions from title/topic/first sentence, no model needed. `generator`: an OpenAI-compatible endpoint from config. */
         mode: z.enum(['template', 'generator']).default('template'),
+        /** The kind of writing, which phrases the instructions; `auto` detects it per document (text/genre.ts). */
+        genre: z.enum(['auto', ...GENRES]).default('auto'),
       })
       .prefault({}),
     split: z
@@ -183,8 +201,38 @@ export const GeneratorReportSchema = z.object({
 });
 export type GeneratorReport = z.infer<typeof GeneratorReportSchema>;
 
+/** What a reader should know about a dataset before training on it (targets in the README). */
+export const QualityReportSchema = z.object({
+  records: z.number().int().min(0),
+  tokens: z.number().int().min(0),
+  /** Records whose ``` / ~~~ fences all close (target: every record). */
+  recordsWithBalancedFences: z.number().int().min(0),
+  balancedFencesShare: z.number().min(0).max(1),
+  /** Records that start, or end, partway through a block (a block longer than a chunk forces it; target 0 otherwise). */
+  recordsStartingInsideBlock: z.number().int().min(0),
+  recordsEndingInsideBlock: z.number().int().min(0),
+  recordsEndingOnHeading: z.number().int().min(0),
+  /** Blocks that alone were longer than a chunk and were cut (fences closed and reopened). */
+  blocksSplit: z.number().int().min(0),
+  /** Paragraphs of test records that also appear in train records (target 0). */
+  trainTestParagraphOverlap: z.number().int().min(0),
+  /** Documents by kind of writing, which the instructions were phrased for. */
+  genres: z.record(z.string(), z.number().int().min(0)),
+});
+export type QualityReport = z.infer<typeof QualityReportSchema>;
+
+const DuplicatePairSchema = z.object({
+  /** The document dropped, and the one kept in its place. */
+  source: z.string(),
+  duplicateOf: z.string(),
+  kind: z.enum(['exact', 'near', 'contained']),
+  similarity: z.number(),
+  /** Why this one was kept rather than the other (the keep rule's reason). */
+  rule: z.string(),
+});
+
 export const ManifestSchema = z.object({
-  schemaVersion: z.literal(1),
+  schemaVersion: z.literal(2),
   datasetHash: z.string().regex(/^[0-9a-f]{64}$/),
   codeVersion: z.string(),
   createdAt: z.string(),
@@ -201,6 +249,12 @@ export const ManifestSchema = z.object({
     emptyDocuments: z.number().int().min(0),
     exactDuplicates: z.number().int().min(0),
     nearDuplicates: z.number().int().min(0),
+    /** Documents whose every paragraph is in a larger kept document (a README exported again as JSONL rows). */
+    containedDuplicates: z.number().int().min(0),
+    /** Paragraphs dropped from a document because a kept document has them already. */
+    repeatedParagraphsRemoved: z.number().int().min(0),
+    /** Blocks removed as boilerplate repeated across files. */
+    boilerplateBlocksRemoved: z.number().int().min(0),
     keptDocuments: z.number().int().min(0),
     skippedRecords: z.number().int().min(0),
     shortChunksDropped: z.number().int().min(0),
@@ -215,9 +269,19 @@ export const ManifestSchema = z.object({
     permutations: z.number().int(),
     bands: z.number().int(),
     rows: z.number().int(),
-    /** The first duplicates found (all are counted above): which text was dropped in favour of which. */
-    examples: z.array(z.object({ source: z.string(), duplicateOf: z.string(), kind: z.enum(['exact', 'near']), similarity: z.number() })),
+    keep: z.string(),
+    /** Every duplicate pair (up to 10,000; the counts are complete): what was dropped, what was kept, and why. */
+    pairs: z.array(DuplicatePairSchema),
   }),
+  /** Blocks of prose repeated in many files, found by frequency and removed (sponsor blocks, banners, footers). */
+  boilerplate: z.object({
+    minFiles: z.number().int(),
+    distinct: z.number().int().min(0),
+    removed: z.number().int().min(0),
+    /** The most repeated ones, as text (shortened) and the number of files that had each. */
+    examples: z.array(z.object({ text: z.string(), files: z.number().int() })),
+  }),
+  quality: QualityReportSchema,
   /** Every skipped file with its reason, then skipped records (capped; the counts are complete). */
   skippedFiles: z.array(SkippedItemSchema),
   skippedRecords: z.array(SkippedItemSchema),
@@ -238,9 +302,19 @@ export interface PrepareDataResult {
   reused: boolean;
   counts: Pick<
     Manifest['counts'],
-    'filesRead' | 'filesSkipped' | 'documents' | 'exactDuplicates' | 'nearDuplicates' | 'trainRecords' | 'testRecords'
+    | 'filesRead'
+    | 'filesSkipped'
+    | 'documents'
+    | 'exactDuplicates'
+    | 'nearDuplicates'
+    | 'containedDuplicates'
+    | 'repeatedParagraphsRemoved'
+    | 'boilerplateBlocksRemoved'
+    | 'trainRecords'
+    | 'testRecords'
   >;
   tokens: Pick<TokenStats, 'total' | 'mean' | 'max'>;
+  quality: QualityReport;
   /** What a person should know before training on it, such as "the test split is empty" (absent in results of older runs). */
   warnings?: string[];
 }
@@ -282,10 +356,14 @@ export function resultFromManifest(manifest: Manifest, manifestUri: string, reus
       documents: counts.documents,
       exactDuplicates: counts.exactDuplicates,
       nearDuplicates: counts.nearDuplicates,
+      containedDuplicates: counts.containedDuplicates,
+      repeatedParagraphsRemoved: counts.repeatedParagraphsRemoved,
+      boilerplateBlocksRemoved: counts.boilerplateBlocksRemoved,
       trainRecords: counts.trainRecords,
       testRecords: counts.testRecords,
     },
     tokens: { total: tokens.total, mean: tokens.mean, max: tokens.max },
+    quality: manifest.quality,
     warnings: manifest.warnings,
   };
 }

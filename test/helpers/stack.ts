@@ -1,8 +1,11 @@
+import { realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { resolveConfig, type LlmtwinConfig } from '../../common/config';
 import type { StackOptions } from '../../scripts/dev-stack/stack';
 import { createAwsClients, type AwsClients } from '../../platform/aws-clients';
 import { STACK_ENV_VAR } from '../setup/integration-global-setup';
 import { uniqueId } from './temporal';
+import { PROJECT_ROOT } from '../../platform/paths';
 
 /** The dev stack the integration global setup started for this run. */
 export function testStack(): StackOptions {
@@ -24,6 +27,8 @@ export function testConfig(env: Record<string, string> = {}): LlmtwinConfig {
     LLMTWIN_TASK_QUEUE: uniqueId('it'),
     LLMTWIN_S3_BUCKET: 'llmtwin-it',
     LLMTWIN_METRICS_PORT: '0',
+    // The project's examples and the scratch folders tests write corpora to.
+    LLMTWIN_SOURCE_ROOTS: `${PROJECT_ROOT},${realpathSync(tmpdir())}`,
     ...env,
   });
 }

@@ -54,6 +54,7 @@ it('a retried buildDataset resumes from its staged files and uploads only what i
     prefix: config.s3.prefix,
     region: config.aws.region,
     generator: config.generator,
+    sources: config.sources,
     scratchRoot,
   });
   const input = PrepareDataInputSchema.parse({ source: { kind: 'local', path: CORPUS } });

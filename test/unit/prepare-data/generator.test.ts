@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { chatGeneratorInstructor, type ChatGeneratorOptions } from '../../../activities/prepare-data/generator';
-import type { PreparedRecord } from '../../../activities/prepare-data/builder';
+import type { PreparedRecord } from '../../../activities/prepare-data/document-build';
 import { templateInstruction } from '../../../common/prepare-data/text/instruct';
 
 /**
@@ -77,8 +77,11 @@ function records(count: number): PreparedRecord[] {
     context: {
       id: `c-${index}`,
       title: 'Harbour light',
+      genre: 'blog-post',
       text: `Passage ${index} about the harbour.`,
+      prose: `Passage ${index} about the harbour.`,
       chunkIndex: index,
+      hasCode: false,
       author: { name: 'Wren' },
     },
   }));

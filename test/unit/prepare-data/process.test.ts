@@ -35,15 +35,34 @@ describe('processSource on examples/corpus', () => {
     expect(reasons['images/workbench.png']).toMatch(/unsupported file type|binary/);
     expect(reasons['misc/workbench-photo.md']).toMatch(/binary file \(PNG image\)/);
     expect(reasons['old/letter-to-grandad-latin1.txt']).toMatch(/not valid UTF-8/);
-    // drafts/ holds a copy of a post, and the site republishes another; files are read in sorted order,
-    // so the later one of each pair is the duplicate.
-    expect(outcome.dedup.examples).toEqual(
+    // drafts/ holds a copy of a post, and the site republishes another: the keep rule keeps the
+    // originals (a name that says "copy" loses; a dated post beats an undated page), whatever the path order.
+    expect(outcome.dedup.pairs).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ source: 'posts/2021-06-02-harbour-light.md', duplicateOf: 'drafts/harbour-light-copy.md' }),
-        expect.objectContaining({ source: 'site/brakes-before-speed.html', duplicateOf: 'posts/2022-03-08-brakes-before-speed.md' }),
+        {
+          source: 'drafts/harbour-light-copy.md',
+          duplicateOf: 'posts/2021-06-02-harbour-light.md',
+          kind: 'exact',
+          similarity: 1,
+          rule: 'original: the other is named as a copy',
+        },
+        expect.objectContaining({
+          source: 'site/brakes-before-speed.html',
+          duplicateOf: 'posts/2022-03-08-brakes-before-speed.md',
+          kind: 'near',
+        }),
       ]),
     );
-    expect(outcome.counts.exactDuplicates + outcome.counts.nearDuplicates).toBe(outcome.dedup.examples.length);
+    expect(outcome.counts.exactDuplicates + outcome.counts.nearDuplicates + outcome.counts.containedDuplicates).toBe(
+      outcome.dedup.pairs.length,
+    );
+    expect(outcome.quality).toMatchObject({
+      balancedFencesShare: 1,
+      recordsStartingInsideBlock: 0,
+      recordsEndingInsideBlock: 0,
+      trainTestParagraphOverlap: 0,
+    });
+    expect(outcome.quality.records).toBe(outcome.train.records + outcome.test.records);
 
     for (const staged of [outcome.train, outcome.test]) {
       const bytes = readFileSync(staged.path);
@@ -67,6 +86,39 @@ describe('processSource on examples/corpus', () => {
     } finally {
       rmSync(again, { recursive: true, force: true });
     }
+  });
+});
+
+describe('processSource with a helper thread', () => {
+  it.each([
+    ['examples/corpus', CORPUS],
+    ['the code-heavy fixtures', join(__dirname, '../../fixtures/code-corpus')],
+  ])('writes byte for byte what one thread writes (%s)', async (_name, root) => {
+    const settings = PrepareDataInputSchema.parse({ source: { kind: 'local', path: root }, chunk: { maxTokens: 256, overlapTokens: 32 } });
+    const run = async (threads: number) => {
+      const scratch = mkdtempSync(join(dir, `threads-${threads}-`));
+      const source = localSource(root, settings);
+      const outcome = await processSource({
+        settings,
+        source,
+        listing: await source.list(),
+        scratchDir: scratch,
+        instructor: templateInstructor,
+        threads,
+        helperMinBytes: 0,
+      });
+      return {
+        hashes: [outcome.train.sha256, outcome.test.sha256],
+        counts: outcome.counts,
+        quality: outcome.quality,
+        pairs: outcome.dedup.pairs,
+        boilerplate: outcome.boilerplate,
+      };
+    };
+    const one = await run(1);
+    expect(one.hashes[0]).not.toBe(one.hashes[1]);
+    expect(await run(2)).toEqual(one);
+    expect(await run(3)).toEqual(one);
   });
 });
 

@@ -69,7 +69,15 @@ describe('readDocuments', () => {
       'markdown',
     );
     expect(items).toEqual([
-      { document: { source: 'post.md', title: 'Harbour light', text: '\nThe harbour at dawn.\n\nCold water.', format: 'markdown' } },
+      {
+        document: {
+          source: 'post.md',
+          title: 'Harbour light',
+          date: '2021-06-02',
+          text: '\nThe harbour at dawn.\n\nCold water.',
+          format: 'markdown',
+        },
+      },
     ]);
   });
 
@@ -81,6 +89,29 @@ describe('readDocuments', () => {
       ['export.md', 'First post', 'One.'],
       ['export.md#2', 'Second post', 'Two.'],
     ]);
+  });
+
+  it('does not split at a `# comment` inside fenced code, nor cut a long file inside a fence', async () => {
+    const readme =
+      '# tool\n\nInstall it:\n\n```sh\n# install first\nnpm install tool\n\n# then run\ntool --help\n```\n\n# Second doc\n\nMore.\n';
+    const items = await read('readme.md', readme, 'markdown');
+    expect(items.map((item) => ('document' in item ? [item.document.source, item.document.title] : item))).toEqual([
+      ['readme.md', 'tool'],
+      ['readme.md#2', 'Second doc'],
+    ]);
+    const code = ['```js', ...Array.from({ length: 400 }, (_, index) => (index % 10 === 0 ? '' : `call(${index});`)), '```'].join('\n');
+    const long = await read('long.md', `Intro.\n\n${code}\n\nAfter.\n`, 'markdown', { clean: { maxDocumentChars: 1000 } });
+    const texts = long.flatMap((item) => ('document' in item ? [item.document.text] : []));
+    expect(texts.some((text) => text.includes(code))).toBe(true);
+  });
+
+  it('keeps a banner of images before the first heading with the document it tops', async () => {
+    const readme =
+      '<p align="center">\n  <img src="header.png" alt="">\n</p>\n\n# tool [![npm](https://x/y.svg)](https://npm.im/tool)\n\nIt works.\n';
+    const items = await read('readme.md', readme, 'markdown');
+    expect(items.map((item) => ('document' in item ? [item.document.source, item.document.title] : item))).toEqual([['readme.md', 'tool']]);
+    const prose = await read('notes.md', 'Some words written before any heading at all.\n\n# Later\n\nMore.\n', 'markdown');
+    expect(prose.map((item) => ('document' in item ? item.document.source : item))).toEqual(['notes.md', 'notes.md#2']);
   });
 
   it('cuts a very long text file into documents at blank lines (bounded memory)', async () => {
@@ -122,6 +153,27 @@ describe('readDocuments', () => {
         text: 'Start with the brakes — always.\n\n1. Stop quickly.\n\n2. Stop gently.\n\n## Then\n\nGears & the rest.',
       },
     });
+  });
+
+  it('turns <pre><code class="language-x"> into fenced code with its language, keeping its whitespace', async () => {
+    const html =
+      '<article><h1>Tool</h1><p>Run it:</p><pre><code class="language-sh"># comment\n  indented --flag\n\nlast</code></pre></article>';
+    const [item] = await read('tool.html', html, 'html');
+    expect(item).toMatchObject({ document: { title: 'Tool', text: 'Run it:\n\n```sh\n# comment\n  indented --flag\n\nlast\n```' } });
+  });
+
+  it('reads a record date from formats.json.dateField (a string, or epoch seconds or milliseconds)', async () => {
+    const content = [
+      JSON.stringify({ text: 'One.', date: '2020-05-01' }),
+      JSON.stringify({ text: 'Two.', posted: 1_600_000_000 }),
+      JSON.stringify({ text: 'Three.', posted: 1_600_000_000_000 }),
+    ].join('\n');
+    const dates = (await read('posts.jsonl', content, 'jsonl', { formats: { json: { dateField: 'posted' } } })).map((item) =>
+      'document' in item ? item.document.date : undefined,
+    );
+    expect(dates).toEqual([undefined, '2020-09-13T12:26:40.000Z', '2020-09-13T12:26:40.000Z']);
+    const [byDefault] = await read('one.jsonl', JSON.stringify({ text: 'One.', date: '2020-05-01' }), 'jsonl');
+    expect(byDefault).toMatchObject({ document: { date: '2020-05-01' } });
   });
 
   it('reads JSONL records with configurable fields and reports the garbage lines', async () => {

@@ -15,7 +15,9 @@ import { samplePlan } from '../../helpers/fake-training-jobs';
  * hash rebuilds every dataset); a training job name is how a retried or resumed run finds its job (a
  * changed name loses track of running jobs and retrains completed ones). These values were produced by
  * the code before the stage re-seat; a change that alters one on purpose bumps DATASET_CODE_VERSION or
- * says so in its commit, and updates the value here.
+ * says so in its commit, and updates the value here. The dataset hashes changed on purpose with
+ * prepare-data/3 (parsed structure, new cleaning, paragraph dedup, new settings in the hash); the job
+ * names and the training code hash did not.
  */
 describe('pinned names', () => {
   it('the sample corpus keeps the dataset hash the README shows', async () => {
@@ -28,7 +30,7 @@ describe('pinned names', () => {
       const source = localSource(settings.source.kind === 'local' ? settings.source.path : '', settings);
       const listing = await source.list();
       const hash = computeDatasetHash(settings, await fingerprintSource(source, listing, scratch), null);
-      expect(hash).toBe('af07bd6148d3214f540bce00111395f7b5010efa0ad63f4090cf10ada3be4878');
+      expect(hash).toBe('9c3a57f24eda1e487460fa2492cd6f1e22ddb06278995b1fa80fcafc88fa470c');
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
@@ -52,9 +54,9 @@ describe('pinned names', () => {
       split: { testRatio: 0.2, seed: 'other' },
     });
     const generator = { model: 'gpt-4o-mini', baseUrl: 'https://api.example.com/v1', temperature: 0.3, promptVersion: 'v1' };
-    expect(computeDatasetHash(defaults, files, null)).toBe('f9b0b5c6071836eb6bb22ab254bb126a15d58c35371d1b81f16c25f241bc1f80');
-    expect(computeDatasetHash(tuned, files, generator)).toBe('e35366dba32f6bc8f18706c526f4f99228ba0d80d1f9797835790d2c63510e20');
-    expect(computeDatasetHash(defaults, [], null)).toBe('6f1bc0801bb6bbf4caf74f26176434da9623107568c5e2d708cd1b7fc4a5d7f1');
+    expect(computeDatasetHash(defaults, files, null)).toBe('df37d096447a7c600b9c3bf6e8ac993fcb5e9b4e7d4a30825c328a0d65da7c8b');
+    expect(computeDatasetHash(tuned, files, generator)).toBe('da1f59df93243ab03c231c736ad35fe02e470e6b1e878d41c73a3fa75bf0e418');
+    expect(computeDatasetHash(defaults, [], null)).toBe('b4ea196c478d31f8f7a5c2797ec0e573eb7e7f20a8561ba088386e6693b14d44');
   });
 
   it('the training code keeps its hash (it joins every training job name: any byte of jobs/train changes it)', async () => {

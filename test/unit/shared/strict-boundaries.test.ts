@@ -22,7 +22,7 @@ describe('strict boundaries', () => {
     expect(problems(PrepareDataInputSchema, { source, chunk: { maxToken: 64 }, dedup: { treshold: 0.99 }, bogusField: 1 })).toEqual([
       'bogusField: unknown key (valid in the input: source, author, formats, clean, dedup, chunk, instruct, split)',
       'chunk.maxToken: unknown key; did you mean "maxTokens"? (valid in chunk: maxTokens, overlapTokens, minTokens)',
-      'dedup.treshold: unknown key; did you mean "threshold"? (valid in dedup: exact, near, threshold, shingleWords, permutations)',
+      'dedup.treshold: unknown key; did you mean "threshold"? (valid in dedup: exact, near, threshold, shingleWords, permutations, keep, paragraphs)',
     ]);
     expect(problems(PrepareDataInputSchema, { source: { ...source, pth: 'x' } })).toEqual([
       'source.pth: unknown key; did you mean "path"? (valid in source: kind, path, uri)',

@@ -1,0 +1,256 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { DatasetRecordSchema, PrepareDataInputSchema, type DatasetRecord } from '../../../common/prepare-data/contract';
+import { markdownBlocks } from '../../../common/prepare-data/text/blocks';
+import { compareForKeep, keepOrder, namedAsCopy } from '../../../common/prepare-data/text/keep';
+import { templateInstructor } from '../../../activities/prepare-data/generator';
+import { processSource } from '../../../activities/prepare-data/process';
+import { localSource, sourceFor, type SourceConfinement } from '../../../activities/prepare-data/source';
+import { blockHash, isSubstantial } from '../../../activities/prepare-data/documents';
+import type { S3Sender } from '../../../activities/aws/clients';
+
+// The corpus-wide decisions on small corpora written here, each built to show one failure the issue
+// found on a real corpus: which copy is kept, containment, boilerplate, undecodable names, confinement.
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'llmtwin-corpus-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(files: Record<string, string>, root = join(dir, 'corpus')): string {
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, name)), { recursive: true });
+    writeFileSync(join(root, name), content);
+  }
+  return root;
+}
+
+async function prepare(root: string, overrides: object = {}) {
+  const settings = PrepareDataInputSchema.parse({ source: { kind: 'local', path: root }, split: { testRatio: 0.5 }, ...overrides });
+  const source = localSource(root, settings);
+  const scratch = mkdtempSync(join(dir, 'scratch-'));
+  const outcome = await processSource({
+    settings,
+    source,
+    listing: await source.list(),
+    scratchDir: scratch,
+    instructor: templateInstructor,
+  });
+  const read = (path: string) =>
+    readFileSync(path, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => DatasetRecordSchema.parse(JSON.parse(line)));
+  return { outcome, train: read(outcome.train.path), test: read(outcome.test.path) };
+}
+
+const sentence = (topic: string, index: number) =>
+  `The ${topic} step ${index} checks the registry, the tag and the changelog before anything is published.`;
+function readme(name: string, option: string): string {
+  const paragraphs = Array.from({ length: 8 }, (_, index) => Array.from({ length: 3 }, (__, k) => sentence(name, index * 3 + k)).join(' '));
+  return `# ${name}\n\n${paragraphs.slice(0, 4).join('\n\n')}\n\n## Options\n\nUse \`--${option}\` to skip the tests.\n\n${paragraphs.slice(4).join('\n\n')}\n`;
+}
+
+describe('the keep rule', () => {
+  it('keeps the original README, not the edited copy whose name sorts first', async () => {
+    // `-` sorts before `.`: by path order the edited copy (with an option that does not exist) would win.
+    const root = write({ 'np/readme.md': readme('np', 'no-tests'), 'np/readme-edited.md': readme('np', 'yolo-mode') });
+    const { outcome, train, test } = await prepare(root);
+    expect(outcome.dedup.pairs).toEqual([
+      expect.objectContaining({
+        source: 'np/readme-edited.md',
+        duplicateOf: 'np/readme.md',
+        kind: 'near',
+        rule: 'original: the other is named as a copy',
+      }),
+    ]);
+    const published = [...train, ...test].map((record) => record.output).join('\n');
+    expect(published).toContain('--no-tests');
+    expect(published).not.toContain('--yolo-mode');
+  });
+
+  it('keeps the older of two dated copies by default, the newer with keep "newest", the first path with "first-path"', async () => {
+    const post = (date: string, option: string) => `---\ntitle: Releasing\ndate: ${date}\n---\n\n${readme('release', option)}`;
+    const root = write({ 'a-revised.md': post('2024-03-01', 'later'), 'b-original.md': post('2021-06-02', 'first') });
+    const kept = async (keep: string) => (await prepare(root, { dedup: { keep } })).outcome.dedup.pairs[0]!;
+    expect(await kept('original')).toMatchObject({ duplicateOf: 'b-original.md', rule: 'original: older (2021-06-02 before 2024-03-01)' });
+    expect(await kept('newest')).toMatchObject({ duplicateOf: 'a-revised.md', rule: 'newest: newer (2024-03-01 after 2021-06-02)' });
+    expect(await kept('first-path')).toMatchObject({ duplicateOf: 'a-revised.md', rule: 'first-path: first in path order' });
+  });
+
+  it('reads copy names and orders every pair the same way (a total order)', () => {
+    for (const name of [
+      'notes-copy.md',
+      'Copy of notes.md',
+      'notes (1).md',
+      'notes.md.bak',
+      'notes-edited.md',
+      'notes_old.md',
+      'notes.md~',
+    ])
+      expect([name, namedAsCopy(name)]).toEqual([name, true]);
+    for (const name of ['notes.md', 'copywriting.md', 'bold-ideas.md', 'docs/edited-volumes.md'])
+      expect([name, namedAsCopy(name)]).toEqual([name, false]);
+    const candidates = [
+      { source: 'c.md', position: 2, date: 3 },
+      { source: 'a.md', position: 0 },
+      { source: 'b-copy.md', position: 1, date: 1 },
+      { source: 'd.md', position: 3, date: 2 },
+      { source: 'e.jsonl#L10', position: 5 },
+      { source: 'e.jsonl#L2', position: 4 },
+    ];
+    for (const a of candidates)
+      for (const b of candidates) if (a !== b) expect(compareForKeep(a, b, 'original').order).toBe(-compareForKeep(b, a, 'original').order);
+    const sorted = [...candidates].sort((a, b) => compareForKeep(a, b, 'original').order).map((candidate) => candidate.source);
+    for (const rule of ['original', 'newest', 'first-path'] as const)
+      for (const a of candidates)
+        for (const b of candidates) if (a !== b) expect(keepOrder(a, b, rule)).toBe(compareForKeep(a, b, rule).order);
+    // Dated before undated, older first; then reading order (line 2 before line 10); a copy last.
+    expect(sorted).toEqual(['d.md', 'c.md', 'a.md', 'e.jsonl#L2', 'e.jsonl#L10', 'b-copy.md']);
+  });
+});
+
+describe('containment and the split', () => {
+  it('finds a JSONL export of a Markdown file as contained, and no paragraph of test is in train', async () => {
+    const markdown = readme('ky', 'retry');
+    const paragraphs = markdownBlocks(markdown).filter((block) => block.kind === 'paragraph');
+    const jsonl = paragraphs.map((block, index) => JSON.stringify({ text: block.text, title: `ky part ${index}` })).join('\n');
+    const others = Object.fromEntries(
+      Array.from({ length: 6 }, (_, index) => [`posts/other-${index}.md`, readme(`tool${index}`, `flag${index}`)]),
+    );
+    const root = write({ 'ky/readme.md': markdown, 'export/ky.jsonl': jsonl, ...others });
+    const { outcome, train, test } = await prepare(root);
+    const contained = outcome.dedup.pairs.filter((pair) => pair.kind === 'contained');
+    // Every row whose paragraph is substantial is found inside the README, which is what stays.
+    expect(contained.length).toBeGreaterThanOrEqual(paragraphs.filter((block) => isSubstantial(block)).length - 1);
+    for (const pair of contained)
+      expect(pair).toMatchObject({ duplicateOf: 'ky/readme.md', rule: 'contained: its paragraphs are in a larger document' });
+    expect(outcome.counts.containedDuplicates).toBe(contained.length);
+    expect([...train, ...test].some((record) => record.source === 'ky/readme.md')).toBe(true);
+
+    // The guarantee, checked on the published records themselves.
+    expect(test.length).toBeGreaterThan(0);
+    const paragraphsOf = (records: DatasetRecord[]) =>
+      new Set(
+        records.flatMap((record) =>
+          markdownBlocks(record.output)
+            .filter((block) => isSubstantial(block))
+            .map((block) => blockHash(block)),
+        ),
+      );
+    const trainParagraphs = paragraphsOf(train);
+    expect([...paragraphsOf(test)].filter((hash) => trainParagraphs.has(hash))).toEqual([]);
+    expect(outcome.quality.trainTestParagraphOverlap).toBe(0);
+  });
+
+  it('drops a paragraph repeated in two documents from all but one, and counts it', async () => {
+    const shared = 'This paragraph about the release checklist appears, word for word, in two different posts.';
+    const root = write({
+      'one.md': `# One\n\n${sentence('one', 1)}\n\n${shared}`,
+      'two.md': `# Two\n\n${sentence('two', 2)}\n\n${shared}`,
+    });
+    const { outcome, train, test } = await prepare(root);
+    expect(outcome.counts.repeatedParagraphsRemoved).toBe(1);
+    expect([...train, ...test].filter((record) => record.output.includes(shared))).toHaveLength(1);
+  });
+});
+
+describe('boilerplate by frequency', () => {
+  const sponsor = 'This project is sponsored by Acme Cloud: deploy your packages in seconds with a free tier.';
+  const files = (count: number) =>
+    Object.fromEntries(
+      Array.from({ length: count }, (_, index) => [`pkg${index}/readme.md`, `${readme(`pkg${index}`, `opt${index}`)}\n${sponsor}\n`]),
+    );
+
+  it('removes prose repeated in repeatedBlockMinFiles files from all of them, and reports it', async () => {
+    const { outcome, train, test } = await prepare(write(files(4)));
+    expect(outcome.boilerplate).toMatchObject({ minFiles: 3, distinct: 1, removed: 4, examples: [{ text: sponsor, files: 4 }] });
+    expect(outcome.counts.boilerplateBlocksRemoved).toBe(4);
+    expect([...train, ...test].some((record) => record.output.includes('sponsored by Acme'))).toBe(false);
+  });
+
+  it('keeps it (once) below the threshold, and never with repeatedBlockMinFiles 0', async () => {
+    const { outcome } = await prepare(write(files(2)));
+    expect(outcome.boilerplate.distinct).toBe(0);
+    expect(outcome.counts.repeatedParagraphsRemoved).toBe(1);
+    const off = await prepare(write(files(4), join(dir, 'off')), { clean: { repeatedBlockMinFiles: 0 } });
+    expect(off.outcome.boilerplate.distinct).toBe(0);
+  });
+});
+
+describe('file names', () => {
+  it('skips a name that is not valid UTF-8 with a reason, and reads the rest', async () => {
+    const root = write({ 'good.md': readme('good', 'x') });
+    writeFileSync(Buffer.concat([Buffer.from(`${root}/bad-`), Buffer.from([0xff, 0xfe]), Buffer.from('.md')]), readme('bad', 'y'));
+    const { outcome, train, test } = await prepare(root);
+    expect(outcome.skippedFiles).toEqual([{ source: 'bad-\\xff\\xfe.md', reason: 'file name is not valid UTF-8: rename it to read it' }]);
+    expect([...train, ...test].every((record) => record.source === 'good.md')).toBe(true);
+    expect(train.length + test.length).toBeGreaterThan(0);
+  });
+});
+
+describe('source confinement', () => {
+  const settingsFor = (source: object) => PrepareDataInputSchema.parse({ source });
+  const noS3 = {} as S3Sender;
+
+  async function refusal(path: string, confinement: SourceConfinement): Promise<ApplicationFailure> {
+    const error = await localSource(path, settingsFor({ kind: 'local', path }), confinement)
+      .list()
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    return error as ApplicationFailure;
+  }
+
+  it('reads under a root, and refuses `..` escapes and symlinked roots that leave it, naming the roots and the setting', async () => {
+    const root = write({ 'inside/post.md': 'Hello.' }, join(dir, 'allowed'));
+    write({ 'secret.md': 'Not yours.' }, join(dir, 'outside'));
+    symlinkSync(join(dir, 'outside'), join(root, 'link-out'));
+    const confinement: SourceConfinement = { localRoots: [root], bucket: 'b', s3Allowed: [] };
+
+    expect((await localSource(join(root, 'inside'), settingsFor({ kind: 'local', path: '.' }), confinement).list()).entries).toHaveLength(
+      1,
+    );
+    for (const path of [join(root, '..', 'outside'), join(root, 'link-out'), '/etc', join(root, '..', 'missing')]) {
+      const error = await refusal(path, confinement);
+      expect(error.type).toBe('ValidationError');
+      expect(error.nonRetryable).toBe(true);
+      expect(error.message).toContain(root);
+      expect(error.message).toMatch(/sources\.localRoots \(LLMTWIN_SOURCE_ROOTS\)/);
+    }
+    expect((await refusal(join(root, 'link-out'), confinement)).message).toContain(`resolves to ${join(dir, 'outside')}`);
+    // A root given through a symbolic link is the folder it points to.
+    symlinkSync(root, join(dir, 'alias'));
+    expect(
+      (
+        await localSource(join(root, 'inside'), settingsFor({ kind: 'local', path: '.' }), {
+          ...confinement,
+          localRoots: [join(dir, 'alias')],
+        }).list()
+      ).entries,
+    ).toHaveLength(1);
+  });
+
+  it('defaults to the working directory when no root is configured', async () => {
+    const error = await refusal('/etc', { localRoots: [], bucket: 'b', s3Allowed: [] });
+    expect(error.message).toContain(process.cwd());
+  });
+
+  it('allows the deployment bucket and listed prefixes only for S3 sources', () => {
+    const confinement: SourceConfinement = { localRoots: [], bucket: 'twin-data', s3Allowed: ['s3://shared-writing/maren/'] };
+    const attempt = (uri: string) => () => sourceFor(settingsFor({ kind: 's3', uri }), noS3, confinement);
+    expect(attempt('s3://twin-data/raw/')).not.toThrow();
+    expect(attempt('s3://shared-writing/maren/posts/')).not.toThrow();
+    expect(attempt('s3://shared-writing/maren')).not.toThrow();
+    for (const uri of ['s3://shared-writing/other/', 's3://shared-writing/maren-evil/', 's3://elsewhere/x/']) {
+      expect(attempt(uri)).toThrow(
+        /outside the bucket this deployment writes to \(twin-data\).*sources\.s3Allowed \(LLMTWIN_SOURCE_S3_ALLOW\)/,
+      );
+    }
+  });
+});
