@@ -8,6 +8,8 @@ import {
   type PrepareDataResult,
   type PrepareDataWorkflow,
 } from '../../common/prepare-data/contract';
+import { GENRES } from '../../common/prepare-data/text/genre';
+import type * as datasetSamplesModule from '../dataset-samples';
 import { defaultWorkflowId, type CliContext } from '../cli-context';
 import { UsageError } from '../cli-errors';
 import { checkedInput, numberFlag, readInputFile } from '../cli-input';
@@ -22,6 +24,12 @@ interface PrepareDataOptions {
   formats?: string;
   textField?: string;
   titleField?: string;
+  dateField?: string;
+  keep?: string;
+  genre?: string;
+  boilerplateFiles?: string;
+  paragraphDedup?: boolean;
+  samples?: string;
   dedupThreshold?: string;
   nearDedup?: boolean;
   chunkTokens?: string;
@@ -45,6 +53,11 @@ const FLAGS: Readonly<Record<string, string>> = {
   'formats.include': '--formats',
   'formats.json.textField': '--text-field',
   'formats.json.titleField': '--title-field',
+  'formats.json.dateField': '--date-field',
+  'dedup.keep': '--keep',
+  'instruct.genre': '--genre',
+  'clean.repeatedBlockMinFiles': '--boilerplate-files',
+  'dedup.paragraphs': '--no-paragraph-dedup',
   'dedup.threshold': '--dedup-threshold',
   'dedup.near': '--no-near-dedup',
   'chunk.maxTokens': '--chunk-tokens',
@@ -64,6 +77,11 @@ export function registerPrepareData(command: Command, context: CliContext): void
     .option('--formats <list>', `comma-separated formats to read (default: all of ${SOURCE_FORMATS.join(',')})`)
     .option('--text-field <path>', 'JSON/JSONL field holding the text, dotted paths allowed (default: text)')
     .option('--title-field <path>', 'JSON/JSONL field holding the title (default: title)')
+    .option('--date-field <path>', "JSON/JSONL field holding a record's date, read by the keep rule (default: date)")
+    .option('--keep <rule>', 'which of two duplicates stays: original (default), newest or first-path')
+    .option('--genre <genre>', `the kind of writing, for the instructions: auto (default) or one of ${GENRES.join(', ')}`)
+    .option('--boilerplate-files <n>', 'prose repeated in at least this many files is boilerplate, removed everywhere; 0: off (default: 3)')
+    .option('--no-paragraph-dedup', 'keep paragraphs repeated across documents (test paragraphs may then appear in train)')
     .option('--dedup-threshold <similarity>', 'near-duplicate Jaccard threshold, 0.5 to 1 (default: 0.8)')
     .option('--no-near-dedup', 'exact deduplication only')
     .option('--chunk-tokens <n>', 'maximum tokens per answer, 1 to 8192 (default: 1024)')
@@ -72,6 +90,7 @@ export function registerPrepareData(command: Command, context: CliContext): void
     .option('--test-ratio <ratio>', 'share of documents in test.jsonl, 0.01 to 0.5 (default: 0.1)')
     .option('--seed <text>', 'split seed, 1 to 100 characters: another seed, another (stable) split')
     .option('--generator', 'phrase instructions with the OpenAI-compatible endpoint from the worker config (LLMTWIN_GENERATOR_*)')
+    .option('--samples <n>', 'after the run, print n random instruction/answer pairs from the dataset (1 to 100)')
     .option('--workflow-id <id>', 'workflow id (default: prepare-data-<time>-<random>)')
     .option('--detach', 'start the workflow and return without waiting (prints its id)')
     .option('--json', 'print the result as JSON (progress goes to stderr)')
@@ -82,6 +101,7 @@ export function registerPrepareData(command: Command, context: CliContext): void
     )
     .action(async (options: PrepareDataOptions) => {
       const input = prepareDataInputFrom(options);
+      const samples = samplesFlag(options);
       const client = await context.temporal();
       const workflowId = options.workflowId ?? defaultWorkflowId('prepare-data');
       const handle = await client.workflow.start<PrepareDataWorkflow>(PREPARE_DATA_WORKFLOW_TYPE, {
@@ -95,7 +115,15 @@ export function registerPrepareData(command: Command, context: CliContext): void
         return;
       }
       const result = await awaitRun(context, handle, { intervalMs: WATCH_INTERVAL_MS, view: progressView });
-      printResult(result, Boolean(options.json), () => datasetSummary(result));
+      if (samples === undefined) {
+        printResult(result, Boolean(options.json), () => datasetSummary(result));
+        return;
+      }
+      // Loaded only when asked for: the S3 client and the record schema are not needed otherwise.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, as in cli-context.ts
+      const { sampleDataset, sampleLines } = require('../dataset-samples') as typeof datasetSamplesModule;
+      const drawn = await sampleDataset(context.aws().s3, { train: result.trainUri, test: result.testUri }, samples);
+      printResult({ ...result, samples: drawn }, Boolean(options.json), () => [...datasetSummary(result), ...sampleLines(drawn)]);
     });
 }
 
@@ -128,7 +156,7 @@ export function prepareDataInputFrom(options: PrepareDataOptions): PrepareDataIn
         : {}),
       json: {
         ...((formats.json as object | undefined) ?? {}),
-        ...defined({ textField: options.textField, titleField: options.titleField }),
+        ...defined({ textField: options.textField, titleField: options.titleField, dateField: options.dateField }),
       },
     },
     dedup: {
@@ -136,8 +164,11 @@ export function prepareDataInputFrom(options: PrepareDataOptions): PrepareDataIn
       ...defined({
         threshold: numberFlag(options.dedupThreshold, '--dedup-threshold'),
         near: options.nearDedup === false ? false : undefined,
+        keep: options.keep,
+        paragraphs: options.paragraphDedup === false ? false : undefined,
       }),
     },
+    clean: { ...section('clean'), ...defined({ repeatedBlockMinFiles: numberFlag(options.boilerplateFiles, '--boilerplate-files') }) },
     chunk: {
       ...section('chunk'),
       ...defined({
@@ -147,9 +178,21 @@ export function prepareDataInputFrom(options: PrepareDataOptions): PrepareDataIn
       }),
     },
     split: { ...section('split'), ...defined({ testRatio: numberFlag(options.testRatio, '--test-ratio'), seed: options.seed }) },
-    instruct: { ...section('instruct'), ...(options.generator ? { mode: 'generator' } : {}) },
+    instruct: { ...section('instruct'), ...(options.generator ? { mode: 'generator' } : {}), ...defined({ genre: options.genre }) },
   };
   return checkedInput(PrepareDataInputSchema, raw, 'prepare-data input', { flags: FLAGS });
+}
+
+const MAX_SAMPLES = 100;
+
+/** `--samples n`: a whole number from 1 to 100, and only when the command waits for the dataset. */
+function samplesFlag(options: PrepareDataOptions): number | undefined {
+  const samples = numberFlag(options.samples, '--samples');
+  if (samples === undefined) return undefined;
+  if (!Number.isInteger(samples) || samples < 1 || samples > MAX_SAMPLES)
+    throw new UsageError(`--samples must be a whole number from 1 to ${MAX_SAMPLES}, not ${options.samples}`);
+  if (options.detach) throw new UsageError('--samples needs the dataset, so it cannot be used with --detach');
+  return samples;
 }
 
 function sourceFrom(location: string): PrepareDataInput['source'] {
@@ -158,7 +201,11 @@ function sourceFrom(location: string): PrepareDataInput['source'] {
 
 /** Where the dataset landed and what is in it, as lines for people (the CLI and scripts/demos/main.ts print these). */
 export function datasetSummary(result: PrepareDataResult): string[] {
-  const { counts, tokens } = result;
+  const { counts, tokens, quality } = result;
+  const percent = (share: number) => `${(share * 100).toFixed(share === 1 ? 0 : 1)}%`;
+  const genres = Object.entries(quality.genres)
+    .map(([genre, documents]) => `${genre} ${documents}`)
+    .join(', ');
   return [
     `dataset    ${result.datasetHash}${result.reused ? '  (already there: nothing uploaded)' : ''}`,
     `location   ${result.datasetUri}`,
@@ -166,8 +213,13 @@ export function datasetSummary(result: PrepareDataResult): string[] {
     `test       ${result.testUri}  (${counts.testRecords} pairs)`,
     `manifest   ${result.manifestUri}`,
     `files      ${counts.filesRead} read, ${counts.filesSkipped} skipped (reasons in the manifest)`,
-    `documents  ${counts.documents}, ${counts.exactDuplicates} exact + ${counts.nearDuplicates} near duplicates dropped`,
+    `documents  ${counts.documents}; dropped ${counts.exactDuplicates} exact, ${counts.nearDuplicates} near and ${counts.containedDuplicates} contained duplicates (pairs and the keep rule in the manifest)`,
+    `cleaning   ${counts.boilerplateBlocksRemoved} boilerplate blocks and ${counts.repeatedParagraphsRemoved} repeated paragraphs removed`,
     `tokens     ${tokens.total} (mean ${tokens.mean} per answer, max ${tokens.max})`,
+    `quality    ${percent(quality.balancedFencesShare)} of records with balanced code fences; ` +
+      `${quality.recordsStartingInsideBlock} start and ${quality.recordsEndingInsideBlock} end inside a block (${quality.blocksSplit} blocks longer than a chunk); ` +
+      `${quality.trainTestParagraphOverlap} test paragraphs in train`,
+    ...(genres ? [`genres     ${genres} (documents)`] : []),
     ...(result.warnings ?? []).map((warning) => `warning    ${warning}`),
   ];
 }

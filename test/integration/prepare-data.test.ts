@@ -9,12 +9,17 @@ import { ensureBucket } from '../../activities/aws/s3';
 import {
   DatasetRecordSchema,
   ManifestSchema,
+  type DatasetRecord,
+  type Manifest,
   PREPARE_DATA_WORKFLOW_TYPE,
   type PrepareDataInput,
   type PrepareDataResult,
   type PrepareDataWorkflow,
 } from '../../common/prepare-data/contract';
 import { ERROR_TYPES } from '../../common/shared/errors';
+import { FenceTracker, markdownBlocks } from '../../common/prepare-data/text/blocks';
+import { blockHash, isSubstantial } from '../../activities/prepare-data/documents';
+import { cleanMarkdown } from '../helpers/text';
 import { testConfig } from '../helpers/stack';
 import { cliEnv, runCli } from '../helpers/cli';
 import { useStackWorkers } from '../helpers/stack-workers';
@@ -25,6 +30,7 @@ import { uniqueId } from '../helpers/temporal';
 // "uploads nothing again" is observed, not assumed.
 
 const CORPUS = join(__dirname, '../../examples/corpus');
+const CODE_CORPUS = join(__dirname, '../fixtures/code-corpus');
 const WRITES = new Set([
   'PutObjectCommand',
   'CreateMultipartUploadCommand',
@@ -77,6 +83,12 @@ async function objectStamps(keys: string[]) {
 
 /** Runs ./llmtwin against this test stack (the environment testConfig() resolved). */
 const llmtwin = (args: string[]) => runCli(args, cliEnv(config));
+
+function fencesBalanced(text: string): boolean {
+  const fences = new FenceTracker();
+  for (const line of text.split('\n')) fences.push(line);
+  return !fences.inside;
+}
 
 function filesOf(root: string): string[] {
   return readdirSync(root).flatMap((name) => {
@@ -198,6 +210,156 @@ describe('prepareData on the real dev server and moto', () => {
   });
 });
 
+describe('a code-heavy corpus: the published records meet the quality targets', () => {
+  // READMEs with fences, `#` comments in shell snippets, tables, a long option list, a code block longer
+  // than a chunk, badges, banners, a sponsor block in most files, an edited copy whose name sorts
+  // before its original, and a JSONL export of one README (test/fixtures/code-corpus).
+  const input: PrepareDataInput = {
+    source: { kind: 'local', path: CODE_CORPUS },
+    author: { name: 'Wren Castellanos' },
+    chunk: { maxTokens: 256, overlapTokens: 32, minTokens: 16 },
+    split: { testRatio: 0.3 },
+  };
+  let manifest: Manifest;
+  let records: Array<DatasetRecord & { split: string }>;
+
+  beforeAll(async () => {
+    const result = await run(input);
+    const prefix = `llmtwin/datasets/${result.datasetHash}/`;
+    manifest = ManifestSchema.parse(JSON.parse(await getText(`${prefix}manifest.json`)));
+    records = [];
+    for (const split of ['train', 'test']) {
+      for (const line of (await getText(`${prefix}${split}.jsonl`)).split('\n').filter(Boolean))
+        records.push({ split, ...DatasetRecordSchema.parse(JSON.parse(line)) });
+    }
+  });
+
+  it('balances every fence, and starts or ends inside a block only where a block was longer than a chunk', () => {
+    expect(records.length).toBe(manifest.quality.records);
+    expect(records.length).toBeGreaterThan(8);
+    for (const record of records)
+      expect({ source: record.source, balanced: fencesBalanced(record.output) }).toEqual({ source: record.source, balanced: true });
+    expect(manifest.quality).toMatchObject({ balancedFencesShare: 1, recordsEndingOnHeading: 0, trainTestParagraphOverlap: 0 });
+    // Two blocks of ky-lite's README (its option list and its router) are longer than a chunk: only
+    // records of that README may start or end inside a block, and each code piece is a fence closed
+    // and reopened with its language.
+    expect(manifest.quality.blocksSplit).toBe(2);
+    const pieces = records.filter((record) => record.source === 'ky-lite-readme.md');
+    expect(manifest.quality.recordsStartingInsideBlock).toBeGreaterThan(0);
+    expect(manifest.quality.recordsStartingInsideBlock).toBeLessThan(pieces.length);
+    expect(manifest.quality.recordsEndingInsideBlock).toBe(manifest.quality.recordsStartingInsideBlock);
+    for (const piece of pieces.filter((record) => record.output.includes("\t\tcase '")))
+      expect(piece.output.startsWith('```js\n') || piece.output.includes('\n```js\n')).toBe(true);
+    // Every other record is whole blocks of its cleaned source, byte for byte (indentation, tabs, blank lines in code).
+    for (const record of records.filter((candidate) => candidate.source.endsWith('.md') && !pieces.includes(candidate))) {
+      const source = cleanMarkdown(readFileSync(join(CODE_CORPUS, record.source.replace(/#.*$/, '')), 'utf8'));
+      for (const block of markdownBlocks(record.output))
+        expect({ source: record.source, whole: source.includes(block.text) }).toEqual({ source: record.source, whole: true });
+    }
+  });
+
+  it('no paragraph of test is in train, counted on the published records', () => {
+    const paragraphs = (split: string) =>
+      new Set(
+        records
+          .filter((record) => record.split === split)
+          .flatMap((record) =>
+            markdownBlocks(record.output)
+              .filter((block) => isSubstantial(block))
+              .map((block) => blockHash(block)),
+          ),
+      );
+    const train = paragraphs('train');
+    expect(paragraphs('test').size).toBeGreaterThan(0);
+    expect([...paragraphs('test')].filter((hash) => train.has(hash))).toEqual([]);
+  });
+
+  it('publishes no badges, banners, link husks, raw HTML or boilerplate, and reports what it removed', () => {
+    const published = records.map((record) => record.output).join('\n');
+    for (const noise of ['[](', '](http', 'shields.io', '<img', '<picture', '<p align', 'sponsored by Harbour Cloud', '## Sponsors'])
+      expect({ noise, found: published.includes(noise) }).toEqual({ noise, found: false });
+    expect(manifest.boilerplate.examples[0]).toMatchObject({ text: expect.stringContaining('sponsored by Harbour Cloud') as string });
+    expect(manifest.boilerplate.examples[0]!.files).toBeGreaterThanOrEqual(5);
+    expect(manifest.counts.boilerplateBlocksRemoved).toBeGreaterThanOrEqual(5);
+  });
+
+  it('keeps the original README over its edited copy, and finds the JSONL export contained in it, naming both files', () => {
+    expect(manifest.dedup.keep).toBe('original');
+    expect(manifest.dedup.pairs).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          source: 'tidewatch-readme-edited.md',
+          duplicateOf: 'tidewatch-readme.md',
+          kind: 'near',
+          rule: 'original: the other is named as a copy',
+        }),
+        expect.objectContaining({ source: 'tidewatch-export.jsonl#L1', duplicateOf: 'tidewatch-readme.md', kind: 'contained' }),
+      ]),
+    );
+    const published = records.map((record) => record.output).join('\n');
+    expect(published).toContain('followSymlinks');
+    expect(published).not.toContain('turbo');
+    expect(records.some((record) => record.source.startsWith('tidewatch-export'))).toBe(false);
+  });
+
+  it('asks for READMEs as READMEs, with plain titles and topics that are words', () => {
+    for (const record of records) {
+      expect(record.title ?? '').not.toMatch(/[<>[\]()]/);
+      expect(record.instruction).not.toMatch(/https?|github|\bconst\b|\bblog post\b/i);
+    }
+    const readmes = records.filter((record) => /readme|ky-lite|gull|pelican|harbour/.test(record.source));
+    expect(readmes.filter((record) => /README|docs/.test(record.instruction)).length).toBeGreaterThanOrEqual(readmes.length - 1);
+    expect(manifest.quality.genres.readme).toBeGreaterThanOrEqual(4);
+  });
+
+  it('llmtwin prepare-data --samples prints random pairs of the published dataset', async () => {
+    const cli = await llmtwin([
+      'prepare-data',
+      '--source',
+      CODE_CORPUS,
+      '--chunk-tokens',
+      '256',
+      '--overlap-tokens',
+      '32',
+      '--test-ratio',
+      '0.3',
+      '--author',
+      'Wren Castellanos',
+      '--samples',
+      '3',
+      '--json',
+    ]);
+    expect(cli.code).toBe(0);
+    const result = JSON.parse(cli.stdout) as PrepareDataResult & { samples: Array<DatasetRecord & { split: string }> };
+    expect(result.reused).toBe(true);
+    expect(result.samples).toHaveLength(3);
+    const published = new Set(records.map((record) => JSON.stringify({ ...record })));
+    for (const sample of result.samples) expect(published.has(JSON.stringify(sample))).toBe(true);
+    const human = await llmtwin([
+      'prepare-data',
+      '--source',
+      CODE_CORPUS,
+      '--chunk-tokens',
+      '256',
+      '--overlap-tokens',
+      '32',
+      '--test-ratio',
+      '0.3',
+      '--author',
+      'Wren Castellanos',
+      '--samples',
+      '2',
+    ]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/quality {4}100% of records with balanced code fences/);
+    expect(human.stdout).toMatch(/sample 1\/2 {2}(train|test) {2}\S+/);
+    expect(human.stdout).toMatch(/ {2}instruction: \S/);
+    const refused = await llmtwin(['prepare-data', '--source', CODE_CORPUS, '--samples', '0']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--samples must be a whole number from 1 to 100/);
+  });
+});
+
 describe('prepareData refuses bad input at once, naming the problem', () => {
   let dir: string;
   beforeAll(() => {
@@ -254,6 +416,21 @@ describe('prepareData refuses bad input at once, naming the problem', () => {
       'an empty S3 prefix',
       () => ({ source: { kind: 's3', uri: `s3://${bucket}/nothing-here/` } }),
       /the source s3:\/\/.*\/nothing-here\/ is empty/,
+    ],
+    [
+      'a folder outside the roots the data worker may read',
+      () => ({ source: { kind: 'local', path: '/etc' } }),
+      /source\.path \/etc is outside the folders this data worker may read: .*sources\.localRoots \(LLMTWIN_SOURCE_ROOTS\)/,
+    ],
+    [
+      'a `..` escape out of an allowed folder',
+      () => ({ source: { kind: 'local', path: `${CORPUS}/../../../../../../../../etc` } }),
+      /is outside the folders this data worker may read/,
+    ],
+    [
+      'an S3 prefix in another bucket',
+      () => ({ source: { kind: 's3', uri: 's3://someone-elses-bucket/writing/' } }),
+      /source\.uri s3:\/\/someone-elses-bucket\/writing\/ is outside the bucket .*sources\.s3Allowed \(LLMTWIN_SOURCE_S3_ALLOW\)/,
     ],
     [
       'chunk size 0',
