@@ -2,8 +2,8 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writ
 import { join } from 'node:path';
 
 /**
- * Writes a synthetic corpus for bench/prepare-data.ts: `<dir>/corpus/` with Markdown posts, HTML pages,
- * plain text, JSONL exports and Markdown exports (many posts under `# ` headings), plus
+ * Writes a synthetic corpus for bench/prepare-data.ts: `<dir>/corpus/` with Markdown posts, code-heavy
+ * READMEs, HTML pages, plain text, JSONL exports and Markdown exports (many posts under `# ` headings), plus
  * `<dir>/ground-truth.json` naming every planted duplicate:
  *   - exact duplicates: an earlier document's text again, in another file or record;
  *   - near duplicates: an earlier document with 0.5-1.5% of its words edited and a new title (true
@@ -12,15 +12,17 @@ import { join } from 'node:path';
  *     so precision is measured against text that shares a lot without being a copy.
  * Prose is sampled from the word frequencies of the sample corpus in examples/corpus, so word lengths,
  * punctuation and token counts look like writing. Documents are generated in the order the pipeline
- * reads them (segment files sort by name), and copies always come from earlier documents, so "the
- * first occurrence wins" matches the ground truth. Memory stays small: copies come from a window of
+ * reads them (segment files sort by name), and copies always come from earlier documents; no name says
+ * "copy" and nothing is dated, so the keep rule falls back to reading order and keeps the ground truth's original. Memory stays small: copies come from a window of
  * recent documents.
  *
- * Usage: tsx bench/prepare-data-corpus.ts <dir> <megabytes>
+ * Usage: tsx bench/prepare-data-corpus.ts <dir> <megabytes> [code-share, default 0.15; 0: no READMEs,
+ * which writes exactly the corpus of the benchmarks before READMEs were added]
  */
 
-const [dir, megabytesArg] = process.argv.slice(2);
-if (!dir || !megabytesArg) throw new Error('usage: prepare-data-corpus.ts <dir> <megabytes>');
+const [dir, megabytesArg, codeShareArg = '0.15'] = process.argv.slice(2);
+if (!dir || !megabytesArg) throw new Error('usage: prepare-data-corpus.ts <dir> <megabytes> [code-share]');
+const codeShare = Number(codeShareArg);
 const targetBytes = Number(megabytesArg) * 1024 * 1024;
 
 let seed = 0x2545f491;
@@ -111,6 +113,7 @@ const recent: Array<Doc & { source: string }> = [];
 let bytes = 0;
 let documents = 0;
 let segment = 0;
+let readmes = 0;
 
 /** The next document: fresh, or (sometimes) a planted copy of a recent one. */
 function nextDocument(source: string): Doc {
@@ -144,6 +147,73 @@ function nextDocument(source: string): Doc {
   return doc;
 }
 
+// Code-heavy Markdown: READMEs with badges, fenced code (blank lines, indentation, `#` comments),
+// tables, option lists and a sponsor block that repeats across files (boilerplate, found by frequency).
+// They are never copies nor copied: they measure the parser, the block chunker and the cleaning.
+const SPONSOR = 'This project is sponsored by Harbour Cloud: deploy your apps in seconds, with a free tier for open source.';
+const newIdentifier = () =>
+  word().replace(/'/g, '') +
+  (random() < 0.5
+    ? word()
+        .replace(/'/g, '')
+        .replace(/^./, (first) => first.toUpperCase())
+    : '');
+// A project's code repeats its own names, as real code does: each README draws from a vocabulary of its own.
+let vocabulary: string[] = [];
+const identifier = () => vocabulary[randomInt(0, vocabulary.length - 1)] as string;
+
+function codeBlock(lines: number): string {
+  const language = ['js', 'ts', 'sh', 'python'][randomInt(0, 3)] as string;
+  const body: string[] = [];
+  let depth = 0;
+  for (let index = 0; index < lines; index += 1) {
+    const roll = random();
+    const indent = language === 'python' ? '    '.repeat(depth) : '\t'.repeat(depth);
+    if (roll < 0.08) body.push('');
+    else if (roll < 0.16) body.push(`${indent}${language === 'sh' || language === 'python' ? '#' : '//'} ${sentence().toLowerCase()}`);
+    else if (roll < 0.3 && depth < 4) {
+      body.push(
+        language === 'python' ? `${indent}def ${identifier()}(${identifier()}):` : `${indent}function ${identifier()}(${identifier()}) {`,
+      );
+      depth += 1;
+    } else if (roll < 0.4 && depth > 0) {
+      depth -= 1;
+      if (language !== 'python') body.push(`${language === 'python' ? '    '.repeat(depth) : '\t'.repeat(depth)}}`);
+    } else body.push(`${indent}const ${identifier()} = ${identifier()}(${randomInt(0, 999)}, '${word()}');`);
+  }
+  while (depth > 0 && language !== 'python') {
+    depth -= 1;
+    body.push(`${'\t'.repeat(depth)}}`);
+  }
+  return `\`\`\`${language}\n${body.join('\n')}\n\`\`\``;
+}
+
+function readme(): string {
+  vocabulary = Array.from({ length: 40 }, newIdentifier);
+  const name = identifier().toLowerCase();
+  const sections: string[] = [
+    `# ${name} [![npm](https://img.shields.io/npm/v/${name}.svg)](https://npm.im/${name}) [![CI](https://github.com/someone/${name}/actions/workflows/ci.yml/badge.svg)](https://github.com/someone/${name}/actions)`,
+    documentText(randomInt(40, 120)),
+    '## Install',
+    `\`\`\`sh\n# as a dependency\nnpm install ${name}\n\`\`\``,
+    '## Usage',
+  ];
+  for (let part = randomInt(2, 6); part > 0; part -= 1) {
+    sections.push(documentText(randomInt(20, 90)), codeBlock(randomInt(4, random() < 0.1 ? 400 : 40)));
+  }
+  const rows = Array.from(
+    { length: randomInt(3, 30) },
+    () => `| \`${identifier()}\` | \`${['string', 'number', 'boolean'][randomInt(0, 2)]}\` | ${sentence()} |`,
+  );
+  sections.push('## Options', '| Option | Type | Description |\n|--------|------|-------------|\n' + rows.join('\n'));
+  const items = Array.from(
+    { length: randomInt(3, 40) },
+    () => `- **${identifier()}**: ${sentence()}\n  - since v${randomInt(1, 9)}.${randomInt(0, 9)}.0`,
+  );
+  sections.push('## API', items.join('\n'), '## Sponsors', SPONSOR, '## License', 'MIT');
+  return `${sections.join('\n\n')}\n`;
+}
+
 const pad = (value: number) => String(value).padStart(6, '0');
 const FOOTER = '\n\nShare this post\n\n© 2024 The Author. All rights reserved.\n';
 
@@ -152,7 +222,19 @@ while (bytes < targetBytes) {
   const roll = random();
   let name: string;
   let content: string;
-  if (roll < 0.55) {
+  if (roll < codeShare) {
+    // A folder of projects, one README each (about as many bytes as one of the other segments).
+    for (let project = 1; project <= 25; project += 1) {
+      const folder = join(corpusDir, `seg-${pad(segment)}`, `project-${String(project).padStart(2, '0')}`);
+      mkdirSync(folder, { recursive: true });
+      const text = readme();
+      writeFileSync(join(folder, 'README.md'), text);
+      bytes += Buffer.byteLength(text);
+      readmes += 1;
+      documents += 1;
+    }
+    continue;
+  } else if (roll < 0.55) {
     name = `seg-${pad(segment)}.md`;
     const doc = nextDocument(name);
     content = `---\ntitle: "${doc.title.replace(/"/g, "'")}"\n---\n\n${doc.text}${FOOTER}`;
@@ -190,8 +272,8 @@ while (bytes < targetBytes) {
 
 writeFileSync(
   join(dir, 'ground-truth.json'),
-  JSON.stringify({ megabytes: Number(megabytesArg), bytes, documents, segments: segment, planted, hardNegatives }),
+  JSON.stringify({ megabytes: Number(megabytesArg), bytes, documents, readmes, segments: segment, planted, hardNegatives }),
 );
 console.log(
-  `wrote ${(bytes / 1024 / 1024).toFixed(1)} MiB: ${segment} files, ${documents} documents, ${Object.keys(planted).length} planted duplicates, ${hardNegatives.length} hard negatives`,
+  `wrote ${(bytes / 1024 / 1024).toFixed(1)} MiB: ${segment} files, ${documents} documents and ${readmes} code-heavy READMEs, ${Object.keys(planted).length} planted duplicates, ${hardNegatives.length} hard negatives`,
 );
