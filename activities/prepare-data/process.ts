@@ -63,6 +63,11 @@ const BATCH_CHARS = 256 * 1024;
 const MAX_IN_FLIGHT = 2;
 /** Below this many bytes of source, no helper thread is started. */
 const MIN_BYTES_FOR_HELPERS = 4 * 1024 * 1024;
+/**
+ * A batch holding a document longer than this is done here, not on a helper: a helper's heap is
+ * capped (helper-threads.ts) and one long line that no cut could shorten must not exhaust it.
+ */
+const HELPER_MAX_DOCUMENT_CHARS = 1024 * 1024;
 
 /**
  * The planning pass: every listed file's fingerprint, without reading any document. Local files are
@@ -139,6 +144,7 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
     // the corpus decisions need; keep the cleaned blocks in a staging file (not in memory) for the second pass.
     let batch: SourceDocument[] = [];
     let batchChars = 0;
+    let batchLargest = 0;
     const prepared = new OrderedWork<PreparedItem[]>(helpers, async (items) => {
       for (const item of items) {
         if (!item.document) {
@@ -152,10 +158,13 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
     const handOut = async () => {
       if (batch.length === 0) return;
       const documents = batch;
+      const largest = batchLargest;
       batch = [];
       batchChars = 0;
+      batchLargest = 0;
       await prepared.handOut(
         documents,
+        largest,
         (threads, work) => threads.prepare(work),
         (work) =>
           work.map((document): PreparedItem => {
@@ -193,6 +202,7 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
             counts.documents += 1;
             batch.push(item.document);
             batchChars += item.document.text.length;
+            batchLargest = Math.max(batchLargest, item.document.text.length);
             if (batchChars >= BATCH_CHARS) await handOut();
           }
         }
@@ -252,13 +262,17 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
     });
     let items: BuildItem[] = [];
     let itemsChars = 0;
+    let itemsLargest = 0;
     const handOutBuilds = async () => {
       if (items.length === 0) return;
       const work = items;
+      const largest = itemsLargest;
       items = [];
       itemsChars = 0;
+      itemsLargest = 0;
       await built.handOut(
         work,
+        largest,
         (threads, batchOfItems) => threads.build(batchOfItems),
         (batchOfItems) =>
           batchOfItems.map((item) =>
@@ -271,6 +285,7 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
       if (!plan.dropped.has(index)) {
         items.push({ document, foreign: [...plan.foreignParagraphs(index)] });
         itemsChars += document.chars;
+        itemsLargest = Math.max(itemsLargest, document.chars);
         if (itemsChars >= BATCH_CHARS) await handOutBuilds();
       }
       index += 1;
@@ -285,6 +300,9 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
       warnings.push(`the test split is empty: too few documents for split.testRatio ${settings.split.testRatio}`);
     if (skippedRecordCount > skippedRecords.length)
       warnings.push(`${skippedRecordCount} records were skipped; the first ${skippedRecords.length} are listed`);
+    const helperFailure = prepared.helperFailure ?? built.helperFailure;
+    if (helperFailure)
+      warnings.push(`a helper thread failed (${errorText(helperFailure)}); the main thread did its work, with the same result`);
     if (plan.dropped.size > plan.pairs.length)
       warnings.push(`${plan.dropped.size} duplicates were dropped; the first ${plan.pairs.length} pairs are listed`);
     skippedFiles.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
@@ -322,21 +340,38 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
   }
 }
 
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /**
  * Work handed out in order, to a helper thread when one has room and here otherwise, and taken back
  * in the same order.
  */
 class OrderedWork<T> {
   private readonly queue: Array<T | Promise<T>> = [];
+  /** Why the helpers stopped answering, once one died. */
+  helperFailure: unknown;
 
   constructor(
     private readonly helpers: HelperThreads | undefined,
     private readonly take: (result: T) => Promise<void>,
   ) {}
 
-  async handOut<W>(work: W, remote: (helpers: HelperThreads, work: W) => Promise<T>, here: (work: W) => T): Promise<void> {
+  /** `largest`: the length of the longest document in `work`. */
+  async handOut<W>(work: W, largest: number, remote: (helpers: HelperThreads, work: W) => Promise<T>, here: (work: W) => T): Promise<void> {
     const room = MAX_IN_FLIGHT * (this.helpers?.size ?? 0);
-    this.queue.push(this.helpers && this.helpers.inFlight < room ? remote(this.helpers, work) : here(work));
+    if (this.helpers && !this.helperFailure && this.helpers.inFlight < room && largest <= HELPER_MAX_DOCUMENT_CHARS) {
+      // A helper that dies fails every answer it owed at once: the work is then done here instead (each
+      // piece is a pure function of its input, so the bytes are the same), and the helpers are not used again.
+      const answer = remote(this.helpers, work).catch((error: unknown) => {
+        this.helperFailure ??= error;
+        return here(work);
+      });
+      this.queue.push(answer);
+    } else {
+      this.queue.push(here(work));
+    }
     await this.drain(room);
   }
 

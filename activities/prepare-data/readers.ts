@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { PrepareDataSettings, SkippedItem, SourceFormat } from '../../common/prepare-data/contract';
 import { readHtmlDocuments } from './html';
 import { readLineBatches } from './lines';
-import { Sectioner, type SourceDocument } from './sections';
+import { cutLongRecord, Sectioner, type SourceDocument } from './sections';
 
 /**
  * One reader per format, all streaming except plain .json (which must be parsed whole, so it has a
@@ -58,7 +58,7 @@ export async function* readDocuments(request: ReadRequest, settings: PrepareData
             continue;
           }
           const text = line.text;
-          if (text.trim() !== '') yield recordItem(parseJson(text), source, 'jsonl', settings);
+          if (text.trim() !== '') yield* recordItems(recordItem(parseJson(text), source, 'jsonl', settings), maxChars);
         }
       }
       return;
@@ -79,10 +79,15 @@ export async function* readDocuments(request: ReadRequest, settings: PrepareData
         return;
       }
       for (let index = 0; index < records.length; index += 1)
-        yield recordItem(records[index], `${request.path}#${index}`, 'json', settings);
+        yield* recordItems(recordItem(records[index], `${request.path}#${index}`, 'json', settings), maxChars);
       return;
     }
   }
+}
+
+/** A record as one document, or as several when it is longer than clean.maxDocumentChars. */
+function recordItems(item: ReadItem, maxChars: number): ReadItem[] {
+  return 'document' in item ? cutLongRecord(item.document, maxChars).map((document) => ({ document })) : [item];
 }
 
 type Parsed = { value: unknown } | { error: string };

@@ -160,3 +160,42 @@ export class Sectioner {
     return false;
   }
 }
+
+/**
+ * A record (JSONL, JSON) longer than `maxChars` cut the way the Sectioner cuts a long file: at the
+ * first blank line outside fenced code once `maxChars` have accumulated, the later parts marked as
+ * continuations of the first. One part per record normally; this keeps a 16 MiB export row from
+ * being one document that every later step must hold whole.
+ */
+export function cutLongRecord(document: SourceDocument, maxChars: number): SourceDocument[] {
+  if (document.text.length <= maxChars) return [document];
+  const parts: SourceDocument[] = [];
+  const fences = new FenceTracker();
+  let start = 0;
+  let lineStart = 0;
+  const text = document.text;
+  const part = (end: number) => {
+    const piece = text.slice(start, end);
+    if (piece.trim() !== '')
+      parts.push({
+        ...document,
+        source: parts.length === 0 ? document.source : `${document.source}#${parts.length + 1}`,
+        text: piece,
+        ...(parts.length > 0 ? { continuation: true } : {}),
+      });
+  };
+  while (lineStart <= text.length) {
+    const newline = text.indexOf('\n', lineStart);
+    const lineEnd = newline < 0 ? text.length : newline;
+    const line = text.slice(lineStart, lineEnd);
+    const inCode = fences.push(line);
+    if (!inCode && line.trim() === '' && lineStart - start >= maxChars) {
+      part(lineStart);
+      start = lineEnd + 1;
+    }
+    if (newline < 0) break;
+    lineStart = newline + 1;
+  }
+  if (start < text.length) part(text.length);
+  return parts;
+}

@@ -273,7 +273,7 @@ function packLines(
   const wrap = (group: readonly string[]) => [...before, ...group, ...after].join('\n');
   const room = maxTokens - tokens.count(wrap([]));
   return packGroups(lines, '\n', wrap, tokens, maxTokens, (line) =>
-    splitByWords(line, (text) => tokens.count(text), Math.max(1, room)).map((part) => wrap([part])),
+    splitByWords(line, tokens, Math.max(1, room)).map((part) => wrap([part])),
   );
 }
 
@@ -294,24 +294,39 @@ function packTexts(
   return packGroups(texts, joiner, shape, tokens, maxTokens, (text) => oversized(trim ? text.trim() : text));
 }
 
-/** Slices of a line cut between words (a word longer than a chunk, such as a minified blob, by characters). */
-function splitByWords(text: string, count: (text: string) => number, maxTokens: number): string[] {
+/**
+ * Slices of a line cut between words, packed like any other parts (a running count, so a long line
+ * is not recounted word by word); a word longer than a chunk, such as a minified blob, is cut by characters.
+ */
+function splitByWords(text: string, tokens: TokenCounting, maxTokens: number): string[] {
+  const words = text.match(/\s*\S+/g) ?? [];
+  return packGroups(
+    words,
+    '',
+    (group) => group.join('').trim(),
+    tokens,
+    maxTokens,
+    (word) => splitByCharacters(word.trim(), tokens, maxTokens),
+  );
+}
+
+function splitByCharacters(word: string, tokens: TokenCounting, maxTokens: number): string[] {
   const pieces: string[] = [];
-  let piece = '';
-  for (const word of text.match(/\s*\S+/g) ?? []) {
-    if (count(piece + word) <= maxTokens) {
-      piece += word;
-      continue;
-    }
-    if (piece.trim() !== '') pieces.push(piece.trim());
-    piece = word;
-    while (count(piece) > maxTokens) {
-      let size = Math.min(piece.length, maxTokens);
-      while (size > 1 && count(piece.slice(0, size)) > maxTokens) size = Math.floor(size / 2);
-      pieces.push(piece.slice(0, size));
-      piece = piece.slice(size);
-    }
+  let rest = word;
+  while (rest !== '') {
+    // The longest prefix that fits, by bisection over a window a chunk's worth of characters wide (a
+    // token is rarely longer than 8 characters), so a megabyte blob costs a chunk's count per slice.
+    let fits = 1;
+    let high = Math.min(rest.length, maxTokens * 8);
+    if (tokens.count(rest.slice(0, high)) <= maxTokens) fits = high;
+    else
+      while (high - fits > 1) {
+        const middle = (fits + high) >> 1;
+        if (tokens.count(rest.slice(0, middle)) <= maxTokens) fits = middle;
+        else high = middle;
+      }
+    pieces.push(rest.slice(0, fits));
+    rest = rest.slice(fits);
   }
-  if (piece.trim() !== '') pieces.push(piece.trim());
   return pieces;
 }

@@ -279,7 +279,8 @@ function isLetter(text: string, index: number): boolean {
 
 /** The chunk's first sentence without Markdown markers, at most 25 words. */
 export function firstSentence(text: string): string {
-  const firstLine = text.trim().split('\n')[0] ?? '';
+  // 25 words fit in the first thousand characters; a chunk that is one long line is not scanned whole.
+  const firstLine = (text.trimStart().slice(0, 1000).split('\n')[0] ?? '').trimEnd();
   const plain = firstLine.replace(/^(#{1,6}\s+|>\s*|[-*+]\s+|\d+[.)]\s+)/, '').trim();
   const sentence = /^.*?[.!?…](?=\s|$)/.exec(plain)?.[0] ?? plain;
   const words = sentence.split(/\s+/);

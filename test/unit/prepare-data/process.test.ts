@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatasetRecordSchema, PrepareDataInputSchema } from '../../../common/prepare-data/contract';
 import { templateInstructor } from '../../../activities/prepare-data/generator';
+import { HelperThreads } from '../../../activities/prepare-data/helper-threads';
 import { processSource } from '../../../activities/prepare-data/process';
 import { localSource } from '../../../activities/prepare-data/source';
 import { JsonlSink } from '../../../activities/prepare-data/staging';
@@ -119,6 +120,78 @@ describe('processSource with a helper thread', () => {
     expect(one.hashes[0]).not.toBe(one.hashes[1]);
     expect(await run(2)).toEqual(one);
     expect(await run(3)).toEqual(one);
+  });
+});
+
+describe('processSource with long records and a failing helper', () => {
+  // A JSONL export whose rows are far longer than clean.maxDocumentChars: one with paragraphs (cut
+  // into parts), one a single 1.5 MB line that nothing can cut (done on the main thread, not a helper).
+  function writeLongExport(root: string) {
+    mkdirSync(root, { recursive: true });
+    const paragraphs = Array.from(
+      { length: 4000 },
+      (_, index) => `Paragraph ${index} of the long post, about gears and chains and ${index % 97} spokes.`,
+    );
+    const rows = [
+      { title: 'Long post', body: paragraphs.join('\n\n') },
+      { title: 'One line', body: Array.from({ length: 60_000 }, (_, index) => `w${index}`).join(' ') },
+      { title: 'Short', body: 'A short post about a bell that rings twice when the wind is from the north.' },
+    ];
+    writeFileSync(join(root, 'export.jsonl'), rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
+    writeFileSync(join(root, 'note.md'), '# A note\n\nThe note has words of its own, enough for a record.\n');
+  }
+
+  async function run(root: string, threads: number) {
+    const settings = PrepareDataInputSchema.parse({
+      source: { kind: 'local', path: root },
+      formats: { json: { textField: 'body', titleField: 'title' } },
+      clean: { maxDocumentChars: 50_000 },
+    });
+    const source = localSource(root, settings);
+    return processSource({
+      settings,
+      source,
+      listing: await source.list(),
+      scratchDir: mkdtempSync(join(dir, `threads-${threads}-`)),
+      instructor: templateInstructor,
+      threads,
+      helperMinBytes: 0,
+    });
+  }
+
+  it('cuts a record longer than maxDocumentChars into continued parts, the same with helper threads', async () => {
+    const root = join(dir, 'corpus');
+    writeLongExport(root);
+    const one = await run(root, 1);
+    // 286,468 characters of paragraphs cut once 50,000 have accumulated: 6 parts; the rest one document each.
+    expect(one.counts.documents).toBe(6 + 1 + 1 + 1);
+    const sources = readFileSync(one.train.path, 'utf8') + readFileSync(one.test.path, 'utf8');
+    expect(sources).toContain('"source":"export.jsonl#L1#6"');
+    expect(sources).not.toContain('export.jsonl#L1#7');
+    const two = await run(root, 2);
+    expect([two.train.sha256, two.test.sha256]).toEqual([one.train.sha256, one.test.sha256]);
+    expect(two.warnings).toEqual(one.warnings);
+  });
+
+  it("does a dead helper's work on the main thread: same bytes, a warning, no unhandled rejection", async () => {
+    const root = join(dir, 'corpus');
+    writeLongExport(root);
+    const one = await run(root, 1);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const prepare = jest.spyOn(HelperThreads.prototype, 'prepare').mockRejectedValue(new Error('helper thread exited with code 1'));
+    try {
+      const two = await run(root, 3);
+      expect(prepare).toHaveBeenCalled();
+      expect([two.train.sha256, two.test.sha256]).toEqual([one.train.sha256, one.test.sha256]);
+      expect(two.warnings).toContainEqual(expect.stringMatching(/a helper thread failed \(helper thread exited with code 1\)/));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      prepare.mockRestore();
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });
 
