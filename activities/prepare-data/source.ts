@@ -125,7 +125,11 @@ export function localSource(path: string, settings: PrepareDataSettings, confine
     async fetch(entry) {
       // A source that is one file lists that file under its own name; fetched before a listing, ask the disk.
       rootIsFile ||= (await stat(root).catch(() => undefined))?.isFile() ?? false;
-      return { localPath: rootIsFile ? root : join(root, ...entry.path.split('/')), release: () => Promise.resolve() };
+      const localPath = rootIsFile ? root : join(root, ...entry.path.split('/'));
+      // Checked again as each file is read: a folder swapped for a link after the listing must not
+      // lead out of the roots.
+      await requireInsideRoots(localPath, confinement, 'a file of source.path');
+      return { localPath, release: () => Promise.resolve() };
     },
   };
 }
@@ -202,6 +206,9 @@ export function s3Source(uri: string, settings: PrepareDataSettings, s3: S3Sende
         )) {
           for (const object of page.Contents ?? []) {
             if (!object.Key || object.Key.endsWith('/')) continue; // folder markers hold no writing
+            // S3 prefixes match characters, not folders: `writing` also lists `writing-private/`. Only
+            // the object named by the URI itself, or what lies under it as a folder, is the source.
+            if (!insidePrefix(object.Key, prefix)) continue;
             const name = object.Key.slice(prefix.length).replace(/^\/+/, '') || basename(object.Key);
             const format = formatOf(name, settings.formats.include);
             const size = object.Size ?? 0;
@@ -235,25 +242,29 @@ export function s3Source(uri: string, settings: PrepareDataSettings, s3: S3Sende
   };
 }
 
+function insidePrefix(key: string, prefix: string): boolean {
+  return prefix === '' || prefix.endsWith('/') || key === prefix || key.startsWith(`${prefix}/`);
+}
+
 export function sourceFor(settings: PrepareDataSettings, s3: S3Sender, confinement: SourceConfinement = UNCONFINED): SourceAccess {
   if (settings.source.kind === 'local') return localSource(settings.source.path, settings, confinement);
   requireAllowedBucket(settings.source.uri, confinement);
   return s3Source(settings.source.uri, settings, s3);
 }
 
-async function requireInsideRoots(root: string, confinement: SourceConfinement): Promise<void> {
+async function requireInsideRoots(path: string, confinement: SourceConfinement, what = 'source.path'): Promise<void> {
+  const given = (confinement.localRoots.length > 0 ? confinement.localRoots : [process.cwd()]).map((allowed) => resolve(allowed));
+  const roots = await Promise.all(given.map((allowed) => realpath(allowed).catch(() => allowed)));
+  const isInside = (candidate: string, folders: readonly string[]) =>
+    folders.some((folder) => candidate === folder || candidate.startsWith(folder.endsWith(sep) ? folder : `${folder}${sep}`));
   // A path that does not exist (yet) is judged as written; one that does, after its links are resolved.
-  const real = await realpath(root).catch(() => root);
-  const roots = await Promise.all(
-    (confinement.localRoots.length > 0 ? confinement.localRoots : [process.cwd()]).map((allowed) =>
-      realpath(resolve(allowed)).catch(() => resolve(allowed)),
-    ),
-  );
-  const inside = roots.some((allowed) => real === allowed || real.startsWith(allowed.endsWith(sep) ? allowed : `${allowed}${sep}`));
-  if (inside) return;
-  const via = real === root ? '' : ` (it resolves to ${real})`;
+  const real = await realpath(path).catch(() => path);
+  if (isInside(real, roots)) return;
+  // Where a link inside the roots leads is shown (the user can see that link); of a path outside the
+  // roots nothing is said, not even whether it exists.
+  const via = real !== path && (isInside(path, given) || isInside(path, roots)) ? ` (a link to ${real})` : '';
   throw validationFailure(
-    `source.path ${root}${via} is outside the folders this data worker may read: ${roots.join(', ')}. ` +
+    `${what} ${path}${via} is outside the folders this data worker may read: ${roots.join(', ')}. ` +
       'Put the writing under one of them, or add its folder to sources.localRoots (LLMTWIN_SOURCE_ROOTS) on the data worker',
   );
 }

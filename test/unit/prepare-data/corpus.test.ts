@@ -1,13 +1,15 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
+import { mockClient } from 'aws-sdk-client-mock';
 import { DatasetRecordSchema, PrepareDataInputSchema, type DatasetRecord } from '../../../common/prepare-data/contract';
 import { markdownBlocks } from '../../../common/prepare-data/text/blocks';
 import { compareForKeep, keepOrder, namedAsCopy } from '../../../common/prepare-data/text/keep';
 import { templateInstructor } from '../../../activities/prepare-data/generator';
 import { processSource } from '../../../activities/prepare-data/process';
-import { localSource, sourceFor, type SourceConfinement } from '../../../activities/prepare-data/source';
+import { localSource, s3Source, sourceFor, type SourceConfinement } from '../../../activities/prepare-data/source';
 import { blockHash, isSubstantial } from '../../../activities/prepare-data/documents';
 import type { S3Sender } from '../../../activities/aws/clients';
 
@@ -223,7 +225,12 @@ describe('source confinement', () => {
       expect(error.message).toContain(root);
       expect(error.message).toMatch(/sources\.localRoots \(LLMTWIN_SOURCE_ROOTS\)/);
     }
-    expect((await refusal(join(root, 'link-out'), confinement)).message).toContain(`resolves to ${join(dir, 'outside')}`);
+    expect((await refusal(join(root, 'link-out'), confinement)).message).toContain(`(a link to ${join(dir, 'outside')})`);
+    // Outside the roots, nothing tells a path that exists from one that does not.
+    symlinkSync('/etc', join(dir, 'outside', 'etc-link'));
+    const shown = async (path: string) => (await refusal(path, confinement)).message.replace(path, '<path>');
+    expect(await shown(join(dir, 'outside', 'etc-link'))).toBe(await shown(join(dir, 'outside', 'no-such-link')));
+    expect(await shown(join(dir, 'outside', 'secret.md'))).toBe(await shown(join(dir, 'outside', 'no-such-file.md')));
     // A root given through a symbolic link is the folder it points to.
     symlinkSync(root, join(dir, 'alias'));
     expect(
@@ -234,6 +241,20 @@ describe('source confinement', () => {
         }).list()
       ).entries,
     ).toHaveLength(1);
+  });
+
+  it('checks each file again as it is read: a folder swapped for a link after the listing is refused', async () => {
+    const root = write({ 'posts/a.md': 'Hello there, a post.' }, join(dir, 'allowed'));
+    write({ 'a.md': 'Not yours.' }, join(dir, 'outside'));
+    const source = localSource(root, settingsFor({ kind: 'local', path: root }), { localRoots: [root], bucket: 'b', s3Allowed: [] });
+    const listing = await source.list();
+    rmSync(join(root, 'posts'), { recursive: true });
+    symlinkSync(join(dir, 'outside'), join(root, 'posts'));
+    const error = await source.fetch(listing.entries[0]!, dir).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect((error as ApplicationFailure).message).toMatch(
+      /a file of source\.path .*posts\/a\.md \(a link to .*outside\/a\.md\) is outside the folders/,
+    );
   });
 
   it('defaults to the working directory when no root is configured', async () => {
@@ -252,5 +273,24 @@ describe('source confinement', () => {
         /outside the bucket this deployment writes to \(twin-data\).*sources\.s3Allowed \(LLMTWIN_SOURCE_S3_ALLOW\)/,
       );
     }
+  });
+
+  it('lists only what lies under an allowed prefix as a folder, never a sibling that shares its characters', async () => {
+    // S3 answers a ListObjectsV2 for Prefix "maren" with maren-evil/ too; the source must not read it.
+    const s3 = mockClient(S3Client);
+    const object = (Key: string) => ({ Key, Size: 10, ETag: '"e"' });
+    s3.on(ListObjectsV2Command, { Prefix: 'maren' }).resolves({
+      Contents: [object('maren'), object('maren/posts/a.md'), object('maren-evil/secret.md'), object('maren.md')],
+    });
+    s3.on(ListObjectsV2Command, { Prefix: 'maren/posts/a.md' }).resolves({
+      Contents: [object('maren/posts/a.md'), object('maren/posts/a.md.bak')],
+    });
+    const list = async (uri: string) =>
+      (await s3Source(uri, settingsFor({ kind: 's3', uri }), new S3Client({}) as S3Sender).list()).entries;
+
+    expect((await list('s3://shared-writing/maren')).map((entry) => entry.key)).toEqual(['maren/posts/a.md']);
+    // A URI naming one object reads that object alone.
+    expect((await list('s3://shared-writing/maren/posts/a.md')).map((entry) => entry.key)).toEqual(['maren/posts/a.md']);
+    s3.restore();
   });
 });
