@@ -185,3 +185,36 @@ export function fencesBalanced(text: string): boolean {
   for (const line of text.split('\n')) fences.push(line);
   return !fences.inside;
 }
+
+// A fence inside a list item or a quote: its container's markers (`>`, a list marker, indentation) first.
+const NESTED_FENCE = /^((?:[ \t]*>)*[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?[ \t]*)(`{3,}|~{3,})(.*)$/;
+
+/**
+ * Tracks fenced code nested in a list item or a quote, line by line: cleaning must leave its lines as
+ * written, and a cut inside it must close the fence (`close`: the fence line to do that with, under
+ * the same container markers, a list marker turned into its indentation) and repeat the opening line.
+ */
+export class NestedFenceTracker {
+  private open: { char: string; length: number; close: string } | undefined;
+
+  /** Feeds one line; true while that line is inside nested fenced code (the fence lines included). */
+  push(line: string): boolean {
+    const match = NESTED_FENCE.exec(line);
+    if (!this.open) {
+      if (!match) return false;
+      const [, prefix = '', run = '', info = ''] = match;
+      if (run[0] === '`' && info.includes('`')) return false;
+      const indent = prefix.replace(/(?:[-*+]|\d{1,9}[.)])(?=[ \t])/, (marker) => ' '.repeat(marker.length));
+      this.open = { char: run[0]!, length: run.length, close: `${indent}${run}` };
+      return true;
+    }
+    const [, , run = '', info = ''] = match ?? [];
+    if (match && run[0] === this.open.char && run.length >= this.open.length && info.trim() === '') this.open = undefined;
+    return true;
+  }
+
+  /** The line that closes the open fence, while one is open. */
+  openFence(): { close: string } | undefined {
+    return this.open && { close: this.open.close };
+  }
+}

@@ -1,4 +1,4 @@
-import type { Block } from './blocks';
+import { NestedFenceTracker, type Block } from './blocks';
 
 /**
  * Token-bounded chunks of whole blocks (blocks.ts), with overlap. A chunk is cut between blocks; a
@@ -74,8 +74,10 @@ export function chunkBlocks(blocks: readonly Block[], tokens: TokenCounting, opt
   // the count of each prefix of it, so the part of `current` that is emitted needs no recount either.
   let currentTokens = 0;
   let prefixTokens: number[] = [];
-  // True while `current` holds only what was carried over from the previous chunk.
+  // True while `current` holds only what was carried over from the previous chunk: overlap units
+  // (`overlapHeld` of them, at the front, already emitted once) and then headings (never emitted yet).
   let onlyCarried = false;
+  let overlapHeld = 0;
 
   const costOfAppending = (unit: Unit) => {
     const last = current[current.length - 1];
@@ -112,7 +114,9 @@ export function chunkBlocks(blocks: readonly Block[], tokens: TokenCounting, opt
     const kept = current.slice(0, body);
     const headings = current.slice(body);
     push(kept, prefixTokens[body - 1]!);
-    reset([...overlapOf(kept, options.overlapTokens), ...headings]);
+    const overlap = overlapOf(kept, options.overlapTokens);
+    reset([...overlap, ...headings]);
+    overlapHeld = overlap.length;
     onlyCarried = current.length > 0;
     return true;
   };
@@ -120,10 +124,15 @@ export function chunkBlocks(blocks: readonly Block[], tokens: TokenCounting, opt
   for (const unit of unitsOf(blocks, tokens, options.maxTokens, () => (blocksSplit += 1))) {
     let cost = costOfAppending(unit);
     while (current.length > 0 && currentTokens + cost > options.maxTokens) {
-      if (onlyCarried) {
-        // What was carried over leaves no room for the next unit: shed it from the front.
+      if (onlyCarried && overlapHeld > 0) {
+        // The overlap leaves no room for the next unit: shed it from the front (never a carried
+        // heading: it was held back from the last chunk and must head the next one).
         reset(current.slice(1));
+        overlapHeld -= 1;
         if (current.length === 0) onlyCarried = false;
+      } else if (onlyCarried) {
+        // Only carried headings are left: they are handled like headings held in a fresh chunk.
+        onlyCarried = false;
       } else if (!emit()) {
         // Only headings are held, and the next block is too long to join them: they go out alone
         // (rare; the quality report counts chunks that end on a heading).
@@ -134,6 +143,7 @@ export function chunkBlocks(blocks: readonly Block[], tokens: TokenCounting, opt
     }
     append(unit, cost);
     onlyCarried = false;
+    overlapHeld = 0;
   }
   // Headings left at the very end head nothing: there is nothing under them to train on.
   emit();
@@ -155,17 +165,27 @@ function overlapOf(units: readonly Unit[], budget: number): Unit[] {
   return carried;
 }
 
-/** Whole blocks as units; a block over the limit as the pieces its structure allows. */
+/**
+ * Whole blocks as units; a block over the limit as the pieces its structure allows. A block that must
+ * be cut anyway is cut with room for the headings right above it, so its first piece and its
+ * headings fit in one chunk and the heading goes with the text it heads.
+ */
 function* unitsOf(blocks: readonly Block[], tokens: TokenCounting, maxTokens: number, onSplit: () => void): Generator<Unit> {
+  let headingTokens = 0;
   for (let index = 0; index < blocks.length; index += 1) {
     const block = blocks[index]!;
     const count = tokens.count(block.text);
+    const heading = block.kind === 'heading';
     if (count <= maxTokens) {
-      yield { text: block.text, tokens: count, block: index, piece: 0, pieces: 1, heading: block.kind === 'heading' };
+      yield { text: block.text, tokens: count, block: index, piece: 0, pieces: 1, heading };
+      headingTokens = heading ? headingTokens + count + tokens.count(JOINER) : 0;
       continue;
     }
     onSplit();
-    const pieces = piecesOf(block, tokens, maxTokens);
+    // Headings that take half a chunk or more are not worth shrinking every piece for.
+    const room = headingTokens > 0 && headingTokens < maxTokens / 2 ? maxTokens - headingTokens : maxTokens;
+    headingTokens = 0;
+    const pieces = piecesOf(block, tokens, room);
     for (let piece = 0; piece < pieces.length; piece += 1) {
       const text = pieces[piece]!;
       yield { text, tokens: tokens.count(text), block: index, piece, pieces: pieces.length, heading: false };
@@ -197,15 +217,63 @@ export function piecesOf(block: Block, tokens: TokenCounting, maxTokens: number)
           .join('\n')
           .replace(/\n+$/, ''),
       );
-      return packTexts(items, '\n', tokens, maxTokens, (item) => byLines(item.split('\n')));
+      return packTexts(items, '\n', tokens, maxTokens, (item) => linesAcrossFences(item.split('\n'), tokens, maxTokens));
     }
-    case 'paragraph':
     case 'quote':
+      // A quote holding fenced code is cut by lines, the code's fence closed and reopened; others by sentences.
+      if (/(`{3,}|~{3,})/.test(block.text)) return linesAcrossFences(lines, tokens, maxTokens);
+      return packTexts(sentenceSlices(block.text), '', tokens, maxTokens, (sentence) => byLines(sentence.split('\n')), true);
+    case 'paragraph':
     case 'html':
       return packTexts(sentenceSlices(block.text), '', tokens, maxTokens, (sentence) => byLines(sentence.split('\n')), true);
     default:
       return byLines(lines);
   }
+}
+
+/**
+ * Lines of a list item or a quote, cut between lines; fenced code nested in them (`> ```js`, an
+ * indented fence in an item) is one part when it fits, and otherwise cut like a code block: each piece
+ * with the fence line repeated at its start and a closing fence, under the same container markers, at its end.
+ */
+function linesAcrossFences(lines: readonly string[], tokens: TokenCounting, maxTokens: number): string[] {
+  const fences = new NestedFenceTracker();
+  const parts: string[] = [];
+  let code: string[] | undefined;
+  let close = '';
+  const endCode = () => {
+    if (!code) return;
+    const text = code.join('\n');
+    const closed = code.length > 1 && fences.openFence() === undefined;
+    if (tokens.count(text) <= maxTokens) parts.push(text);
+    else
+      parts.push(
+        ...packLines(code.slice(1, closed ? -1 : undefined), [code[0]!], [closed ? code[code.length - 1]! : close], tokens, maxTokens),
+      );
+    code = undefined;
+  };
+  for (const line of lines) {
+    const wasInside = fences.openFence() !== undefined;
+    const inside = fences.push(line);
+    if (inside && !wasInside) {
+      code = [line];
+      close = fences.openFence()?.close ?? '';
+    } else if (code) {
+      code.push(line);
+    } else {
+      parts.push(line);
+    }
+    if (code && fences.openFence() === undefined) endCode();
+  }
+  endCode();
+  return packGroups(
+    parts,
+    '\n',
+    (group) => group.join('\n'),
+    tokens,
+    maxTokens,
+    (line) => splitByWords(line, tokens, maxTokens),
+  );
 }
 
 /**

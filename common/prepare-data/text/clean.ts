@@ -1,4 +1,4 @@
-import type { Block } from './blocks';
+import { NestedFenceTracker, type Block } from './blocks';
 
 /**
  * Cleaning keeps what a twin must learn, the author's voice, and drops what only gets in the way. It
@@ -194,10 +194,18 @@ function cleanBlock(block: Block, boilerplate: RegExp | null): Block | undefined
   }
 }
 
-/** Inline noise out of each line, trailing spaces off; a line that only held noise (a row of badges) goes, blank lines stay. */
+/**
+ * Inline noise out of each line, trailing spaces off; a line that only held noise (a row of badges)
+ * goes, blank lines stay. Fenced code nested in a list item or a quote is code: its lines stay as written.
+ */
 function cleanLines(text: string): string[] {
   const kept: string[] = [];
+  const fences = text.indexOf('```') >= 0 || text.indexOf('~~~') >= 0 ? new NestedFenceTracker() : undefined;
   for (const line of text.split('\n')) {
+    if (fences?.push(line)) {
+      kept.push(line);
+      continue;
+    }
     let cleaned = cleanInline(line).trimEnd();
     if (cleaned.trim() === '' && line.trim() !== '') continue;
     // A badge or comment removed from the start of a line leaves no indentation the author did not write.
@@ -214,9 +222,10 @@ function foldSpaces(line: string): string {
   return line.slice(0, indent) + line.slice(indent).replace(INLINE_SPACE_RUNS, ' ');
 }
 
-/** A heading's text as plain words: `## The *big* [idea](x) <img src=y>` -> "The big idea". */
+/** A heading's text as plain words: `## The *big* [idea](x) <img src=y>` -> "The big idea" (and `Title\n=====` -> "Title"). */
 export function plainText(markdown: string): string {
   return cleanInline(markdown)
+    .replace(/\n[ \t]{0,3}(?:=+|-+)[ \t]*$/, '') // a setext heading's underline
     .replace(/^\s{0,3}#{1,6}\s+/, '')
     .replace(/\s+#+\s*$/, '')
     .replace(/`([^`]*)`/g, '$1')

@@ -1,4 +1,10 @@
-import { FenceTracker, markdownBlocks, mayHoldBlockSyntax, parseMarkdownBlocks } from '../../../common/prepare-data/text/blocks';
+import {
+  FenceTracker,
+  markdownBlocks,
+  mayHoldBlockSyntax,
+  NestedFenceTracker,
+  parseMarkdownBlocks,
+} from '../../../common/prepare-data/text/blocks';
 import { chunkBlocks, sentenceSlices, type Chunk } from '../../../common/prepare-data/text/chunk';
 import { TokenCounter } from '../../../common/prepare-data/text/tokens';
 
@@ -19,6 +25,13 @@ function balanced(text: string): boolean {
   const fences = new FenceTracker();
   for (const line of text.split('\n')) fences.push(line);
   return !fences.inside;
+}
+
+/** Balanced counting fences nested in list items and quotes too. */
+function nestedBalanced(text: string): boolean {
+  const fences = new NestedFenceTracker();
+  for (const line of text.split('\n')) fences.push(line);
+  return fences.openFence() === undefined;
 }
 
 /** A fenced TypeScript block with blank lines and deep indentation inside it. */
@@ -140,6 +153,57 @@ describe('chunkBlocks', () => {
     }
     // A trailing heading with nothing under it heads nothing and is not published.
     expect(chunksOf(`${paragraph(1, 2)}\n\n## Empty`, 200).map((chunk) => chunk.text)).toEqual([paragraph(1, 2)]);
+  });
+
+  it('keeps a heading with the text it heads when that text must be cut: never shed, never alone', () => {
+    // Two-token sentences fill a piece to the last token: without room kept for the heading, the
+    // heading carried over from the chunk before could not join its text's first piece and was shed.
+    const sentences = (count: number) => Array.from({ length: count }, () => 'Go.').join(' ');
+    const sections = Array.from({ length: 4 }, (_, index) => `## Heading ${index}\n\n${sentences(100)}`);
+    const chunks = chunksOf([sentences(8), sentences(8), ...sections].join('\n\n'), 120, 60);
+    for (let index = 0; index < sections.length; index += 1)
+      expect(chunks.filter((chunk) => chunk.text.startsWith(`## Heading ${index}\n\nGo. Go.`))).toHaveLength(1);
+    for (const chunk of chunks) {
+      expect(chunk.tokens).toBeLessThanOrEqual(120);
+      expect(chunk.text).not.toMatch(/## Heading \d+$/);
+    }
+  });
+
+  it('cuts an oversized list item or quote holding fenced code with the fence closed and reopened', () => {
+    const code = Array.from({ length: 40 }, (_, index) => `   const value${index} = compute(${index}); // [link](x) <b>kept</b>`);
+    const list = ['- Install it first:', '', '   ```ts', ...code, '   ```', '', '   Then run it.', '- A second item.'].join('\n');
+    const quote = [
+      '> As the docs put it:',
+      '>',
+      '> ```sh',
+      ...code.map((line) => `> ${line.trim()}`),
+      '> ```',
+      '>',
+      '> End of quote.',
+    ].join('\n');
+    for (const text of [list, quote]) {
+      const chunks = chunksOf(text, 120);
+      expect(chunks.length).toBeGreaterThan(2);
+      for (const chunk of chunks) {
+        expect(nestedBalanced(chunk.text)).toBe(true);
+        expect(chunk.tokens).toBeLessThanOrEqual(120);
+      }
+      // Every code line survives once, as written.
+      const lines = chunks.flatMap((chunk) => chunk.text.split('\n'));
+      for (const line of text === list ? code : code.map((item) => `> ${item.trim()}`))
+        expect(lines.filter((seen) => seen === line)).toHaveLength(1);
+    }
+  });
+
+  it('cuts a 60,000-word line between words, losing none', () => {
+    const text = Array.from({ length: 60_000 }, (_, index) => `w${index}`).join(' ');
+    const chunks = chunksOf(text, 512);
+    for (const chunk of chunks) expect(chunk.tokens).toBeLessThanOrEqual(512);
+    expect(chunks.map((chunk) => chunk.text).join(' ')).toBe(text);
+    const blob = 'x9Q'.repeat(40_000);
+    const pieces = chunksOf(blob, 256);
+    for (const piece of pieces) expect(piece.tokens).toBeLessThanOrEqual(256);
+    expect(pieces.map((piece) => piece.text).join('')).toBe(blob);
   });
 
   it('repeats whole trailing blocks verbatim as overlap, within the budget', () => {

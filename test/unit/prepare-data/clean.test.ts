@@ -47,6 +47,23 @@ describe('cleaning', () => {
     expect(cleanMarkdown(text)).toBe(text);
   });
 
+  it('keeps fenced code nested in a list item or a quote as written: its links, tags and images are code', () => {
+    const text = [
+      '- Install it:',
+      '',
+      '  ```html',
+      '  <a href="x">[docs](https://x.dev)</a>',
+      '  ![logo](logo.png)',
+      '  ```',
+      '- After the code, a [link](https://x.dev) becomes its text.',
+      '',
+      '> ```md',
+      '> [a link](https://y.dev) in quoted code',
+      '> ```',
+    ].join('\n');
+    expect(cleanMarkdown(text)).toBe(text.replace('a [link](https://x.dev) becomes', 'a link becomes'));
+  });
+
   it('drops images and badges without leaving empty link husks, and keeps link text', () => {
     const text = [
       '[![npm](https://img.shields.io/npm/v/x.svg)](https://npmjs.com/x) [![build](https://ci/x.svg)](https://ci/x)',
@@ -121,6 +138,8 @@ describe('titles and front matter', () => {
     expect(plainText('# np [![npm](https://img.shields.io/x.svg)](https://npm.im/np)')).toBe('np');
     expect(plainText('## The *big* [idea](x) <img src="y.png"> `code`')).toBe('The big idea code');
     expect(plainText('<img src="media/header.png" width="1000">')).toBe('');
+    expect(plainText('Getting started\n===============')).toBe('Getting started');
+    expect(plainText('Options\n-------')).toBe('Options');
   });
 
   it('reads the title and date from front matter and knows where it ends', () => {

@@ -286,7 +286,7 @@ describe('source confinement', () => {
       Contents: [object('maren/posts/a.md'), object('maren/posts/a.md.bak')],
     });
     const list = async (uri: string) =>
-      (await s3Source(uri, settingsFor({ kind: 's3', uri }), new S3Client({}) as S3Sender).list()).entries;
+      (await s3Source(uri, settingsFor({ kind: 's3', uri }), new S3Client({})).list()).entries;
 
     expect((await list('s3://shared-writing/maren')).map((entry) => entry.key)).toEqual(['maren/posts/a.md']);
     // A URI naming one object reads that object alone.
