@@ -79,13 +79,22 @@ export async function* readHtmlDocuments(
   const lists: Array<{ ordered: boolean; next: number }> = [];
 
   let preLanguage = '';
+  // The Markdown marker of the block being read ("- ", "1. ", "## "), put before its text once it has some.
+  let marker = '';
+  let quoteDepth = 0;
   const endBlock = () => {
     // Preformatted text becomes fenced code, as in the Markdown version of the same post (its
-    // language from <code class="language-x">), so one set of rules reads both.
-    const text = preDepth > 0 ? fenced(current.replace(/^\n+|\s+$/g, ''), preLanguage) : current.replace(/\s+/g, ' ').trim();
-    if (text && text !== '-' && text !== '##') {
+    // language from <code class="language-x">), so one set of rules reads both. Other text is
+    // escaped where Markdown would take it for markup: it is read as Markdown next.
+    const words = preDepth > 0 ? '' : current.replace(/\s+/g, ' ').trim();
+    const text =
+      preDepth > 0
+        ? fenced(current.replace(/^\n+|\s+$/g, ''), preLanguage)
+        : words && `${quoteDepth > 0 ? '> ' : ''}${marker}${escapeMarkdown(words, true)}`;
+    if (text) {
       paragraphs.push(text);
       chars += text.length + 2;
+      marker = '';
     }
     current = '';
     if (chars >= maxChars) flush();
@@ -125,12 +134,12 @@ export async function* readHtmlDocuments(
           preLanguage = '';
         }
         if (name === 'h1' && h1 === undefined) inH1 = true;
-        else if (/^h[1-6]$/.test(name)) current += '## ';
+        else if (/^h[1-6]$/.test(name)) marker = '## ';
         else if (name === 'li') {
           const list = lists[lists.length - 1];
-          current += list?.ordered ? `${list.next++}. ` : '- ';
+          marker = list?.ordered ? `${list.next++}. ` : '- ';
         } else if (name === 'ol' || name === 'ul') lists.push({ ordered: name === 'ol', next: 1 });
-        else if (name === 'blockquote') current += '> ';
+        else if (name === 'blockquote') quoteDepth += 1;
       },
       ontext(text) {
         if (inTitle) titleTag = (titleTag ?? '') + text;
@@ -149,6 +158,9 @@ export async function* readHtmlDocuments(
             inH1 = false;
           }
           if (BLOCKS.has(name)) endBlock();
+          // A heading or an item left without text marks nothing after it.
+          if (/^h[1-6]$/.test(name) || name === 'li') marker = '';
+          if (name === 'blockquote') quoteDepth = Math.max(0, quoteDepth - 1);
           if (name === 'pre') preDepth = Math.max(0, preDepth - 1);
           if (name === 'ol' || name === 'ul') lists.pop();
         }
@@ -168,6 +180,24 @@ export async function* readHtmlDocuments(
   endBlock();
   flush();
   while (finished.length > 0) yield finished.shift() as SourceDocument;
+}
+
+const LINE_START_SYNTAX = /^(\s*)(#|>|[-+*](?=\s|$)|[-*_](?=(?:\s*[-*_]){2,}\s*$)|\d{1,9}(?=[.)](?:\s|$))|`{3}|~{3}|=+\s*$)/;
+const TAG_LIKE = /<(?=[A-Za-z/!?])/g;
+const LINK_LIKE = /\[(?=[^\]\n]*\](?:[([:]))/g;
+
+/**
+ * Text that Markdown would read as markup, escaped with a backslash as a Markdown author would write
+ * it: `&lt;tbody&gt;` decoded to `<tbody>` must not be taken for a tag (and cleaned away), a paragraph
+ * that begins "# of users" or "2020. That year" is no heading or list, and `[x](y)` typed as text is no link.
+ */
+export function escapeMarkdown(text: string, atLineStart: boolean): string {
+  let escaped = text.indexOf('<') >= 0 ? text.replace(TAG_LIKE, '\\<') : text;
+  if (escaped.indexOf('[') >= 0) escaped = escaped.replace(LINK_LIKE, '\\[');
+  if (!atLineStart) return escaped;
+  return escaped.replace(LINE_START_SYNTAX, (_whole, space: string, syntax: string) =>
+    /^\d/.test(syntax) ? `${space}${syntax}\\` : `${space}\\${syntax}`,
+  );
 }
 
 /** Code as a fenced block, with a fence longer than any backtick run inside it. */

@@ -85,11 +85,12 @@ export function normalizeCharacters(text: string): string {
   return result;
 }
 
-const HTML_COMMENT = /<!--[\s\S]*?(?:-->|$)/g;
-const IMAGE = /!\[[^\]\n]*\](?:\([^)\n]*\)|\[[^\]\n]*\])/g;
-const LINK = /\[([^\]\n]*)\](?:\((?:[^()\n]|\([^()\n]*\))*\)|\[[^\]\n]*\])/g;
-const AUTOLINK = /<((?:https?|mailto):[^>\s]+)>/g;
-const HTML_TAG = /<\/?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?\/?>/g;
+// Each starts where no backslash escapes it: `\<tbody>` and `\[x](y)` are text, as in CommonMark.
+const HTML_COMMENT = /(?<!\\)<!--[\s\S]*?(?:-->|$)/g;
+const IMAGE = /(?<!\\)!\[[^\]\n]*\](?:\([^)\n]*\)|\[[^\]\n]*\])/g;
+const LINK = /(?<!\\)\[([^\]\n]*)\](?:\((?:[^()\n]|\([^()\n]*\))*\)|\[[^\]\n]*\])/g;
+const AUTOLINK = /(?<!\\)<((?:https?|mailto):[^>\s]+)>/g;
+const HTML_TAG = /(?<!\\)<\/?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?\/?>/g;
 const ENTITIES: Readonly<Record<string, string>> = {
   amp: '&',
   lt: '<',

@@ -6,6 +6,7 @@ import { inspectFile } from '../../../activities/prepare-data/inspect';
 import { readLineBatches } from '../../../activities/prepare-data/lines';
 import { readDocuments, type ReadItem } from '../../../activities/prepare-data/readers';
 import type { SourceFormat } from '../../../common/prepare-data/contract';
+import { cleanMarkdown } from '../../helpers/text';
 
 let dir: string;
 beforeEach(() => {
@@ -153,6 +154,28 @@ describe('readDocuments', () => {
         text: 'Start with the brakes — always.\n\n1. Stop quickly.\n\n2. Stop gently.\n\n## Then\n\nGears & the rest.',
       },
     });
+  });
+
+  it('keeps what the page wrote as text as text once read as Markdown: escaped tags, line-start markers, bracketed links', async () => {
+    const html = `<article><h1>Tables &lt;in&gt; HTML</h1>
+      <p>Wrap rows in &lt;tbody&gt; and close it with &lt;/tbody&gt;.</p>
+      <p># of users grew.</p><p>2020. That was the year.</p><p>- not a list, + nor this</p><p>&gt; not a quote</p>
+      <p>Type [docs](https://x.dev) literally, and ![alt](y.png) too.</p><p>***</p>
+      <ul><li># hash in an item</li></ul></article>`;
+    const [item] = await read('page.html', html, 'html');
+    expect(item).toMatchObject({ document: { title: 'Tables <in> HTML' } });
+    const text = 'document' in item! ? item.document.text : '';
+    // After cleaning (the same for every format), the words are all there and nothing became markup.
+    expect(cleanMarkdown(text).split('\n\n')).toEqual([
+      'Wrap rows in \\<tbody> and close it with \\</tbody>.',
+      '\\# of users grew.',
+      '2020\\. That was the year.',
+      '\\- not a list, + nor this',
+      '\\> not a quote',
+      'Type \\[docs](https://x.dev) literally, and !\\[alt](y.png) too.',
+      '\\***',
+      '- \\# hash in an item',
+    ]);
   });
 
   it('turns <pre><code class="language-x"> into fenced code with its language, keeping its whitespace', async () => {
