@@ -39,12 +39,68 @@ export function dateInName(source: string): number | undefined {
   return match ? epochDays(`${match[1]}-${match[2]}-${match[3]}`) : undefined;
 }
 
-/** `2021-06-02`, `2021-06-02T10:00:00Z`, `"June 2, 2021"`... as epoch days; undefined when it is no date. */
+const MONTH_NAMES = [
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
+];
+/** A month by its English name or abbreviation ("jun", "sept"): 1 to 12, or 0. */
+function monthOf(name: string): number {
+  const lower = name.toLowerCase();
+  return (
+    MONTH_NAMES.findIndex((month) => month === lower || month.slice(0, 3) === lower || (lower === 'sept' && month === 'september')) + 1
+  );
+}
+const ISO_DATE = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$/i;
+const MONTH_FIRST = /^(?:[a-z]+,?\s+)?([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$/i;
+const DAY_FIRST = /^(?:[a-z]+,?\s+)?(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]{3,9})\.?,?\s+(\d{4})$/i;
+
+/**
+ * `2021-06-02`, `2021/6/2`, `2021-06-02T10:00:00+02:00`, `June 2, 2021`, `2 June 2021` as epoch days
+ * (UTC: the same day on every worker, whatever its time zone); undefined for anything else, such as
+ * "Version 2021", which a lenient Date.parse would take for a date.
+ */
 export function epochDays(value: string): number | undefined {
   const trimmed = value.trim().replace(/^["']|["']$/g, '');
-  if (!/\d{4}/.test(trimmed)) return undefined;
-  const time = Date.parse(trimmed);
-  return Number.isFinite(time) ? Math.floor(time / 86_400_000) : undefined;
+  const iso = ISO_DATE.exec(trimmed);
+  if (iso) {
+    const [, year, month, day, hours, minutes, seconds, zone] = iso;
+    const offset = zone && zone.toUpperCase() !== 'Z' ? zoneMinutes(zone) : 0;
+    const time = dayTime(Number(year), Number(month), Number(day));
+    if (time === undefined) return undefined;
+    const clock = hours ? ((Number(hours) * 60 + Number(minutes)) * 60 + Number(seconds ?? 0)) * 1000 : 0;
+    return Math.floor((time + clock - offset * 60_000) / 86_400_000);
+  }
+  const named = MONTH_FIRST.exec(trimmed) ?? DAY_FIRST.exec(trimmed);
+  if (!named) return undefined;
+  const [, first = '', second = '', year] = named;
+  const [monthName, day] = /^\d/.test(first) ? [second, first] : [first, second];
+  const month = monthOf(monthName);
+  const time = month > 0 ? dayTime(Number(year), month, Number(day)) : undefined;
+  return time === undefined ? undefined : Math.floor(time / 86_400_000);
+}
+
+/** Midnight UTC of a calendar day, or undefined when there is no such day (2021-02-30). */
+function dayTime(year: number, month: number, day: number): number | undefined {
+  const time = Date.UTC(year, month - 1, day);
+  const date = new Date(time);
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day ? time : undefined;
+}
+
+/** `+02:00`, `-0530` as minutes east of UTC. */
+function zoneMinutes(zone: string): number {
+  const digits = zone.replace(':', '');
+  const minutes = Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5));
+  return digits[0] === '-' ? -minutes : minutes;
 }
 
 export interface KeepDecision {

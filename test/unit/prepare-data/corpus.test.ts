@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DatasetRecordSchema, PrepareDataInputSchema, type DatasetRecord } from '../../../common/prepare-data/contract';
 import { markdownBlocks } from '../../../common/prepare-data/text/blocks';
-import { compareForKeep, keepOrder, namedAsCopy } from '../../../common/prepare-data/text/keep';
+import { compareForKeep, epochDays, keepOrder, namedAsCopy } from '../../../common/prepare-data/text/keep';
 import { templateInstructor } from '../../../activities/prepare-data/generator';
 import { processSource } from '../../../activities/prepare-data/process';
 import { localSource, s3Source, sourceFor, type SourceConfinement } from '../../../activities/prepare-data/source';
@@ -112,6 +112,35 @@ describe('the keep rule', () => {
         for (const b of candidates) if (a !== b) expect(keepOrder(a, b, rule)).toBe(compareForKeep(a, b, rule).order);
     // Dated before undated, older first; then reading order (line 2 before line 10); a copy last.
     expect(sorted).toEqual(['d.md', 'c.md', 'a.md', 'e.jsonl#L2', 'e.jsonl#L10', 'b-copy.md']);
+  });
+});
+
+describe('dates for the keep rule', () => {
+  const day = (iso: string) => Date.UTC(Number(iso.slice(0, 4)), Number(iso.slice(5, 7)) - 1, Number(iso.slice(8, 10))) / 86_400_000;
+
+  it('reads the usual ways of writing a date, in UTC whatever the time zone, and nothing else', () => {
+    const zone = process.env.TZ;
+    try {
+      for (const tz of ['UTC', 'America/Los_Angeles', 'Pacific/Kiritimati']) {
+        process.env.TZ = tz;
+        expect([
+          epochDays('2021-06-02'),
+          epochDays('"2021/6/2"'),
+          epochDays('June 2, 2021'),
+          epochDays('Wednesday, 2 June 2021'),
+          epochDays('2nd Jun. 2021'),
+          epochDays('2021-06-02T10:00:00'),
+          epochDays('2021-06-02T10:00:00.000Z'),
+        ]).toEqual(Array(7).fill(day('2021-06-02')));
+        expect(epochDays('2021-06-02T23:30:00-02:00')).toBe(day('2021-06-03'));
+        expect(epochDays('2021-06-02T00:30:00+02:00')).toBe(day('2021-06-01'));
+      }
+    } finally {
+      process.env.TZ = zone;
+    }
+    for (const notADate of ['Version 2021', 'v2.0 2021', '2021', '2021-02-30', '2021-13-01', 'Junk 2, 2021', 'released in 2021']) {
+      expect([notADate, epochDays(notADate)]).toEqual([notADate, undefined]);
+    }
   });
 });
 
@@ -285,8 +314,7 @@ describe('source confinement', () => {
     s3.on(ListObjectsV2Command, { Prefix: 'maren/posts/a.md' }).resolves({
       Contents: [object('maren/posts/a.md'), object('maren/posts/a.md.bak')],
     });
-    const list = async (uri: string) =>
-      (await s3Source(uri, settingsFor({ kind: 's3', uri }), new S3Client({})).list()).entries;
+    const list = async (uri: string) => (await s3Source(uri, settingsFor({ kind: 's3', uri }), new S3Client({})).list()).entries;
 
     expect((await list('s3://shared-writing/maren')).map((entry) => entry.key)).toEqual(['maren/posts/a.md']);
     // A URI naming one object reads that object alone.
