@@ -142,7 +142,11 @@ export class CorpusRegistry {
     // Containment and repeated paragraphs: larger documents first, so a README keeps its paragraphs
     // and the JSONL rows it was also exported as are the ones found contained.
     const owners = new HashTable(16);
+    const minFiles = clean.repeatedBlockMinFiles;
     if (dedup.paragraphs) {
+      // Paragraphs in many files (a sponsor block, a footer) say nothing about whether one document
+      // is another's export: they count neither for nor against containment.
+      const common = minFiles > 0 ? this.repeatedInFiles(dropped, (document) => document.paragraphs, minFiles) : new Map<number, number>();
       const rank = new Int32Array(order.length);
       order.forEach((index, position) => (rank[index] = position));
       const bySize = this.documents
@@ -152,16 +156,22 @@ export class CorpusRegistry {
       for (const index of bySize) {
         const { paragraphs } = this.documents[index]!;
         const taken = new Map<number, number>();
+        let own = 0;
         for (const hash of paragraphs) {
+          if (common.has(hash)) continue;
+          own += 1;
           const owner = owners.get(hash);
           if (owner !== -1 && owner !== index) taken.set(owner, (taken.get(owner) ?? 0) + 1);
         }
         const takenCount = [...taken.values()].reduce((sum, value) => sum + value, 0);
-        if (paragraphs.length > 0 && takenCount >= CONTAINED_SHARE * paragraphs.length) {
+        if (own > 0 && takenCount >= CONTAINED_SHARE * own) {
           const [container] = [...taken.entries()].sort((a, b) => b[1] - a[1])[0]!;
           record(index, {
-            ...this.pair(index, container, 'contained', takenCount / paragraphs.length),
-            rule: 'contained: its paragraphs are in a larger document',
+            ...this.pair(index, container, 'contained', takenCount / own),
+            rule:
+              taken.size === 1
+                ? 'contained: its paragraphs are in a larger document'
+                : `contained: its paragraphs are in ${taken.size} larger documents`,
           });
           continue;
         }
@@ -171,38 +181,8 @@ export class CorpusRegistry {
 
     // Boilerplate: prose in at least `minFiles` files of what is left, counted after the duplicates and
     // contained documents are gone, so a README that also came as a JSONL export and an edited copy is
-    // not mistaken for boilerplate of itself. One entry per (block, file) goes into a typed array; sorted,
-    // a run of one hash is the number of files that have it.
-    const minFiles = clean.repeatedBlockMinFiles;
-    const boilerplate = new Map<number, number>();
-    if (minFiles > 0) {
-      let room = 0;
-      this.documents.forEach((document, index) => (room += dropped.has(index) ? 0 : document.prose.length));
-      const entries = new Float64Array(room);
-      let used = 0;
-      let file = -1;
-      const inFile = new Set<number>();
-      this.documents.forEach((document, index) => {
-        if (dropped.has(index)) return;
-        // A file's documents are consecutive (reading order): a hash counts once per file.
-        if (document.file !== file) {
-          file = document.file;
-          inFile.clear();
-        }
-        for (const hash of document.prose) {
-          if (inFile.has(hash)) continue;
-          inFile.add(hash);
-          entries[used++] = hash;
-        }
-      });
-      const sorted = entries.subarray(0, used).sort();
-      for (let start = 0; start < sorted.length;) {
-        let end = start + 1;
-        while (end < sorted.length && sorted[end] === sorted[start]) end += 1;
-        if (end - start >= minFiles) boilerplate.set(sorted[start]!, end - start);
-        start = end;
-      }
-    }
+    // not mistaken for boilerplate of itself.
+    const boilerplate = minFiles > 0 ? this.repeatedInFiles(dropped, (document) => document.prose, minFiles) : new Map<number, number>();
 
     return {
       dropped,
@@ -220,6 +200,46 @@ export class CorpusRegistry {
       lsh: near ? near.parameters : { bands: 0, rows: 0 },
       boilerplateMinFiles: minFiles,
     };
+  }
+
+  /**
+   * The hashes (of `blocksOf` each document not dropped) found in at least `minFiles` files, with
+   * their number of files. One entry per (block, file) goes into a typed array; sorted, a run of one
+   * hash is the number of files that have it.
+   */
+  private repeatedInFiles(
+    dropped: ReadonlyMap<number, unknown>,
+    blocksOf: (document: DocumentSummary) => readonly number[],
+    minFiles: number,
+  ): Map<number, number> {
+    let room = 0;
+    this.documents.forEach((document, index) => (room += dropped.has(index) ? 0 : blocksOf(document).length));
+    const entries = new Float64Array(room);
+    let used = 0;
+    let file = -1;
+    const inFile = new Set<number>();
+    this.documents.forEach((document, index) => {
+      if (dropped.has(index)) return;
+      // A file's documents are consecutive (reading order): a hash counts once per file.
+      if (document.file !== file) {
+        file = document.file;
+        inFile.clear();
+      }
+      for (const hash of blocksOf(document)) {
+        if (inFile.has(hash)) continue;
+        inFile.add(hash);
+        entries[used++] = hash;
+      }
+    });
+    const sorted = entries.subarray(0, used).sort();
+    const repeated = new Map<number, number>();
+    for (let start = 0; start < sorted.length;) {
+      let end = start + 1;
+      while (end < sorted.length && sorted[end] === sorted[start]) end += 1;
+      if (end - start >= minFiles) repeated.set(sorted[start]!, end - start);
+      start = end;
+    }
+    return repeated;
   }
 
   private pair(index: number, keptIndex: number, kind: DuplicatePair['kind'], similarity: number): DuplicatePair {

@@ -203,6 +203,35 @@ describe('boilerplate by frequency', () => {
     expect([...train, ...test].some((record) => record.output.includes('sponsored by Acme'))).toBe(false);
   });
 
+  it('does not take a short post for a copy of a README because both carry the same boilerplate', async () => {
+    // The posts' own words are short; what they share with the READMEs is the sponsor block and a footer.
+    const footer = 'Made with care in Lisbon by the maintainers; issues and pull requests are always welcome here.';
+    const notes = Object.fromEntries(
+      Array.from({ length: 4 }, (_, index) => [
+        `notes/note-${index}.md`,
+        `# Note ${index}
+
+A short thought, number ${index}.
+
+${sponsor}
+
+${footer}
+`,
+      ]),
+    );
+    const readmes = Object.fromEntries(
+      Object.entries(files(4)).map(([name, text]) => [
+        name,
+        `${text}
+${footer}
+`,
+      ]),
+    );
+    const { outcome } = await prepare(write({ ...readmes, ...notes }));
+    expect(outcome.dedup.pairs.filter((pair) => pair.source.startsWith('notes/'))).toEqual([]);
+    expect(outcome.boilerplate).toMatchObject({ distinct: 2, removed: 16 });
+  });
+
   it('keeps it (once) below the threshold, and never with repeatedBlockMinFiles 0', async () => {
     const { outcome } = await prepare(write(files(2)));
     expect(outcome.boilerplate.distinct).toBe(0);
