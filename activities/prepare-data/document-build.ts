@@ -78,9 +78,10 @@ export function buildDocument(
   build.shortChunksDropped = droppedShort;
   build.blocksSplit = blocksSplit;
   const split = assignSplit(document.key, settings.split.testRatio, settings.split.seed);
-  const sections = sectionsOf(blocks);
+  const sections = sectionsOf(blocks, document.previous?.heading);
   let previousBlocks = new Set<number>();
-  let previous: InstructContext['previous'];
+  // A continuation's first part goes on from the document cut off before it.
+  let previous: InstructContext['previous'] = document.previous;
   chunks.forEach((chunk, position) => {
     const id = `${document.key.slice(0, 16)}-${position}`;
     const last = chunk.blocks[chunk.blocks.length - 1]!;
@@ -184,8 +185,9 @@ function keptBlocks(
 }
 
 /** For each block, the plain text of the last heading at or before it (the section it is in). */
-function sectionsOf(blocks: readonly Block[]): Array<string | undefined> {
-  let current: string | undefined;
+/** Per block, the section it is in: its last heading, or for a continuation, the section the part before ended in. */
+function sectionsOf(blocks: readonly Block[], inherited?: string): Array<string | undefined> {
+  let current = inherited;
   return blocks.map((block) => {
     if (block.kind === 'heading') current = plainText(block.text) || current;
     return current;

@@ -17,6 +17,8 @@ export interface PreparedDocument {
   title?: string;
   format: SourceDocument['format'];
   continuation?: boolean;
+  /** For a continuation: what the part before it ended on. */
+  previous?: SourceDocument['previous'];
   genre: Genre;
   /** Epoch days of the document's own date, when it states one (the keep rule reads it). */
   date?: number;
@@ -61,6 +63,7 @@ export function prepareDocument(
     ...titled(document, blocks),
     format: document.format,
     ...(document.continuation ? { continuation: true } : {}),
+    ...(document.continuation && document.previous ? { previous: document.previous } : {}),
     genre,
     ...(date === undefined ? {} : { date }),
     blocks,

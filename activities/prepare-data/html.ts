@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { Parser } from 'htmlparser2';
 import { titleFromFileName } from '../../common/prepare-data/text/markdown';
-import type { SourceDocument } from './sections';
+import { previousPartOf, type PreviousPart, type SourceDocument } from './sections';
 
 /**
  * HTML to text through a real, streaming HTML parser (htmlparser2: tolerant of broken markup, decodes
@@ -67,6 +67,7 @@ export async function* readHtmlDocuments(
   let current = '';
   let chars = 0;
   let sections = 0;
+  let previous: PreviousPart | undefined;
   let skipDepth = 0;
   let preDepth = 0;
   let articleDepth = 0;
@@ -109,7 +110,9 @@ export async function* readHtmlDocuments(
       format: 'html',
       ...(title ? { title } : {}),
       ...(sections > 1 ? { continuation: true } : {}),
+      ...(sections > 1 && previous ? { previous } : {}),
     });
+    previous = previousPartOf(paragraphs.join('\n\n').split('\n'), 'markdown', previous);
     paragraphs = [];
     chars = 0;
   };

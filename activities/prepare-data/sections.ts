@@ -20,6 +20,44 @@ export interface SourceDocument {
   continuation?: boolean;
   /** The document's own date (front matter `date:`, a record's date field), as written. */
   date?: string;
+  /** For a continuation: what the part before it ended on (a continuation prompt names it). */
+  previous?: PreviousPart;
+}
+
+/** The section a part ended in, else the plain words it ended with. */
+export interface PreviousPart {
+  heading?: string;
+  prose?: string;
+}
+
+const PREVIOUS_PROSE_CHARS = 1000;
+
+/**
+ * What a part that is cut off ended on: the last heading outside code (else the one `before` it
+ * inherited), or without any, the plain text of its last prose lines.
+ */
+export function previousPartOf(lines: readonly string[], format: 'markdown' | 'text', before?: PreviousPart): PreviousPart | undefined {
+  const fences = new FenceTracker();
+  let heading: string | undefined;
+  const prose: number[] = [];
+  for (let index = 0; index < lines.length; index += 1) {
+    const line = lines[index]!;
+    if (format === 'markdown' && fences.push(line)) continue;
+    const text = format === 'markdown' ? headingText(line, 6) : undefined;
+    if (text !== undefined) heading = text;
+    else if (line.trim() !== '') prose.push(index);
+  }
+  heading ??= before?.heading;
+  if (heading) return { heading };
+  const tail: string[] = [];
+  let chars = 0;
+  for (let at = prose.length - 1; at >= 0 && chars < PREVIOUS_PROSE_CHARS; at -= 1) {
+    const line = lines[prose[at]!]!;
+    tail.unshift(line);
+    chars += line.length + 1;
+  }
+  const words = plainText(tail.join('\n'));
+  return words ? { prose: words.slice(-PREVIOUS_PROSE_CHARS) } : before;
 }
 
 const MAX_TITLE_LINE = 100;
@@ -39,6 +77,8 @@ export class Sectioner {
   private date: string | undefined;
   private readonly fences = new FenceTracker();
   private headingSeen = false;
+  private previous: PreviousPart | undefined;
+  private afterHeading = false;
 
   constructor(
     private readonly path: string,
@@ -65,10 +105,12 @@ export class Sectioner {
         return finished;
       }
     }
-    if (line.trim() === '' && !inCode && this.chars >= this.maxChars) {
+    // Never right after a heading: it goes with the text it heads.
+    if (line.trim() === '' && !inCode && this.chars >= this.maxChars && !this.afterHeading) {
       const finished = this.flush(true);
       return finished;
     }
+    if (line.trim() !== '') this.afterHeading = this.format === 'markdown' && !inCode && headingText(line, 6) !== undefined;
     this.lines.push(line);
     this.chars += line.length + 1;
     return undefined;
@@ -108,7 +150,9 @@ export class Sectioner {
       ...(title ? { title } : {}),
       ...(this.continuation ? { continuation: true } : {}),
       ...(this.date ? { date: this.date } : {}),
+      ...(this.continuation && this.previous ? { previous: this.previous } : {}),
     };
+    this.previous = continues ? previousPartOf(this.lines, this.format, this.continuation ? this.previous : undefined) : undefined;
     this.lines = [];
     this.chars = 0;
     this.continuation = continues;
@@ -173,26 +217,31 @@ export function cutLongRecord(document: SourceDocument, maxChars: number): Sourc
   const fences = new FenceTracker();
   let start = 0;
   let lineStart = 0;
+  let afterHeading = false;
   const text = document.text;
+  let previous: PreviousPart | undefined;
   const part = (end: number) => {
     const piece = text.slice(start, end);
-    if (piece.trim() !== '')
-      parts.push({
-        ...document,
-        source: parts.length === 0 ? document.source : `${document.source}#${parts.length + 1}`,
-        text: piece,
-        ...(parts.length > 0 ? { continuation: true } : {}),
-      });
+    if (piece.trim() === '') return;
+    parts.push({
+      ...document,
+      source: parts.length === 0 ? document.source : `${document.source}#${parts.length + 1}`,
+      text: piece,
+      ...(parts.length > 0 ? { continuation: true } : {}),
+      ...(parts.length > 0 && previous ? { previous } : {}),
+    });
+    previous = previousPartOf(piece.split('\n'), 'markdown', previous);
   };
   while (lineStart <= text.length) {
     const newline = text.indexOf('\n', lineStart);
     const lineEnd = newline < 0 ? text.length : newline;
     const line = text.slice(lineStart, lineEnd);
     const inCode = fences.push(line);
-    if (!inCode && line.trim() === '' && lineStart - start >= maxChars) {
+    if (!inCode && line.trim() === '' && lineStart - start >= maxChars && !afterHeading) {
       part(lineStart);
       start = lineEnd + 1;
     }
+    if (line.trim() !== '') afterHeading = !inCode && headingText(line, 6) !== undefined;
     if (newline < 0) break;
     lineStart = newline + 1;
   }

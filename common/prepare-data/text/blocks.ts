@@ -132,7 +132,7 @@ const BLOCK_STARTS = new Set([35, 62, 45, 42, 43, 95, 61, 124, 58, 60, 91, 126, 
 export function textBlocks(text: string): Block[] {
   return text
     .split(/\n[ \t]*\n/)
-    .map((paragraph) => paragraph.replace(/^\n+/, '').replace(/(\n[ \t]*)+$/, ''))
+    .map((paragraph) => paragraph.replace(/^([ \t]*\n)+/, '').replace(/(\n[ \t]*)+$/, ''))
     .filter((paragraph) => paragraph.trim() !== '')
     .map((paragraph) => ({ kind: 'paragraph' as const, text: paragraph }));
 }

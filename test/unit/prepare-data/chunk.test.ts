@@ -260,6 +260,7 @@ describe('markdownBlocks', () => {
       '  Indented by two.\n\n\n\nAfter three blank lines.\n \t \nAfter a line of spaces.',
       'Numbers like 2020 in prose, 3 cats, and a 1.5 ratio.\nA line ending in a colon:\nand more.',
       'Émoji 😀 and “quotes” — dashes… and a trailing space. \n\nEnd.',
+      '  \nHello after a line of spaces.\n\t\n  \nAnd after two.',
     ];
     for (const text of texts) {
       expect(mayHoldBlockSyntax(text)).toBe(false);

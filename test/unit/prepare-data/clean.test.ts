@@ -17,6 +17,12 @@ describe('cleaning', () => {
     expect(cleanMarkdown('ﬁne… ½')).toBe('ﬁne… ½');
   });
 
+  it('turns half a surrogate pair into U+FFFD, so the text hashed is the text written out as UTF-8', () => {
+    const text = normalizeCharacters('broken \ud83d emoji, stray \ude00 low half, whole 😀');
+    expect(text).toBe('broken \uFFFD emoji, stray \uFFFD low half, whole 😀');
+    expect(Buffer.from(text, 'utf8').toString('utf8')).toBe(text);
+  });
+
   it('folds exotic spaces, drops invisible and control characters and chat control tokens', () => {
     expect(normalizeCharacters('a\u00A0b\u2009c\u200Bd\u00ADe\uFEFFf\u0007g')).toBe('a b cdefg');
     expect(cleanMarkdown('before <|endoftext|>after')).toBe('before after');

@@ -195,6 +195,55 @@ describe('processSource with long records and a failing helper', () => {
   });
 });
 
+describe('processSource on a long file cut into parts', () => {
+  it("names, in each part's first instruction, the section or the words the part before ended on", async () => {
+    const root = join(dir, 'long');
+    mkdirSync(root);
+    // Varied words, so that no part is a near duplicate of another.
+    const words =
+      'anchor basalt cormorant dredger ebb fathom gale hawser inlet jetty keel lighthouse mooring neap oar pilot quay rigging'.split(' ');
+    const word = (seed: number) => words[(seed * 7919) % words.length]!;
+    const paragraph = (index: number) =>
+      `The ${word(index)} and the ${word(index * 3 + 1)} meet the ${word(index * 5 + 2)} where the ${word(index * 11 + 3)} turns, in wall ${index}.`;
+    const sections = Array.from({ length: 5 }, (_, section) =>
+      [`## Storm season ${section}`, ...Array.from({ length: 12 }, (_, index) => paragraph(section * 100 + index))].join('\n\n'),
+    );
+    writeFileSync(join(root, 'harbour.md'), `# The harbour\n\n${sections.join('\n\n')}\n`);
+    const tides = Array.from(
+      { length: 200 },
+      (_, index) => `${word(index)}, ${word(index * 13 + 5)} and ${word(index * 17 + 7)} by the pier, line ${index}.`,
+    );
+    writeFileSync(join(root, 'pier.txt'), tides.join('\n\n'));
+    const settings = PrepareDataInputSchema.parse({
+      source: { kind: 'local', path: root },
+      clean: { maxDocumentChars: 2000 },
+      chunk: { maxTokens: 256, overlapTokens: 0 },
+    });
+    const source = localSource(root, settings);
+    const outcome = await processSource({
+      settings,
+      source,
+      listing: await source.list(),
+      scratchDir: dir,
+      instructor: templateInstructor,
+    });
+    const records = [outcome.train.path, outcome.test.path]
+      .flatMap((path) => readFileSync(path, 'utf8').split('\n').filter(Boolean))
+      .map((line) => JSON.parse(line) as { source: string; instruction: string; id: string });
+    const firstOfPart = new Map<string, string>();
+    for (const record of records.sort((a, b) => Number(a.id.split('-')[1]) - Number(b.id.split('-')[1])))
+      if (!firstOfPart.has(record.source)) firstOfPart.set(record.source, record.instruction);
+    const parts = [...firstOfPart.entries()].filter(([part]) => part.includes('#'));
+    expect(parts.filter(([part]) => part.startsWith('harbour.md#')).length).toBeGreaterThanOrEqual(2);
+    expect(parts.filter(([part]) => part.startsWith('pier.txt#')).length).toBeGreaterThanOrEqual(2);
+    for (const [part, instruction] of parts)
+      expect([part, instruction]).toEqual([
+        part,
+        part.startsWith('harbour') ? expect.stringMatching(/"Storm season \d"/) : expect.stringMatching(/after the part on \w+/),
+      ]);
+  });
+});
+
 describe('JsonlSink', () => {
   it('writes one line per record across buffer flushes, multi-byte text and a record larger than the buffer', async () => {
     const sink = new JsonlSink(join(dir, 'out.jsonl'));

@@ -178,6 +178,22 @@ describe('readDocuments', () => {
     ]);
   });
 
+  it('cuts a long file at a blank line once maxDocumentChars are reached, never right after a heading', async () => {
+    // Each section fills the limit to just before its heading: a cut after the heading would leave
+    // it at the end of one part and its text at the start of the next.
+    const filler = (index: number) => `Filler sentence ${index} about the breakwater and the tides. `.repeat(18).trim();
+    const text = Array.from(
+      { length: 4 },
+      (_, index) => `${filler(index)}\n\n## Section ${index}, along the long and winding harbour road\n\nText of section ${index}.`,
+    ).join('\n\n');
+    const items = await read('long.md', text, 'markdown', { clean: { maxDocumentChars: 1000 } });
+    const parts = items.map((item) => ('document' in item ? item.document.text : ''));
+    expect(parts.length).toBeGreaterThan(2);
+    for (const part of parts) expect(part.trimEnd()).not.toMatch(/harbour road$/);
+    expect(parts.join('\n\n')).toBe(text);
+    expect(items.slice(1).every((item) => 'document' in item && item.document.continuation === true)).toBe(true);
+  });
+
   it('turns <pre><code class="language-x"> into fenced code with its language, keeping its whitespace', async () => {
     const html =
       '<article><h1>Tool</h1><p>Run it:</p><pre><code class="language-sh"># comment\n  indented --flag\n\nlast</code></pre></article>';
