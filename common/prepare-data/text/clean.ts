@@ -55,9 +55,17 @@ const CONTROLS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
 // Chat-template control tokens (<|endoftext|>, <|im_start|>...) would corrupt training prompts.
 const SPECIAL_TOKENS = /<\|[A-Za-z0-9_]{1,40}\|>/g;
 const NON_ASCII = /[\u0080-\uFFFF]/;
-// Half of a surrogate pair alone (a JSON "\ud83d" escape): no character, and UTF-8 cannot hold it. It
-// becomes U+FFFD here, as writing it out would make it anyway, so what is hashed is what is staged.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+// ES2024's well-formed string methods (in Node 20), not yet in this project's ES2022 type library.
+type WellFormedString = string & { isWellFormed(): boolean; toWellFormed(): string };
+
+/**
+ * Half of a surrogate pair alone (a JSON "\ud83d" escape) is no character, and UTF-8 cannot hold it:
+ * it becomes U+FFFD here, as writing it out would make it anyway, so what is hashed is what is staged.
+ */
+function wellFormed(text: string): string {
+  const string = text as WellFormedString;
+  return string.isWellFormed() ? text : string.toWellFormed();
+}
 // Any character one of the three patterns above would remove or replace: one scan finds out whether
 // any replacement is needed at all (usually not), instead of one scan per pattern.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -82,7 +90,7 @@ export function boilerplateMatcher(options: CleanOptions): RegExp | null {
 /** Normalises characters (line ends, NFC, spaces, invisibles, controls) without touching punctuation. */
 export function normalizeCharacters(text: string): string {
   let result = text.indexOf('\r') >= 0 ? text.replace(/\r\n?/g, '\n') : text;
-  if (NON_ASCII.test(result)) result = result.replace(LONE_SURROGATE, '\uFFFD').normalize('NFC');
+  if (NON_ASCII.test(result)) result = wellFormed(result).normalize('NFC');
   if (ANY_TO_FOLD.test(result)) result = result.replace(EXOTIC_SPACES, ' ').replace(INVISIBLES, '').replace(CONTROLS, '');
   if (result.indexOf('<|') >= 0) result = result.replace(SPECIAL_TOKENS, '');
   return result;
