@@ -61,6 +61,7 @@ export async function* readHtmlDocuments(
   displayPath: string,
   maxChars: number,
   signal?: AbortSignal,
+  content?: Buffer,
 ): AsyncGenerator<SourceDocument> {
   const finished: SourceDocument[] = [];
   let paragraphs: string[] = [];
@@ -174,7 +175,7 @@ export async function* readHtmlDocuments(
   );
 
   const decoder = new StringDecoder('utf8');
-  for await (const chunk of createReadStream(localPath, { highWaterMark: 1 << 20, signal })) {
+  for await (const chunk of content ? [content] : createReadStream(localPath, { highWaterMark: 1 << 20, signal })) {
     parser.write(decoder.write(chunk as Buffer));
     while (finished.length > 0) yield finished.shift() as SourceDocument;
   }

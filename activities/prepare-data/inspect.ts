@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { errnoCode, UNREADABLE_CODES } from './failures';
 import { validationFailure } from '../../common/shared/validation';
 
@@ -15,17 +16,25 @@ export interface FileInspection {
   bytes: number;
   /** Why the file cannot be used, if it cannot. */
   skipReason?: string;
+  /** The file's bytes, when it was small enough to be read whole (its readers then need not read it again). */
+  content?: Buffer;
 }
 
 const SNIFF_BYTES = 8192;
+/** A file up to this size (by its listed size) is read in one call, not streamed: far fewer round trips. */
+const WHOLE_FILE_BYTES = 4 * 1024 * 1024;
 
-export async function inspectFile(path: string, displayName: string, signal?: AbortSignal): Promise<FileInspection> {
+/** `listedSize`: the size the listing saw, to choose how to read (the inspection counts the bytes itself). */
+export async function inspectFile(path: string, displayName: string, signal?: AbortSignal, listedSize?: number): Promise<FileInspection> {
   const md5 = createHash('md5');
   let bytes = 0;
   let skipReason: string | undefined;
   let carry: Buffer = Buffer.alloc(0);
+  let content: Buffer | undefined;
   try {
-    for await (const raw of createReadStream(path, { highWaterMark: 1 << 20, signal })) {
+    if (listedSize !== undefined && listedSize <= WHOLE_FILE_BYTES) content = await readFile(path, { signal });
+    const chunks = content ? [content] : createReadStream(path, { highWaterMark: 1 << 20, signal });
+    for await (const raw of chunks) {
       const chunk = raw as Buffer;
       md5.update(chunk);
       if (skipReason === undefined) {
@@ -51,7 +60,7 @@ export async function inspectFile(path: string, displayName: string, signal?: Ab
   }
   if (skipReason === undefined && carry.length > 0) skipReason = 'not valid UTF-8 (truncated character at the end); re-save it as UTF-8';
   if (skipReason === undefined && bytes === 0) skipReason = 'empty file';
-  return { md5: md5.digest('hex'), bytes, ...(skipReason ? { skipReason } : {}) };
+  return { md5: md5.digest('hex'), bytes, ...(skipReason ? { skipReason } : content ? { content } : {}) };
 }
 
 /** Recognisable non-text starts: UTF-16/32 byte order marks and common binary signatures. */

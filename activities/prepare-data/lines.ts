@@ -30,7 +30,8 @@ const EMPTY = Buffer.alloc(0);
 const NEWLINE = 0x0a;
 
 /** Yields the lines of each read buffer as one batch: one await per megabyte rather than per line. */
-export async function* readLineBatches(path: string, maxLineBytes: number, signal?: AbortSignal): AsyncGenerator<Line[]> {
+/** `content`: the file's bytes when they are already in memory (then nothing is read). */
+export async function* readLineBatches(path: string, maxLineBytes: number, signal?: AbortSignal, content?: Buffer): AsyncGenerator<Line[]> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let tooLong = false;
@@ -49,7 +50,7 @@ export async function* readLineBatches(path: string, maxLineBytes: number, signa
     const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
     return new Line(number, bytes.subarray(0, end), false);
   };
-  for await (const raw of createReadStream(path, { highWaterMark: 1 << 20, signal })) {
+  for await (const raw of content ? [content] : createReadStream(path, { highWaterMark: 1 << 20, signal })) {
     const chunk = raw as Buffer;
     const batch: Line[] = [];
     let start = 0;

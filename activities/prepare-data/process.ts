@@ -10,9 +10,9 @@ import { CorpusRegistry, documentSignature, type DuplicatePair } from './corpus'
 import { cleanOptionsOf, prepareDocument } from './documents';
 import { skippedFingerprints, type FileFingerprint } from './fingerprint';
 import { templateInstructor, type Instructor } from './generator';
-import { inspectFile } from './inspect';
+import { openedInOrder } from './look-ahead';
 import { readDocuments } from './readers';
-import type { SourceAccess, SourceListing } from './source';
+import type { SourceAccess, SourceEntry, SourceListing } from './source';
 import { DocumentStageWriter, readStagedDocuments } from './document-stage';
 import { JsonlSink, type StagedFile } from './staging';
 
@@ -89,17 +89,22 @@ export async function fingerprintSource(
     bytesTotal,
   };
   const fingerprints: FileFingerprint[] = skippedFingerprints(listing);
-  for (const entry of listing.entries) {
-    if (listing.kind === 's3') {
-      fingerprints.push({ path: entry.path, size: entry.size, digest: entry.etag ?? '' });
-    } else {
-      const fetched = await source.fetch(entry, scratchDir, signal);
-      const inspection = await inspectFile(fetched.localPath, entry.path, signal);
-      fingerprints.push({ path: entry.path, size: inspection.bytes, digest: inspection.md5 });
-    }
+  const done = (entry: SourceEntry) => {
     progress.filesDone += 1;
     progress.bytesDone += entry.size;
     onProgress?.({ ...progress });
+  };
+  if (listing.kind === 's3') {
+    for (const entry of listing.entries) {
+      fingerprints.push({ path: entry.path, size: entry.size, digest: entry.etag ?? '' });
+      done(entry);
+    }
+    return fingerprints;
+  }
+  for await (const { entry, fetched, inspection } of openedInOrder(listing.entries, source, scratchDir, signal)) {
+    await fetched.release();
+    fingerprints.push({ path: entry.path, size: inspection.bytes, digest: inspection.md5 });
+    done(entry);
   }
   return fingerprints;
 }
@@ -173,11 +178,9 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
           }),
       );
     };
-    for (const entry of listing.entries) {
-      signal?.throwIfAborted();
-      const fetched = await source.fetch(entry, request.scratchDir, signal);
+    for await (const { entry, fetched, inspection } of openedInOrder(listing.entries, source, request.scratchDir, signal)) {
       try {
-        const inspection = await inspectFile(fetched.localPath, entry.path, signal);
+        signal?.throwIfAborted();
         fingerprints.push({
           path: entry.path,
           size: inspection.bytes,
@@ -189,7 +192,7 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
           filesRead += 1;
           bytesRead += inspection.bytes;
           const read = readDocuments(
-            { localPath: fetched.localPath, path: entry.path, format: entry.format, bytes: inspection.bytes },
+            { localPath: fetched.localPath, path: entry.path, format: entry.format, bytes: inspection.bytes, content: inspection.content },
             settings,
             signal,
           );

@@ -24,6 +24,8 @@ export interface ReadRequest {
   path: string;
   format: SourceFormat;
   bytes: number;
+  /** The file's bytes, when the inspection already read them whole. */
+  content?: Buffer;
 }
 
 export async function* readDocuments(request: ReadRequest, settings: PrepareDataSettings, signal?: AbortSignal): AsyncGenerator<ReadItem> {
@@ -32,7 +34,7 @@ export async function* readDocuments(request: ReadRequest, settings: PrepareData
     case 'markdown':
     case 'text': {
       const sectioner = new Sectioner(request.path, request.format, maxChars);
-      for await (const batch of readLineBatches(request.localPath, MAX_RECORD_BYTES, signal)) {
+      for await (const batch of readLineBatches(request.localPath, MAX_RECORD_BYTES, signal, request.content)) {
         for (const line of batch) {
           // A 16 MiB line of prose does not exist; cut it rather than hold it.
           const document = line.tooLong ? sectioner.push('') : sectioner.push(line.text);
@@ -46,10 +48,11 @@ export async function* readDocuments(request: ReadRequest, settings: PrepareData
       return;
     }
     case 'html':
-      for await (const document of readHtmlDocuments(request.localPath, request.path, maxChars, signal)) yield { document };
+      for await (const document of readHtmlDocuments(request.localPath, request.path, maxChars, signal, request.content))
+        yield { document };
       return;
     case 'jsonl':
-      for await (const batch of readLineBatches(request.localPath, MAX_RECORD_BYTES, signal)) {
+      for await (const batch of readLineBatches(request.localPath, MAX_RECORD_BYTES, signal, request.content)) {
         // One record at a time, decoded and parsed only when it is its turn (see lines.ts).
         for (const line of batch) {
           const source = `${request.path}#L${line.number}`;
@@ -72,7 +75,9 @@ export async function* readDocuments(request: ReadRequest, settings: PrepareData
         };
         return;
       }
-      const parsed = parseJson(await readFile(request.localPath, { encoding: 'utf8', signal }));
+      const parsed = parseJson(
+        request.content ? request.content.toString('utf8') : await readFile(request.localPath, { encoding: 'utf8', signal }),
+      );
       const records = recordsOf(parsed, settings.formats.json.recordsField);
       if (typeof records === 'string') {
         yield { skipped: { source: request.path, reason: records } };

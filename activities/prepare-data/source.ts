@@ -91,7 +91,9 @@ export const UNCONFINED: SourceConfinement = { localRoots: ['/'], bucket: '', s3
 
 export function localSource(path: string, settings: PrepareDataSettings, confinement: SourceConfinement = UNCONFINED): SourceAccess {
   const root = resolve(path);
-  let rootIsFile = false;
+  let rootIsFile: boolean | undefined;
+  // The roots, resolved once per source (not once per file).
+  let roots: Promise<ResolvedRoots> | undefined;
   return {
     async list(signal) {
       // Confinement first: a path outside the roots is refused without saying whether it exists.
@@ -110,8 +112,8 @@ export function localSource(path: string, settings: PrepareDataSettings, confine
         if (typeof format === 'string') listing.entries.push({ path: name, size, format });
         else listing.skipped.push({ source: name, reason: format.reason, size });
       };
+      rootIsFile = rootStat.isFile();
       if (rootStat.isFile()) {
-        rootIsFile = true;
         add(root, rootStat.size, resolve(root, '..'));
       } else if (rootStat.isDirectory()) {
         await walk(root, root, listing, add, signal);
@@ -124,11 +126,11 @@ export function localSource(path: string, settings: PrepareDataSettings, confine
     },
     async fetch(entry) {
       // A source that is one file lists that file under its own name; fetched before a listing, ask the disk.
-      rootIsFile ||= (await stat(root).catch(() => undefined))?.isFile() ?? false;
+      rootIsFile ??= (await stat(root).catch(() => undefined))?.isFile() ?? false;
       const localPath = rootIsFile ? root : join(root, ...entry.path.split('/'));
       // Checked again as each file is read: a folder swapped for a link after the listing must not
       // lead out of the roots.
-      await requireInsideRoots(localPath, confinement, 'a file of source.path');
+      await requireInsideRoots(localPath, confinement, 'a file of source.path', (roots ??= resolvedRoots(confinement)));
       return { localPath, release: () => Promise.resolve() };
     },
   };
@@ -152,6 +154,11 @@ async function walk(
       throw validationFailure(`cannot read folder ${folder}: ${code}; fix its permissions or remove it from the source`, { cause: error });
     throw error;
   }
+  // The files' sizes are asked for all at once, not one after another: each answer is a round trip to
+  // the file system's thread pool (the listing is sorted at the end anyway). Sub-folders are walked
+  // one at a time, so open folders never exceed the depth of the tree.
+  const pending: Array<Promise<void>> = [];
+  const folders: string[] = [];
   for await (const item of directory) {
     const bytes = item.name as unknown as Buffer;
     const decoded = decodeName(bytes);
@@ -167,13 +174,15 @@ async function walk(
     } else if (item.isSymbolicLink()) {
       listing.skipped.push({ source: name, reason: 'symbolic link, not followed', size: 0 });
     } else if (item.isDirectory()) {
-      await walk(root, absolute, listing, add, signal);
+      folders.push(absolute);
     } else if (item.isFile()) {
-      add(absolute, (await lstat(absolute)).size, root);
+      pending.push(lstat(absolute).then((stats) => add(absolute, stats.size, root)));
     } else {
       listing.skipped.push({ source: name, reason: 'not a regular file', size: 0 });
     }
   }
+  await Promise.all(pending);
+  for (const subfolder of folders) await walk(root, subfolder, listing, add, signal);
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -192,6 +201,8 @@ function escapedName(bytes: Buffer): string {
     .map((byte) => (byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`))
     .join('');
 }
+
+let downloads = 0;
 
 export function s3Source(uri: string, settings: PrepareDataSettings, s3: S3Sender): SourceAccess {
   const { bucket, key: prefix } = parseS3Uri(uri);
@@ -226,7 +237,8 @@ export function s3Source(uri: string, settings: PrepareDataSettings, s3: S3Sende
     },
     async fetch(entry, scratchDir, signal) {
       const key = entry.key ?? `${prefix}${entry.path}`;
-      const localPath = join(scratchDir, `download-${process.pid}-${Date.now()}${extname(entry.path)}`);
+      // Several downloads may be under way at once (look-ahead.ts): each gets a name of its own.
+      const localPath = join(scratchDir, `download-${process.pid}-${(downloads += 1)}${extname(entry.path)}`);
       const object = await awsCall({ operation: 'GetObject', resource: s3Uri(bucket, key) }, () =>
         s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }),
       );
@@ -252,9 +264,25 @@ export function sourceFor(settings: PrepareDataSettings, s3: S3Sender, confineme
   return s3Source(settings.source.uri, settings, s3);
 }
 
-async function requireInsideRoots(path: string, confinement: SourceConfinement, what = 'source.path'): Promise<void> {
+interface ResolvedRoots {
+  /** As configured, made absolute. */
+  given: string[];
+  /** The same after their links are resolved. */
+  real: string[];
+}
+
+async function resolvedRoots(confinement: SourceConfinement): Promise<ResolvedRoots> {
   const given = (confinement.localRoots.length > 0 ? confinement.localRoots : [process.cwd()]).map((allowed) => resolve(allowed));
-  const roots = await Promise.all(given.map((allowed) => realpath(allowed).catch(() => allowed)));
+  return { given, real: await Promise.all(given.map((allowed) => realpath(allowed).catch(() => allowed))) };
+}
+
+async function requireInsideRoots(
+  path: string,
+  confinement: SourceConfinement,
+  what = 'source.path',
+  resolving: Promise<ResolvedRoots> = resolvedRoots(confinement),
+): Promise<void> {
+  const { given, real: roots } = await resolving;
   const isInside = (candidate: string, folders: readonly string[]) =>
     folders.some((folder) => candidate === folder || candidate.startsWith(folder.endsWith(sep) ? folder : `${folder}${sep}`));
   // A path that does not exist (yet) is judged as written; one that does, after its links are resolved.
