@@ -48,6 +48,7 @@ export interface CorpusPlan {
 }
 
 const MAX_PAIRS = 10_000;
+const NONE: number[] = [];
 /** A document is contained when at least this share of its paragraphs are in larger kept documents. */
 const CONTAINED_SHARE = 0.9;
 
@@ -97,6 +98,7 @@ export class CorpusRegistry {
     return this.documents.length - 1;
   }
 
+  /** The decisions, once: it lets go of the signatures and prose hashes only it needs. */
   decide(): CorpusPlan {
     const { dedup, clean } = this.settings;
     const dropped = new Map<number, DuplicatePair>();
@@ -183,6 +185,11 @@ export class CorpusRegistry {
     // contained documents are gone, so a README that also came as a JSONL export and an edited copy is
     // not mistaken for boilerplate of itself.
     const boilerplate = minFiles > 0 ? this.repeatedInFiles(dropped, (document) => document.prose, minFiles) : new Map<number, number>();
+    // The second pass needs only the paragraphs (and the names, for the pairs): the rest goes now.
+    for (const document of this.documents) {
+      document.prose = NONE;
+      delete document.signature;
+    }
 
     return {
       dropped,

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { BufferedFileWriter } from './staging';
 import type { Block } from '../../common/prepare-data/text/blocks';
 import type { PreparedDocument } from './documents';
@@ -8,7 +8,7 @@ import type { PreparedDocument } from './documents';
  * header (everything but the blocks' text) and the blocks' text, raw, one after the other: the text is
  * most of the bytes, and raw it costs no escaping on the way out and no unescaping on the way back
  * (as JSON it was about a tenth of the whole stage's time). Nothing is hashed: the file never leaves
- * the machine. Memory holds one 1 MiB buffer each way.
+ * the machine. Memory holds two 1 MiB buffers to write and one to read, reused.
  *
  * A record: u32 header bytes, u32 text bytes (little-endian), the header (UTF-8 JSON), the text (UTF-8).
  */
@@ -53,24 +53,45 @@ function encode(target: Buffer, offset: number, headerText: string, headerBytes:
   target.write(text, offset + PREFIX_BYTES + headerBytes, textBytes, 'utf8');
 }
 
-/** The staged documents, in the order they were written. */
+/**
+ * The staged documents, in the order they were written, read through one buffer that is reused
+ * (grown only for a record larger than it): every document's text is copied out as it is decoded.
+ */
 export async function* readStagedDocuments(path: string, signal?: AbortSignal): AsyncGenerator<PreparedDocument> {
-  let pending: Buffer = Buffer.alloc(0);
-  for await (const raw of createReadStream(path, { highWaterMark: BUFFER_BYTES, signal })) {
-    pending = pending.length === 0 ? (raw as Buffer) : Buffer.concat([pending, raw as Buffer]);
-    let offset = 0;
-    while (pending.length - offset >= PREFIX_BYTES) {
-      const headerBytes = pending.readUInt32LE(offset);
-      const textBytes = pending.readUInt32LE(offset + 4);
-      const end = offset + PREFIX_BYTES + headerBytes + textBytes;
-      if (end > pending.length) break;
-      yield decode(pending, offset + PREFIX_BYTES, headerBytes, textBytes);
-      offset = end;
+  const handle = await open(path, 'r');
+  try {
+    let buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+    let start = 0;
+    let end = 0;
+    for (;;) {
+      signal?.throwIfAborted();
+      let needed = 0;
+      while (end - start >= PREFIX_BYTES) {
+        const headerBytes = buffer.readUInt32LE(start);
+        const textBytes = buffer.readUInt32LE(start + 4);
+        needed = PREFIX_BYTES + headerBytes + textBytes;
+        if (start + needed > end) break;
+        yield decode(buffer, start + PREFIX_BYTES, headerBytes, textBytes);
+        start += needed;
+        needed = 0;
+      }
+      // What is left of a record goes to the front; a record larger than the buffer grows it.
+      buffer.copyWithin(0, start, end);
+      end -= start;
+      start = 0;
+      if (needed > buffer.length) {
+        const grown = Buffer.allocUnsafe(needed);
+        buffer.copy(grown, 0, 0, end);
+        buffer = grown;
+      }
+      const { bytesRead } = await handle.read(buffer, end, buffer.length - end, null);
+      if (bytesRead === 0) break;
+      end += bytesRead;
     }
-    // Copy what is left: the stream may reuse its buffer.
-    pending = offset === pending.length ? Buffer.alloc(0) : Buffer.from(pending.subarray(offset));
+    if (end > start) throw new Error(`${path} ends inside a record (${end - start} bytes left)`);
+  } finally {
+    await handle.close();
   }
-  if (pending.length > 0) throw new Error(`${path} ends inside a record (${pending.length} bytes left)`);
 }
 
 function decode(source: Buffer, offset: number, headerBytes: number, textBytes: number): PreparedDocument {
