@@ -10,6 +10,7 @@ import { CorpusRegistry, documentSignature, type DuplicatePair } from './corpus'
 import { cleanOptionsOf, prepareDocument } from './documents';
 import { skippedFingerprints, type FileFingerprint } from './fingerprint';
 import { templateInstructor, type Instructor } from './generator';
+import { keepHeapNearLive } from './heap';
 import { openedInOrder } from './look-ahead';
 import { readDocuments } from './readers';
 import type { SourceAccess, SourceEntry, SourceListing } from './source';
@@ -110,6 +111,7 @@ export async function fingerprintSource(
 }
 
 export async function processSource(request: ProcessRequest): Promise<ProcessOutcome> {
+  keepHeapNearLive();
   const { settings, source, listing, signal } = request;
   const clean = cleanOptionsOf(settings);
   const registry = new CorpusRegistry(settings);
