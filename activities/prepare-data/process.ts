@@ -7,7 +7,7 @@ import { HelperThreads, type BuildItem, type PreparedItem } from './helper-threa
 import { TokenCounter } from '../../common/prepare-data/text/tokens';
 import type { SourceDocument } from './sections';
 import { CorpusRegistry, documentSignature, type DuplicatePair } from './corpus';
-import { cleanOptionsOf, prepareDocument } from './documents';
+import { cleanOptionsOf, prepareDocument, type PreparedDocument } from './documents';
 import { skippedFingerprints, type FileFingerprint } from './fingerprint';
 import { templateInstructor, type Instructor } from './generator';
 import { keepHeapNearLive } from './heap';
@@ -286,7 +286,12 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
       );
     };
     let index = 0;
+    let before: { file: string; genre: PreparedDocument['genre'] } | undefined;
     for await (const document of readStagedDocuments(staged.path, signal)) {
+      // A part cut from a long piece is of the piece's genre, whatever its own shape suggests.
+      const file = document.source.replace(/#.*$/, '');
+      if (document.continuation && before?.file === file) document.genre = before.genre;
+      before = { file, genre: document.genre };
       if (!plan.dropped.has(index)) {
         items.push({ document, foreign: [...plan.foreignParagraphs(index)] });
         itemsChars += document.chars;

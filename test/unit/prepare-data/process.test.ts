@@ -214,6 +214,12 @@ describe('processSource on a long file cut into parts', () => {
       (_, index) => `${word(index)}, ${word(index * 13 + 5)} and ${word(index * 17 + 7)} by the pier, line ${index}.`,
     );
     writeFileSync(join(root, 'pier.txt'), tides.join('\n\n'));
+    // Cut so that its last part is short: alone, it would pass for a note.
+    const story = Array.from(
+      { length: 42 },
+      (_, index) => `${word(index)} and ${word(index * 7 + 1)} along the sea wall, as line ${index} says.`,
+    );
+    writeFileSync(join(root, 'story.txt'), story.join('\n\n'));
     const settings = PrepareDataInputSchema.parse({
       source: { kind: 'local', path: root },
       clean: { maxDocumentChars: 2000 },
@@ -236,10 +242,13 @@ describe('processSource on a long file cut into parts', () => {
     const parts = [...firstOfPart.entries()].filter(([part]) => part.includes('#'));
     expect(parts.filter(([part]) => part.startsWith('harbour.md#')).length).toBeGreaterThanOrEqual(2);
     expect(parts.filter(([part]) => part.startsWith('pier.txt#')).length).toBeGreaterThanOrEqual(2);
+    expect(parts.filter(([part]) => part.startsWith('story.txt#'))).toHaveLength(1);
+    // Every part of a piece is of the piece's genre, the short last part of the story too.
+    expect(Object.keys(outcome.quality.genres)).toHaveLength(1);
     for (const [part, instruction] of parts)
       expect([part, instruction]).toEqual([
         part,
-        part.startsWith('harbour') ? expect.stringMatching(/"Storm season \d"/) : expect.stringMatching(/after the part on \w+/),
+        part.startsWith('harbour') ? expect.stringMatching(/"Storm season \d"/) : expect.stringMatching(/after the part on \w+|"Story"/),
       ]);
   });
 });
