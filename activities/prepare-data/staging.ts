@@ -30,7 +30,7 @@ export class BufferedFileWriter {
   private used = 0;
   /** The write under way, if any; its failure is kept and thrown at the next write or at close. */
   private writing: Promise<void> = Promise.resolve();
-  private failure: unknown;
+  private failure: Error | undefined;
   bytes = 0;
 
   constructor(
@@ -93,7 +93,7 @@ export class BufferedFileWriter {
     this.writing = this.handle
       .then((handle) => writeAll(handle, chunk))
       .catch((error: unknown) => {
-        this.failure ??= error;
+        this.failure ??= error instanceof Error ? error : new Error(String(error));
       });
   }
 
