@@ -1,5 +1,5 @@
 import type { DatasetRecord, PrepareDataSettings } from '../../common/prepare-data/contract';
-import { fencesBalanced, type Block } from '../../common/prepare-data/text/blocks';
+import { fencesBalanced, NestedFenceTracker, type Block } from '../../common/prepare-data/text/blocks';
 import { chunkBlocks } from '../../common/prepare-data/text/chunk';
 import { plainText } from '../../common/prepare-data/text/clean';
 import type { Genre } from '../../common/prepare-data/text/genre';
@@ -102,7 +102,7 @@ export function buildDocument(
     const added = (fresh.length > 0 ? fresh : chunk.blocks).map((blockIndex) => blocks[blockIndex]!);
     const prose = added
       .filter((block) => block.kind !== 'code' && block.kind !== 'table')
-      .map((block) => block.text)
+      .map((block) => withoutNestedCode(block.text))
       .join('\n\n');
     const heading = added
       .filter((block) => block.kind === 'heading')
@@ -130,7 +130,9 @@ export function buildDocument(
         ...(section ? { section } : {}),
         ...(previous ? { previous } : {}),
         chunkIndex: document.continuation ? position + 1 : position,
-        hasCode: added.some((block) => block.kind === 'code'),
+        hasCode: added.some(
+          (block) => block.kind === 'code' || ((block.kind === 'list' || block.kind === 'quote') && NESTED_CODE.test(block.text)),
+        ),
         author: settings.author,
       },
     });
@@ -185,6 +187,18 @@ function keptBlocks(
 }
 
 /** For each block, the plain text of the last heading at or before it (the section it is in). */
+const NESTED_CODE = /^[ \t>]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?[ \t]*(?:`{3,}|~{3,})/m;
+
+/** A list's or a quote's text less the fenced code nested in it: topic words come from prose only. */
+function withoutNestedCode(text: string): string {
+  if (text.indexOf('```') < 0 && text.indexOf('~~~') < 0) return text;
+  const fences = new NestedFenceTracker();
+  return text
+    .split('\n')
+    .filter((line) => !fences.push(line))
+    .join('\n');
+}
+
 /** Per block, the section it is in: its last heading, or for a continuation, the section the part before ended in. */
 function sectionsOf(blocks: readonly Block[], inherited?: string): Array<string | undefined> {
   let current = inherited;

@@ -132,6 +132,14 @@ const FIRST_LINE_TEMPLATES = ['write a passage that begins: "{first}"', 'write a
 /** Topics come from the start of a chunk's prose: enough to name what it is about, cheap on long chunks. */
 const TOPIC_SAMPLE_CHARS = 1200;
 
+/** The first TOPIC_SAMPLE_CHARS of a text, cut at a space: a word cut in two is no topic ("indentati"). */
+function sampleOf(text: string): string {
+  if (text.length <= TOPIC_SAMPLE_CHARS) return text;
+  const cut = text.lastIndexOf(' ', TOPIC_SAMPLE_CHARS);
+  const newline = text.lastIndexOf('\n', TOPIC_SAMPLE_CHARS);
+  return text.slice(0, Math.max(cut, newline, 0));
+}
+
 const STOPWORDS = new Set(
   (
     'about above after again against also always among another anyone anything around because been before being below between both cannot could ' +
@@ -155,7 +163,7 @@ export function templateInstruction(context: InstructContext): string {
   const title = context.title?.trim();
   // Topic words cost a pass over the text: only computed when the chosen phrasing needs them.
   let topics: string[] | undefined;
-  const topicsOf = () => (topics ??= topicWords(context.prose.slice(0, TOPIC_SAMPLE_CHARS), 3));
+  const topicsOf = () => (topics ??= topicWords(sampleOf(context.prose), 3));
   let body: string;
   // The section named in the instruction; "after the part on ..." is said only of a different one.
   let named: string | undefined;
@@ -172,10 +180,12 @@ export function templateInstruction(context: InstructContext): string {
   else if (topicsOf().length > 0) body = pick(templates.untitled, hash);
   else body = pick(FIRST_LINE_TEMPLATES, hash);
   const mentionsPrevious = body.includes('{After}') || body.includes('{after}');
-  const previous =
+  const before =
     !mentionsPrevious || (context.previous?.heading !== undefined && context.previous.heading === named)
       ? undefined
       : previousPart(context.previous);
+  // "After the part on tides, moving on to tides" says nothing: the part before is named only when it differs.
+  const previous = before?.topics && body.includes('{topics}') && sameWords(before.topics, topicsOf()) ? undefined : before?.text;
   const filled = body
     .replace('{After}', () => (previous ? `after the part on ${previous}, ` : ''))
     .replace('{after}', () => (previous ? `, after the part on ${previous},` : ''))
@@ -189,11 +199,16 @@ export function templateInstruction(context: InstructContext): string {
   return withVoice(withCode, context.author, hash >>> 8);
 }
 
-function previousPart(previous: InstructContext['previous']): string | undefined {
-  if (previous?.heading) return `"${previous.heading}"`;
-  const topics = previous?.topics ?? (previous?.prose ? topicWords(previous.prose.slice(0, TOPIC_SAMPLE_CHARS), 3) : []);
-  if (topics.length > 0) return listOf(topics);
+/** What the part before covered: its heading, quoted, or its topic words (with the words themselves). */
+function previousPart(previous: InstructContext['previous']): { text: string; topics?: readonly string[] } | undefined {
+  if (previous?.heading) return { text: `"${previous.heading}"` };
+  const topics = previous?.topics ?? (previous?.prose ? topicWords(sampleOf(previous.prose), 3) : []);
+  if (topics.length > 0) return { text: listOf(topics), topics };
   return undefined;
+}
+
+function sameWords(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((word) => b.includes(word));
 }
 
 /** "As Ada, write..." / "In your own voice, write..." / "Write..." */

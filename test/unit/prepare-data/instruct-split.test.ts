@@ -33,6 +33,24 @@ describe('templateInstruction', () => {
     expect(byTopics).toContain('after the part on ferries and timetables');
   });
 
+  it('names the part before only when it differs, and never takes a word cut in two for a topic', () => {
+    const prose = 'Ferries wait for the tide. Ferries and timetables rule the harbour, and timetables change. ';
+    const same = Array.from({ length: 12 }, (_, index) =>
+      templateInstruction(
+        context({ id: `s-${index}`, chunkIndex: 3, text: prose, prose, previous: { topics: ['ferries', 'timetables', 'harbour'] } }),
+      ),
+    );
+    for (const instruction of same) expect(instruction).not.toContain('after the part on');
+    // The sample is cut at a space: the word straddling its end is not taken, whole or in part.
+    // 239 distinct four-letter words end at 1195, so a 1200-character cut falls inside "Indentation",
+    // and among words seen once the longest wins.
+    const letters = (index: number) => String.fromCharCode(97 + (index % 26), 97 + Math.floor(index / 26), 122, 122);
+    const long = `${Array.from({ length: 239 }, (_, index) => letters(index)).join(' ')} Indentation and more`;
+    expect(topicWords(long.slice(0, 1200), 3)).toContain('inden');
+    const named = templateInstruction(context({ id: 'l-1', chunkIndex: 1, title: undefined, text: long, prose: long }));
+    expect(named).not.toMatch(/\binde\w*/);
+  });
+
   it('names the section a part goes on in, and the one it ends and the one it starts', () => {
     const inside = templateInstruction(
       context({ id: 's-1', genre: 'readme', title: 'ky', chunkIndex: 2, section: 'Options', previous: { heading: 'Options', topics: [] } }),
