@@ -147,7 +147,8 @@ export class CorpusRegistry {
     const minFiles = clean.repeatedBlockMinFiles;
     if (dedup.paragraphs) {
       // Paragraphs in many files (a sponsor block, a footer) say nothing about whether one document
-      // is another's export: they count neither for nor against containment.
+      // is another's export: they count neither for nor against containment, unless they are all a
+      // document has (then the whole text is what repeats).
       const common = minFiles > 0 ? this.repeatedInFiles(dropped, (document) => document.paragraphs, minFiles) : new Map<number, number>();
       const rank = new Int32Array(order.length);
       order.forEach((index, position) => (rank[index] = position));
@@ -157,11 +158,15 @@ export class CorpusRegistry {
         .sort((a, b) => this.documents[b]!.chars - this.documents[a]!.chars || rank[a]! - rank[b]!);
       for (const index of bySize) {
         const { paragraphs } = this.documents[index]!;
-        const taken = new Map<number, number>();
+        // A document's own paragraphs decide; only a document with nothing but common ones (a whole
+        // text repeated in several files, an export of one) is judged on all of them.
         let own = 0;
+        for (const hash of paragraphs) if (!common.has(hash)) own += 1;
+        const judged = own > 0 ? (hash: number) => !common.has(hash) : () => true;
+        if (own === 0) own = paragraphs.length;
+        const taken = new Map<number, number>();
         for (const hash of paragraphs) {
-          if (common.has(hash)) continue;
-          own += 1;
+          if (!judged(hash)) continue;
           const owner = owners.get(hash);
           if (owner !== -1 && owner !== index) taken.set(owner, (taken.get(owner) ?? 0) + 1);
         }

@@ -15,6 +15,8 @@ export interface OpenedFile {
 
 /** Files in flight at once: enough to hide the latency, few enough that their contents stay small. */
 export const LOOK_AHEAD = 4;
+/** Nor more listed bytes than this ahead (S3 downloads wait on scratch disk), unless it is the next file alone. */
+const LOOK_AHEAD_BYTES = 64 * 1024 * 1024;
 
 export async function* openedInOrder(
   entries: readonly SourceEntry[],
@@ -22,34 +24,54 @@ export async function* openedInOrder(
   scratchDir: string,
   signal?: AbortSignal,
 ): AsyncGenerator<OpenedFile> {
+  // Its own signal, so that what was started ahead stops when the caller stops (a failure, a break).
+  const ahead = new AbortController();
+  const stop = () => ahead.abort(signal?.reason);
+  signal?.addEventListener('abort', stop, { once: true });
+  if (signal?.aborted) stop();
   const open = async (entry: SourceEntry): Promise<OpenedFile> => {
-    const fetched = await source.fetch(entry, scratchDir, signal);
+    const fetched = await source.fetch(entry, scratchDir, ahead.signal);
     try {
-      return { entry, fetched, inspection: await inspectFile(fetched.localPath, entry.path, signal, entry.size) };
+      return { entry, fetched, inspection: await inspectFile(fetched.localPath, entry.path, ahead.signal, entry.size) };
     } catch (error) {
       await fetched.release();
       throw error;
     }
   };
-  const queue: Array<Promise<OpenedFile>> = [];
+  const queue: Array<{ opening: Promise<OpenedFile>; size: number }> = [];
+  let bytesAhead = 0;
   let next = 0;
   const fill = () => {
-    while (queue.length < LOOK_AHEAD && next < entries.length) {
-      const opening = open(entries[next++]!);
+    while (
+      next < entries.length &&
+      queue.length < LOOK_AHEAD &&
+      (queue.length === 0 || bytesAhead + entries[next]!.size <= LOOK_AHEAD_BYTES)
+    ) {
+      const entry = entries[next++]!;
+      const opening = open(entry);
       // Awaited in its turn; until then a failure must not count as unhandled.
       opening.catch(() => undefined);
-      queue.push(opening);
+      queue.push({ opening, size: entry.size });
+      bytesAhead += entry.size;
     }
   };
   try {
     fill();
     while (queue.length > 0) {
-      const opened = await queue.shift()!;
+      const { opening, size } = queue.shift()!;
+      bytesAhead -= size;
+      const opened = await opening;
       fill();
       yield opened;
     }
   } finally {
-    // Stopped early (a failure, a cancellation): what was opened ahead is let go.
-    for (const opening of queue.splice(0)) void opening.then((opened) => opened.fetched.release()).catch(() => undefined);
+    signal?.removeEventListener('abort', stop);
+    // Stopped early: what was started ahead is stopped, waited for and let go, before the caller
+    // goes on (and perhaps removes the scratch folder it writes to).
+    if (queue.length > 0) {
+      ahead.abort(new Error('stopped before its turn'));
+      const settled = await Promise.allSettled(queue.splice(0).map((item) => item.opening));
+      await Promise.all(settled.map((result) => (result.status === 'fulfilled' ? result.value.fetched.release() : undefined)));
+    }
   }
 }

@@ -203,33 +203,38 @@ describe('boilerplate by frequency', () => {
     expect([...train, ...test].some((record) => record.output.includes('sponsored by Acme'))).toBe(false);
   });
 
-  it('does not take a short post for a copy of a README because both carry the same boilerplate', async () => {
-    // The posts' own words are short; what they share with the READMEs is the sponsor block and a footer.
-    const footer = 'Made with care in Lisbon by the maintainers; issues and pull requests are always welcome here.';
-    const notes = Object.fromEntries(
+  it('does not take a post for a copy of a README because both carry the same boilerplate', async () => {
+    // Each post has one paragraph of its own and a long footer of nine shared paragraphs, which the
+    // READMEs carry too: 9 of 10 paragraphs "in a larger document", yet the post is no copy.
+    const footer = Array.from(
+      { length: 9 },
+      (_, index) => `Footer paragraph ${index}: made with care in Lisbon by the maintainers, issues and pull requests welcome.`,
+    ).join('\n\n');
+    const posts = Object.fromEntries(
       Array.from({ length: 4 }, (_, index) => [
-        `notes/note-${index}.md`,
-        `# Note ${index}
-
-A short thought, number ${index}.
-
-${sponsor}
-
-${footer}
-`,
+        `notes/post-${index}.md`,
+        `# Post ${index}\n\n${sentence(`post${index}`, index)}\n\n${footer}\n`,
       ]),
     );
-    const readmes = Object.fromEntries(
-      Object.entries(files(4)).map(([name, text]) => [
-        name,
-        `${text}
-${footer}
-`,
-      ]),
-    );
-    const { outcome } = await prepare(write({ ...readmes, ...notes }));
-    expect(outcome.dedup.pairs.filter((pair) => pair.source.startsWith('notes/'))).toEqual([]);
-    expect(outcome.boilerplate).toMatchObject({ distinct: 2, removed: 16 });
+    const readmes = Object.fromEntries(Object.entries(files(4)).map(([name, text]) => [name, `${text}\n${footer}\n`]));
+    const { outcome, train, test } = await prepare(write({ ...readmes, ...posts }));
+    // (The posts are near duplicates of one another, the footer being most of each: one stays.)
+    expect(outcome.dedup.pairs.filter((pair) => pair.kind === 'contained')).toEqual([]);
+    expect([...train, ...test].some((record) => record.output.includes(sentence('post0', 0)))).toBe(true);
+  });
+
+  it('still finds a text repeated whole in several files contained, so it is kept once, not removed as boilerplate', async () => {
+    const shared = Array.from({ length: 8 }, (_, index) => sentence('shared', index)).join('\n\n');
+    const own = Array.from({ length: 8 }, (_, index) => sentence('own', index)).join('\n\n');
+    const other = Array.from({ length: 8 }, (_, index) => sentence('other', index)).join('\n\n');
+    const root = write({
+      'big.md': `# Big\n\n${shared}\n\n${own}\n`,
+      'mid.md': `# Mid\n\n${other}\n\n${shared}\n`,
+      'export.jsonl': `${JSON.stringify({ title: 'Shared', text: shared })}\n`,
+    });
+    const { outcome, train, test } = await prepare(root);
+    expect(outcome.dedup.pairs).toContainEqual(expect.objectContaining({ source: 'export.jsonl#L1', kind: 'contained' }));
+    expect([...train, ...test].filter((record) => record.output.includes(sentence('shared', 0)))).toHaveLength(1);
   });
 
   it('keeps it (once) below the threshold, and never with repeatedBlockMinFiles 0', async () => {

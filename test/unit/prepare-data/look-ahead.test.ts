@@ -57,13 +57,28 @@ describe('openedInOrder', () => {
           }
         })(),
       ).rejects.toThrow('cannot fetch post-05.md');
-      await new Promise((resolve) => setTimeout(resolve, 20));
       expect(seen).toEqual(listing.entries.slice(0, 5).map((entry) => entry.path));
       expect(open.size).toBe(0);
       expect(unhandled).toEqual([]);
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
+  });
+
+  it('has stopped and let go of everything it started ahead by the time a failing caller goes on', async () => {
+    const { source, listing, open } = await countingSource(10);
+    await expect(
+      (async () => {
+        for await (const { entry, fetched } of openedInOrder(listing.entries, source, dir)) {
+          await fetched.release();
+          if (entry.path === 'post-02.md') throw new Error('staging failed');
+        }
+      })(),
+    ).rejects.toThrow('staging failed');
+    // Nothing still open, nothing opened later (the caller may now remove its scratch folder).
+    expect(open.size).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(open.size).toBe(0);
   });
 
   it('opens at most LOOK_AHEAD files ahead of the one in hand', async () => {
