@@ -176,14 +176,16 @@ function* unitsOf(blocks: readonly Block[], tokens: TokenCounting, maxTokens: nu
     const block = blocks[index]!;
     const count = tokens.count(block.text);
     const heading = block.kind === 'heading';
-    if (count <= maxTokens) {
+    // Headings that take half a chunk or more are not worth shrinking a block for.
+    const headed = headingTokens > 0 && headingTokens < maxTokens / 2;
+    if (count <= maxTokens && !(headed && !heading && count + headingTokens > maxTokens)) {
       yield { text: block.text, tokens: count, block: index, piece: 0, pieces: 1, heading };
       headingTokens = heading ? headingTokens + count + tokens.count(JOINER) : 0;
       continue;
     }
+    // Cut: it is longer than a chunk, or than what its headings leave of one.
     onSplit();
-    // Headings that take half a chunk or more are not worth shrinking every piece for.
-    const room = headingTokens > 0 && headingTokens < maxTokens / 2 ? maxTokens - headingTokens : maxTokens;
+    const room = headed ? maxTokens - headingTokens : maxTokens;
     headingTokens = 0;
     const pieces = piecesOf(block, tokens, room);
     for (let piece = 0; piece < pieces.length; piece += 1) {
@@ -210,7 +212,7 @@ export function piecesOf(block: Block, tokens: TokenCounting, maxTokens: number)
       return lines.length > 2 ? byLines(lines.slice(2), lines.slice(0, 2)) : byLines(lines);
     case 'list': {
       const starts = block.itemStarts && block.itemStarts.length > 1 ? block.itemStarts : undefined;
-      if (!starts) return byLines(lines);
+      if (!starts) return linesAcrossFences(lines, tokens, maxTokens);
       const items = starts.map((start, index) =>
         lines
           .slice(start, starts[index + 1] ?? lines.length)
@@ -221,7 +223,7 @@ export function piecesOf(block: Block, tokens: TokenCounting, maxTokens: number)
     }
     case 'quote':
       // A quote holding fenced code is cut by lines, the code's fence closed and reopened; others by sentences.
-      if (/(`{3,}|~{3,})/.test(block.text)) return linesAcrossFences(lines, tokens, maxTokens);
+      if (/^[ \t>]*(`{3,}|~{3,})/m.test(block.text)) return linesAcrossFences(lines, tokens, maxTokens);
       return packTexts(sentenceSlices(block.text), '', tokens, maxTokens, (sentence) => byLines(sentence.split('\n')), true);
     case 'paragraph':
     case 'html':
@@ -339,10 +341,19 @@ function packLines(
   maxTokens: number,
 ): string[] {
   const wrap = (group: readonly string[]) => [...before, ...group, ...after].join('\n');
-  const room = maxTokens - tokens.count(wrap([]));
-  return packGroups(lines, '\n', wrap, tokens, maxTokens, (line) =>
-    splitByWords(line, tokens, Math.max(1, room)).map((part) => wrap([part])),
-  );
+  // What the wrapping costs a line (its lines and the line breaks that join them to it).
+  const overhead = before.length + after.length > 0 ? tokens.count(wrap(['x'])) - tokens.count('x') : 0;
+  // A header or fence line that leaves less than half a chunk is not repeated: pieces go bare.
+  if (overhead >= maxTokens / 2) return packLines(lines, [], [], tokens, maxTokens);
+  // A line too long on its own, cut by words to fit its wrapping; a join that costs more than
+  // counted (next to blank lines or indentation) shrinks the budget until the piece fits.
+  const fit = (line: string, budget: number): string[] =>
+    splitByWords(line, tokens, Math.max(1, budget)).flatMap((part) => {
+      const text = wrap([part]);
+      const excess = tokens.count(text) - maxTokens;
+      return excess <= 0 || budget <= 1 ? [text] : fit(part, budget - excess);
+    });
+  return packGroups(lines, '\n', wrap, tokens, maxTokens, (line) => fit(line, maxTokens - overhead));
 }
 
 /**
@@ -393,8 +404,14 @@ function splitByCharacters(word: string, tokens: TokenCounting, maxTokens: numbe
         if (tokens.count(rest.slice(0, middle)) <= maxTokens) fits = middle;
         else high = middle;
       }
+    // Never between the two halves of a surrogate pair (an emoji): half of one is no character.
+    if (fits < rest.length && isHighSurrogate(rest.charCodeAt(fits - 1))) fits += fits === 1 ? 1 : -1;
     pieces.push(rest.slice(0, fits));
     rest = rest.slice(fits);
   }
   return pieces;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }

@@ -195,6 +195,57 @@ describe('chunkBlocks', () => {
     }
   });
 
+  it('cuts a one-item list holding a long fence with the fence closed and reopened too', () => {
+    const code = Array.from({ length: 40 }, (_, index) => `   const step${index} = run(${index});`);
+    const text = ['1. Run this:', '', '   ```js', ...code, '   ```'].join('\n');
+    const chunks = chunksOf(text, 80);
+    expect(chunks.length).toBeGreaterThan(2);
+    for (const chunk of chunks) {
+      expect(nestedBalanced(chunk.text)).toBe(true);
+      expect(chunk.tokens).toBeLessThanOrEqual(80);
+    }
+  });
+
+  it('keeps every piece within the limit with its wrapping, and does not repeat a header wider than half a chunk', () => {
+    const longLine = Array.from({ length: 200 }, (_, index) => `word${index}`).join(' ');
+    for (const chunk of chunksOf(`\`\`\`javascript\n${longLine}\n\`\`\``, 30)) {
+      expect(chunk.tokens).toBeLessThanOrEqual(30);
+      expect(balanced(chunk.text)).toBe(true);
+    }
+    const columns = Array.from({ length: 30 }, (_, index) => `column ${index}`);
+    const table = [
+      `| ${columns.join(' | ')} |`,
+      `|${columns.map(() => '---').join('|')}|`,
+      ...Array.from({ length: 20 }, (_, row) => `| ${columns.map((_, column) => `r${row}c${column}`).join(' | ')} |`),
+    ].join('\n');
+    const pieces = chunksOf(table, 40);
+    for (const piece of pieces) expect(piece.tokens).toBeLessThanOrEqual(40);
+    // Without the header in each, a piece holds a good part of a row: far fewer pieces than words.
+    expect(pieces.length).toBeLessThan(100);
+  });
+
+  it('never cuts an emoji in half', () => {
+    const blob = '😀'.repeat(400) + 'x🎉'.repeat(200);
+    const chunks = chunksOf(blob, 25);
+    for (const chunk of chunks) expect((chunk.text as string & { isWellFormed(): boolean }).isWellFormed()).toBe(true);
+    expect(chunks.map((chunk) => chunk.text).join('')).toBe(blob);
+  });
+
+  it('keeps a heading with a block that fits a chunk alone but not with the heading', () => {
+    const intro = 'An introduction of a sentence or two, about the harbour.';
+    const body = Array.from({ length: 9 }, (_, index) => `Sentence ${index} of the body about tides.`).join(' ');
+    expect(count(body)).toBeLessThanOrEqual(100);
+    const chunks = chunksOf(`${intro}\n\n## Tides and engines\n\n${body}`, count(body) + 2);
+    expect(chunks.some((chunk) => chunk.text.includes('## Tides and engines\n\nSentence 0'))).toBe(true);
+  });
+
+  it('cuts a long quote with inline backticks between sentences, as any quote', () => {
+    const sentences = Array.from({ length: 40 }, (_, index) => `Sentence ${index} quotes \`\`\`x\`\`\` as a thing.`);
+    const chunks = chunksOf(`> ${sentences.join(' ')}`, 60);
+    expect(chunks.length).toBeGreaterThan(2);
+    for (const chunk of chunks) expect(chunk.text.trimEnd()).toMatch(/thing\.$/);
+  });
+
   it('cuts a 60,000-word line between words, losing none', () => {
     const text = Array.from({ length: 60_000 }, (_, index) => `w${index}`).join(' ');
     const chunks = chunksOf(text, 512);
