@@ -48,7 +48,10 @@ export class HelperThreads {
   private readonly waiting = new Map<number, Waiting>();
   private readonly load: number[];
   private nextId = 0;
-  private failure: Error | undefined;
+  /** Why the helpers stopped answering, once one died (the work is then done on the main thread). */
+  failure: Error | undefined;
+  /** Set when the run is over (finished or failed): a failed answer is then not worth redoing. */
+  closing = false;
 
   private constructor(private readonly workers: Worker[]) {
     this.load = workers.map(() => 0);
@@ -63,7 +66,8 @@ export class HelperThreads {
       // A thread that dies takes every answer it owed with it: fail them all, loudly.
       worker.on('error', (error) => this.fail(error));
       worker.on('exit', (code) => {
-        if (code !== 0) this.fail(new Error(`prepare-data helper thread exited with code ${code}`));
+        // terminate() ends a thread with code 1: that is the close, not a death.
+        if (code !== 0 && !this.closing) this.fail(new Error(`prepare-data helper thread exited with code ${code}`));
       });
     });
   }
@@ -109,6 +113,7 @@ export class HelperThreads {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 

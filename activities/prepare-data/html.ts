@@ -92,7 +92,8 @@ export async function* readHtmlDocuments(
     const text =
       preDepth > 0
         ? fenced(current.replace(/^\n+|\s+$/g, ''), preLanguage)
-        : words && `${quoteDepth > 0 ? '> ' : ''}${marker}${escapeMarkdown(words, true)}`;
+        : // A heading's text is not at the start of a line (its "## " is): only inline markup is escaped in it.
+          words && `${quoteDepth > 0 ? '> ' : ''}${marker}${escapeMarkdown(words, marker !== '## ')}`;
     if (text) {
       paragraphs.push(text);
       chars += text.length + 2;

@@ -310,9 +310,8 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
       warnings.push(`the test split is empty: too few documents for split.testRatio ${settings.split.testRatio}`);
     if (skippedRecordCount > skippedRecords.length)
       warnings.push(`${skippedRecordCount} records were skipped; the first ${skippedRecords.length} are listed`);
-    const helperFailure = prepared.helperFailure ?? built.helperFailure;
-    if (helperFailure)
-      warnings.push(`a helper thread failed (${errorText(helperFailure)}); the main thread did its work, with the same result`);
+    if (helpers?.failure)
+      warnings.push(`a helper thread failed (${helpers.failure.message}); the main thread did its work, with the same result`);
     if (plan.dropped.size > plan.pairs.length)
       warnings.push(`${plan.dropped.size} duplicates were dropped; the first ${plan.pairs.length} pairs are listed`);
     skippedFiles.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
@@ -350,18 +349,12 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
   }
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /**
  * Work handed out in order, to a helper thread when one has room and here otherwise, and taken back
  * in the same order.
  */
 class OrderedWork<T> {
   private readonly queue: Array<T | Promise<T>> = [];
-  /** Why the helpers stopped answering, once one died. */
-  helperFailure: unknown;
 
   constructor(
     private readonly helpers: HelperThreads | undefined,
@@ -371,13 +364,18 @@ class OrderedWork<T> {
   /** `largest`: the length of the longest document in `work`. */
   async handOut<W>(work: W, largest: number, remote: (helpers: HelperThreads, work: W) => Promise<T>, here: (work: W) => T): Promise<void> {
     const room = MAX_IN_FLIGHT * (this.helpers?.size ?? 0);
-    if (this.helpers && !this.helperFailure && this.helpers.inFlight < room && largest <= HELPER_MAX_DOCUMENT_CHARS) {
+    const helpers = this.helpers;
+    if (helpers && !helpers.failure && helpers.inFlight < room && largest <= HELPER_MAX_DOCUMENT_CHARS) {
       // A helper that dies fails every answer it owed at once: the work is then done here instead (each
-      // piece is a pure function of its input, so the bytes are the same), and the helpers are not used again.
-      const answer = remote(this.helpers, work).catch((error: unknown) => {
-        this.helperFailure ??= error;
+      // piece is a pure function of its input, so the bytes are the same), and the helpers are not used
+      // again. Once the run is over (it failed elsewhere, or was cancelled) nothing is redone.
+      const answer = remote(helpers, work).catch((error: unknown) => {
+        if (helpers.closing) throw error;
+        helpers.failure ??= error instanceof Error ? error : new Error(String(error));
         return here(work);
       });
+      // Answers left waiting when the run fails are never taken: their failure is not unhandled.
+      answer.catch(() => undefined);
       this.queue.push(answer);
     } else {
       this.queue.push(here(work));

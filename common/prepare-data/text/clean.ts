@@ -242,6 +242,7 @@ export function plainText(markdown: string): string {
     .replace(/\s+#+\s*$/, '')
     .replace(/`([^`]*)`/g, '$1')
     .replace(/(\*\*|__|\*|_|~~)(\S(?:.*?\S)?)\1/g, '$2')
+    .replace(/\\([!-/:-@[-`{-~])/g, '$1') // backslash escapes: "1\. Intro" is "1. Intro"
     .replace(/\s+/g, ' ')
     .trim();
 }

@@ -145,6 +145,7 @@ describe('titles and front matter', () => {
     expect(plainText('## The *big* [idea](x) <img src="y.png"> `code`')).toBe('The big idea code');
     expect(plainText('<img src="media/header.png" width="1000">')).toBe('');
     expect(plainText('Getting started\n===============')).toBe('Getting started');
+    expect(plainText('## 1\\. Introduction to \\<tbody>')).toBe('1. Introduction to <tbody>');
     expect(plainText('Options\n-------')).toBe('Options');
   });
 

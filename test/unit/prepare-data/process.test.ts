@@ -195,6 +195,48 @@ describe('processSource with long records and a failing helper', () => {
   });
 });
 
+describe('processSource failing with helper threads at work', () => {
+  it('fails with the cause, redoes nothing after, and leaves no unhandled rejection', async () => {
+    const root = join(dir, 'corpus');
+    mkdirSync(root);
+    const paragraphs = Array.from(
+      { length: 3000 },
+      (_, index) => `Paragraph ${index} about the ferry timetable and its ${index % 13} changes.`,
+    );
+    writeFileSync(join(root, 'a-long.md'), paragraphs.join('\n\n'));
+    writeFileSync(join(root, 'b-broken.md'), 'never read');
+    const settings = PrepareDataInputSchema.parse({ source: { kind: 'local', path: root } });
+    const inner = localSource(root, settings);
+    const source = {
+      list: () => inner.list(),
+      fetch: async (...args: Parameters<typeof inner.fetch>) => {
+        if (args[0].path === 'b-broken.md') throw new Error('the disk went away');
+        return inner.fetch(...args);
+      },
+    };
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await expect(
+        processSource({
+          settings,
+          source,
+          listing: await source.list(),
+          scratchDir: dir,
+          instructor: templateInstructor,
+          threads: 3,
+          helperMinBytes: 0,
+        }),
+      ).rejects.toThrow('the disk went away');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
+
 describe('processSource on a long file cut into parts', () => {
   it("names, in each part's first instruction, the section or the words the part before ended on", async () => {
     const root = join(dir, 'long');

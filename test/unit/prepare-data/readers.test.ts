@@ -161,7 +161,7 @@ describe('readDocuments', () => {
       <p>Wrap rows in &lt;tbody&gt; and close it with &lt;/tbody&gt;.</p>
       <p># of users grew.</p><p>2020. That was the year.</p><p>- not a list, + nor this</p><p>&gt; not a quote</p>
       <p>Type [docs](https://x.dev) literally, and ![alt](y.png) too.</p><p>***</p>
-      <ul><li># hash in an item</li></ul></article>`;
+      <ul><li># hash in an item</li></ul><h2>1. Introduction</h2><p>Under the heading.</p></article>`;
     const [item] = await read('page.html', html, 'html');
     expect(item).toMatchObject({ document: { title: 'Tables <in> HTML' } });
     const text = 'document' in item! ? item.document.text : '';
@@ -175,6 +175,8 @@ describe('readDocuments', () => {
       'Type \\[docs](https://x.dev) literally, and !\\[alt](y.png) too.',
       '\\***',
       '- \\# hash in an item',
+      '## 1. Introduction',
+      'Under the heading.',
     ]);
   });
 
