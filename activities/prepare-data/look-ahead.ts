@@ -71,7 +71,7 @@ export async function* openedInOrder(
     if (queue.length > 0) {
       ahead.abort(new Error('stopped before its turn'));
       const settled = await Promise.allSettled(queue.splice(0).map((item) => item.opening));
-      await Promise.all(settled.map((result) => (result.status === 'fulfilled' ? result.value.fetched.release() : undefined)));
+      await Promise.all(settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value.fetched.release()] : [])));
     }
   }
 }
