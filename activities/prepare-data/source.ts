@@ -130,8 +130,9 @@ export function localSource(path: string, settings: PrepareDataSettings, confine
       const localPath = rootIsFile ? root : join(root, ...entry.path.split('/'));
       // Checked again as each file is read: a folder swapped for a link after the listing must not
       // lead out of the roots.
-      await requireInsideRoots(localPath, confinement, 'a file of source.path', (roots ??= resolvedRoots(confinement)));
-      return { localPath, release: () => Promise.resolve() };
+      // The file is then read by the path that was checked (links resolved), not the one listed.
+      const real = await requireInsideRoots(localPath, confinement, 'a file of source.path', (roots ??= resolvedRoots(confinement)));
+      return { localPath: real, release: () => Promise.resolve() };
     },
   };
 }
@@ -154,10 +155,10 @@ async function walk(
       throw validationFailure(`cannot read folder ${folder}: ${code}; fix its permissions or remove it from the source`, { cause: error });
     throw error;
   }
-  // The files' sizes are asked for all at once, not one after another: each answer is a round trip to
-  // the file system's thread pool (the listing is sorted at the end anyway). Sub-folders are walked
+  // The files' sizes are asked for 64 at a time, not one after another: each answer is a round trip
+  // to the file system's thread pool (the listing is sorted at the end anyway). Sub-folders are walked
   // one at a time, so open folders never exceed the depth of the tree.
-  const pending: Array<Promise<void>> = [];
+  const files: string[] = [];
   const folders: string[] = [];
   for await (const item of directory) {
     const bytes = item.name as unknown as Buffer;
@@ -176,14 +177,20 @@ async function walk(
     } else if (item.isDirectory()) {
       folders.push(absolute);
     } else if (item.isFile()) {
-      pending.push(lstat(absolute).then((stats) => add(absolute, stats.size, root)));
+      files.push(absolute);
     } else {
       listing.skipped.push({ source: name, reason: 'not a regular file', size: 0 });
     }
   }
-  await Promise.all(pending);
+  for (let start = 0; start < files.length; start += LSTAT_BATCH) {
+    const batch = files.slice(start, start + LSTAT_BATCH);
+    const sizes = await Promise.all(batch.map(async (file) => (await lstat(file)).size));
+    batch.forEach((file, index) => add(file, sizes[index]!, root));
+  }
   for (const subfolder of folders) await walk(root, subfolder, listing, add, signal);
 }
+
+const LSTAT_BATCH = 64;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -281,13 +288,13 @@ async function requireInsideRoots(
   confinement: SourceConfinement,
   what = 'source.path',
   resolving: Promise<ResolvedRoots> = resolvedRoots(confinement),
-): Promise<void> {
+): Promise<string> {
   const { given, real: roots } = await resolving;
   const isInside = (candidate: string, folders: readonly string[]) =>
     folders.some((folder) => candidate === folder || candidate.startsWith(folder.endsWith(sep) ? folder : `${folder}${sep}`));
   // A path that does not exist (yet) is judged as written; one that does, after its links are resolved.
   const real = await realpath(path).catch(() => path);
-  if (isInside(real, roots)) return;
+  if (isInside(real, roots)) return real;
   // Where a link inside the roots leads is shown (the user can see that link); of a path outside the
   // roots nothing is said, not even whether it exists.
   const via = real !== path && (isInside(path, given) || isInside(path, roots)) ? ` (a link to ${real})` : '';

@@ -60,25 +60,24 @@ function monthOf(name: string): number {
     MONTH_NAMES.findIndex((month) => month === lower || month.slice(0, 3) === lower || (lower === 'sept' && month === 'september')) + 1
   );
 }
-const ISO_DATE = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$/i;
-const MONTH_FIRST = /^(?:[a-z]+,?\s+)?([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$/i;
-const DAY_FIRST = /^(?:[a-z]+,?\s+)?(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]{3,9})\.?,?\s+(\d{4})$/i;
+const ISO_DATE = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+// A clock and a zone may follow a written date: "June 2, 2021 10:00 AM", "Wed, 02 Jun 2021 10:00:00 +0000" (RFC 2822).
+const CLOCK = String.raw`(?:,?\s+(?:at\s+)?\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?(?:\s*(?:[+-]\d{4}|z|utc|gmt|[a-z]{3,4}))?)?`;
+const MONTH_FIRST = new RegExp(String.raw`^(?:[a-z]+,?\s+)?([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})${CLOCK}$`, 'i');
+const DAY_FIRST = new RegExp(String.raw`^(?:[a-z]+,?\s+)?(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]{3,9})\.?,?\s+(\d{4})${CLOCK}$`, 'i');
 
 /**
- * `2021-06-02`, `2021/6/2`, `2021-06-02T10:00:00+02:00`, `June 2, 2021`, `2 June 2021` as epoch days
- * (UTC: the same day on every worker, whatever its time zone); undefined for anything else, such as
- * "Version 2021", which a lenient Date.parse would take for a date.
+ * `2021-06-02`, `2021/6/2`, `2021-06-02T10:00:00+02:00`, `June 2, 2021`, `2 June 2021` (a clock and a
+ * zone may follow) as epoch days of the calendar date as written: the author's day, the same on every
+ * worker whatever its time zone (the clock and the zone are not used). Undefined for anything else,
+ * such as "Version 2021", which a lenient Date.parse would take for a date.
  */
 export function epochDays(value: string): number | undefined {
   const trimmed = value.trim().replace(/^["']|["']$/g, '');
   const iso = ISO_DATE.exec(trimmed);
   if (iso) {
-    const [, year, month, day, hours, minutes, seconds, zone] = iso;
-    const offset = zone && zone.toUpperCase() !== 'Z' ? zoneMinutes(zone) : 0;
-    const time = dayTime(Number(year), Number(month), Number(day));
-    if (time === undefined) return undefined;
-    const clock = hours ? ((Number(hours) * 60 + Number(minutes)) * 60 + Number(seconds ?? 0)) * 1000 : 0;
-    return Math.floor((time + clock - offset * 60_000) / 86_400_000);
+    const time = dayTime(Number(iso[1]), Number(iso[2]), Number(iso[3]));
+    return time === undefined ? undefined : time / 86_400_000;
   }
   const named = MONTH_FIRST.exec(trimmed) ?? DAY_FIRST.exec(trimmed);
   if (!named) return undefined;
@@ -86,7 +85,7 @@ export function epochDays(value: string): number | undefined {
   const [monthName, day] = /^\d/.test(first) ? [second, first] : [first, second];
   const month = monthOf(monthName);
   const time = month > 0 ? dayTime(Number(year), month, Number(day)) : undefined;
-  return time === undefined ? undefined : Math.floor(time / 86_400_000);
+  return time === undefined ? undefined : time / 86_400_000;
 }
 
 /** Midnight UTC of a calendar day, or undefined when there is no such day (2021-02-30). */
@@ -94,13 +93,6 @@ function dayTime(year: number, month: number, day: number): number | undefined {
   const time = Date.UTC(year, month - 1, day);
   const date = new Date(time);
   return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day ? time : undefined;
-}
-
-/** `+02:00`, `-0530` as minutes east of UTC. */
-function zoneMinutes(zone: string): number {
-  const digits = zone.replace(':', '');
-  const minutes = Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5));
-  return digits[0] === '-' ? -minutes : minutes;
 }
 
 export interface KeepDecision {
