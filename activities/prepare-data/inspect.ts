@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
-import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { errnoCode, UNREADABLE_CODES } from './failures';
 import { validationFailure } from '../../common/shared/validation';
 
@@ -21,19 +20,20 @@ export interface FileInspection {
 }
 
 const SNIFF_BYTES = 8192;
-/** A file up to this size (by its listed size) is read in one call, not streamed: far fewer round trips. */
+/** A file up to this size (as it is when opened) is read in one call, not streamed: far fewer round trips. */
 const WHOLE_FILE_BYTES = 4 * 1024 * 1024;
 
-/** `listedSize`: the size the listing saw, to choose how to read (the inspection counts the bytes itself). */
-export async function inspectFile(path: string, displayName: string, signal?: AbortSignal, listedSize?: number): Promise<FileInspection> {
+export async function inspectFile(path: string, displayName: string, signal?: AbortSignal): Promise<FileInspection> {
   const md5 = createHash('md5');
   let bytes = 0;
   let skipReason: string | undefined;
   let carry: Buffer = Buffer.alloc(0);
   let content: Buffer | undefined;
+  let handle: FileHandle | undefined;
   try {
-    if (listedSize !== undefined && listedSize <= WHOLE_FILE_BYTES) content = await readFile(path, { signal });
-    const chunks = content ? [content] : createReadStream(path, { highWaterMark: 1 << 20, signal });
+    handle = await open(path, 'r');
+    if ((await handle.stat()).size <= WHOLE_FILE_BYTES) content = await handle.readFile({ signal });
+    const chunks = content ? [content] : handle.createReadStream({ highWaterMark: 1 << 20, signal, autoClose: false });
     for await (const raw of chunks) {
       const chunk = raw as Buffer;
       md5.update(chunk);
@@ -57,6 +57,8 @@ export async function inspectFile(path: string, displayName: string, signal?: Ab
     if (code && UNREADABLE_CODES.has(code))
       throw validationFailure(`cannot read ${displayName}: ${code}; fix its permissions or remove it from the source`, { cause: error });
     throw error;
+  } finally {
+    await handle?.close();
   }
   if (skipReason === undefined && carry.length > 0) skipReason = 'not valid UTF-8 (truncated character at the end); re-save it as UTF-8';
   if (skipReason === undefined && bytes === 0) skipReason = 'empty file';

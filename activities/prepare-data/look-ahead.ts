@@ -32,7 +32,7 @@ export async function* openedInOrder(
   const open = async (entry: SourceEntry): Promise<OpenedFile> => {
     const fetched = await source.fetch(entry, scratchDir, ahead.signal);
     try {
-      return { entry, fetched, inspection: await inspectFile(fetched.localPath, entry.path, ahead.signal, entry.size) };
+      return { entry, fetched, inspection: await inspectFile(fetched.localPath, entry.path, ahead.signal) };
     } catch (error) {
       await fetched.release();
       throw error;

@@ -30,10 +30,15 @@ async function read(name: string, content: string, format: SourceFormat, overrid
 
 describe('inspectFile', () => {
   it('fingerprints text files with MD5 and accepts UTF-8 split across read buffers', async () => {
-    const text = '€'.repeat(500_000); // 1.5 MB of three-byte characters: one straddles the 1 MiB read buffer boundary
+    // 5.25 MB of three-byte characters, streamed (over 4 MiB): one straddles the 1 MiB read buffer boundary.
+    const text = '€'.repeat(1_750_000);
     const result = await inspectFile(file('a.txt', text), 'a.txt');
     expect(result.skipReason).toBeUndefined();
-    expect(result.bytes).toBe(1_500_000);
+    expect(result.bytes).toBe(5_250_000);
+    expect(result.content).toBeUndefined();
+    // A small file is read whole, and its bytes come back for its reader.
+    const small = await inspectFile(file('b.txt', '€'.repeat(1000)), 'b.txt');
+    expect(small).toMatchObject({ bytes: 3000, content: Buffer.from('€'.repeat(1000)) });
     expect(result.md5).toMatch(/^[0-9a-f]{32}$/);
   });
 
