@@ -110,7 +110,7 @@ export class Sectioner {
       const finished = this.flush(true);
       return finished;
     }
-    if (line.trim() !== '') this.afterHeading = this.format === 'markdown' && !inCode && headingText(line, 6) !== undefined;
+    if (line.trim() !== '') this.afterHeading = this.format === 'markdown' && !inCode && isHeadingLine(line);
     this.lines.push(line);
     this.chars += line.length + 1;
     return undefined;
@@ -241,10 +241,15 @@ export function cutLongRecord(document: SourceDocument, maxChars: number): Sourc
       part(lineStart);
       start = lineEnd + 1;
     }
-    if (line.trim() !== '') afterHeading = !inCode && headingText(line, 6) !== undefined;
+    if (line.trim() !== '') afterHeading = !inCode && isHeadingLine(line);
     if (newline < 0) break;
     lineStart = newline + 1;
   }
   if (start < text.length) part(text.length);
   return parts;
+}
+
+/** An ATX heading, or the `===` under a setext one: a long text is not cut right after either. */
+function isHeadingLine(line: string): boolean {
+  return headingText(line, 6) !== undefined || /^ {0,3}=+\s*$/.test(line);
 }
