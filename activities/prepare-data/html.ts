@@ -91,7 +91,7 @@ export async function* readHtmlDocuments(
     const words = preDepth > 0 ? '' : current.replace(/\s+/g, ' ').trim();
     const text =
       preDepth > 0
-        ? fenced(current.replace(/^\n+|\s+$/g, ''), preLanguage)
+        ? contained(fenced(current.replace(/^\n+|\s+$/g, ''), preLanguage), marker === '## ' ? '' : marker, quoteDepth > 0)
         : // A heading's text is not at the start of a line (its "## " is): only inline markup is escaped in it.
           words && `${quoteDepth > 0 ? '> ' : ''}${marker}${escapeMarkdown(words, marker !== '## ')}`;
     if (text) {
@@ -203,6 +203,17 @@ export function escapeMarkdown(text: string, atLineStart: boolean): string {
   return escaped.replace(LINE_START_SYNTAX, (_whole, space: string, syntax: string) =>
     /^\d/.test(syntax) ? `${space}${syntax}\\` : `${space}\\${syntax}`,
   );
+}
+
+/**
+ * Code inside a list item or a quote stays inside it: the item's marker before the fence, its
+ * indentation before every later line, and "> " before each line in a quote.
+ */
+function contained(code: string, marker: string, quoted: boolean): string {
+  if (!code) return code;
+  const indent = ' '.repeat(marker.length);
+  const lines = code.split('\n').map((line, index) => (index === 0 ? `${marker}${line}` : line === '' ? line : `${indent}${line}`));
+  return (quoted ? lines.map((line) => (line === '' ? '>' : `> ${line}`)) : lines).join('\n');
 }
 
 /** Code as a fenced block, with a fence longer than any backtick run inside it. */

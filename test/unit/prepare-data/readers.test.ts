@@ -208,6 +208,16 @@ describe('readDocuments', () => {
     expect(item).toMatchObject({ document: { title: 'Tool', text: 'Run it:\n\n```sh\n# comment\n  indented --flag\n\nlast\n```' } });
   });
 
+  it('keeps <pre> inside a list item or a quote inside it', async () => {
+    const html =
+      '<article><h1>Steps</h1><ol><li><pre><code class="language-sh">make\n\nmake install</code></pre></li></ol>' +
+      '<blockquote><pre><code>quoted()</code></pre></blockquote></article>';
+    const [item] = await read('steps.html', html, 'html');
+    expect(item).toMatchObject({ document: { text: '1. ```sh\n   make\n\n   make install\n   ```\n\n> ```\n> quoted()\n> ```' } });
+    const text = 'document' in item! ? item.document.text : '';
+    expect(cleanMarkdown(text)).toBe(text);
+  });
+
   it('reads a record date from formats.json.dateField (a string, or epoch seconds or milliseconds)', async () => {
     const content = [
       JSON.stringify({ text: 'One.', date: '2020-05-01' }),
