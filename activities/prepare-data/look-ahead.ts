@@ -15,7 +15,7 @@ export interface OpenedFile {
 
 /** Files in flight at once: enough to hide the latency, few enough that their contents stay small. */
 export const LOOK_AHEAD = 4;
-/** Nor more listed bytes than this ahead (S3 downloads wait on scratch disk), unless it is the next file alone. */
+/** No more listed bytes than this ahead (S3 downloads wait on scratch disk), unless it is the next file alone. */
 const LOOK_AHEAD_BYTES = 64 * 1024 * 1024;
 
 export async function* openedInOrder(
