@@ -286,12 +286,12 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
       );
     };
     let index = 0;
-    let before: { file: string; genre: PreparedDocument['genre'] } | undefined;
+    let before: { source: string; genre: PreparedDocument['genre'] } | undefined;
     for await (const document of readStagedDocuments(staged.path, signal)) {
-      // A part cut from a long piece is of the piece's genre, whatever its own shape suggests.
-      const file = document.source.replace(/#.*$/, '');
-      if (document.continuation && before?.file === file) document.genre = before.genre;
-      before = { file, genre: document.genre };
+      // A part cut from a long piece is of the piece's genre, whatever its own shape suggests (taken
+      // from the part right before it, when that part was not left empty by cleaning).
+      if (document.continuation && before && before.source === partBefore(document.source)) document.genre = before.genre;
+      before = { source: document.source, genre: document.genre };
       if (!plan.dropped.has(index)) {
         items.push({ document, foreign: [...plan.foreignParagraphs(index)] });
         itemsChars += document.chars;
@@ -347,6 +347,14 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
   } finally {
     await helpers?.close();
   }
+}
+
+/** The source of the part a continued part follows: `a.md#3` follows `a.md#2`, `a.md#2` follows `a.md`. */
+function partBefore(source: string): string | undefined {
+  const match = /^(.*)#(\d+)$/.exec(source);
+  if (!match) return undefined;
+  const part = Number(match[2]);
+  return part === 2 ? match[1] : `${match[1]}#${part - 1}`;
 }
 
 /**

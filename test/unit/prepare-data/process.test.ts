@@ -195,6 +195,33 @@ describe('processSource with long records and a failing helper', () => {
   });
 });
 
+describe('the genre of a continued part', () => {
+  it('comes from the part right before it, never from another record when that part cleaned to nothing', async () => {
+    const root = join(dir, 'genre');
+    mkdirSync(root);
+    const images = Array.from({ length: 120 }, (_, index) => `![photo ${index}](photos/${index}.png)`).join('\n\n');
+    const words = Array.from({ length: 60 }, (_, index) => `Sentence ${index} of a long post about the night ferry and its crew.`).join(
+      ' ',
+    );
+    const rows = [
+      { text: 'Short social post about the ferry being late again, with a photo of the gulls.' },
+      { text: `${images}\n\n${words}` },
+    ];
+    writeFileSync(join(root, 'export.jsonl'), rows.map((row) => JSON.stringify(row)).join('\n'));
+    const settings = PrepareDataInputSchema.parse({ source: { kind: 'local', path: root }, clean: { maxDocumentChars: 1000 } });
+    const source = localSource(root, settings);
+    const outcome = await processSource({
+      settings,
+      source,
+      listing: await source.list(),
+      scratchDir: dir,
+      instructor: templateInstructor,
+    });
+    expect(outcome.counts.emptyDocuments).toBeGreaterThan(0);
+    expect(outcome.quality.genres['social-post']).toBe(1);
+  });
+});
+
 describe('processSource failing with helper threads at work', () => {
   it('fails with the cause, redoes nothing after, and leaves no unhandled rejection', async () => {
     const root = join(dir, 'corpus');
