@@ -1,5 +1,5 @@
 import type { DatasetRecord, PrepareDataSettings } from '../../common/prepare-data/contract';
-import { fencesBalanced, NestedFenceTracker, type Block } from '../../common/prepare-data/text/blocks';
+import { fencesBalanced, holdsNestedFence, NestedFenceTracker, type Block } from '../../common/prepare-data/text/blocks';
 import { chunkBlocks } from '../../common/prepare-data/text/chunk';
 import { plainText } from '../../common/prepare-data/text/clean';
 import type { Genre } from '../../common/prepare-data/text/genre';
@@ -131,7 +131,7 @@ export function buildDocument(
         ...(previous ? { previous } : {}),
         chunkIndex: document.continuation ? position + 1 : position,
         hasCode: added.some(
-          (block) => block.kind === 'code' || ((block.kind === 'list' || block.kind === 'quote') && NESTED_CODE.test(block.text)),
+          (block) => block.kind === 'code' || ((block.kind === 'list' || block.kind === 'quote') && holdsNestedFence(block.text)),
         ),
         author: settings.author,
       },
@@ -187,11 +187,9 @@ function keptBlocks(
 }
 
 /** For each block, the plain text of the last heading at or before it (the section it is in). */
-const NESTED_CODE = /^[ \t>]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?[ \t]*(?:`{3,}|~{3,})/m;
-
 /** A list's or a quote's text less the fenced code nested in it: topic words come from prose only. */
 function withoutNestedCode(text: string): string {
-  if (text.indexOf('```') < 0 && text.indexOf('~~~') < 0) return text;
+  if (!holdsNestedFence(text)) return text;
   const fences = new NestedFenceTracker();
   return text
     .split('\n')

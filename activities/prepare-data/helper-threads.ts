@@ -48,8 +48,7 @@ export class HelperThreads {
   private readonly waiting = new Map<number, Waiting>();
   private readonly load: number[];
   private nextId = 0;
-  /** Why the helpers stopped answering, once one died (the work is then done on the main thread). */
-  failure: Error | undefined;
+  private failed: Error | undefined;
   /** Set when the run is over (finished or failed): a failed answer is then not worth redoing. */
   closing = false;
 
@@ -118,7 +117,7 @@ export class HelperThreads {
   }
 
   private send(request: (id: number) => HelperRequest): Promise<HelperReply> {
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.failed) return Promise.reject(this.failed);
     const id = this.nextId++;
     // The least loaded thread takes it.
     let target = 0;
@@ -130,8 +129,14 @@ export class HelperThreads {
     });
   }
 
-  private fail(error: Error): void {
-    this.failure ??= error;
+  /** Why the helpers stopped answering (a thread died, or an answer failed): the work is then done on the main thread. */
+  get failure(): Error | undefined {
+    return this.failed;
+  }
+
+  /** Stops using the helpers: every answer still owed fails, and so does every later request. */
+  fail(error: Error): void {
+    this.failed ??= error;
     for (const waiting of this.waiting.values()) waiting.reject(error);
     this.waiting.clear();
   }

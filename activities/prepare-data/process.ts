@@ -379,7 +379,7 @@ class OrderedWork<T> {
       // again. Once the run is over (it failed elsewhere, or was cancelled) nothing is redone.
       const answer = remote(helpers, work).catch((error: unknown) => {
         if (helpers.closing) throw error;
-        helpers.failure ??= error instanceof Error ? error : new Error(String(error));
+        helpers.fail(error instanceof Error ? error : new Error(String(error)));
         return here(work);
       });
       // Answers left waiting when the run fails are never taken: their failure is not unhandled.

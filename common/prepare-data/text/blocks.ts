@@ -188,6 +188,12 @@ export function fencesBalanced(text: string): boolean {
 
 // A fence inside a list item or a quote: its container's markers (`>`, a list marker, indentation) first.
 const NESTED_FENCE = /^((?:[ \t]*>)*[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?[ \t]*)(`{3,}|~{3,})(.*)$/;
+const ANY_NESTED_FENCE_LINE = new RegExp(NESTED_FENCE.source, 'm');
+
+/** Whether a list's or a quote's text has a fence line in it (inline ```x``` in a sentence is none). */
+export function holdsNestedFence(text: string): boolean {
+  return (text.indexOf('```') >= 0 || text.indexOf('~~~') >= 0) && ANY_NESTED_FENCE_LINE.test(text);
+}
 
 /**
  * Tracks fenced code nested in a list item or a quote, line by line: cleaning must leave its lines as

@@ -1,4 +1,4 @@
-import { NestedFenceTracker, type Block } from './blocks';
+import { holdsNestedFence, NestedFenceTracker, type Block } from './blocks';
 
 /**
  * Token-bounded chunks of whole blocks (blocks.ts), with overlap. A chunk is cut between blocks; a
@@ -223,7 +223,7 @@ export function piecesOf(block: Block, tokens: TokenCounting, maxTokens: number)
     }
     case 'quote':
       // A quote holding fenced code is cut by lines, the code's fence closed and reopened; others by sentences.
-      if (/^[ \t>]*(`{3,}|~{3,})/m.test(block.text)) return linesAcrossFences(lines, tokens, maxTokens);
+      if (holdsNestedFence(block.text)) return linesAcrossFences(lines, tokens, maxTokens);
       return packTexts(sentenceSlices(block.text), '', tokens, maxTokens, (sentence) => byLines(sentence.split('\n')), true);
     case 'paragraph':
     case 'html':
