@@ -313,7 +313,8 @@ describe('a code-heavy corpus: the published records meet the quality targets', 
   });
 
   it('llmtwin prepare-data --samples prints random pairs of the published dataset', async () => {
-    const cli = await llmtwin([
+    // The settings the corpus was built with above, so the CLI finds that dataset.
+    const sameDataset = [
       'prepare-data',
       '--source',
       CODE_CORPUS,
@@ -325,31 +326,15 @@ describe('a code-heavy corpus: the published records meet the quality targets', 
       '0.3',
       '--author',
       'Wren Castellanos',
-      '--samples',
-      '3',
-      '--json',
-    ]);
+    ];
+    const cli = await llmtwin([...sameDataset, '--samples', '3', '--json']);
     expect(cli.code).toBe(0);
     const result = JSON.parse(cli.stdout) as PrepareDataResult & { samples: Array<DatasetRecord & { split: string }> };
     expect(result.reused).toBe(true);
     expect(result.samples).toHaveLength(3);
     const published = new Set(records.map((record) => JSON.stringify({ ...record })));
     for (const sample of result.samples) expect(published.has(JSON.stringify(sample))).toBe(true);
-    const human = await llmtwin([
-      'prepare-data',
-      '--source',
-      CODE_CORPUS,
-      '--chunk-tokens',
-      '256',
-      '--overlap-tokens',
-      '32',
-      '--test-ratio',
-      '0.3',
-      '--author',
-      'Wren Castellanos',
-      '--samples',
-      '2',
-    ]);
+    const human = await llmtwin([...sameDataset, '--samples', '2']);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/quality {4}100% of records with balanced code fences/);
     expect(human.stdout).toMatch(/sample 1\/2 {2}(train|test) {2}\S+/);

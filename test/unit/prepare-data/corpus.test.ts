@@ -7,11 +7,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { DatasetRecordSchema, PrepareDataInputSchema, type DatasetRecord } from '../../../common/prepare-data/contract';
 import { markdownBlocks } from '../../../common/prepare-data/text/blocks';
 import { compareForKeep, epochDays, keepOrder, namedAsCopy } from '../../../common/prepare-data/text/keep';
-import { templateInstructor } from '../../../activities/prepare-data/generator';
-import { processSource } from '../../../activities/prepare-data/process';
 import { localSource, s3Source, sourceFor, type SourceConfinement } from '../../../activities/prepare-data/source';
 import { blockHash, isSubstantial } from '../../../activities/prepare-data/documents';
 import type { S3Sender } from '../../../activities/aws/clients';
+import { processFolder } from '../../helpers/process-folder';
 
 // The corpus-wide decisions on small corpora written here, each built to show one failure the issue
 // found on a real corpus: which copy is kept, containment, boilerplate, undecodable names, confinement.
@@ -31,16 +30,7 @@ function write(files: Record<string, string>, root = join(dir, 'corpus')): strin
 }
 
 async function prepare(root: string, overrides: object = {}) {
-  const settings = PrepareDataInputSchema.parse({ source: { kind: 'local', path: root }, split: { testRatio: 0.5 }, ...overrides });
-  const source = localSource(root, settings);
-  const scratch = mkdtempSync(join(dir, 'scratch-'));
-  const outcome = await processSource({
-    settings,
-    source,
-    listing: await source.list(),
-    scratchDir: scratch,
-    instructor: templateInstructor,
-  });
+  const outcome = await processFolder(root, { split: { testRatio: 0.5 }, ...overrides }, mkdtempSync(join(dir, 'scratch-')));
   const read = (path: string) =>
     readFileSync(path, 'utf8')
       .split('\n')

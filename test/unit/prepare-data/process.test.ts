@@ -8,6 +8,7 @@ import { HelperThreads } from '../../../activities/prepare-data/helper-threads';
 import { processSource } from '../../../activities/prepare-data/process';
 import { localSource } from '../../../activities/prepare-data/source';
 import { JsonlSink } from '../../../activities/prepare-data/staging';
+import { processFolder } from '../../helpers/process-folder';
 
 // The imperative shell on the sample corpus, without Temporal or S3: what the activity stages before
 // uploading. (The workflow through a real worker is in test/integration/prepare-data.test.ts.)
@@ -21,9 +22,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 async function processCorpus(scratch: string) {
-  const settings = PrepareDataInputSchema.parse({ source: { kind: 'local', path: CORPUS }, author: { name: 'Maren Holt' } });
-  const source = localSource(CORPUS, settings);
-  return processSource({ settings, source, listing: await source.list(), scratchDir: scratch, instructor: templateInstructor });
+  return processFolder(CORPUS, { author: { name: 'Maren Holt' } }, scratch);
 }
 
 describe('processSource on examples/corpus', () => {
@@ -95,19 +94,9 @@ describe('processSource with a helper thread', () => {
     ['examples/corpus', CORPUS],
     ['the code-heavy fixtures', join(__dirname, '../../fixtures/code-corpus')],
   ])('writes byte for byte what one thread writes (%s)', async (_name, root) => {
-    const settings = PrepareDataInputSchema.parse({ source: { kind: 'local', path: root }, chunk: { maxTokens: 256, overlapTokens: 32 } });
     const run = async (threads: number) => {
       const scratch = mkdtempSync(join(dir, `threads-${threads}-`));
-      const source = localSource(root, settings);
-      const outcome = await processSource({
-        settings,
-        source,
-        listing: await source.list(),
-        scratchDir: scratch,
-        instructor: templateInstructor,
-        threads,
-        helperMinBytes: 0,
-      });
+      const outcome = await processFolder(root, { chunk: { maxTokens: 256, overlapTokens: 32 } }, scratch, { threads, helperMinBytes: 0 });
       return {
         hashes: [outcome.train.sha256, outcome.test.sha256],
         counts: outcome.counts,
@@ -142,21 +131,8 @@ describe('processSource with long records and a failing helper', () => {
   }
 
   async function run(root: string, threads: number) {
-    const settings = PrepareDataInputSchema.parse({
-      source: { kind: 'local', path: root },
-      formats: { json: { textField: 'body', titleField: 'title' } },
-      clean: { maxDocumentChars: 50_000 },
-    });
-    const source = localSource(root, settings);
-    return processSource({
-      settings,
-      source,
-      listing: await source.list(),
-      scratchDir: mkdtempSync(join(dir, `threads-${threads}-`)),
-      instructor: templateInstructor,
-      threads,
-      helperMinBytes: 0,
-    });
+    const input = { formats: { json: { textField: 'body', titleField: 'title' } }, clean: { maxDocumentChars: 50_000 } };
+    return processFolder(root, input, mkdtempSync(join(dir, `threads-${threads}-`)), { threads, helperMinBytes: 0 });
   }
 
   it('cuts a record longer than maxDocumentChars into continued parts, the same with helper threads', async () => {
@@ -208,15 +184,7 @@ describe('the genre of a continued part', () => {
       { text: `${images}\n\n${words}` },
     ];
     writeFileSync(join(root, 'export.jsonl'), rows.map((row) => JSON.stringify(row)).join('\n'));
-    const settings = PrepareDataInputSchema.parse({ source: { kind: 'local', path: root }, clean: { maxDocumentChars: 1000 } });
-    const source = localSource(root, settings);
-    const outcome = await processSource({
-      settings,
-      source,
-      listing: await source.list(),
-      scratchDir: dir,
-      instructor: templateInstructor,
-    });
+    const outcome = await processFolder(root, { clean: { maxDocumentChars: 1000 } }, dir);
     expect(outcome.counts.emptyDocuments).toBeGreaterThan(0);
     expect(outcome.quality.genres['social-post']).toBe(1);
   });
@@ -289,19 +257,7 @@ describe('processSource on a long file cut into parts', () => {
       (_, index) => `${word(index)} and ${word(index * 7 + 1)} along the sea wall, as line ${index} says.`,
     );
     writeFileSync(join(root, 'story.txt'), story.join('\n\n'));
-    const settings = PrepareDataInputSchema.parse({
-      source: { kind: 'local', path: root },
-      clean: { maxDocumentChars: 2000 },
-      chunk: { maxTokens: 256, overlapTokens: 0 },
-    });
-    const source = localSource(root, settings);
-    const outcome = await processSource({
-      settings,
-      source,
-      listing: await source.list(),
-      scratchDir: dir,
-      instructor: templateInstructor,
-    });
+    const outcome = await processFolder(root, { clean: { maxDocumentChars: 2000 }, chunk: { maxTokens: 256, overlapTokens: 0 } }, dir);
     const records = [outcome.train.path, outcome.test.path]
       .flatMap((path) => readFileSync(path, 'utf8').split('\n').filter(Boolean))
       .map((line) => JSON.parse(line) as { source: string; instruction: string; id: string });
