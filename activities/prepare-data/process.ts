@@ -149,37 +149,24 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
   try {
     // First pass: read every document; parse, clean and sign it (here or on a helper); register what
     // the corpus decisions need; keep the cleaned blocks in a staging file (not in memory) for the second pass.
-    let batch: SourceDocument[] = [];
-    let batchChars = 0;
-    let batchLargest = 0;
-    const prepared = new OrderedWork<PreparedItem[]>(helpers, async (items) => {
-      for (const item of items) {
-        if (!item.document) {
-          counts.emptyDocuments += 1;
-          continue;
+    const prepared = new BatchedWork<SourceDocument, PreparedItem>(helpers, {
+      remote: (threads, documents) => threads.prepare(documents),
+      here: (documents) =>
+        documents.map((document): PreparedItem => {
+          const done = prepareDocument(document, settings, clean);
+          return done ? { document: done, signature: documentSignature(done, settings) } : {};
+        }),
+      take: async (items) => {
+        for (const item of items) {
+          if (!item.document) {
+            counts.emptyDocuments += 1;
+            continue;
+          }
+          registry.add(item.document, item.signature);
+          await staged.write(item.document);
         }
-        registry.add(item.document, item.signature);
-        await staged.write(item.document);
-      }
+      },
     });
-    const handOut = async () => {
-      if (batch.length === 0) return;
-      const documents = batch;
-      const largest = batchLargest;
-      batch = [];
-      batchChars = 0;
-      batchLargest = 0;
-      await prepared.handOut(
-        documents,
-        largest,
-        (threads, work) => threads.prepare(work),
-        (work) =>
-          work.map((document): PreparedItem => {
-            const done = prepareDocument(document, settings, clean);
-            return done ? { document: done, signature: documentSignature(done, settings) } : {};
-          }),
-      );
-    };
     for await (const { entry, fetched, inspection } of openedInOrder(listing.entries, source, request.scratchDir, signal)) {
       try {
         signal?.throwIfAborted();
@@ -205,10 +192,7 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
               continue;
             }
             counts.documents += 1;
-            batch.push(item.document);
-            batchChars += item.document.text.length;
-            batchLargest = Math.max(batchLargest, item.document.text.length);
-            if (batchChars >= BATCH_CHARS) await handOut();
+            await prepared.add(item.document, item.document.text.length);
           }
         }
       } finally {
@@ -219,8 +203,7 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
       progress.documents = counts.documents;
       request.onProgress?.({ ...progress });
     }
-    await handOut();
-    await prepared.drain();
+    await prepared.finish();
     await staged.close();
 
     // The corpus-wide decisions: duplicates (keep rule), containment, repeated paragraphs, boilerplate.
@@ -253,38 +236,23 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
       }
       progress.records = (progress.records ?? 0) + records.length;
     };
-    const built = new OrderedWork<DocumentBuild[]>(helpers, async (builds) => {
-      for (const build of builds) {
-        builder.add(build);
-        pending.push(...build.records);
-        if (build.instructions) pendingInstructions.push(...build.instructions);
-      }
-      if (pending.length >= request.instructor.batchSize) {
-        await writePending();
-        signal?.throwIfAborted();
-        request.onProgress?.({ ...progress });
-      }
+    const built = new BatchedWork<BuildItem, DocumentBuild>(helpers, {
+      remote: (threads, items) => threads.build(items),
+      here: (items) =>
+        items.map((item) => buildDocument(item.document, new Set(item.foreign), buildPlan, (tokens ??= new TokenCounter()), templated)),
+      take: async (builds) => {
+        for (const build of builds) {
+          builder.add(build);
+          pending.push(...build.records);
+          if (build.instructions) pendingInstructions.push(...build.instructions);
+        }
+        if (pending.length >= request.instructor.batchSize) {
+          await writePending();
+          signal?.throwIfAborted();
+          request.onProgress?.({ ...progress });
+        }
+      },
     });
-    let items: BuildItem[] = [];
-    let itemsChars = 0;
-    let itemsLargest = 0;
-    const handOutBuilds = async () => {
-      if (items.length === 0) return;
-      const work = items;
-      const largest = itemsLargest;
-      items = [];
-      itemsChars = 0;
-      itemsLargest = 0;
-      await built.handOut(
-        work,
-        largest,
-        (threads, batchOfItems) => threads.build(batchOfItems),
-        (batchOfItems) =>
-          batchOfItems.map((item) =>
-            buildDocument(item.document, new Set(item.foreign), buildPlan, (tokens ??= new TokenCounter()), templated),
-          ),
-      );
-    };
     let index = 0;
     let before: { source: string; genre: PreparedDocument['genre'] } | undefined;
     for await (const document of readStagedDocuments(staged.path, signal)) {
@@ -293,15 +261,11 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
       if (document.continuation && before && before.source === partBefore(document.source)) document.genre = before.genre;
       before = { source: document.source, genre: document.genre };
       if (!plan.dropped.has(index)) {
-        items.push({ document, foreign: [...plan.foreignParagraphs(index)] });
-        itemsChars += document.chars;
-        itemsLargest = Math.max(itemsLargest, document.chars);
-        if (itemsChars >= BATCH_CHARS) await handOutBuilds();
+        await built.add({ document, foreign: [...plan.foreignParagraphs(index)] }, document.chars);
       }
       index += 1;
     }
-    await handOutBuilds();
-    await built.drain();
+    await built.finish();
     await writePending();
     await rm(staged.path, { force: true });
     const [train, test] = [await sinks.train.close(), await sinks.test.close()];
@@ -358,41 +322,67 @@ function partBefore(source: string): string | undefined {
 }
 
 /**
- * Work handed out in order, to a helper thread when one has room and here otherwise, and taken back
- * in the same order.
+ * Work gathered into batches of about BATCH_CHARS, each handed to a helper thread when one has room
+ * and done here otherwise, the results taken back in the order the work came.
  */
-class OrderedWork<T> {
-  private readonly queue: Array<T | Promise<T>> = [];
+class BatchedWork<I, R> {
+  private batch: I[] = [];
+  private chars = 0;
+  private largest = 0;
+  private readonly queue: Array<R[] | Promise<R[]>> = [];
 
   constructor(
     private readonly helpers: HelperThreads | undefined,
-    private readonly take: (result: T) => Promise<void>,
+    private readonly work: {
+      remote: (helpers: HelperThreads, batch: I[]) => Promise<R[]>;
+      here: (batch: I[]) => R[];
+      take: (results: R[]) => Promise<void>;
+    },
   ) {}
 
-  /** `largest`: the length of the longest document in `work`. */
-  async handOut<W>(work: W, largest: number, remote: (helpers: HelperThreads, work: W) => Promise<T>, here: (work: W) => T): Promise<void> {
+  /** `chars`: the item's length, for the batch's size and for keeping long documents off the helpers. */
+  async add(item: I, chars: number): Promise<void> {
+    this.batch.push(item);
+    this.chars += chars;
+    this.largest = Math.max(this.largest, chars);
+    if (this.chars >= BATCH_CHARS) await this.handOut();
+  }
+
+  /** Hands out what is left and takes every result. */
+  async finish(): Promise<void> {
+    await this.handOut();
+    await this.drain(0);
+  }
+
+  private async handOut(): Promise<void> {
+    if (this.batch.length === 0) return;
+    const batch = this.batch;
+    const largest = this.largest;
+    this.batch = [];
+    this.chars = 0;
+    this.largest = 0;
     const room = MAX_IN_FLIGHT * (this.helpers?.size ?? 0);
     const helpers = this.helpers;
     if (helpers && !helpers.failure && helpers.inFlight < room && largest <= HELPER_MAX_DOCUMENT_CHARS) {
       // A helper that dies fails every answer it owed at once: the work is then done here instead (each
       // piece is a pure function of its input, so the bytes are the same), and the helpers are not used
       // again. Once the run is over (it failed elsewhere, or was cancelled) nothing is redone.
-      const answer = remote(helpers, work).catch((error: unknown) => {
+      const answer = this.work.remote(helpers, batch).catch((error: unknown) => {
         if (helpers.closing) throw error;
         helpers.fail(error instanceof Error ? error : new Error(String(error)));
-        return here(work);
+        return this.work.here(batch);
       });
       // Answers left waiting when the run fails are never taken: their failure is not unhandled.
       answer.catch(() => undefined);
       this.queue.push(answer);
     } else {
-      this.queue.push(here(work));
+      this.queue.push(this.work.here(batch));
     }
     await this.drain(room);
   }
 
   /** Takes finished work, oldest first, until at most `keep` pieces are left waiting. */
-  async drain(keep = 0): Promise<void> {
-    while (this.queue.length > keep) await this.take(await this.queue.shift()!);
+  private async drain(keep: number): Promise<void> {
+    while (this.queue.length > keep) await this.work.take(await this.queue.shift()!);
   }
 }
