@@ -21,6 +21,9 @@ def main() -> int:
         print(f"llmtwin-train: {error}", file=sys.stderr, flush=True)
         return 2
     result = run(env, hps)
+    if result.stopped:
+        logging.getLogger("llmtwin.train").info("stopped at step %d; the checkpoint is in %s", result.global_step, env.checkpoint_dir)
+        return 0
     logging.getLogger("llmtwin.train").info(
         "done: %d steps, %d train / %d eval examples, eval %s", result.global_step, result.train_examples, result.eval_examples, result.eval_metrics
     )

@@ -11,7 +11,7 @@ from typing import Any
 from peft import PeftModel
 from transformers import AutoModelForCausalLM
 
-from .modeling import Precision
+from .modeling import Precision, model_source
 from .settings import Hyperparameters
 
 
@@ -37,7 +37,7 @@ def _export_merged_from_4bit(trained: Any, hps: Hyperparameters, precision: Prec
     reload the base in 16-bit in CPU memory (the quantized copy still occupies the GPU) and merge there."""
     with tempfile.TemporaryDirectory() as adapter_dir:
         trained.save_pretrained(adapter_dir, safe_serialization=True)
-        base = AutoModelForCausalLM.from_pretrained(hps.base_model_id, dtype=precision.dtype, low_cpu_mem_usage=True)
+        base = AutoModelForCausalLM.from_pretrained(model_source(hps.base_model_id), dtype=precision.dtype, low_cpu_mem_usage=True)
         merged = PeftModel.from_pretrained(base, adapter_dir).merge_and_unload()
         merged.config.use_cache = True
         merged.save_pretrained(model_dir, safe_serialization=True, max_shard_size="5GB")

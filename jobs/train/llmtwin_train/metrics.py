@@ -11,6 +11,8 @@ from typing import Any, Callable, TextIO
 from transformers import TrainerCallback
 
 LINE_PREFIX = "llmtwin-metric"
+# Read by the local runner for its heartbeats (common/fine-tune/metrics.json, progressRegex).
+PROGRESS_PREFIX = "llmtwin-progress"
 
 # Trainer log keys -> the metric names SageMaker records (and the final metrics the workflow returns).
 TRAINER_KEYS = {
@@ -51,14 +53,24 @@ class MetricLogCallback(TrainerCallback):
         self.sink = sink
         self.history: list[tuple[str, float, int]] = []
 
+    def on_train_begin(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            self._progress(state)
+
     def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: D401 - transformers' signature
         if not state.is_world_process_zero or not logs:
             return
+        self._progress(state)
         for name, value in named_metrics(logs).items():
             self.history.append((name, value, state.global_step))
             print(metric_line(name, value, state.global_step), file=self.stream, flush=True)
             if self.sink:
                 self.sink(name, value, state.global_step)
+
+    def _progress(self, state) -> None:
+        if state.max_steps <= 0:
+            return  # an evaluation before training starts: no steps planned yet
+        print(f"{PROGRESS_PREFIX} step={state.global_step} total={state.max_steps}", file=self.stream, flush=True)
 
     def values(self, name: str) -> list[tuple[int, float]]:
         return [(step, value) for metric, value, step in self.history if metric == name]

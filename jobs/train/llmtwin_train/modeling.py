@@ -11,6 +11,7 @@ from peft import LoraConfig
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from .settings import Hyperparameters
+from .toy_model import ensure_toy_model, is_toy_model
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,13 @@ def choose_precision(hps: Hyperparameters, cuda_available: bool | None = None) -
     )
 
 
+def model_source(model_id: str) -> str:
+    """What from_pretrained loads: a hub id or local path as given, the toy's cached folder for its id."""
+    return str(ensure_toy_model()) if is_toy_model(model_id) else model_id
+
+
 def load_tokenizer(model_id: str) -> Any:
-    tokenizer = AutoTokenizer.from_pretrained(model_id)
+    tokenizer = AutoTokenizer.from_pretrained(model_source(model_id))
     if tokenizer.pad_token is None:
         # Padding positions are masked out of the loss, so reusing EOS as PAD is safe.
         tokenizer.pad_token = tokenizer.eos_token
@@ -62,7 +68,7 @@ def load_base_model(model_id: str, precision: Precision) -> Any:
     if precision.device == "cuda":
         # One GPU holds the model; on a multi-GPU instance "auto" spreads the layers across them.
         kwargs["device_map"] = "auto" if torch.cuda.device_count() > 1 else {"": 0}
-    model = AutoModelForCausalLM.from_pretrained(model_id, **kwargs)
+    model = AutoModelForCausalLM.from_pretrained(model_source(model_id), **kwargs)
     model.config.use_cache = False  # incompatible with gradient checkpointing; re-enabled on export
     return model
 

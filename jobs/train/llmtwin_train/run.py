@@ -17,6 +17,7 @@ from .export import export_model
 from .metrics import MetricLogCallback
 from .modeling import choose_precision, load_base_model, load_tokenizer, lora_config
 from .settings import Hyperparameters, SageMakerEnv
+from .stopping import StopOnSigterm
 
 log = logging.getLogger("llmtwin.train")
 
@@ -30,6 +31,8 @@ class RunResult:
     eval_examples: int
     eval_metrics: dict[str, float] = field(default_factory=dict)
     train_losses: list[tuple[int, float]] = field(default_factory=list)
+    # True when SIGTERM stopped the run: a checkpoint was saved, nothing was evaluated or exported.
+    stopped: bool = False
 
 
 def run(env: SageMakerEnv, hps: Hyperparameters, extra_callbacks: Sequence[TrainerCallback] = ()) -> RunResult:
@@ -51,6 +54,7 @@ def run(env: SageMakerEnv, hps: Hyperparameters, extra_callbacks: Sequence[Train
         log.info("resuming from %s", resume_from)
 
     metrics = MetricLogCallback()
+    stop = StopOnSigterm()
     trainer = SFTTrainer(
         model=load_base_model(hps.base_model_id, precision),
         args=_sft_config(env, hps, precision, has_eval=eval_set is not None),
@@ -58,9 +62,26 @@ def run(env: SageMakerEnv, hps: Hyperparameters, extra_callbacks: Sequence[Train
         eval_dataset=eval_set,
         processing_class=tokenizer,
         peft_config=lora_config(hps),
-        callbacks=[metrics, *extra_callbacks],
+        callbacks=[metrics, stop, *extra_callbacks],
     )
-    trainer.train(resume_from_checkpoint=resume_from)
+    if eval_set is not None and resume_from is None:
+        # The untrained model's held-out loss, logged at step 0: the number training has to beat.
+        trainer.evaluate()
+    try:
+        trainer.train(resume_from_checkpoint=resume_from)
+    finally:
+        stop.restore()
+    if stop.requested:
+        # The grace period is for saving, not for an evaluation and a merge that may outlast it.
+        return RunResult(
+            global_step=trainer.state.global_step,
+            resumed_from=resume_from,
+            used_fallback_template=used_fallback,
+            train_examples=len(train_set),
+            eval_examples=len(eval_set) if eval_set is not None else 0,
+            train_losses=metrics.values("train:loss"),
+            stopped=True,
+        )
 
     eval_metrics: dict[str, float] = {}
     if eval_set is not None:

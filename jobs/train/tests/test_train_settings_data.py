@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from train_testkit import PAIRS, write_jsonl
+from train_testkit import PAIRS, REPO_ROOT, write_jsonl
 from llmtwin_train.data import DataError, ensure_chat_template, FALLBACK_CHAT_TEMPLATE, read_pairs, to_conversations
 from llmtwin_train.metrics import MetricLogCallback, TRAINER_KEYS, metric_line, named_metrics
 from llmtwin_train.settings import SageMakerEnv, SettingsError, load_hyperparameters, parse_hyperparameters
@@ -101,6 +101,7 @@ def test_callback_prints_trainer_logs_as_metric_lines():
     class State:
         is_world_process_zero = True
         global_step = 3
+        max_steps = 12
 
     stream = io.StringIO()
     callback = MetricLogCallback(stream=stream)
@@ -109,4 +110,8 @@ def test_callback_prints_trainer_logs_as_metric_lines():
     lines = stream.getvalue().splitlines()
     assert "llmtwin-metric train:loss=2.5 step=3" in lines and "llmtwin-metric train:learning_rate=0.0001 step=3" in lines
     assert not any("total_flos" in line for line in lines)
+    # The step counter the local runner heartbeats, in the shape its regex (common/fine-tune/metrics.json) reads.
+    assert "llmtwin-progress step=3 total=12" in lines
+    contract = json.loads((REPO_ROOT / "common" / "fine-tune" / "metrics.json").read_text(encoding="utf-8"))
+    assert re.search(contract["progressRegex"], "llmtwin-progress step=3 total=12").groups() == ("3", "12")
     assert named_metrics({"eval_loss": 1.0})["eval:perplexity"] == pytest.approx(2.718281828)
