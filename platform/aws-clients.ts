@@ -27,26 +27,52 @@ export interface AwsClientOverrides {
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'llmtwin-local', secretAccessKey: 'llmtwin-local' };
 
+/** Where AWS is and how to reach it: what a process needs to build its clients (a local job's supervisor too). */
+export interface AwsConnection {
+  target: 'local' | 'aws';
+  region: string;
+  /** The effective endpoint (moto's on the embedded stack), undefined for AWS's own. */
+  endpointUrl?: string;
+  maxAttempts: number;
+}
+
+export function awsConnectionOf(config: LlmtwinConfig, overrides: AwsClientOverrides = {}): AwsConnection {
+  const endpointUrl = effectiveAwsEndpoint(config);
+  return {
+    target: config.aws.target,
+    region: config.aws.region,
+    ...(endpointUrl ? { endpointUrl } : {}),
+    maxAttempts: overrides.maxAttempts ?? config.aws.maxAttempts,
+  };
+}
+
+function clientSettings(connection: AwsConnection, env: NodeJS.ProcessEnv) {
+  const hasOwnCredentials = Boolean(
+    env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI,
+  );
+  return {
+    region: connection.region,
+    maxAttempts: connection.maxAttempts,
+    retryMode: 'standard',
+    ...(connection.endpointUrl ? { endpoint: connection.endpointUrl } : {}),
+    ...(connection.target === 'local' && !hasOwnCredentials ? { credentials: LOCAL_CREDENTIALS } : {}),
+  };
+}
+
+/** An S3 client alone: path-style addressing when the endpoint is overridden (moto cannot do virtual-hosted buckets on 127.0.0.1). */
+export function createS3Client(connection: AwsConnection, env: NodeJS.ProcessEnv = process.env): S3Client {
+  return new S3Client({ ...clientSettings(connection, env), forcePathStyle: Boolean(connection.endpointUrl) });
+}
+
 export function createAwsClients(
   config: LlmtwinConfig,
   overrides: AwsClientOverrides = {},
   env: NodeJS.ProcessEnv = process.env,
 ): AwsClients {
-  const endpoint = effectiveAwsEndpoint(config);
-  const hasOwnCredentials = Boolean(
-    env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI,
-  );
-  const common = {
-    region: config.aws.region,
-    maxAttempts: overrides.maxAttempts ?? config.aws.maxAttempts,
-    retryMode: 'standard',
-    ...(endpoint ? { endpoint } : {}),
-    ...(config.aws.target === 'local' && !hasOwnCredentials ? { credentials: LOCAL_CREDENTIALS } : {}),
-  };
+  const connection = awsConnectionOf(config, overrides);
+  const common = clientSettings(connection, env);
   return {
-    // Path-style addressing when the endpoint is overridden: moto (and most emulators) cannot do
-    // virtual-hosted buckets on 127.0.0.1.
-    s3: new S3Client({ ...common, forcePathStyle: Boolean(endpoint) }),
+    s3: createS3Client(connection, env),
     sagemaker: new SageMakerClient(common),
     sagemakerRuntime: new SageMakerRuntimeClient(common),
     cloudwatch: new CloudWatchClient(common),

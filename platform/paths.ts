@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 
 /**
  * The project's root folder (where package.json is), the same whether this code runs from source
@@ -13,4 +13,9 @@ function findProjectRoot(start: string): string {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'jobs'))) return dir;
     if (dirname(dir) === dir) return resolve(start, '..');
   }
+}
+
+/** A configured local path: relative ones start at the project root, not at whatever folder a process was started in. */
+export function projectPath(path: string): string {
+  return isAbsolute(path) ? path : resolve(PROJECT_ROOT, path);
 }
