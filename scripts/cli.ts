@@ -10,6 +10,7 @@ import type * as prepareDataModule from './commands/prepare-data';
 import type * as idleModule from './commands/idle';
 import type * as fineTuneModule from './commands/fine-tune';
 import type * as configModule from './commands/config';
+import type * as jobsModule from './commands/jobs';
 
 // The AWS SDK's notice that versions from January 2027 on need Node 22 is for whoever upgrades the pinned
 // SDK (see package.json), not for each run; set the variable to "false" to see it again.
@@ -41,8 +42,13 @@ const COMMANDS: ReadonlyArray<{ name: string; summary: string; load: () => Regis
   },
   {
     name: 'fine-tune',
-    summary: 'fine-tune the base model on a prepared dataset with a SageMaker training job; `fine-tune cancel <id>` stops one',
+    summary: 'fine-tune the base model on a prepared dataset (a SageMaker training job, or a local one); `fine-tune cancel <id>` stops one',
     load: () => (require('./commands/fine-tune') as typeof fineTuneModule).registerFineTune,
+  },
+  {
+    name: 'jobs',
+    summary: "local compute jobs: `jobs logs <job> [--follow]` prints a job's log",
+    load: () => (require('./commands/jobs') as typeof jobsModule).registerJobs,
   },
   {
     name: 'endpoints',

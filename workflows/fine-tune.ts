@@ -44,7 +44,8 @@ export async function fineTune(rawInput: FineTuneInput): Promise<FineTuneResult>
 
   let active: { jobName: string; instanceType: string } | undefined;
   try {
-    const plan = await planFineTune({ settings, runId: settings.runId ?? info.workflowId });
+    // The hyperparameters as given, too: those left out take the base model's recipe (the toy has its own).
+    const plan = await planFineTune({ settings, runId: settings.runId ?? info.workflowId, givenHyperparameters: rawInput.hyperparameters });
     status.datasetHash = plan.datasetHash;
     const candidates = plan.instanceTypes.map((instanceType) => ({
       instanceType,
@@ -67,6 +68,7 @@ export async function fineTune(rawInput: FineTuneInput): Promise<FineTuneResult>
           ...outcome,
           datasetHash: plan.datasetHash,
           baseModelId: plan.baseModelId,
+          ...(plan.baseModelNote ? { baseModelNote: plan.baseModelNote } : {}),
           imageUri: plan.imageUri,
           reused,
           attempts: status.attempts,

@@ -1,7 +1,11 @@
 import { Context } from '@temporalio/activity';
-import type { LlmtwinConfig } from '../../common/config';
+import { effectiveComputeBackend, type LlmtwinConfig } from '../../common/config';
 import { durationToMs } from '../../common/shared/durations';
-import type { FineTuneSettings, TrainingJobOutcome, TrainingPlan } from '../../common/fine-tune/contract';
+import { awsConnectionOf } from '../../platform/aws-clients';
+import { projectPath } from '../../platform/paths';
+import { localTrainingCompute } from './local-training';
+import { sageMakerTrainingCompute, type TrainingCompute } from './training-compute';
+import type { FineTuneSettings, HyperparametersInput, TrainingJobOutcome, TrainingPlan } from '../../common/fine-tune/contract';
 import { planFineTune } from './plan';
 import { resolveHuggingFaceToken } from './hf-token';
 import { createTrainingJob, findTrainingJob, type StartedTrainingJob, type TrainingCandidate } from './training-jobs';
@@ -18,22 +22,55 @@ export interface FineTuneDeps {
   env?: NodeJS.ProcessEnv;
   /** The training entry point to stage (jobs/train by default). */
   codeDir?: string;
+  /** Where jobs run; by default the configured backend (compute.backend). */
+  compute?: TrainingCompute;
+}
+
+const LOCAL_POLL_MS = { initial: 2_000, max: 10_000 };
+
+/** The configured backend: SageMaker, or local processes under SageMaker's contract. */
+export function trainingComputeFor(config: LlmtwinConfig, sagemaker: SageMakerSender): TrainingCompute {
+  if (effectiveComputeBackend(config) === 'sagemaker') return sageMakerTrainingCompute(sagemaker, config.aws.region);
+  const local = config.compute.local;
+  return localTrainingCompute({
+    jobsDir: projectPath(local.jobsDir),
+    python: projectPath(local.python),
+    cacheDir: projectPath(local.cacheDir),
+    stopGraceSeconds: durationToMs(local.stopGrace) / 1000,
+    aws: awsConnectionOf(config),
+    region: config.aws.region,
+  });
 }
 
 /** The fine-tune stage's side effects, on the control queue (the workflows' own): S3 reads/writes and SageMaker calls. */
 export function createFineTuneActivities(deps: FineTuneDeps) {
   const { config } = deps;
   const region = config.aws.region;
-  const polling = { initialMs: durationToMs(config.polling.initialInterval), maxMs: durationToMs(config.polling.maxInterval) };
+  const compute = deps.compute ?? trainingComputeFor(config, deps.sagemaker);
+  const configured = { initialMs: durationToMs(config.polling.initialInterval), maxMs: durationToMs(config.polling.maxInterval) };
+  // A local job is a file read away: polled every 2-10 s, not at the pace SageMaker's throttling asks for.
+  const polling =
+    compute.backend === 'local'
+      ? { initialMs: Math.min(configured.initialMs, LOCAL_POLL_MS.initial), maxMs: Math.min(configured.maxMs, LOCAL_POLL_MS.max) }
+      : configured;
 
   return {
     /** Manifest, defaults, image and staged code, resolved once: the workflow records the result. */
-    async planFineTune(input: { settings: FineTuneSettings; runId: string }): Promise<TrainingPlan> {
-      return planFineTune({ s3: deps.s3, config, codeDir: deps.codeDir }, input.settings, input.runId);
+    async planFineTune(input: {
+      settings: FineTuneSettings;
+      runId: string;
+      givenHyperparameters?: HyperparametersInput;
+    }): Promise<TrainingPlan> {
+      return planFineTune(
+        { s3: deps.s3, config, codeDir: deps.codeDir, backend: compute.backend },
+        input.settings,
+        input.runId,
+        input.givenHyperparameters,
+      );
     },
 
     async findTrainingJob(input: { plan: TrainingPlan; candidates: TrainingCandidate[] }): Promise<StartedTrainingJob | null> {
-      return (await findTrainingJob(deps.sagemaker, input.plan, input.candidates, region)) ?? null;
+      return (await findTrainingJob(compute, input.plan, input.candidates, region)) ?? null;
     },
 
     async createTrainingJob(input: { plan: TrainingPlan; candidate: TrainingCandidate }): Promise<StartedTrainingJob> {
@@ -41,7 +78,7 @@ export function createFineTuneActivities(deps: FineTuneDeps) {
       const request = buildCreateTrainingJobRequest(plan, candidate.instanceType, candidate.jobName, region);
       const abortSignal = Context.current().cancellationSignal;
       return createTrainingJob(
-        deps.sagemaker,
+        compute,
         request,
         candidate,
         // Resolved only when a job is really created, inside the activity: the token never reaches history.
@@ -61,11 +98,11 @@ export function createFineTuneActivities(deps: FineTuneDeps) {
     },
 
     async waitForTrainingJob(input: WaitInput): Promise<TrainingJobOutcome> {
-      return waitForTrainingJob(deps.sagemaker, polling, config.pricing, input);
+      return waitForTrainingJob(compute, polling, config.pricing, input);
     },
 
     async stopTrainingJob(input: { jobName: string }) {
-      return stopTrainingJob(deps.sagemaker, polling, input.jobName);
+      return stopTrainingJob(compute, polling, input.jobName);
     },
   };
 }

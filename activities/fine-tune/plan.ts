@@ -4,7 +4,16 @@ import { effectiveExecutionRoleArn, type LlmtwinConfig } from '../../common/conf
 import { ManifestSchema } from '../../common/prepare-data/contract';
 import { durationToMs } from '../../common/shared/durations';
 import { parseS3Uri, s3Key, s3Uri } from '../../common/shared/naming';
-import type { FineTuneSettings, TrainingPlan } from '../../common/fine-tune/contract';
+import {
+  resolveHyperparameters,
+  TOY_BASE_MODEL_ID,
+  TOY_BASE_MODEL_NOTE,
+  type FineTuneSettings,
+  type HyperparametersInput,
+  type TrainingPlan,
+} from '../../common/fine-tune/contract';
+import { localGpuCount } from '../local/machine';
+import { projectPath } from '../../platform/paths';
 import { trainingImageUri, UnknownTrainingImageError } from '../../common/fine-tune/images';
 import { unknownInstanceTypeProblem } from '../../common/shared/instance-types';
 import { parseOrFail, validationFailure } from '../../common/shared/validation';
@@ -31,9 +40,17 @@ export interface PlanDeps {
   s3: S3Sender;
   config: LlmtwinConfig;
   codeDir?: string;
+  backend: 'sagemaker' | 'local';
+  /** NVIDIA GPUs on this machine (local compute); read from the driver by default. */
+  gpuCount?: () => number;
 }
 
-export async function planFineTune(deps: PlanDeps, input: FineTuneSettings, runId: string): Promise<TrainingPlan> {
+export async function planFineTune(
+  deps: PlanDeps,
+  input: FineTuneSettings,
+  runId: string,
+  givenHyperparameters: HyperparametersInput = input.hyperparameters,
+): Promise<TrainingPlan> {
   const { config } = deps;
   // Before any AWS call: an instance type SageMaker would refuse late (or moto would accept) fails now.
   const named: Array<[string, string]> = [
@@ -59,22 +76,35 @@ export async function planFineTune(deps: PlanDeps, input: FineTuneSettings, runI
 
   const code = await stageTrainingCode(deps.s3, config.s3.bucket, config.s3.prefix, deps.codeDir);
   const preferred = input.instanceType ?? config.sagemaker.trainingInstanceType;
+  const local = deps.backend === 'local';
+  const gpus = local ? (deps.gpuCount ?? localGpuCount)() : 0;
+  const baseModelId = baseModelFor(input, config, deps.backend, gpus);
   return {
     datasetHash: manifest.datasetHash,
     trainUri: manifest.files.train.uri,
     testUri: manifest.files.test.uri,
     trainRecords: manifest.files.train.records,
     testRecords: manifest.files.test.records,
-    baseModelId: input.baseModelId ?? config.training.baseModelId,
+    baseModelId,
+    ...(baseModelId === TOY_BASE_MODEL_ID ? { baseModelNote: TOY_BASE_MODEL_NOTE } : {}),
+    compute: deps.backend,
     imageUri: resolveImage(input, config),
     codeUri: code.uri,
     codeSha256: code.sha256,
-    hyperparameters: input.hyperparameters,
-    instanceTypes: [...new Set([preferred, ...(input.instanceFallbacks ?? config.sagemaker.trainingInstanceFallbacks)])],
+    hyperparameters: resolveHyperparameters(givenHyperparameters, baseModelId),
+    // SageMaker's Python SDK calls its local mode's instance types the same: this machine, with or without a GPU.
+    instanceTypes: local
+      ? [gpus > 0 ? 'local_gpu' : 'local']
+      : [...new Set([preferred, ...(input.instanceFallbacks ?? config.sagemaker.trainingInstanceFallbacks)])],
     instanceCount: input.instanceCount,
     volumeSizeGb: input.volumeSizeGb ?? config.training.volumeSizeGb,
     maxRuntimeSeconds,
-    spot: { enabled: spotEnabled, maxWaitSeconds, ...(input.spot.checkpointS3Uri ? { checkpointS3Uri: input.spot.checkpointS3Uri } : {}) },
+    // Spot is SageMaker's; a local job is never interrupted by anyone but its owner.
+    spot: {
+      enabled: spotEnabled && !local,
+      maxWaitSeconds,
+      ...(input.spot.checkpointS3Uri ? { checkpointS3Uri: input.spot.checkpointS3Uri } : {}),
+    },
     checkpointBaseUri: `${s3Uri(config.s3.bucket, s3Key(config.s3.prefix, 'checkpoints'))}/`,
     outputUri: `${s3Uri(config.s3.bucket, s3Key(config.s3.prefix, 'training'))}/`,
     roleArn: effectiveExecutionRoleArn(config),
@@ -86,6 +116,31 @@ export async function planFineTune(deps: PlanDeps, input: FineTuneSettings, runI
     runId,
     resourceNamePrefix: config.resourceNamePrefix,
   };
+}
+
+/**
+ * The base model: the input's, else the backend's default. On local compute `auto` means the configured
+ * model where there is a GPU to train it and the toy where there is not; a path is made absolute (the
+ * job runs in its own folder), and is refused on SageMaker, whose instances cannot see this machine.
+ */
+function baseModelFor(input: FineTuneSettings, config: LlmtwinConfig, backend: 'sagemaker' | 'local', gpus: number): string {
+  const configured = config.compute.local.baseModelId;
+  const chosen =
+    input.baseModelId ??
+    (backend === 'sagemaker'
+      ? config.training.baseModelId
+      : configured === 'auto'
+        ? gpus > 0
+          ? config.training.baseModelId
+          : TOY_BASE_MODEL_ID
+        : configured);
+  if (!/^\.{0,2}\//.test(chosen)) return chosen;
+  if (backend === 'sagemaker') {
+    throw validationFailure(
+      `baseModelId: ${chosen} is a path on this machine, which a SageMaker training job cannot read; name a Hugging Face model id, or run with compute.backend local`,
+    );
+  }
+  return projectPath(chosen);
 }
 
 function resolveImage(input: FineTuneSettings, config: LlmtwinConfig): string {

@@ -1,15 +1,10 @@
-import {
-  CreateTrainingJobCommand,
-  DescribeTrainingJobCommand,
-  type CreateTrainingJobCommandInput,
-  type DescribeTrainingJobCommandOutput,
-} from '@aws-sdk/client-sagemaker';
+import type { CreateTrainingJobCommandInput, DescribeTrainingJobCommandOutput } from '@aws-sdk/client-sagemaker';
 import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES } from '../../common/shared/errors';
 import type { TrainingJobStatus, TrainingPlan } from '../../common/fine-tune/contract';
-import { isAlreadyExists, readIfExists, toAwsFailure } from '../aws/errors';
+import { awsCall } from '../aws/errors';
 import { buildCreateTrainingJobRequest, isCapacityFailure, trainingJobMismatches } from './training-request';
-import type { SageMakerSender } from '../aws/clients';
+import type { TrainingCompute, TrainingJobDescription } from './training-compute';
 
 export interface TrainingCandidate {
   jobName: string;
@@ -22,15 +17,13 @@ export interface StartedTrainingJob extends TrainingCandidate {
   status: TrainingJobStatus;
 }
 
-/** DescribeTrainingJob, or undefined when no job has that name ("Requested resource not found."). */
+/** DescribeTrainingJob, or undefined when no job has that name; other errors come classified. */
 export function describeTrainingJobIfExists(
-  sagemaker: SageMakerSender,
+  compute: TrainingCompute,
   jobName: string,
   abortSignal?: AbortSignal,
-): Promise<DescribeTrainingJobCommandOutput | undefined> {
-  return readIfExists({ operation: 'DescribeTrainingJob', resource: `training job ${jobName}` }, () =>
-    sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: jobName }), { abortSignal }),
-  );
+): Promise<TrainingJobDescription | undefined> {
+  return awsCall({ operation: 'DescribeTrainingJob', resource: `training job ${jobName}` }, () => compute.describe(jobName, abortSignal));
 }
 
 /**
@@ -39,14 +32,14 @@ export function describeTrainingJobIfExists(
  * quota again would train anew even though a fallback type already produced the model.
  */
 export async function findTrainingJob(
-  sagemaker: SageMakerSender,
+  compute: TrainingCompute,
   plan: TrainingPlan,
   candidates: TrainingCandidate[],
   region: string,
 ): Promise<StartedTrainingJob | undefined> {
   let running: StartedTrainingJob | undefined;
   for (const candidate of candidates) {
-    const job = await describeTrainingJobIfExists(sagemaker, candidate.jobName);
+    const job = await describeTrainingJobIfExists(compute, candidate.jobName);
     if (!job) continue;
     const status = job.TrainingJobStatus as TrainingJobStatus;
     // Failed and Stopped jobs are skipped here (a capacity failure on one type must not hide another
@@ -67,30 +60,27 @@ export async function findTrainingJob(
  * workflow can try the next instance type.
  */
 export async function createTrainingJob(
-  sagemaker: SageMakerSender,
+  compute: TrainingCompute,
   request: CreateTrainingJobCommandInput,
   candidate: TrainingCandidate,
   environment: () => Promise<Record<string, string>>,
   abortSignal?: AbortSignal,
 ): Promise<StartedTrainingJob> {
-  const existing = await describeTrainingJobIfExists(sagemaker, candidate.jobName, abortSignal);
+  const existing = await describeTrainingJobIfExists(compute, candidate.jobName, abortSignal);
   if (existing) return judgeExisting(existing, request, candidate);
   const Environment = await environment();
-  try {
-    await sagemaker.send(new CreateTrainingJobCommand({ ...request, ...(Object.keys(Environment).length > 0 ? { Environment } : {}) }), {
-      abortSignal,
-    });
-    return { ...candidate, outcome: 'created', status: 'InProgress' };
-  } catch (error) {
-    if (isAlreadyExists(error)) {
-      const raced = await describeTrainingJobIfExists(sagemaker, candidate.jobName, abortSignal);
-      if (raced) return judgeExisting(raced, request, candidate);
-    }
-    throw toAwsFailure(error, {
-      operation: 'CreateTrainingJob',
-      resource: `training job ${candidate.jobName} on ${candidate.instanceType}`,
-    });
-  }
+  const created = await awsCall(
+    { operation: 'CreateTrainingJob', resource: `training job ${candidate.jobName} on ${candidate.instanceType}` },
+    () => compute.create({ ...request, ...(Object.keys(Environment).length > 0 ? { Environment } : {}) }, abortSignal),
+  );
+  if (created === 'created') return { ...candidate, outcome: 'created', status: 'InProgress' };
+  // A concurrent attempt won the race: judge its job like any other found under our name.
+  const raced = await describeTrainingJobIfExists(compute, candidate.jobName, abortSignal);
+  if (raced) return judgeExisting(raced, request, candidate);
+  throw ApplicationFailure.create({
+    type: ERROR_TYPES.transient,
+    message: `training job ${candidate.jobName} exists but cannot be described yet; trying again`,
+  });
 }
 
 /**

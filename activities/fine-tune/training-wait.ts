@@ -1,13 +1,12 @@
-import { DescribeTrainingJobCommand, StopTrainingJobCommand, type DescribeTrainingJobCommandOutput } from '@aws-sdk/client-sagemaker';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES } from '../../common/shared/errors';
 import { costUsd, type PricingConfig } from '../../common/shared/pricing';
 import type { TrainingJobOutcome, TrainingJobStatus, TrainingProgress } from '../../common/fine-tune/contract';
 import { classifyAwsError, isNotFound, toAwsFailure } from '../aws/errors';
+import type { TrainingCompute, TrainingJobDescription } from './training-compute';
 import { capacityFailure, describeTrainingJobIfExists } from './training-jobs';
 import { isCapacityFailure } from './training-request';
-import type { SageMakerSender } from '../aws/clients';
 
 /**
  * Waiting on a training job for hours without failing on a hiccup: DescribeTrainingJob with backoff,
@@ -31,7 +30,7 @@ const GROWTH = 1.5;
 const KEPT_TRANSITIONS = 20;
 
 export async function waitForTrainingJob(
-  sagemaker: SageMakerSender,
+  compute: TrainingCompute,
   polling: PollingIntervals,
   pricing: PricingConfig,
   input: WaitInput,
@@ -52,11 +51,9 @@ export async function waitForTrainingJob(
         };
 
   for (;;) {
-    let job: DescribeTrainingJobCommandOutput | undefined;
+    let job: TrainingJobDescription | undefined;
     try {
-      job = await sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: input.jobName }), {
-        abortSignal: context.cancellationSignal,
-      });
+      job = await compute.describe(input.jobName, context.cancellationSignal);
     } catch (error) {
       if (context.cancellationSignal.aborted) await context.cancelled;
       const classification = classifyAwsError(error);
@@ -69,17 +66,24 @@ export async function waitForTrainingJob(
       continue;
     }
 
+    if (!job) {
+      throw ApplicationFailure.create({
+        type: ERROR_TYPES.notFound,
+        nonRetryable: true,
+        message: `training job ${input.jobName} is gone: it was created, but ${compute.backend === 'local' ? 'its folder was deleted' : 'SageMaker no longer knows it'}; run again to train anew`,
+      });
+    }
     progress = observe(progress, job, polling);
     context.heartbeat(progress);
     switch (progress.status) {
       case 'Completed':
-        return outcome(job, input, progress, pricing);
+        return outcome(job, input, progress, pricing, compute);
       case 'Failed':
         if (isCapacityFailure(job.FailureReason)) throw capacityFailure(input, job.FailureReason);
         throw ApplicationFailure.create({
           type: ERROR_TYPES.jobFailed,
           nonRetryable: true,
-          message: `training job ${input.jobName} failed: ${job.FailureReason ?? 'no reason given'} (logs: CloudWatch /aws/sagemaker/TrainingJobs, stream ${input.jobName}/algo-1-*)`,
+          message: `training job ${input.jobName} failed: ${job.FailureReason ?? 'no reason given'} (log: ${compute.logLocation(input.jobName)})`,
           details: [
             {
               jobName: input.jobName,
@@ -106,13 +110,14 @@ export async function waitForTrainingJob(
 export function observe(
   progress: TrainingProgress,
   job: Pick<
-    DescribeTrainingJobCommandOutput,
+    TrainingJobDescription,
     | 'TrainingJobStatus'
     | 'SecondaryStatus'
     | 'SecondaryStatusTransitions'
     | 'FinalMetricDataList'
     | 'BillableTimeInSeconds'
     | 'TrainingTimeInSeconds'
+    | 'Progress'
   >,
   polling: PollingIntervals,
 ): TrainingProgress {
@@ -139,14 +144,16 @@ export function observe(
     throttledPolls: progress.throttledPolls,
     intervalMs: moved ? polling.initialMs : Math.min(Math.round(progress.intervalMs * GROWTH), polling.maxMs),
     ...(Object.keys(latestMetrics).length > 0 ? { latestMetrics } : {}),
+    ...(job.Progress ? { step: job.Progress.step, totalSteps: job.Progress.total } : {}),
   };
 }
 
 function outcome(
-  job: DescribeTrainingJobCommandOutput,
+  job: TrainingJobDescription,
   input: WaitInput,
   progress: TrainingProgress,
   pricing: PricingConfig,
+  compute: TrainingCompute,
 ): TrainingJobOutcome {
   const artifactsUri = job.ModelArtifacts?.S3ModelArtifacts;
   if (!artifactsUri) {
@@ -170,6 +177,9 @@ function outcome(
         ? null
         : (costUsd(job.ResourceConfig?.InstanceType ?? input.instanceType, billableSeconds, input.instanceCount, pricing) ?? null),
     spot: job.EnableManagedSpotTraining ?? input.spot,
+    compute: compute.backend,
+    logs: compute.logLocation(input.jobName),
+    ...(job.FirstMetrics ? { firstMetrics: job.FirstMetrics } : {}),
     polls: progress.polls,
     throttledPolls: progress.throttledPolls,
   };
@@ -180,30 +190,33 @@ function outcome(
  * status (Stopped, or Completed/Failed if the job ended first). A job that never got created is fine.
  */
 export async function stopTrainingJob(
-  sagemaker: SageMakerSender,
+  compute: TrainingCompute,
   polling: PollingIntervals,
   jobName: string,
 ): Promise<{ jobName: string; status: TrainingJobStatus | 'NotFound' }> {
   const context = Context.current();
-  let job = await describeTrainingJobIfExists(sagemaker, jobName);
+  let job = await describeTrainingJobIfExists(compute, jobName);
   if (!job) return { jobName, status: 'NotFound' };
-  if (job.TrainingJobStatus === 'InProgress') {
-    try {
-      await sagemaker.send(new StopTrainingJobCommand({ TrainingJobName: jobName }));
-    } catch (error) {
-      // "The request was rejected because the training job is in status Completed.": it ended meanwhile.
-      if (!isNotFound(error) && !/in status/i.test((error as Error).message ?? ''))
-        throw toAwsFailure(error, { operation: 'StopTrainingJob', resource: `training job ${jobName}` });
-    }
-  }
   let intervalMs = polling.initialMs;
   for (;;) {
-    const status = job?.TrainingJobStatus as TrainingJobStatus | undefined;
-    context.heartbeat({ jobName, status, secondaryStatus: job?.SecondaryStatus });
+    const status = job.TrainingJobStatus as TrainingJobStatus | undefined;
+    context.heartbeat({ jobName, status, secondaryStatus: job.SecondaryStatus });
     if (status === 'Stopped' || status === 'Completed' || status === 'Failed') return { jobName, status };
+    // Asked again while it is still InProgress: a local job still starting has no process to signal yet.
+    if (status === 'InProgress') await requestStop(compute, jobName);
     await context.sleep(intervalMs);
     intervalMs = Math.min(intervalMs * 2, polling.maxMs);
-    job = await describeTrainingJobIfExists(sagemaker, jobName);
+    job = await describeTrainingJobIfExists(compute, jobName);
     if (!job) return { jobName, status: 'NotFound' };
+  }
+}
+
+async function requestStop(compute: TrainingCompute, jobName: string): Promise<void> {
+  try {
+    await compute.stop(jobName);
+  } catch (error) {
+    // "The request was rejected because the training job is in status Completed.": it ended meanwhile.
+    if (!isNotFound(error) && !/in status/i.test((error as Error).message ?? ''))
+      throw toAwsFailure(error, { operation: 'StopTrainingJob', resource: `training job ${jobName}` });
   }
 }

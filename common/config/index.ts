@@ -5,6 +5,7 @@ export {
   CONFIG_FILE_ENV_VAR,
   ConfigError,
   effectiveAwsEndpoint,
+  effectiveComputeBackend,
   effectiveExecutionRoleArn,
   LOCAL_ACCOUNT_ID,
   LOCAL_MOTO_PORT,

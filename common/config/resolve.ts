@@ -136,6 +136,11 @@ export function effectiveExecutionRoleArn(config: LlmtwinConfig): string {
   return config.sagemaker.executionRoleArn ?? `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/llmtwin-local-sagemaker`;
 }
 
+/** Where jobs run: the configured backend, else local compute on the embedded stack and SageMaker against AWS. */
+export function effectiveComputeBackend(config: LlmtwinConfig): 'sagemaker' | 'local' {
+  return config.compute.backend ?? (config.aws.target === 'local' ? 'local' : 'sagemaker');
+}
+
 /** Config fields that hold secrets: never printed or logged, only whether they are set. */
 export const SECRET_CONFIG_FIELDS: readonly ConfigFieldPath[] = ['temporal.apiKey', 'generator.apiKey'];
 

@@ -7,6 +7,7 @@ import { SageMakerNameSchema } from '../shared/schemas';
 import type { EnvVarSpec, LeafPaths } from './sections';
 import {
   AWS_CONFIG,
+  COMPUTE_CONFIG,
   LOG_CONFIG,
   POLLING_CONFIG,
   PRICING_CONFIG,
@@ -28,6 +29,7 @@ const SECTIONS = [
   AWS_CONFIG,
   S3_CONFIG,
   SAGEMAKER_CONFIG,
+  COMPUTE_CONFIG,
   POLLING_CONFIG,
   WORKER_CONFIG,
   LOG_CONFIG,
@@ -45,6 +47,7 @@ export const ConfigSchema = z
     aws: AWS_CONFIG.schema,
     s3: S3_CONFIG.schema,
     sagemaker: SAGEMAKER_CONFIG.schema,
+    compute: COMPUTE_CONFIG.schema,
     polling: POLLING_CONFIG.schema,
     worker: WORKER_CONFIG.schema,
     log: LOG_CONFIG.schema,

@@ -167,3 +167,43 @@ export const PRICING_CONFIG = configSection({
     .prefault({}),
   envVars: [],
 });
+
+/**
+ * Where SageMaker-style jobs (training today; processing and serving with their stages) run: on
+ * SageMaker, or as local processes on the worker's machine under SageMaker's container contract
+ * (activities/local). Unset, the backend follows aws.target: `local` on the embedded stack, `sagemaker`
+ * against AWS; local compute with real S3 (aws.target `aws`, backend `local`) is a valid setup too.
+ */
+export const COMPUTE_CONFIG = configSection({
+  key: 'compute',
+  schema: z
+    .strictObject({
+      backend: z.enum(['sagemaker', 'local']).optional(),
+      local: z
+        .strictObject({
+          /** One folder per job (its /opt/ml tree, log and state); relative paths start at the project root. */
+          jobsDir: z.string().min(1).default('.llmtwin/jobs'),
+          /** The Python that runs the jobs: the jobs venv, which setup installs (no download at run time). */
+          python: z.string().min(1).default('.venv-jobs/bin/python'),
+          /** Caches the jobs share, such as the toy base model; relative to the project root. */
+          cacheDir: z.string().min(1).default('.llmtwin/cache'),
+          /** SIGTERM, then this long before SIGKILL: the 120 s SageMaker gives a stopped job. */
+          stopGrace: DurationSchema.default('120s'),
+          /**
+           * The base model when a fine-tune names none. `auto`: training.baseModelId on a machine with an
+           * NVIDIA GPU, else `llmtwin-toy` (a tiny model built offline, see jobs/train). Or a hub id or a path.
+           */
+          baseModelId: z.string().min(1).default('auto'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  envVars: [
+    { name: 'LLMTWIN_COMPUTE_BACKEND', path: 'compute.backend', kind: 'string' },
+    { name: 'LLMTWIN_LOCAL_JOBS_DIR', path: 'compute.local.jobsDir', kind: 'string' },
+    { name: 'LLMTWIN_LOCAL_PYTHON', path: 'compute.local.python', kind: 'string' },
+    { name: 'LLMTWIN_LOCAL_CACHE_DIR', path: 'compute.local.cacheDir', kind: 'string' },
+    { name: 'LLMTWIN_LOCAL_STOP_GRACE', path: 'compute.local.stopGrace', kind: 'string' },
+    { name: 'LLMTWIN_LOCAL_BASE_MODEL', path: 'compute.local.baseModelId', kind: 'string' },
+  ],
+});

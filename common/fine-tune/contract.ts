@@ -58,6 +58,7 @@ export const HyperparametersSchema = z
   .prefault({});
 
 export type Hyperparameters = z.output<typeof HyperparametersSchema>;
+export type HyperparametersInput = z.input<typeof HyperparametersSchema>;
 
 export const HuggingFaceTokenSourceSchema = z.union([
   z.strictObject({ secretArn: SecretArnSchema }),
@@ -69,10 +70,16 @@ export const FineTuneInputSchema = z
   .strictObject({
     /** The dataset prefix prepare-data wrote: `s3://<bucket>/<prefix>datasets/<hash>/` (manifest.json inside). */
     datasetUri: S3UriSchema,
-    /** Hugging Face model id; default from config (`training.baseModelId`). */
+    /**
+     * Hugging Face model id, or (local compute only) a path to a model folder; default from config
+     * (`training.baseModelId`, or `compute.local.baseModelId` on local compute).
+     */
     baseModelId: z
       .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9._-]+)?$/, 'must be a Hugging Face model id such as "Qwen/Qwen2.5-1.5B-Instruct"')
+      .regex(
+        /^([A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9._-]+)?|\.{0,2}\/.+)$/,
+        'must be a Hugging Face model id such as "Qwen/Qwen2.5-1.5B-Instruct", or a path to a model folder such as "./models/base" (local compute)',
+      )
       .optional(),
     hyperparameters: HyperparametersSchema,
     /** Preferred type; default `sagemaker.trainingInstanceType`. */
@@ -138,6 +145,37 @@ export const FineTuneInputSchema = z
 export type FineTuneInput = z.input<typeof FineTuneInputSchema>;
 export type FineTuneSettings = z.output<typeof FineTuneInputSchema>;
 
+/**
+ * The offline base model (jobs/train/llmtwin_train/toy_model.py): a 2-layer Llama with random weights and
+ * a byte-level tokenizer, built on the machine that trains. What it learns from a few dozen documents is
+ * the author's letters, words and phrases, which it recombines: a toy, for trying the pipeline offline.
+ */
+export const TOY_BASE_MODEL_ID = 'llmtwin-toy';
+export const TOY_BASE_MODEL_NOTE =
+  "llmtwin-toy is a toy: a tiny model with random weights, trained here on CPU, that recombines the author's phrases without writing sensibly. For a real twin name a base model (--base-model, training.baseModelId) and train on a GPU: SageMaker, or local compute on a machine with one";
+
+/**
+ * What the toy trains with where the input does not say (measured on examples/corpus, 2 CPU cores: the
+ * held-out loss falls from 5.5 to about 2.7 in under a minute, where the standard recipe moves it to 5.4).
+ * A random base has nothing worth keeping in its embeddings and output head, so LoRA adapts them too.
+ */
+export const TOY_HYPERPARAMETERS = {
+  epochs: 5,
+  learningRate: 3e-3,
+  gradientAccumulationSteps: 1,
+  lora: { targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj', 'lm_head', 'embed_tokens'] },
+} as const;
+
+/**
+ * The hyperparameters a plan trains with: those the input gave, and for the rest the base model's
+ * recipe (the toy's, or the schema's defaults).
+ */
+export function resolveHyperparameters(given: HyperparametersInput | undefined, baseModelId: string): Hyperparameters {
+  if (baseModelId !== TOY_BASE_MODEL_ID) return HyperparametersSchema.parse(given ?? {});
+  const { lora, ...rest } = given ?? {};
+  return HyperparametersSchema.parse({ ...TOY_HYPERPARAMETERS, ...rest, lora: { ...TOY_HYPERPARAMETERS.lora, ...lora } });
+}
+
 /** Everything the create activity needs, resolved once (recorded in history; holds no secret). */
 export interface TrainingPlan {
   datasetHash: string;
@@ -146,6 +184,10 @@ export interface TrainingPlan {
   trainRecords: number;
   testRecords: number;
   baseModelId: string;
+  /** Said wherever the result is shown, when the base model needs a word (the toy). */
+  baseModelNote?: string;
+  /** Where the job runs (compute.backend): the instance types are `local`/`local_gpu` on local compute. */
+  compute: 'sagemaker' | 'local';
   imageUri: string;
   /** The packed jobs/train directory (sourcedir.tar.gz) and the sha256 of its files. */
   codeUri: string;
@@ -216,6 +258,9 @@ export interface TrainingProgress {
   intervalMs: number;
   /** Latest values of the scraped metrics, when SageMaker has them. */
   latestMetrics?: Record<string, number>;
+  /** Optimizer steps done and planned (local compute reads them from the job's log; SageMaker has no counter). */
+  step?: number;
+  totalSteps?: number;
 }
 
 export interface TrainingJobOutcome {
@@ -230,6 +275,12 @@ export interface TrainingJobOutcome {
   /** costUsd(instance, billable seconds, count); null when the instance type has no price. */
   estimatedCostUsd: number | null;
   spot: boolean;
+  /** Where the job ran: a SageMaker training job, or a local process under the same contract. */
+  compute: 'sagemaker' | 'local';
+  /** Where its log is: CloudWatch for SageMaker, a file for local jobs. */
+  logs: string;
+  /** The first value of each metric, when the backend keeps them (local: the untrained model's held-out loss first). */
+  firstMetrics?: Record<string, number>;
   polls: number;
   throttledPolls: number;
 }
@@ -244,6 +295,7 @@ export interface FineTuneAttempt {
 export interface FineTuneResult extends TrainingJobOutcome {
   datasetHash: string;
   baseModelId: string;
+  baseModelNote?: string;
   imageUri: string;
   /** True when a completed job with the same inputs was found and nothing was trained. */
   reused: boolean;

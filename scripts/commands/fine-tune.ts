@@ -164,23 +164,48 @@ function buildInput(options: FineTuneOptions, context: CliContext): FineTuneInpu
   return input;
 }
 
-/** The trained model, for people: where it is, what it cost, what SageMaker measured. */
+/** The trained model, for people: where it is, what it cost, what the job measured. */
 export function modelSummary(model: FineTuneResult): string[] {
   const metrics = Object.entries(model.finalMetrics).map(([name, value]) => `${name} ${Number(value.toPrecision(4))}`);
   const tried = model.attempts.filter((attempt) => attempt.outcome === 'quota' || attempt.outcome === 'capacity');
   return [
     `training job  ${model.jobName}${model.reused ? '  (same inputs trained before: reused, nothing trained)' : ''}`,
     `model         ${model.artifactsUri}`,
-    `instances     ${model.instanceCount} x ${model.instanceType}${model.spot ? ' (spot)' : ''}`,
+    `instances     ${model.instanceCount} x ${model.instanceType}${model.spot ? ' (spot)' : ''}${model.compute === 'local' ? ' (local compute: this machine)' : ''}`,
     `base model    ${model.baseModelId}`,
+    ...(model.baseModelNote ? [`              ${model.baseModelNote}`] : []),
     `dataset       ${model.datasetHash}`,
+    ...lossLines(model),
     `metrics       ${metrics.length > 0 ? metrics.join(', ') : 'none reported'}`,
-    `billable      ${model.billableSeconds === null ? 'not reported' : `${model.billableSeconds} s`}`,
-    `cost          ${model.estimatedCostUsd === null ? 'unknown (no billable time, or no price for this type)' : `~$${model.estimatedCostUsd.toFixed(2)}`}`,
+    ...(model.compute === 'local'
+      ? [
+          `time          ${model.trainingSeconds === null ? 'not reported' : `${model.trainingSeconds} s of training (wall clock); nothing billed`}`,
+        ]
+      : [
+          `billable      ${model.billableSeconds === null ? 'not reported' : `${model.billableSeconds} s`}`,
+          `cost          ${model.estimatedCostUsd === null ? 'unknown (no billable time, or no price for this type)' : `~$${model.estimatedCostUsd.toFixed(2)}`}`,
+        ]),
+    `log           ${model.logs}`,
     ...tried.map(
       (attempt) => `skipped       ${attempt.instanceType}: no ${attempt.outcome}${attempt.reason ? ` (${attempt.reason})` : ''}`,
     ),
   ];
+}
+
+/** First and last loss, where the backend kept the first: the held-out one first, as it is the one that says the twin learned. */
+export function lossLines(model: Pick<FineTuneResult, 'firstMetrics' | 'finalMetrics'>): string[] {
+  const pairs: Array<[string, string]> = [
+    ['eval:loss', 'held-out loss'],
+    ['train:loss', 'train loss'],
+  ];
+  return pairs.flatMap(([metric, label]) => {
+    const first = model.firstMetrics?.[metric];
+    const last = model.finalMetrics[metric];
+    if (first === undefined || last === undefined) return [];
+    return [
+      `${label.padEnd(14)}${Number(first.toPrecision(4))} -> ${Number(last.toPrecision(4))}${metric === 'eval:loss' ? ' (untrained -> trained)' : ' (first -> last step)'}`,
+    ];
+  });
 }
 
 /**
@@ -206,6 +231,7 @@ function progressView(status: FineTuneStatus, heartbeats: unknown[]): RunView {
   if (heartbeat) {
     parts.push(`${heartbeat.status}/${heartbeat.secondaryStatus}`);
     if (heartbeat.billableSeconds !== undefined) parts.push(`billable ${heartbeat.billableSeconds}s`);
+    if (heartbeat.step !== undefined && heartbeat.totalSteps) parts.push(`step ${heartbeat.step}/${heartbeat.totalSteps}`);
     const message = heartbeat.transitions?.at(-1)?.message;
     if (message) parts.push(`- ${message}`);
     if (heartbeat.latestMetrics?.['train:loss'] !== undefined) parts.push(`loss ${heartbeat.latestMetrics['train:loss']}`);

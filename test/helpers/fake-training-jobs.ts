@@ -246,6 +246,7 @@ export function samplePlan(overrides: Partial<TrainingPlan> = {}): TrainingPlan 
     trainRecords: 100,
     testRecords: 10,
     baseModelId: 'Qwen/Qwen2.5-1.5B-Instruct',
+    compute: 'sagemaker',
     imageUri: trainingImageUri('us-east-1'),
     codeUri: 's3://b/llmtwin/code/train/abc/sourcedir.tar.gz',
     codeSha256: 'abc',

@@ -13,6 +13,7 @@ import { uniqueId, useTimeSkippingEnv, withWorker } from '../helpers/temporal';
 // The REAL activities (describe-before-create, polling, stop) against SageMaker's scripted behaviour;
 // only the AWS clients are fakes. Polling is shortened to milliseconds; the logic is unchanged.
 const config = resolveConfig({
+  LLMTWIN_COMPUTE_BACKEND: 'sagemaker',
   LLMTWIN_S3_BUCKET: 'llmtwin-test',
   LLMTWIN_POLL_INITIAL_INTERVAL: '5ms',
   LLMTWIN_POLL_MAX_INTERVAL: '20ms',

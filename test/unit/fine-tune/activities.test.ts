@@ -22,6 +22,7 @@ import {
 } from '../../helpers/fake-training-jobs';
 
 const config = resolveConfig({
+  LLMTWIN_COMPUTE_BACKEND: 'sagemaker',
   LLMTWIN_S3_BUCKET: 'llmtwin-test',
   LLMTWIN_POLL_INITIAL_INTERVAL: '5ms',
   LLMTWIN_POLL_MAX_INTERVAL: '10ms',

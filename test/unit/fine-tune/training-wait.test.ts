@@ -1,6 +1,7 @@
 import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { testLogger } from '../../helpers/test-logger';
+import { sageMakerTrainingCompute } from '../../../activities/fine-tune/training-compute';
 import { stopTrainingJob, waitForTrainingJob } from '../../../activities/fine-tune/training-wait';
 import type { TrainingProgress } from '../../../common/fine-tune/contract';
 import { buildCreateTrainingJobRequest } from '../../../activities/fine-tune/training-request';
@@ -28,7 +29,9 @@ describe('waitForTrainingJob', () => {
     const env = new MockActivityEnvironment(undefined, { logger: testLogger });
     const beats: TrainingProgress[] = [];
     env.on('heartbeat', (details: TrainingProgress) => beats.push(details));
-    const outcome = await env.run(() => waitForTrainingJob(sagemaker.client, polling, pricing, input));
+    const outcome = await env.run(() =>
+      waitForTrainingJob(sageMakerTrainingCompute(sagemaker.client, 'us-east-1'), polling, pricing, input),
+    );
 
     expect(beats.map((beat) => beat.secondaryStatus)).toEqual([
       'Starting',
@@ -62,7 +65,7 @@ describe('waitForTrainingJob', () => {
       intervalMs: 20,
     };
     const outcome = await new MockActivityEnvironment({ heartbeatDetails: resumedFrom }, { logger: testLogger }).run(() =>
-      waitForTrainingJob(sagemaker.client, polling, pricing, input),
+      waitForTrainingJob(sageMakerTrainingCompute(sagemaker.client, 'us-east-1'), polling, pricing, input),
     );
     expect(outcome).toMatchObject({ polls: 42, throttledPolls: 2 });
   });
@@ -70,7 +73,7 @@ describe('waitForTrainingJob', () => {
   it('honours cancellation: the poll loop stops with CancelledFailure', async () => {
     const sagemaker = withJob([STEPS.training]); // trains forever
     const env = new MockActivityEnvironment(undefined, { logger: testLogger });
-    const run = env.run(() => waitForTrainingJob(sagemaker.client, polling, pricing, input));
+    const run = env.run(() => waitForTrainingJob(sageMakerTrainingCompute(sagemaker.client, 'us-east-1'), polling, pricing, input));
     await new Promise((resolve) => setTimeout(resolve, 50));
     env.cancel();
     await expect(run).rejects.toBeInstanceOf(CancelledFailure);
@@ -85,7 +88,7 @@ describe('stopTrainingJob', () => {
     const sagemaker = withJob([STEPS.training]);
     sagemaker.jobs.get(input.jobName)!.index = 0; // SageMaker has it InProgress/Training
     const result = await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() =>
-      stopTrainingJob(sagemaker.client, polling, input.jobName),
+      stopTrainingJob(sageMakerTrainingCompute(sagemaker.client, 'us-east-1'), polling, input.jobName),
     );
     expect(result).toEqual({ jobName: input.jobName, status: 'Stopped' });
     expect(sagemaker.count('StopTrainingJob')).toBe(1);
@@ -95,12 +98,12 @@ describe('stopTrainingJob', () => {
     const sagemaker = withJob([STEPS.completed]);
     expect(
       await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() =>
-        stopTrainingJob(sagemaker.client, polling, input.jobName),
+        stopTrainingJob(sageMakerTrainingCompute(sagemaker.client, 'us-east-1'), polling, input.jobName),
       ),
     ).toEqual({ jobName: input.jobName, status: 'Completed' });
     expect(
       await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() =>
-        stopTrainingJob(sagemaker.client, polling, 'never-created'),
+        stopTrainingJob(sageMakerTrainingCompute(sagemaker.client, 'us-east-1'), polling, 'never-created'),
       ),
     ).toEqual({ jobName: 'never-created', status: 'NotFound' });
     expect(sagemaker.count('StopTrainingJob')).toBe(0);

@@ -1,0 +1,62 @@
+import {
+  CreateTrainingJobCommand,
+  DescribeTrainingJobCommand,
+  StopTrainingJobCommand,
+  type CreateTrainingJobCommandInput,
+  type DescribeTrainingJobCommandOutput,
+} from '@aws-sdk/client-sagemaker';
+import { isAlreadyExists, isNotFound } from '../aws/errors';
+import type { SageMakerSender } from '../aws/clients';
+
+/**
+ * The fine-tune stage's compute port: what its activities ask of wherever training jobs run. It speaks
+ * SageMaker's own request and description shapes, so the judgement on top (adopt, reuse, mismatch,
+ * capacity, failure messages) is one piece of code for both backends. Errors are thrown as they come
+ * (AWS SDK errors from SageMaker), for the callers' classifier.
+ */
+export interface TrainingCompute {
+  readonly backend: 'sagemaker' | 'local';
+  /** The job, or undefined when none has that name. */
+  describe(jobName: string, abortSignal?: AbortSignal): Promise<TrainingJobDescription | undefined>;
+  /** Creates the job; `exists` when a job of that name is already there (the caller describes and judges it). */
+  create(request: CreateTrainingJobCommandInput, abortSignal?: AbortSignal): Promise<'created' | 'exists'>;
+  /** Asks a running job to stop (SIGTERM, the grace, SIGKILL); the caller polls until it has. */
+  stop(jobName: string): Promise<void>;
+  /** Where a person reads the job's log. */
+  logLocation(jobName: string): string;
+}
+
+/** DescribeTrainingJob's answer, plus what the local backend also reads from the job's log. */
+export type TrainingJobDescription = DescribeTrainingJobCommandOutput & {
+  Progress?: { step: number; total: number };
+  /** The first value of each metric (the local backend reads them from the log; SageMaker keeps only the last). */
+  FirstMetrics?: Record<string, number>;
+};
+
+export function sageMakerTrainingCompute(sagemaker: SageMakerSender, region: string): TrainingCompute {
+  return {
+    backend: 'sagemaker',
+    async describe(jobName, abortSignal) {
+      try {
+        return await sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: jobName }), { abortSignal });
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+    async create(request, abortSignal) {
+      try {
+        await sagemaker.send(new CreateTrainingJobCommand(request), { abortSignal });
+        return 'created';
+      } catch (error) {
+        if (isAlreadyExists(error)) return 'exists';
+        throw error;
+      }
+    },
+    async stop(jobName) {
+      await sagemaker.send(new StopTrainingJobCommand({ TrainingJobName: jobName }));
+    },
+    logLocation: (jobName) =>
+      `CloudWatch Logs, group /aws/sagemaker/TrainingJobs, streams ${jobName}/algo-1-* (https://console.aws.amazon.com/cloudwatch/home?region=${region}#logsV2:log-groups/log-group/$252Faws$252Fsagemaker$252FTrainingJobs)`,
+  };
+}
