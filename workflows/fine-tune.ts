@@ -45,7 +45,11 @@ export async function fineTune(rawInput: FineTuneInput): Promise<FineTuneResult>
   let active: { jobName: string; instanceType: string } | undefined;
   try {
     // The hyperparameters as given, too: those left out take the base model's recipe (the toy has its own).
-    const plan = await planFineTune({ settings, runId: settings.runId ?? info.workflowId, givenHyperparameters: rawInput.hyperparameters });
+    const plan = await planFineTune({
+      settings,
+      runId: settings.runId ?? info.workflowId,
+      givenHyperparameters: rawInput.hyperparameters ?? {},
+    });
     status.datasetHash = plan.datasetHash;
     const candidates = plan.instanceTypes.map((instanceType) => ({
       instanceType,

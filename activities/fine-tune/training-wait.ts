@@ -62,7 +62,7 @@ export async function waitForTrainingJob(
       // Throttled (or a 5xx / network blip): wait longer and poll again; a long wait must not die of it.
       progress = { ...progress, throttledPolls: progress.throttledPolls + 1, intervalMs: Math.min(progress.intervalMs * 2, polling.maxMs) };
       context.heartbeat(progress);
-      await context.sleep(progress.intervalMs);
+      await sleepBeating(context, progress.intervalMs, progress);
       continue;
     }
 
@@ -101,8 +101,20 @@ export async function waitForTrainingJob(
           details: [{ jobName: input.jobName, billableSeconds: job.BillableTimeInSeconds }],
         });
       default:
-        await context.sleep(progress.intervalMs);
+        await sleepBeating(context, progress.intervalMs, progress);
     }
+  }
+}
+
+/** Heartbeats between polls too: a worker that died is noticed within the heartbeat timeout, however long the poll interval. */
+const HEARTBEAT_EVERY_MS = 15_000;
+
+async function sleepBeating(context: Context, ms: number, details: TrainingProgress): Promise<void> {
+  for (let left = ms; left > 0; ) {
+    const slice = Math.min(left, HEARTBEAT_EVERY_MS);
+    await context.sleep(slice);
+    left -= slice;
+    if (left > 0) context.heartbeat(details);
   }
 }
 

@@ -26,12 +26,13 @@ export const AWS_SETUP: ActivityOptions = { ...AWS_CALL, startToCloseTimeout: '5
 export const AWS_CREATE: ActivityOptions = { ...AWS_CALL, cancellationType: 'WAIT_CANCELLATION_COMPLETED' };
 
 /**
- * Waiting on a long SageMaker operation by polling inside the activity: heartbeats every poll. Polling
- * is only reading, so on cancellation the workflow moves on to its cleanup at once (TRY_CANCEL).
+ * Waiting on a long SageMaker operation by polling inside the activity: heartbeats every poll and every
+ * 15 s between polls, so a worker that died is noticed (and the wait resumed elsewhere) within a minute.
+ * Polling is only reading, so on cancellation the workflow moves on to its cleanup at once (TRY_CANCEL).
  */
 export const LONG_WAIT: ActivityOptions = {
   startToCloseTimeout: '30 days',
-  heartbeatTimeout: '3m',
+  heartbeatTimeout: '1m',
   cancellationType: 'TRY_CANCEL',
   retry: { initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 20, nonRetryableErrorTypes },
 };

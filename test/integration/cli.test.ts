@@ -47,7 +47,7 @@ describe('the llmtwin CLI, start-up and usage', () => {
     const run = await cli(['--help']);
     expect(run.code).toBe(0);
     const commands = [...run.stdout.slice(run.stdout.indexOf('Commands:')).matchAll(/^ {2}([a-z-]+)\b/gm)].map((match) => match[1]);
-    expect(commands).toEqual(['config', 'stack-check', 'prepare-data', 'fine-tune', 'endpoints', 'help']);
+    expect(commands).toEqual(['config', 'stack-check', 'prepare-data', 'fine-tune', 'jobs', 'endpoints', 'help']);
     expect(run.stdout).toMatch(/Exit codes: 0 success, 1 the run failed, 2 usage or validation error, 3 not found, 130 interrupted/);
   });
 

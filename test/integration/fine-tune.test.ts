@@ -4,16 +4,19 @@ import { ensureBucket } from '../../activities/aws/s3';
 import { FINE_TUNE_WORKFLOW_TYPE, type FineTuneInput, type FineTuneWorkflow } from '../../common/fine-tune/contract';
 import { parseS3Uri } from '../../common/shared/naming';
 import { manifestFor } from '../helpers/fake-training-jobs';
+import { testConfig } from '../helpers/stack';
 import { useStackWorkers } from '../helpers/stack-workers';
 import { uniqueId } from '../helpers/temporal';
 
-// The real dev server, a worker built as workers/main.ts builds it, and moto's S3 and SageMaker.
+// The real dev server, a worker built as workers/main.ts builds it, and moto's S3 and SageMaker (compute.backend sagemaker).
 // moto completes training jobs instantly and silently overwrites a duplicate name, so "created once"
 // is asserted by counting CreateTrainingJob calls (SDK middleware) and by the job's CreationTime.
 describe('fine-tune on the real dev server and moto', () => {
   let creates = 0;
   const stack = useStackWorkers({
     roles: ['control'],
+    // The SageMaker backend, against moto (local compute has its own tests: fine-tune-local*.test.ts).
+    config: () => testConfig({ LLMTWIN_COMPUTE_BACKEND: 'sagemaker' }),
     beforeStart: (aws) =>
       aws.sagemaker.middlewareStack.add(
         (next, context) => async (args) => {
