@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
-bash scripts/setup.sh
+# --jobs: the jobs venv too (torch, transformers, peft, trl): the fine-tune stage trains for real here.
+bash scripts/setup.sh --jobs
 node_modules/.bin/tsx scripts/dev.ts start
 node_modules/.bin/tsx scripts/demos/main.ts

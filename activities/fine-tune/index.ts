@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
+import { validationFailure } from '../../common/shared/validation';
 import { effectiveComputeBackend, type LlmtwinConfig } from '../../common/config';
 import { durationToMs } from '../../common/shared/durations';
 import { awsConnectionOf } from '../../platform/aws-clients';
@@ -24,6 +26,14 @@ export interface FineTuneDeps {
   codeDir?: string;
   /** Where jobs run; by default the configured backend (compute.backend). */
   compute?: TrainingCompute;
+}
+
+/** Local jobs run in the jobs venv; without it nothing can train, so say how to get it before anything starts. */
+function requireJobsPython(python: string): void {
+  if (existsSync(python)) return;
+  throw validationFailure(
+    `compute.local.python: ${python} does not exist, so local compute cannot run jobs/train. Install the jobs venv with "bash scripts/setup.sh --jobs" (npm start does it), set LLMTWIN_LOCAL_PYTHON, or use compute.backend sagemaker`,
+  );
 }
 
 const LOCAL_POLL_MS = { initial: 2_000, max: 10_000 };
@@ -61,6 +71,7 @@ export function createFineTuneActivities(deps: FineTuneDeps) {
       runId: string;
       givenHyperparameters?: HyperparametersInput;
     }): Promise<TrainingPlan> {
+      if (compute.backend === 'local') requireJobsPython(projectPath(config.compute.local.python));
       return planFineTune(
         { s3: deps.s3, config, codeDir: deps.codeDir, backend: compute.backend },
         input.settings,

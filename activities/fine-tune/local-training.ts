@@ -34,8 +34,7 @@ export function localTrainingCompute(options: LocalTrainingOptions): TrainingCom
       return Promise.resolve(view ? describeAsSageMaker(jobName, view, options.region) : undefined);
     },
     async create(request) {
-      const { Environment, ...withoutSecrets } = request;
-      return launchLocalJob(options.jobsDir, localTrainingSpec(withoutSecrets, options), Environment ?? {});
+      return launchLocalJob(options.jobsDir, localTrainingSpec(request, options), request.Environment ?? {});
     },
     stop(jobName) {
       stopLocalJob(options.jobsDir, jobName);
@@ -45,8 +44,13 @@ export function localTrainingCompute(options: LocalTrainingOptions): TrainingCom
   };
 }
 
-/** The job folder's contents and the program's environment, from the CreateTrainingJob request. */
-export function localTrainingSpec(request: CreateTrainingJobCommandInput, options: LocalTrainingOptions): LocalJobSpec {
+/**
+ * The job folder's contents and the program's environment, from the CreateTrainingJob request. Its
+ * Environment (a Hugging Face token) is left out: only the names are kept, the values travel in the
+ * supervisor's own environment.
+ */
+export function localTrainingSpec(withSecrets: CreateTrainingJobCommandInput, options: LocalTrainingOptions): LocalJobSpec {
+  const { Environment, ...request } = withSecrets;
   const name = request.TrainingJobName as string;
   const ml = jobFolder(options.jobsDir, name).ml;
   const hyperparameters = request.HyperParameters ?? {};
@@ -140,7 +144,7 @@ export function localTrainingSpec(request: CreateTrainingJobCommandInput, option
       args: [program],
       cwd: 'code',
       env,
-      secretEnv: Object.keys(request.Environment ?? {}),
+      secretEnv: Object.keys(Environment ?? {}),
     },
     outputs: [
       { dir: 'model', s3Uri: `${output}model.tar.gz`, as: 'tar.gz', when: ['Completed', 'Stopped'] },

@@ -110,7 +110,7 @@ export async function waitForTrainingJob(
 const HEARTBEAT_EVERY_MS = 15_000;
 
 async function sleepBeating(context: Context, ms: number, details: TrainingProgress): Promise<void> {
-  for (let left = ms; left > 0; ) {
+  for (let left = ms; left > 0;) {
     const slice = Math.min(left, HEARTBEAT_EVERY_MS);
     await context.sleep(slice);
     left -= slice;

@@ -56,11 +56,17 @@ export function registerFineTune(command: Command, context: CliContext): void {
   command
     .option('--dataset <s3uri>', 'dataset prefix written by prepare-data, e.g. s3://bucket/llmtwin/datasets/<hash>/')
     .option('--input <file>', 'a JSON fineTune input (like examples/fine-tune.json); the flags below override it')
-    .option('--base-model <id>', 'Hugging Face model id (default: config training.baseModelId)')
-    .option('--instance-type <type>', 'preferred instance type, e.g. ml.g5.2xlarge (known types only; see sagemaker.extraInstanceTypes)')
+    .option(
+      '--base-model <id>',
+      'Hugging Face model id, or a model folder on the worker (local compute); default: training.baseModelId, or llmtwin-toy on local compute without a GPU',
+    )
+    .option(
+      '--instance-type <type>',
+      'preferred instance type, e.g. ml.g5.2xlarge (known types only; see sagemaker.extraInstanceTypes); local compute runs on this machine instead',
+    )
     .option('--fallbacks <types>', 'comma-separated instance types to try on quota/capacity errors (at most 10)')
-    .option('--epochs <n>', 'training epochs, more than 0 and at most 100 (default: 3)')
-    .option('--learning-rate <lr>', 'learning rate, more than 0 and at most 1 (default: 2e-4)')
+    .option('--epochs <n>', 'training epochs, more than 0 and at most 100 (default: 3; 5 for llmtwin-toy)')
+    .option('--learning-rate <lr>', 'learning rate, more than 0 and at most 1 (default: 2e-4; 3e-3 for llmtwin-toy)')
     .option('--spot', 'managed spot training (checkpointed, resumed after interruptions)')
     .option('--max-runtime <duration>', 'stop the job after this long, e.g. "6h" (at most 28 days)')
     .option('--hf-token-secret <arn>', 'Secrets Manager secret with the Hugging Face token (gated models)')
@@ -69,7 +75,11 @@ export function registerFineTune(command: Command, context: CliContext): void {
     .option('--workflow-id <id>', 'workflow id (default: fine-tune-<time>-<random>)')
     .option('--detach', 'start the workflow and return without waiting (prints its id)')
     .option('--json', 'print the result as JSON (progress goes to stderr)')
-    .addHelpText('after', '\nNeeds a worker on the control queue (`npm run worker`, or `npm start`).')
+    .addHelpText(
+      'after',
+      '\nNeeds a worker on the control queue (`npm run worker`, or `npm start`). Where the job runs is compute.backend:\n' +
+        'local (default on the embedded stack: a process on the worker machine; follow it with `llmtwin jobs logs <job> -f`) or sagemaker.',
+    )
     .action(async (options: FineTuneOptions) => {
       const input = buildInput(options, context);
       const client = await context.temporal();

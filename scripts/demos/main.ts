@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type { LlmtwinConfig } from '../../common/config';
+import { effectiveComputeBackend, type LlmtwinConfig } from '../../common/config';
 import {
   PREPARE_DATA_WORKFLOW_TYPE,
   type PrepareDataInput,
@@ -15,6 +15,7 @@ import { loadConfig } from '../../platform/config';
 import { createLogger } from '../../platform/logger';
 import { connectClient } from '../../platform/temporal-client';
 import { runWorkers } from '../../workers/run-workers';
+import { modelSummary } from '../commands/fine-tune';
 import { datasetSummary } from '../commands/prepare-data';
 import { DEFAULT_STACK, stackInfo } from '../dev-stack/stack';
 import { runIdleMonitorDemo } from './idle';
@@ -57,10 +58,15 @@ async function main(): Promise<void> {
     );
     printDataset(dataset);
 
-    // Against moto the training job completes at once and produces no weights; against AWS this is the
-    // GPU job (jobs/train). Same workflow, same activities, same names.
-    const fineTuneInput: FineTuneInput = { datasetUri: dataset.datasetUri, hyperparameters: { epochs: 1 } };
-    const model = await run.stage('fine-tune (SageMaker training job)', 'fine-tune', (workflowId) =>
+    // On the embedded stack the job runs on this machine (local compute): jobs/train trains the toy base
+    // model for real on CPU, under SageMaker's container contract. Against AWS it is the GPU training job.
+    // Same workflow, same activities, same names.
+    const fineTuneInput: FineTuneInput = { datasetUri: dataset.datasetUri };
+    const where =
+      effectiveComputeBackend(config) === 'local'
+        ? 'local compute: jobs/train on this machine, the toy base model on CPU, about a minute'
+        : 'SageMaker training job';
+    const model = await run.stage(`fine-tune (${where})`, 'fine-tune', (workflowId) =>
       client.workflow.execute<FineTuneWorkflow>(FINE_TUNE_WORKFLOW_TYPE, { taskQueue: run.queue, workflowId, args: [fineTuneInput] }),
     );
     printModel(model);
@@ -121,16 +127,7 @@ function printDataset(dataset: PrepareDataResult): void {
 }
 
 function printModel(model: FineTuneResult): void {
-  console.log(
-    `   training job ${model.jobName} on ${model.instanceCount} x ${model.instanceType}${model.reused ? ' (same inputs trained before: reused)' : ''}`,
-  );
-  console.log(`   model ${model.artifactsUri}`);
-  // moto reports no billable time; SageMaker does, and the price table turns it into money.
-  const billing =
-    model.billableSeconds === null
-      ? 'no billable time reported (moto)'
-      : `billable ${model.billableSeconds} s, estimated cost ${model.estimatedCostUsd === null ? 'unknown (no price for this type)' : `$${model.estimatedCostUsd.toFixed(2)}`}`;
-  console.log(`   base ${model.baseModelId}, ${billing}`);
+  for (const line of modelSummary(model).filter((line) => !line.startsWith('metrics'))) console.log(`   ${line}`);
 }
 
 main().catch((error: unknown) => {
