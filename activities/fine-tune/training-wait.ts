@@ -70,7 +70,7 @@ export async function waitForTrainingJob(
       throw ApplicationFailure.create({
         type: ERROR_TYPES.notFound,
         nonRetryable: true,
-        message: `training job ${input.jobName} is gone: it was created, but ${compute.backend === 'local' ? 'its folder was deleted' : 'SageMaker no longer knows it'}; run again to train anew`,
+        message: `training job ${input.jobName} is gone: it was created, but ${compute.backend === 'local' ? `this machine has no folder for it (${compute.logLocation(input.jobName).replace(/\/log\.txt$/, '')}): it was deleted, or the job ran on another machine (local compute needs a deployment's control workers on one machine)` : 'SageMaker no longer knows it'}; run again to train anew`,
       });
     }
     progress = observe(progress, job, polling);

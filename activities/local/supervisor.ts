@@ -179,6 +179,8 @@ class SupervisedJob {
     const group = -child.pid;
     killQuietly(group, 'SIGTERM');
     const kill = setTimeout(() => {
+      // Only while it has not exited: once it has, its group id may belong to someone else.
+      if (child.exitCode !== null || child.signalCode !== null) return;
       this.log(`the program did not end within ${this.spec.stopGraceSeconds} s of SIGTERM: SIGKILL`);
       killQuietly(group, 'SIGKILL');
     }, this.spec.stopGraceSeconds * 1000);
