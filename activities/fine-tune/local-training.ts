@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import type { CreateTrainingJobCommandInput } from '@aws-sdk/client-sagemaker';
+import { ApplicationFailure } from '@temporalio/common';
+import { ERROR_TYPES } from '../../common/shared/errors';
 import trainingMetrics from '../../common/fine-tune/metrics.json';
 import { jobFolder, type LocalJobSpec } from '../local/job-folder';
 import { describeLocalJob, launchLocalJob, stopLocalJob, type LocalJobView } from '../local/local-jobs';
@@ -30,7 +32,12 @@ export function localTrainingCompute(options: LocalTrainingOptions): TrainingCom
   return {
     backend: 'local',
     describe(jobName) {
-      const view = describeLocalJob(options.jobsDir, jobName);
+      let view: LocalJobView | undefined;
+      try {
+        view = describeLocalJob(options.jobsDir, jobName);
+      } catch (error) {
+        return Promise.reject(unreadableJob(jobName, options.jobsDir, error));
+      }
       return Promise.resolve(view ? describeAsSageMaker(jobName, view, options.region) : undefined);
     },
     async create(request) {
@@ -42,6 +49,24 @@ export function localTrainingCompute(options: LocalTrainingOptions): TrainingCom
     },
     logLocation: (jobName) => jobFolder(options.jobsDir, jobName).log,
   };
+}
+
+/**
+ * A job folder this worker cannot read (permissions, or a state file it cannot parse, as a supervisor of
+ * another version might write): final, so a wait fails saying why instead of polling for 30 days.
+ * Anything else (too many open files, say) is left to the caller's classifier, and retried.
+ */
+function unreadableJob(jobName: string, jobsDir: string, error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (error instanceof ApplicationFailure || code === 'EACCES' || code === 'EPERM' || error instanceof SyntaxError) {
+    return ApplicationFailure.create({
+      type: ERROR_TYPES.validation,
+      nonRetryable: true,
+      message: `cannot read local job ${jobName} in ${jobsDir}: ${(error as Error).message}`,
+      ...(error instanceof Error ? { cause: error } : {}),
+    });
+  }
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /**
@@ -121,6 +146,7 @@ export function localTrainingSpec(withSecrets: CreateTrainingJobCommandInput, op
   };
   const output = `${request.OutputDataConfig?.S3OutputPath?.replace(/\/*$/, '/')}${name}/output/`;
   const checkpointUri = request.CheckpointConfig?.S3Uri;
+  const kmsKeyId = request.OutputDataConfig?.KmsKeyId;
   return {
     name,
     request,
@@ -130,9 +156,12 @@ export function localTrainingSpec(withSecrets: CreateTrainingJobCommandInput, op
         s3Uri: channel.DataSource?.S3DataSource?.S3Uri as string,
         dir: `input/data/${channel.ChannelName}`,
         unpack: false,
+        optional: false,
       })),
+      // SageMaker restores CheckpointConfig.S3Uri into the checkpoint folder before the program starts.
+      ...(checkpointUri ? [{ s3Uri: checkpointUri, dir: 'checkpoints', unpack: false, optional: true }] : []),
       // Script mode: the toolkit unpacks sagemaker_submit_directory into the code folder and runs the program there.
-      ...(codeUri ? [{ s3Uri: codeUri, dir: 'code', unpack: true }] : []),
+      ...(codeUri ? [{ s3Uri: codeUri, dir: 'code', unpack: true, optional: false }] : []),
     ],
     files: [
       { path: 'input/config/hyperparameters.json', content: JSON.stringify(hyperparameters) },
@@ -152,7 +181,7 @@ export function localTrainingSpec(withSecrets: CreateTrainingJobCommandInput, op
       ...(checkpointUri
         ? [{ dir: 'checkpoints', s3Uri: checkpointUri, as: 'files', when: ['Completed', 'Stopped', 'Failed'] } as const]
         : []),
-    ].map((entry) => ({ ...entry, when: [...entry.when] })) as LocalJobSpec['outputs'],
+    ].map((entry) => ({ ...entry, when: [...entry.when], ...(kmsKeyId ? { kmsKeyId } : {}) })) as LocalJobSpec['outputs'],
     metricDefinitions: (request.AlgorithmSpecification?.MetricDefinitions ?? []).map((definition) => ({
       Name: definition.Name as string,
       Regex: definition.Regex as string,

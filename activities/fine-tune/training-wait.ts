@@ -56,6 +56,8 @@ export async function waitForTrainingJob(
       job = await compute.describe(input.jobName, context.cancellationSignal);
     } catch (error) {
       if (context.cancellationSignal.aborted) await context.cancelled;
+      // Already judged where it was thrown (a local job's unreadable state): final, not a blip to wait out.
+      if (error instanceof ApplicationFailure && error.nonRetryable) throw error;
       const classification = classifyAwsError(error);
       if (!classification.retryable)
         throw toAwsFailure(error, { operation: 'DescribeTrainingJob', resource: `training job ${input.jobName}` });

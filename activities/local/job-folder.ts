@@ -29,7 +29,15 @@ export const LocalJobSpecSchema = z.strictObject({
     maxAttempts: z.number().int(),
   }),
   /** S3 objects or prefixes copied into the tree before the program starts (SageMaker's channels). */
-  inputs: z.array(z.strictObject({ s3Uri: z.string(), dir: z.string(), unpack: z.boolean().default(false) })),
+  inputs: z.array(
+    z.strictObject({
+      s3Uri: z.string(),
+      dir: z.string(),
+      unpack: z.boolean().default(false),
+      /** May be empty (checkpoints to resume from, on a first run). */
+      optional: z.boolean().default(false),
+    }),
+  ),
   /** Files written into the tree (hyperparameters.json, resourceconfig.json, ...). */
   files: z.array(z.strictObject({ path: z.string(), content: z.string() })),
   program: z.strictObject({
@@ -47,6 +55,8 @@ export const LocalJobSpecSchema = z.strictObject({
       dir: z.string(),
       s3Uri: z.string(),
       as: z.enum(['tar.gz', 'files']),
+      /** OutputDataConfig.KmsKeyId: uploads are encrypted with it, as SageMaker's are. */
+      kmsKeyId: z.string().optional(),
       when: z.array(z.enum(['Completed', 'Stopped', 'Failed'])),
     }),
   ),

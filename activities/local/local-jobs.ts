@@ -68,7 +68,7 @@ export async function launchLocalJob(
 }
 
 /** How to run supervisor-main: compiled JavaScript as it is, TypeScript sources through tsx (as the worker itself runs). */
-function supervisorCommand(): [string, string[]] {
+export function supervisorCommand(): [string, string[]] {
   if (__filename.endsWith('.ts')) {
     return [process.execPath, ['--import', pathToFileURL(require.resolve('tsx')).href, join(__dirname, 'supervisor-main.ts')]];
   }

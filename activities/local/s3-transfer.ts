@@ -15,7 +15,14 @@ import { parseS3Uri } from '../../common/shared/naming';
  */
 
 /** Every object under the prefix, into `dir`; returns the number of files. A tarball is unpacked instead. */
-export async function downloadPrefix(s3: S3Client, uri: string, dir: string, unpack: boolean, signal: AbortSignal): Promise<number> {
+export async function downloadPrefix(
+  s3: S3Client,
+  uri: string,
+  dir: string,
+  options: { unpack: boolean; optional: boolean },
+  signal: AbortSignal,
+): Promise<number> {
+  const { unpack } = options;
   const { bucket, key: prefix } = parseS3Uri(uri);
   const base = prefix.slice(0, prefix.lastIndexOf('/') + 1);
   await mkdir(dir, { recursive: true });
@@ -39,7 +46,7 @@ export async function downloadPrefix(s3: S3Client, uri: string, dir: string, unp
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  if (files === 0) throw new Error(`no object under ${uri}: the input is missing from S3`);
+  if (files === 0 && !options.optional) throw new Error(`no object under ${uri}: the input is missing from S3`);
   return files;
 }
 
@@ -61,13 +68,23 @@ async function filesIn(dir: string): Promise<string[]> {
  * Uploads a folder as one tarball (its files at the archive's root, as SageMaker packs /opt/ml/model) or
  * file by file under a prefix (checkpoints). Returns undefined when the folder is empty: nothing is uploaded.
  */
-export async function uploadFolder(s3: S3Client, dir: string, uri: string, as: 'tar.gz' | 'files'): Promise<string | undefined> {
+export async function uploadFolder(
+  s3: S3Client,
+  dir: string,
+  uri: string,
+  as: 'tar.gz' | 'files',
+  kmsKeyId?: string,
+): Promise<string | undefined> {
+  const encryption = kmsKeyId ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: kmsKeyId } : {};
   const files = await filesIn(dir);
   if (files.length === 0) return undefined;
   const { bucket, key } = parseS3Uri(uri);
   if (as === 'tar.gz') {
     const body = Readable.from(createTar({ gzip: true, cwd: dir, portable: true }, files) as AsyncIterable<Buffer>);
-    await new Upload({ client: s3, params: { Bucket: bucket, Key: key, Body: body, ContentType: 'application/gzip' } }).done();
+    await new Upload({
+      client: s3,
+      params: { Bucket: bucket, Key: key, Body: body, ContentType: 'application/gzip', ...encryption },
+    }).done();
     return uri;
   }
   const prefix = key.endsWith('/') || key === '' ? key : `${key}/`;
@@ -75,7 +92,7 @@ export async function uploadFolder(s3: S3Client, dir: string, uri: string, as: '
     const size = (await stat(join(dir, file))).size;
     await new Upload({
       client: s3,
-      params: { Bucket: bucket, Key: `${prefix}${file}`, Body: size === 0 ? '' : createReadStream(join(dir, file)) },
+      params: { Bucket: bucket, Key: `${prefix}${file}`, Body: size === 0 ? '' : createReadStream(join(dir, file)), ...encryption },
     }).done();
   }
   return uri;

@@ -10,6 +10,9 @@ if (!specPath || !jobsDir) {
   console.error('usage: supervisor-main <spec file> <jobs dir>');
   process.exit(2);
 }
+// The launcher may be gone by the time it answers (its worker died, or it gave up waiting): a broken
+// pipe must not take the job down with it.
+process.stdout.on('error', () => undefined);
 superviseJob(specPath, jobsDir, (word) => {
   process.stdout.write(`${word}\n`);
   process.stdout.end();

@@ -31,6 +31,10 @@ const TAIL_BYTES = 16 * 1024;
 type StopReason = 'StopTrainingJob' | 'MaxRuntimeExceeded';
 
 export async function superviseJob(specPath: string, jobsDir: string, say: (line: string) => void): Promise<void> {
+  // From the first moment: a stop that arrives while the job is being claimed is honoured once it runs.
+  let early: StopReason | undefined;
+  const onEarlyStop = () => (early = 'StopTrainingJob');
+  process.on('SIGTERM', onEarlyStop);
   const spec = LocalJobSpecSchema.parse(JSON.parse(readFileSync(specPath, 'utf8')));
   const folder = jobFolder(jobsDir, spec.name);
   try {
@@ -42,8 +46,11 @@ export async function superviseJob(specPath: string, jobsDir: string, say: (line
     return;
   }
   renameSync(specPath, folder.spec);
-  writeFileSync(folder.supervisor, JSON.stringify(ownIdentity()), { flag: 'wx' });
+  writeJsonAtomically(folder.supervisor, ownIdentity());
   const job = new SupervisedJob(spec, folder);
+  process.off('SIGTERM', onEarlyStop);
+  process.on('SIGTERM', () => job.requestStop('StopTrainingJob'));
+  if (early) job.requestStop(early);
   say('claimed');
   await job.run();
 }
@@ -74,16 +81,17 @@ class SupervisedJob {
   }
 
   async run(): Promise<void> {
-    process.on('SIGTERM', () => this.requestStop('StopTrainingJob'));
-    const deadline = setTimeout(() => this.requestStop('MaxRuntimeExceeded'), this.spec.maxRuntimeSeconds * 1000);
+    const deadline = afterSeconds(this.spec.maxRuntimeSeconds, () => this.requestStop('MaxRuntimeExceeded'));
     let end: { status: LocalJobStatus; reason?: string };
     try {
       end = await this.download();
       if (end.status === 'InProgress') end = await this.execute();
     } catch (error) {
       end = { status: 'Failed', reason: `ClientError: ${(error as Error).message}` };
+      // Whatever went wrong here, the program must not outlive the job's record of it.
+      if (this.program?.pid) killQuietly(-this.program.pid, 'SIGKILL');
     } finally {
-      clearTimeout(deadline);
+      deadline.cancel();
     }
     await this.finish(end.status as Exclude<LocalJobStatus, 'InProgress' | 'Stopping'>, end.reason);
     this.s3.destroy();
@@ -101,7 +109,7 @@ class SupervisedJob {
       if (this.stopReason) return { status: 'Stopped' };
       this.log(`downloading ${input.s3Uri} to ${input.dir}`);
       try {
-        await downloadPrefix(this.s3, input.s3Uri, join(this.folder.ml, input.dir), input.unpack, this.stopped.signal);
+        await downloadPrefix(this.s3, input.s3Uri, join(this.folder.ml, input.dir), input, this.stopped.signal);
       } catch (error) {
         if (this.stopReason) return { status: 'Stopped' };
         return { status: 'Failed', reason: `ClientError: cannot download ${input.s3Uri}: ${(error as Error).message}` };
@@ -113,12 +121,14 @@ class SupervisedJob {
   private async execute(): Promise<{ status: LocalJobStatus; reason?: string }> {
     this.enter('Training', 'Training in progress');
     const { program } = this.spec;
+    // Built first: a metric regex JavaScript cannot read fails the job before anything runs.
+    const scanner = new LogScanner(this.spec.metricDefinitions, this.spec.progressRegex);
     const logFd = openSync(this.folder.log, 'a');
     const secrets = Object.fromEntries(program.secretEnv.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])));
     // Its own process group, so a stop reaches the program's children (data loader workers) too.
     const child = spawn(program.command, program.args, {
       cwd: join(this.folder.ml, program.cwd),
-      env: { ...process.env, ...program.env, ...secrets },
+      env: { ...programEnvironment(process.env), ...program.env, ...secrets },
       stdio: ['ignore', logFd, logFd],
       detached: true,
     });
@@ -133,7 +143,6 @@ class SupervisedJob {
     // A stop that arrived while downloading, or before the program existed, reaches it now.
     if (this.stopReason) this.signalProgram();
 
-    const scanner = new LogScanner(this.spec.metricDefinitions, this.spec.progressRegex);
     let offset = 0;
     const scan = () => {
       const { text, next } = readFrom(this.folder.log, offset);
@@ -142,6 +151,8 @@ class SupervisedJob {
     };
     const scanning = setInterval(scan, SCAN_INTERVAL_MS);
     const result = await exit;
+    // Anything it left behind in its group (data loader workers) goes with it.
+    if (child.pid) killQuietly(-child.pid, 'SIGKILL');
     clearInterval(scanning);
     scan();
     if (scanner.finish()) this.update(findingsOf(scanner));
@@ -158,7 +169,7 @@ class SupervisedJob {
     };
   }
 
-  private requestStop(reason: StopReason): void {
+  requestStop(reason: StopReason): void {
     if (this.stopReason) return;
     this.stopReason = reason;
     this.log(
@@ -195,7 +206,7 @@ class SupervisedJob {
       this.enter('Uploading', status === 'Completed' ? 'Uploading generated training model' : 'Uploading what the job left');
       for (const output of outputs) {
         try {
-          const uri = await uploadFolder(this.s3, join(this.folder.ml, output.dir), output.s3Uri, output.as);
+          const uri = await uploadFolder(this.s3, join(this.folder.ml, output.dir), output.s3Uri, output.as, output.kmsKeyId);
           if (uri) this.update({ uploaded: { ...this.state.uploaded, [output.dir]: uri } });
         } catch (error) {
           end = 'Failed';
@@ -235,6 +246,32 @@ class SupervisedJob {
   private logTail(): string {
     return readFrom(this.folder.log, -TAIL_BYTES).text;
   }
+}
+
+/**
+ * What the program sees of the supervisor's environment: what a training container would have (paths,
+ * locale, proxies, CA bundles, and the Hugging Face, PyTorch, CUDA and thread settings), never the
+ * worker's own secrets (AWS credentials, the Temporal API key). Its own variables and secrets are added on top.
+ */
+const PROGRAM_ENV =
+  /^(PATH|HOME|USER|LANG|LANGUAGE|TZ|TMPDIR|TERM|LC_\w+|HF_\w+|HUGGINGFACE_\w+|TRANSFORMERS_\w+|TOKENIZERS_\w+|TORCH_\w+|PYTORCH_\w+|CUDA_\w+|NVIDIA_\w+|NCCL_\w+|OMP_\w+|MKL_\w+|XDG_CACHE_HOME|SSL_CERT_\w+|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy)$/;
+
+export function programEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => PROGRAM_ENV.test(entry[0]) && entry[1] !== undefined),
+  );
+}
+
+/** setTimeout caps delays at about 24.8 days; SageMaker's runtimes go to 28. Re-armed until the time has come. */
+export function afterSeconds(seconds: number, action: () => void): { cancel(): void } {
+  const due = Date.now() + seconds * 1000;
+  let timer: NodeJS.Timeout;
+  const arm = () => {
+    const left = due - Date.now();
+    timer = left <= 0 ? setTimeout(action, 0) : setTimeout(() => (Date.now() >= due ? action() : arm()), Math.min(left, 2 ** 31 - 1));
+  };
+  arm();
+  return { cancel: () => clearTimeout(timer) };
 }
 
 function findingsOf(scanner: LogScanner): Partial<LocalJobState> {

@@ -1,9 +1,11 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { describeAsSageMaker, localTrainingSpec } from '../../../activities/fine-tune/local-training';
+import { describeAsSageMaker, localTrainingCompute, localTrainingSpec } from '../../../activities/fine-tune/local-training';
+import { scratchJobsDir } from '../../helpers/local-jobs';
 import { planFineTune } from '../../../activities/fine-tune/plan';
 import { buildCreateTrainingJobRequest } from '../../../activities/fine-tune/training-request';
-import type { LocalJobState } from '../../../activities/local/job-folder';
+import { jobFolder, type LocalJobState } from '../../../activities/local/job-folder';
 import { effectiveComputeBackend, resolveConfig } from '../../../common/config';
 import { FineTuneInputSchema, TOY_BASE_MODEL_ID, TOY_HYPERPARAMETERS, type FineTuneInput } from '../../../common/fine-tune/contract';
 import { PROJECT_ROOT } from '../../../platform/paths';
@@ -115,15 +117,30 @@ describe('the training container contract, locally', () => {
     const file = spec.files.find((entry) => entry.path === 'input/config/hyperparameters.json');
     expect(JSON.parse(file?.content as string)).toEqual(request.HyperParameters);
     expect(spec.inputs).toEqual([
-      { s3Uri: 's3://b/llmtwin/datasets/fff/train.jsonl', dir: 'input/data/train', unpack: false },
-      { s3Uri: 's3://b/llmtwin/datasets/fff/test.jsonl', dir: 'input/data/test', unpack: false },
-      { s3Uri: 's3://b/llmtwin/code/train/abc/sourcedir.tar.gz', dir: 'code', unpack: true },
+      { s3Uri: 's3://b/llmtwin/datasets/fff/train.jsonl', dir: 'input/data/train', unpack: false, optional: false },
+      { s3Uri: 's3://b/llmtwin/datasets/fff/test.jsonl', dir: 'input/data/test', unpack: false, optional: false },
+      { s3Uri: 's3://b/llmtwin/code/train/abc/sourcedir.tar.gz', dir: 'code', unpack: true, optional: false },
     ]);
     expect(spec.outputs.map((output) => [output.dir, output.s3Uri])).toEqual([
       ['model', 's3://b/llmtwin/training/llmtwin-train-x/output/model.tar.gz'],
       ['output/data', 's3://b/llmtwin/training/llmtwin-train-x/output/output.tar.gz'],
     ]);
     expect(JSON.stringify(spec)).not.toContain('hf_secret');
+  });
+
+  it('restores checkpoints from CheckpointConfig before the program starts, and encrypts uploads with the output KMS key', () => {
+    const withBoth = {
+      ...request,
+      CheckpointConfig: { S3Uri: 's3://b/ckpt/llmtwin-train-x/', LocalPath: '/opt/ml/checkpoints' },
+      OutputDataConfig: { S3OutputPath: 's3://b/llmtwin/training/', KmsKeyId: 'alias/llmtwin' },
+    };
+    const spec = localTrainingSpec(withBoth, options);
+    expect(spec.inputs).toContainEqual({ s3Uri: 's3://b/ckpt/llmtwin-train-x/', dir: 'checkpoints', unpack: false, optional: true });
+    expect(spec.outputs.map((output) => [output.dir, output.kmsKeyId])).toEqual([
+      ['model', 'alias/llmtwin'],
+      ['output/data', 'alias/llmtwin'],
+      ['checkpoints', 'alias/llmtwin'],
+    ]);
   });
 
   it("answers DescribeTrainingJob's shape from the job's state", () => {
@@ -155,5 +172,40 @@ describe('the training container contract, locally', () => {
     expect(described.BillableTimeInSeconds).toBeUndefined();
     expect(described.FinalMetricDataList?.map((metric) => [metric.MetricName, metric.Value])).toEqual([['eval:loss', 2.7]]);
     expect(described.SecondaryStatusTransitions?.[0]).toMatchObject({ Status: 'Training', StatusMessage: 'Training in progress' });
+  });
+});
+
+describe('a local job this worker cannot read', () => {
+  it('fails the describe for good (a wait would otherwise poll it for 30 days), naming the job and the field', async () => {
+    const jobsDir = scratchJobsDir();
+    const folder = jobFolder(jobsDir, 'future');
+    mkdirSync(folder.root);
+    writeFileSync(folder.supervisor, JSON.stringify({ pid: 1, startTicks: 1, bootId: 'b' }));
+    // As a supervisor of a newer version might write it: a field this version does not know.
+    writeFileSync(
+      folder.state,
+      JSON.stringify({
+        status: 'InProgress',
+        phase: 'Training',
+        transitions: [],
+        startedAt: 'x',
+        metrics: {},
+        firstMetrics: {},
+        uploaded: {},
+        gpuHours: 1,
+      }),
+    );
+    const compute = localTrainingCompute({
+      jobsDir,
+      python: 'python3',
+      cacheDir: '/c',
+      stopGraceSeconds: 1,
+      aws: { target: 'local', region: 'us-east-1', maxAttempts: 1 },
+      region: 'us-east-1',
+    });
+    const error = await compute.describe('future').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect(error).toMatchObject({ nonRetryable: true, type: 'ValidationError' });
+    expect((error as Error).message).toMatch(/cannot read local job future in .*gpuHours/);
   });
 });

@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jobFolder } from '../../../activities/local/job-folder';
-import { launchLocalJob, stopLocalJob } from '../../../activities/local/local-jobs';
+import { launchLocalJob, stopLocalJob, supervisorCommand } from '../../../activities/local/local-jobs';
+import { afterSeconds } from '../../../activities/local/supervisor';
 import { programSpec, scratchJobsDir, waitFor, waitForEnd } from '../../helpers/local-jobs';
 
 // The real supervisor (spawned detached through tsx, as a worker running from source spawns it) running
@@ -34,6 +36,8 @@ describe('local job supervisor', () => {
     const script = 'import os\nprint("token length", len(os.environ["HF_TOKEN"]))\nraise RuntimeError("the GPU caught fire")';
     const spec = programSpec('crash', 'python3', ['-c', script]);
     spec.program.secretEnv = ['HF_TOKEN'];
+    // As the training spec sets it: the traceback (stderr) and the prints (stdout) reach the log in order.
+    spec.program.env = { PYTHONUNBUFFERED: '1' };
     await launchLocalJob(jobsDir, spec, { HF_TOKEN: 'hf_secret_value' });
     const view = await waitForEnd(jobsDir, 'crash');
     expect(view.state.status).toBe('Failed');
@@ -42,6 +46,35 @@ describe('local job supervisor', () => {
     // The token reached the program and nothing on disk.
     const folder = jobFolder(jobsDir, 'crash');
     for (const file of [folder.spec, folder.state, folder.log]) expect(readFileSync(file, 'utf8')).not.toContain('hf_secret_value');
+  });
+
+  it("keeps the worker's own secrets from the program: it sees a training container's environment", async () => {
+    const jobsDir = scratchJobsDir();
+    const script = `console.log(JSON.stringify({ temporal: process.env.TEMPORAL_API_KEY ?? null, aws: process.env.AWS_SECRET_ACCESS_KEY ?? null, hf: process.env.HF_HOME ?? null, path: Boolean(process.env.PATH) }))`;
+    // Given to the supervisor's environment (as the worker's own would be), not named for the program.
+    await launchLocalJob(jobsDir, programSpec('env', node, ['-e', script]), {
+      TEMPORAL_API_KEY: 'temporal-key',
+      AWS_SECRET_ACCESS_KEY: 'aws-secret',
+      HF_HOME: '/cache/hf',
+    });
+    const view = await waitForEnd(jobsDir, 'env');
+    const seen = JSON.parse(
+      readFileSync(view.logPath, 'utf8')
+        .split('\n')
+        .find((line) => line.startsWith('{')) as string,
+    ) as object;
+    expect(seen).toEqual({ temporal: null, aws: null, hf: '/cache/hf', path: true });
+  });
+
+  it('goes on when the worker that launched it is gone before reading its answer (a broken pipe)', async () => {
+    const jobsDir = scratchJobsDir();
+    const specPath = join(jobsDir, 'spec.json');
+    writeFileSync(specPath, JSON.stringify(programSpec('orphan', node, ['-e', 'setTimeout(() => {}, 300)'])));
+    const [command, args] = supervisorCommand();
+    const supervisor = spawn(command, [...args, specPath, jobsDir], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+    supervisor.stdout.destroy();
+    supervisor.unref();
+    expect((await waitForEnd(jobsDir, 'orphan')).state.status).toBe('Completed');
   });
 
   it('prefers the reason the program wrote to output/failure, as SageMaker does', async () => {
@@ -74,5 +107,21 @@ describe('local job supervisor', () => {
     await launchLocalJob(jobsDir, programSpec('too-long', node, ['-e', 'setInterval(() => {}, 1000)'], { maxRuntimeSeconds: 1 }), {});
     const view = await waitForEnd(jobsDir, 'too-long', 20_000);
     expect(view.state).toMatchObject({ status: 'Stopped', phase: 'MaxRuntimeExceeded' });
+  });
+
+  it('keeps a max runtime longer than setTimeout can wait (28 days > 24.8): it fires when due, not at once', () => {
+    jest.useFakeTimers();
+    try {
+      const fired = jest.fn();
+      afterSeconds(28 * 86_400, fired);
+      jest.advanceTimersByTime(1000);
+      expect(fired).not.toHaveBeenCalled();
+      jest.advanceTimersByTime(27 * 86_400_000);
+      expect(fired).not.toHaveBeenCalled();
+      jest.advanceTimersByTime(86_400_000);
+      expect(fired).toHaveBeenCalledTimes(1);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
