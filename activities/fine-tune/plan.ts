@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { z } from 'zod';
 import { effectiveExecutionRoleArn, type LlmtwinConfig } from '../../common/config';
@@ -140,7 +141,14 @@ function baseModelFor(input: FineTuneSettings, config: LlmtwinConfig, backend: '
       `baseModelId: ${chosen} is a path on this machine, which a SageMaker training job cannot read; name a Hugging Face model id, or run with compute.backend local`,
     );
   }
-  return projectPath(chosen);
+  const path = projectPath(chosen);
+  // The plan runs where the job will: a folder missing here fails now, not minutes later inside the job.
+  if (!existsSync(path)) {
+    throw validationFailure(
+      `baseModelId: ${path} does not exist on this machine; give a model folder (config.json and weights) or a Hugging Face model id`,
+    );
+  }
+  return path;
 }
 
 function resolveImage(input: FineTuneSettings, config: LlmtwinConfig): string {

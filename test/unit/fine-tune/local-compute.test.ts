@@ -69,7 +69,9 @@ describe('planFineTune on local compute', () => {
   });
 
   it('takes a model folder on this machine (made absolute) locally, and refuses one on SageMaker', async () => {
-    expect((await plan({ datasetUri: DATASET_URI, baseModelId: './models/base' })).baseModelId).toBe(join(PROJECT_ROOT, 'models/base'));
+    expect((await plan({ datasetUri: DATASET_URI, baseModelId: './examples' })).baseModelId).toBe(join(PROJECT_ROOT, 'examples'));
+    const missing = await plan({ datasetUri: DATASET_URI, baseModelId: './models/nope' }).catch((e: unknown) => e);
+    expect((missing as ApplicationFailure).message).toMatch(/baseModelId: .*\/models\/nope does not exist on this machine/);
     const error = await plan({ datasetUri: DATASET_URI, baseModelId: '/srv/models/base' }, { backend: 'sagemaker' }).catch(
       (e: unknown) => e,
     );
