@@ -18,11 +18,19 @@ PYTHON="${PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 
 fingerprint() { cat "$@" | sha256sum | cut -c1-16; }
+# The requirement files and those they include with -r (one level): a changed pin in an included file reinstalls too.
+with_included() {
+  local file
+  for file in "$@"; do
+    echo "$file"
+    sed -n 's/^-r[[:space:]]*//p' "$file" | while read -r included; do echo "$(dirname "$file")/$included"; done
+  done
+}
 
 # install_venv DIR REQUIREMENTS...: (re)creates DIR only when the requirements changed.
 install_venv() {
   local dir="$1"; shift
-  local want; want="$(fingerprint "$@")-$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+  local want; want="$(fingerprint $(with_included "$@"))-$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
   if [[ -f "$dir/.llmtwin-installed" && "$(cat "$dir/.llmtwin-installed")" == "$want" ]]; then
     echo "setup: $dir is up to date"
     return
