@@ -1,14 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeLocalJob } from '../../activities/local/local-jobs';
 import { isRunning, linuxProcessTable, type ProcessIdentity } from '../../activities/local/process-identity';
-import { PROJECT_ROOT } from '../../platform/paths';
 import { cliEnv } from '../helpers/cli';
 import { scratchJobsDir } from '../helpers/local-jobs';
 import { prepareExampleDataset, startFineTune, trainingJobAtStep } from '../helpers/local-training';
 import { testConfig } from '../helpers/stack';
 import { useStackWorkers } from '../helpers/stack-workers';
+import { spawnWorker } from '../helpers/worker-process';
 
 // The control worker as its own process (`node --import tsx workers/main.ts --queues control`), killed
 // with SIGKILL while the job trains, then started again: the job's process outlives it, the new worker
@@ -20,22 +20,9 @@ const config = testConfig({ LLMTWIN_LOCAL_JOBS_DIR: jobsDir });
 // Only the data worker runs in this process; the control queue is served by the worker process below.
 const stack = useStackWorkers({ roles: ['data'], config: () => config });
 
-function controlWorker(): { child: ChildProcess; started: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts', '--queues', 'control'], {
-    cwd: PROJECT_ROOT,
-    env: cliEnv(config, { LLMTWIN_LOCAL_JOBS_DIR: jobsDir, LLMTWIN_LOG_LEVEL: 'info' }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const started = new Promise<void>((resolve) => {
-    const onData = (data: Buffer) => {
-      output += data.toString();
-      if (output.includes('"workers started"')) resolve();
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-  });
-  return { child, started };
+function controlWorker() {
+  const env = cliEnv(config, { LLMTWIN_LOCAL_JOBS_DIR: jobsDir, LLMTWIN_LOG_LEVEL: 'info' });
+  return spawnWorker(process.execPath, ['--import', 'tsx', 'workers/main.ts', '--queues', 'control'], env);
 }
 
 describe('local compute survives its worker', () => {

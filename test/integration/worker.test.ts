@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import { PROJECT_ROOT } from '../../platform/paths';
 import { cliEnv } from '../helpers/cli';
 import { testConfig } from '../helpers/stack';
+import { spawnWorker } from '../helpers/worker-process';
 
 // The documented worker command, `npm run worker`, as an operator runs it and stops it.
 jest.setTimeout(90_000);
@@ -10,28 +9,8 @@ jest.setTimeout(90_000);
 const config = testConfig();
 
 /** `npm run worker` with its output collected; resolves once it logs that its workers started. */
-function startWorker(extra: Record<string, string> = {}): {
-  child: ChildProcess;
-  output: () => string;
-  started: Promise<void>;
-  exited: Promise<number | null>;
-} {
-  const child = spawn('npm', ['run', '--silent', 'worker'], {
-    cwd: PROJECT_ROOT,
-    env: cliEnv(config, { LLMTWIN_LOG_LEVEL: 'info', ...extra }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const started = new Promise<void>((resolve) => {
-    const onData = (data: Buffer) => {
-      output += data.toString();
-      if (output.includes('"workers started"')) resolve();
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, started, exited };
+function startWorker(extra: Record<string, string> = {}) {
+  return spawnWorker('npm', ['run', '--silent', 'worker'], cliEnv(config, { LLMTWIN_LOG_LEVEL: 'info', ...extra }));
 }
 
 function isRunning(pid: number): boolean {
