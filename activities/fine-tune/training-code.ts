@@ -28,16 +28,31 @@ export interface PackedCode {
 }
 
 export async function packTrainingCode(dir: string = TRAINING_CODE_DIR): Promise<PackedCode> {
-  const files = (await listFiles(dir)).filter((path) => !EXCLUDED.test(path)).sort();
-  if (!files.includes('train.py')) throw new Error(`${dir} has no train.py: the training entry point is missing from this installation`);
+  return packCode(dir, [''], 'train.py');
+}
+
+/**
+ * The files under `root` in the given folders (relative; '' for all), tests and caches left out, packed
+ * with their paths relative to `root`. The hash covers paths and contents only, so it is the same on
+ * every machine; `entryPoint` must be among the files.
+ */
+export async function packCode(root: string, folders: readonly string[], entryPoint: string): Promise<PackedCode> {
+  const listed = await Promise.all(
+    folders.map(async (folder) => (await listFiles(join(root, folder))).map((path) => (folder ? `${folder}/${path}` : path))),
+  );
+  const files = listed
+    .flat()
+    .filter((path) => !EXCLUDED.test(path))
+    .sort();
+  if (!files.includes(entryPoint)) throw new Error(`${root} has no ${entryPoint}: the job's entry point is missing from this installation`);
   const digest = createHash('sha256');
   for (const path of files) {
-    const content = await readFile(join(dir, path));
+    const content = await readFile(join(root, path));
     digest.update(`${path}\0${createHash('sha256').update(content).digest('hex')}\n`);
   }
   // portable: no owner/uid; a fixed mtime keeps the archive itself reproducible too.
   const chunks: Buffer[] = [];
-  for await (const chunk of createTar({ gzip: true, cwd: dir, portable: true, mtime: new Date(0) }, files) as AsyncIterable<Buffer>)
+  for await (const chunk of createTar({ gzip: true, cwd: root, portable: true, mtime: new Date(0) }, files) as AsyncIterable<Buffer>)
     chunks.push(chunk);
   return { sha256: digest.digest('hex'), files, tarGz: Buffer.concat(chunks) };
 }
