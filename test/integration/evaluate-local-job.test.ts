@@ -9,6 +9,11 @@ import { create as createTar } from 'tar';
 import { ensureBucket } from '../../activities/aws/s3';
 import { EVALUATION_ENTRY_POINT, packEvaluationCode } from '../../activities/evaluate/evaluation-code';
 import { localProcessingCompute } from '../../activities/evaluate/local-processing';
+import { sageMakerProcessingCompute } from '../../activities/evaluate/processing-compute';
+import { buildCreateProcessingJobRequest } from '../../activities/evaluate/processing-request';
+import { effectiveExecutionRoleArn } from '../../common/config';
+import { evaluationJobName, type EvaluationPlan } from '../../common/evaluate/plan';
+import { trainingImageUri } from '../../common/fine-tune/images';
 import { awsConnectionOf, destroyAwsClients, type AwsClients } from '../../platform/aws-clients';
 import { PROJECT_ROOT } from '../../platform/paths';
 import { scratchJobsDir, waitForEnd } from '../helpers/local-jobs';
@@ -122,4 +127,33 @@ it('runs jobs/evaluate under the processing contract and uploads evaluation.json
   expect(Number.isFinite(evaluation.metrics.base?.perplexity)).toBe(true);
   expect(await read('t/evaluation/report.html')).toContain('<svg');
   expect(await read('t/evaluation/report.md')).toContain('| perplexity |');
+});
+
+it('creates and describes the same request on the SageMaker backend (moto): one job under the deterministic name', async () => {
+  const plan: EvaluationPlan = {
+    modelUri: `s3://${bucket}/t/model/model.tar.gz`,
+    testUri: `s3://${bucket}/t/data/test.jsonl`,
+    configUri: `s3://${bucket}/t/config/evaluation.json`,
+    configSha256: 'c',
+    codeUri: `s3://${bucket}/t/code/sourcedir.tar.gz`,
+    codeSha256: 'd',
+    outputUri: `s3://${bucket}/t/evaluation-sm/`,
+    imageUri: trainingImageUri(config.aws.region),
+    // moto's list of instance types predates g5.
+    instanceType: 'ml.m5.large',
+    volumeSizeGb: 30,
+    maxRuntimeSeconds: 3600,
+    roleArn: effectiveExecutionRoleArn(config),
+    datasetHash: 'a'.repeat(64),
+    runId: 'it',
+    resourceNamePrefix: config.resourceNamePrefix,
+    tags: {},
+  };
+  const compute = sageMakerProcessingCompute(aws.sagemaker, config.aws.region);
+  const name = evaluationJobName(plan);
+  await expect(compute.describe(name)).resolves.toBeUndefined();
+  await expect(compute.create(buildCreateProcessingJobRequest(plan, name))).resolves.toBe('created');
+  const described = await compute.describe(name);
+  expect(described).toMatchObject({ ProcessingJobName: name, ProcessingJobStatus: 'Completed', RoleArn: plan.roleArn });
+  expect(described?.ProcessingInputs?.map((input) => input.InputName)).toEqual(['model', 'data', 'config', 'code']);
 });

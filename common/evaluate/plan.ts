@@ -1,0 +1,46 @@
+import { canonicalJson } from '../shared/canonical-json';
+import { resourceName, stableHash } from '../shared/naming';
+
+/**
+ * What one evaluation runs on, resolved once by the stage's planning activity (recorded in history,
+ * holding no secret), and the processing job's deterministic name. Pure and workflow-safe.
+ */
+export interface EvaluationPlan {
+  /** The training job's model.tar.gz. */
+  modelUri: string;
+  /** The dataset's held-out split. */
+  testUri: string;
+  /** evaluation.json for the job (base model, decoding, fields, judge), staged content-addressed. */
+  configUri: string;
+  configSha256: string;
+  /** jobs/evaluate with llmtwin_train, packed (sourcedir.tar.gz) and its hash. */
+  codeUri: string;
+  codeSha256: string;
+  /** The training job's loss curve, staged for the report (optional). */
+  trainingMetricsUri?: string;
+  /** Where the reports go: `<prefix>evaluations/<job name>/`. */
+  outputUri: string;
+  imageUri: string;
+  instanceType: string;
+  volumeSizeGb: number;
+  maxRuntimeSeconds: number;
+  roleArn: string;
+  datasetHash: string;
+  runId: string;
+  resourceNamePrefix: string;
+  tags: Record<string, string>;
+  kms?: { volumeKeyId?: string; outputKeyId?: string };
+}
+
+/** The same model, data, config, code and instance give the same name: a retry adopts, a rerun reuses. */
+export function evaluationJobName(plan: Omit<EvaluationPlan, 'outputUri'>): string {
+  const inputs = canonicalJson({
+    modelUri: plan.modelUri,
+    testUri: plan.testUri,
+    config: plan.configSha256,
+    code: plan.codeSha256,
+    imageUri: plan.imageUri,
+    instance: { type: plan.instanceType, volumeSizeGb: plan.volumeSizeGb },
+  });
+  return resourceName({ prefix: plan.resourceNamePrefix, stage: 'eval', key: `${plan.datasetHash.slice(0, 12)}|${stableHash(inputs)}` });
+}
