@@ -111,7 +111,7 @@ export async function waitForTrainingJob(
 /** Heartbeats between polls too: a worker that died is noticed within the heartbeat timeout, however long the poll interval. */
 const HEARTBEAT_EVERY_MS = 15_000;
 
-async function sleepBeating(context: Context, ms: number, details: TrainingProgress): Promise<void> {
+async function sleepBeating(context: Context, ms: number, details: unknown): Promise<void> {
   for (let left = ms; left > 0;) {
     const slice = Math.min(left, HEARTBEAT_EVERY_MS);
     await context.sleep(slice);
@@ -214,11 +214,13 @@ export async function stopTrainingJob(
   let intervalMs = polling.initialMs;
   for (;;) {
     const status = job.TrainingJobStatus as TrainingJobStatus | undefined;
-    context.heartbeat({ jobName, status, secondaryStatus: job.SecondaryStatus });
+    const details = { jobName, status, secondaryStatus: job.SecondaryStatus };
+    context.heartbeat(details);
     if (status === 'Stopped' || status === 'Completed' || status === 'Failed') return { jobName, status };
     // Asked again while it is still InProgress: a local job still starting has no process to signal yet.
     if (status === 'InProgress') await requestStop(compute, jobName);
-    await context.sleep(intervalMs);
+    // Heartbeats inside the sleep too: a 60 s poll interval must not outlast the 1-minute heartbeat timeout.
+    await sleepBeating(context, intervalMs, details);
     intervalMs = Math.min(intervalMs * 2, polling.maxMs);
     job = await describeTrainingJobIfExists(compute, jobName);
     if (!job) return { jobName, status: 'NotFound' };
