@@ -1,8 +1,7 @@
 import { join, posix } from 'node:path';
 import type { CreateProcessingJobCommandInput, DescribeProcessingJobCommandOutput } from '@aws-sdk/client-sagemaker';
 import { jobFolder, type LocalJobSpec } from '../local/job-folder';
-import { describeLocalJob, launchLocalJob, stopLocalJob, type LocalJobView } from '../local/local-jobs';
-import type { AwsConnection } from '../../platform/aws-clients';
+import { launchLocalJob, readLocalJob, stopLocalJob, type LocalComputeOptions, type LocalJobView } from '../local/local-jobs';
 import type { ProcessingCompute } from './processing-compute';
 
 /**
@@ -14,12 +13,7 @@ import type { ProcessingCompute } from './processing-compute';
  * venv, not the container's entrypoint.
  */
 
-export interface LocalProcessingOptions {
-  jobsDir: string;
-  python: string;
-  cacheDir: string;
-  stopGraceSeconds: number;
-  aws: AwsConnection;
+export interface LocalProcessingOptions extends LocalComputeOptions {
   /** The script the job runs from its code input (evaluate.py). */
   entryPoint: string;
 }
@@ -109,8 +103,11 @@ export function localProcessingCompute(options: LocalProcessingOptions): Process
   return {
     backend: 'local',
     describe(jobName) {
-      const view = describeLocalJob(options.jobsDir, jobName);
-      return Promise.resolve(view ? describeAsProcessingJob(jobName, view) : undefined);
+      // Inside then(): a folder it cannot read becomes a rejection, as a failed DescribeTrainingJob would.
+      return Promise.resolve().then(() => {
+        const view = readLocalJob(options.jobsDir, jobName);
+        return view ? describeAsProcessingJob(jobName, view) : undefined;
+      });
     },
     create(request) {
       return launchLocalJob(options.jobsDir, localProcessingSpec(request, options), request.Environment ?? {});

@@ -1,12 +1,9 @@
 import { join } from 'node:path';
 import type { CreateTrainingJobCommandInput } from '@aws-sdk/client-sagemaker';
-import { ApplicationFailure } from '@temporalio/common';
-import { ERROR_TYPES } from '../../common/shared/errors';
 import trainingMetrics from '../../common/fine-tune/metrics.json';
 import { jobFolder, type LocalJobSpec } from '../local/job-folder';
-import { describeLocalJob, launchLocalJob, stopLocalJob, type LocalJobView } from '../local/local-jobs';
+import { launchLocalJob, readLocalJob, stopLocalJob, type LocalComputeOptions, type LocalJobView } from '../local/local-jobs';
 import { localCpuCount, localGpuCount } from '../local/machine';
-import type { AwsConnection } from '../../platform/aws-clients';
 import type { TrainingCompute, TrainingJobDescription } from './training-compute';
 
 /**
@@ -17,12 +14,7 @@ import type { TrainingCompute, TrainingJobDescription } from './training-compute
  * answers are DescribeTrainingJob's shape, so nothing above this file knows which backend ran.
  */
 
-export interface LocalTrainingOptions {
-  jobsDir: string;
-  python: string;
-  cacheDir: string;
-  stopGraceSeconds: number;
-  aws: AwsConnection;
+export interface LocalTrainingOptions extends LocalComputeOptions {
   region: string;
 }
 
@@ -32,13 +24,11 @@ export function localTrainingCompute(options: LocalTrainingOptions): TrainingCom
   return {
     backend: 'local',
     describe(jobName) {
-      let view: LocalJobView | undefined;
-      try {
-        view = describeLocalJob(options.jobsDir, jobName);
-      } catch (error) {
-        return Promise.reject(unreadableJob(jobName, options.jobsDir, error));
-      }
-      return Promise.resolve(view ? describeAsSageMaker(jobName, view, options.region) : undefined);
+      // Inside then(): a folder it cannot read becomes a rejection, as a failed DescribeTrainingJob would.
+      return Promise.resolve().then(() => {
+        const view = readLocalJob(options.jobsDir, jobName);
+        return view ? describeAsSageMaker(jobName, view, options.region) : undefined;
+      });
     },
     async create(request) {
       return launchLocalJob(options.jobsDir, localTrainingSpec(request, options), request.Environment ?? {});
@@ -49,24 +39,6 @@ export function localTrainingCompute(options: LocalTrainingOptions): TrainingCom
     },
     logLocation: (jobName) => jobFolder(options.jobsDir, jobName).log,
   };
-}
-
-/**
- * A job folder this worker cannot read (permissions, or a state file it cannot parse, as a supervisor of
- * another version might write): final, so a wait fails saying why instead of polling for 30 days.
- * Anything else (too many open files, say) is left to the caller's classifier, and retried.
- */
-function unreadableJob(jobName: string, jobsDir: string, error: unknown): Error {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (error instanceof ApplicationFailure || code === 'EACCES' || code === 'EPERM' || error instanceof SyntaxError) {
-    return ApplicationFailure.create({
-      type: ERROR_TYPES.validation,
-      nonRetryable: true,
-      message: `cannot read local job ${jobName} in ${jobsDir}: ${(error as Error).message}`,
-      ...(error instanceof Error ? { cause: error } : {}),
-    });
-  }
-  return error instanceof Error ? error : new Error(String(error));
 }
 
 /**

@@ -3,6 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, openSync, closeSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ApplicationFailure } from '@temporalio/common';
+import { ERROR_TYPES } from '../../common/shared/errors';
+import type { AwsConnection } from '../../platform/aws-clients';
 import {
   IdentitySchema,
   jobFolder,
@@ -95,6 +98,38 @@ function firstLine(child: ReturnType<typeof spawn>): Promise<string> {
       resolve(text.trim());
     });
   });
+}
+
+/** What every stage's local compute needs: where jobs live, the Python that runs them, their cache, the stop grace, S3. */
+export interface LocalComputeOptions {
+  jobsDir: string;
+  python: string;
+  cacheDir: string;
+  stopGraceSeconds: number;
+  aws: AwsConnection;
+}
+
+/**
+ * describeLocalJob for a stage's compute port. A job folder this worker cannot read (permissions, or a
+ * state file it cannot parse, as a supervisor of another version might write) is final, so a wait fails
+ * saying why instead of polling for 30 days; anything else (too many open files, say) is thrown as it
+ * is, for the caller's classifier to retry.
+ */
+export function readLocalJob(jobsDir: string, name: string): LocalJobView | undefined {
+  try {
+    return describeLocalJob(jobsDir, name);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (error instanceof ApplicationFailure || code === 'EACCES' || code === 'EPERM' || error instanceof SyntaxError) {
+      throw ApplicationFailure.create({
+        type: ERROR_TYPES.validation,
+        nonRetryable: true,
+        message: `cannot read local job ${name} in ${jobsDir}: ${(error as Error).message}`,
+        ...(error instanceof Error ? { cause: error } : {}),
+      });
+    }
+    throw error;
+  }
 }
 
 /** Where the job is; undefined when no job has that name. A job nobody runs any more is recorded as Failed here. */

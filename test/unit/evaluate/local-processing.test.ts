@@ -1,5 +1,9 @@
 import type { CreateProcessingJobCommandInput } from '@aws-sdk/client-sagemaker';
-import { localProcessingSpec } from '../../../activities/evaluate/local-processing';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { ApplicationFailure } from '@temporalio/common';
+import { localProcessingCompute, localProcessingSpec } from '../../../activities/evaluate/local-processing';
+import { jobFolder } from '../../../activities/local/job-folder';
+import { scratchJobsDir } from '../../helpers/local-jobs';
 
 const options = {
   jobsDir: '/jobs',
@@ -52,5 +56,18 @@ describe('processing jobs, locally', () => {
     );
     const sneaky = { ...request, ProcessingInputs: [s3Input('model', '/opt/ml/processing/../../etc')] };
     expect(() => localProcessingSpec(sneaky, options)).toThrow(/is not under \/opt\/ml\/processing/);
+  });
+
+  it('fails the describe for good on a job folder it cannot read, as training jobs do', async () => {
+    const jobsDir = scratchJobsDir();
+    const folder = jobFolder(jobsDir, 'broken');
+    mkdirSync(folder.root);
+    writeFileSync(folder.supervisor, '{ not json');
+    const error = await localProcessingCompute({ ...options, jobsDir })
+      .describe('broken')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect(error).toMatchObject({ nonRetryable: true, type: 'ValidationError' });
+    expect((error as Error).message).toMatch(/^cannot read local job broken in /);
   });
 });
