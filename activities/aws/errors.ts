@@ -214,3 +214,24 @@ export function isAlreadyExists(error: unknown): boolean {
   }
   return err.name === 'ValidationException' && /already exist|duplicate/i.test(err.message ?? '');
 }
+
+/** A describe that answers undefined for a missing resource and throws anything else as it came (for the caller's classifier). */
+export async function undefinedIfNotFound<T>(describe: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await describe();
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** A create that answers `exists` when a resource of that name is already there; other errors are thrown as they came. */
+export async function createdOrExists(create: () => Promise<unknown>): Promise<'created' | 'exists'> {
+  try {
+    await create();
+    return 'created';
+  } catch (error) {
+    if (isAlreadyExists(error)) return 'exists';
+    throw error;
+  }
+}

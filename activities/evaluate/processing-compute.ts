@@ -5,7 +5,7 @@ import {
   type CreateProcessingJobCommandInput,
   type DescribeProcessingJobCommandOutput,
 } from '@aws-sdk/client-sagemaker';
-import { isAlreadyExists, isNotFound } from '../aws/errors';
+import { createdOrExists, undefinedIfNotFound } from '../aws/errors';
 import type { SageMakerSender } from '../aws/clients';
 
 /**
@@ -24,23 +24,9 @@ export interface ProcessingCompute {
 export function sageMakerProcessingCompute(sagemaker: SageMakerSender, region: string): ProcessingCompute {
   return {
     backend: 'sagemaker',
-    async describe(jobName, abortSignal) {
-      try {
-        return await sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: jobName }), { abortSignal });
-      } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw error;
-      }
-    },
-    async create(request, abortSignal) {
-      try {
-        await sagemaker.send(new CreateProcessingJobCommand(request), { abortSignal });
-        return 'created';
-      } catch (error) {
-        if (isAlreadyExists(error)) return 'exists';
-        throw error;
-      }
-    },
+    describe: (jobName, abortSignal) =>
+      undefinedIfNotFound(() => sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: jobName }), { abortSignal })),
+    create: (request, abortSignal) => createdOrExists(() => sagemaker.send(new CreateProcessingJobCommand(request), { abortSignal })),
     async stop(jobName) {
       await sagemaker.send(new StopProcessingJobCommand({ ProcessingJobName: jobName }));
     },

@@ -5,7 +5,7 @@ import {
   type CreateTrainingJobCommandInput,
   type DescribeTrainingJobCommandOutput,
 } from '@aws-sdk/client-sagemaker';
-import { isAlreadyExists, isNotFound } from '../aws/errors';
+import { createdOrExists, undefinedIfNotFound } from '../aws/errors';
 import type { SageMakerSender } from '../aws/clients';
 
 /**
@@ -36,23 +36,9 @@ export type TrainingJobDescription = DescribeTrainingJobCommandOutput & {
 export function sageMakerTrainingCompute(sagemaker: SageMakerSender, region: string): TrainingCompute {
   return {
     backend: 'sagemaker',
-    async describe(jobName, abortSignal) {
-      try {
-        return await sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: jobName }), { abortSignal });
-      } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw error;
-      }
-    },
-    async create(request, abortSignal) {
-      try {
-        await sagemaker.send(new CreateTrainingJobCommand(request), { abortSignal });
-        return 'created';
-      } catch (error) {
-        if (isAlreadyExists(error)) return 'exists';
-        throw error;
-      }
-    },
+    describe: (jobName, abortSignal) =>
+      undefinedIfNotFound(() => sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: jobName }), { abortSignal })),
+    create: (request, abortSignal) => createdOrExists(() => sagemaker.send(new CreateTrainingJobCommand(request), { abortSignal })),
     async stop(jobName) {
       await sagemaker.send(new StopTrainingJobCommand({ TrainingJobName: jobName }));
     },
