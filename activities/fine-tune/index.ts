@@ -3,8 +3,7 @@ import { Context } from '@temporalio/activity';
 import { validationFailure } from '../../common/shared/validation';
 import { effectiveComputeBackend, type LlmtwinConfig } from '../../common/config';
 import { durationToMs } from '../../common/shared/durations';
-import { awsConnectionOf } from '../../platform/aws-clients';
-import { projectPath } from '../../platform/paths';
+import { localComputeOptionsFor } from '../local/local-jobs';
 import { localTrainingCompute } from './local-training';
 import { sageMakerTrainingCompute, type TrainingCompute } from './training-compute';
 import type { FineTuneSettings, HyperparametersInput, TrainingJobOutcome, TrainingPlan } from '../../common/fine-tune/contract';
@@ -41,15 +40,7 @@ const LOCAL_POLL_MS = { initial: 2_000, max: 10_000 };
 /** The configured backend: SageMaker, or local processes under SageMaker's contract. */
 export function trainingComputeFor(config: LlmtwinConfig, sagemaker: SageMakerSender): TrainingCompute {
   if (effectiveComputeBackend(config) === 'sagemaker') return sageMakerTrainingCompute(sagemaker, config.aws.region);
-  const local = config.compute.local;
-  return localTrainingCompute({
-    jobsDir: projectPath(local.jobsDir),
-    python: projectPath(local.python),
-    cacheDir: projectPath(local.cacheDir),
-    stopGraceSeconds: durationToMs(local.stopGrace) / 1000,
-    aws: awsConnectionOf(config),
-    region: config.aws.region,
-  });
+  return localTrainingCompute({ ...localComputeOptionsFor(config), region: config.aws.region });
 }
 
 /** The fine-tune stage's side effects, on the control queue (the workflows' own): S3 reads/writes and SageMaker calls. */
@@ -71,7 +62,7 @@ export function createFineTuneActivities(deps: FineTuneDeps) {
       runId: string;
       givenHyperparameters?: HyperparametersInput;
     }): Promise<TrainingPlan> {
-      if (compute.backend === 'local') requireJobsPython(projectPath(config.compute.local.python));
+      if (compute.backend === 'local') requireJobsPython(localComputeOptionsFor(config).python);
       return planFineTune(
         { s3: deps.s3, config, codeDir: deps.codeDir, backend: compute.backend },
         input.settings,

@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES } from '../../common/shared/errors';
-import type { AwsConnection } from '../../platform/aws-clients';
+import type { LlmtwinConfig } from '../../common/config';
+import { durationToMs } from '../../common/shared/durations';
+import { awsConnectionOf, type AwsConnection } from '../../platform/aws-clients';
+import { projectPath } from '../../platform/paths';
 import {
   IdentitySchema,
   jobFolder,
@@ -107,6 +110,18 @@ export interface LocalComputeOptions {
   cacheDir: string;
   stopGraceSeconds: number;
   aws: AwsConnection;
+}
+
+/** The local compute settings from config, relative paths made absolute at the project root. */
+export function localComputeOptionsFor(config: LlmtwinConfig): LocalComputeOptions {
+  const local = config.compute.local;
+  return {
+    jobsDir: projectPath(local.jobsDir),
+    python: projectPath(local.python),
+    cacheDir: projectPath(local.cacheDir),
+    stopGraceSeconds: durationToMs(local.stopGrace) / 1000,
+    aws: awsConnectionOf(config),
+  };
 }
 
 /**
