@@ -11,6 +11,8 @@ import type * as idleModule from './commands/idle';
 import type * as fineTuneModule from './commands/fine-tune';
 import type * as configModule from './commands/config';
 import type * as jobsModule from './commands/jobs';
+import type * as evaluateModule from './commands/evaluate';
+import type * as modelsModule from './commands/models';
 
 // The AWS SDK's notice that versions from January 2027 on need Node 22 is for whoever upgrades the pinned
 // SDK (see package.json), not for each run; set the variable to "false" to see it again.
@@ -44,6 +46,16 @@ const COMMANDS: ReadonlyArray<{ name: string; summary: string; load: () => Regis
     name: 'fine-tune',
     summary: 'fine-tune the base model on a prepared dataset (a SageMaker training job, or a local one); `fine-tune cancel <id>` stops one',
     load: () => (require('./commands/fine-tune') as typeof fineTuneModule).registerFineTune,
+  },
+  {
+    name: 'evaluate',
+    summary: 'score a fine-tuned model against its base model, gate it, and register it as a version in the model registry',
+    load: () => (require('./commands/evaluate') as typeof evaluateModule).registerEvaluate,
+  },
+  {
+    name: 'models',
+    summary: "the twin's versions in the model registry: `models list|show <v> [--open]|approve <v>|reject <v>`",
+    load: () => (require('./commands/models') as typeof modelsModule).registerModels,
   },
   {
     name: 'jobs',

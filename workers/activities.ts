@@ -1,6 +1,7 @@
 import type { LlmtwinConfig } from '../common/config';
 import type { WorkerRole } from '../common/shared/task-queues';
 import type { AwsClients } from '../platform/aws-clients';
+import type * as evaluateModule from '../activities/evaluate';
 import type * as fineTuneModule from '../activities/fine-tune';
 import type * as idleModule from '../activities/idle';
 import type * as idleValidationModule from '../activities/idle/validation';
@@ -59,6 +60,16 @@ const STAGES: readonly StageActivities[] = [
         sagemaker: aws.sagemaker,
         s3: aws.s3,
         secretsManager: aws.secretsManager,
+        config,
+      }),
+  },
+  {
+    stage: 'evaluate',
+    roles: ['control'],
+    create: ({ config, aws }) =>
+      (require('../activities/evaluate') as typeof evaluateModule).createEvaluateActivities({
+        sagemaker: aws.sagemaker,
+        s3: aws.s3,
         config,
       }),
   },

@@ -3,3 +3,4 @@ export { stackCheck } from './stack-check';
 export { idleMonitor, idleSweep } from './idle';
 export { fineTune } from './fine-tune';
 export { prepareData } from './prepare-data';
+export { evaluate } from './evaluate';

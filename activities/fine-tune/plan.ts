@@ -32,7 +32,7 @@ import type { S3Sender } from '../aws/clients';
  * What fine-tuning needs from prepare-data's manifest.json: its own schema (common/prepare-data/contract.ts), narrowed
  * to the fields this stage reads, so the rest of the manifest can evolve without breaking training.
  */
-const ManifestForTrainingSchema = ManifestSchema.pick({ datasetHash: true, files: true });
+export const ManifestForTrainingSchema = ManifestSchema.pick({ datasetHash: true, files: true });
 
 /** SageMaker's limit on MaxRuntimeInSeconds and MaxWaitTimeInSeconds. */
 const MAX_TRAINING_SECONDS = 28 * 24 * 3600;
@@ -151,7 +151,7 @@ function baseModelFor(input: FineTuneSettings, config: LlmtwinConfig, backend: '
   return path;
 }
 
-function resolveImage(input: FineTuneSettings, config: LlmtwinConfig): string {
+export function resolveImage(input: Pick<FineTuneSettings, 'image'>, config: LlmtwinConfig): string {
   if (input.image && 'uri' in input.image) return input.image.uri;
   try {
     if (input.image)
@@ -167,7 +167,8 @@ function resolveImage(input: FineTuneSettings, config: LlmtwinConfig): string {
   }
 }
 
-async function readManifest(s3: S3Sender, datasetUri: string): Promise<z.output<typeof ManifestForTrainingSchema>> {
+/** The dataset's manifest.json, validated: what training and evaluation read from a dataset prefix. */
+export async function readManifest(s3: S3Sender, datasetUri: string): Promise<z.output<typeof ManifestForTrainingSchema>> {
   const manifestUri = datasetUri.endsWith('manifest.json') ? datasetUri : `${datasetUri.replace(/\/*$/, '')}/manifest.json`;
   const { bucket, key } = parseS3Uri(manifestUri);
   const object = await awsCall(

@@ -62,15 +62,25 @@ async function listFiles(dir: string): Promise<string[]> {
   return entries.filter((entry) => entry.isFile()).map((entry) => relative(dir, join(entry.parentPath, entry.name)).split(sep).join('/'));
 }
 
-/** Uploads the packed code unless an object with the same content hash is already there. */
+/** Uploads the packed training code unless an object with the same content hash is already there. */
 export async function stageTrainingCode(
   s3: S3Sender,
   bucket: string,
   prefix: string,
   dir: string = TRAINING_CODE_DIR,
 ): Promise<{ uri: string; sha256: string }> {
-  const packed = await packTrainingCode(dir);
-  const key = s3Key(prefix, 'code', 'train', packed.sha256, 'sourcedir.tar.gz');
+  return stagePackedCode(s3, bucket, prefix, 'train', await packTrainingCode(dir));
+}
+
+/** Content-addressed: `<prefix>code/<stage>/<sha256>/sourcedir.tar.gz`, uploaded once. */
+export async function stagePackedCode(
+  s3: S3Sender,
+  bucket: string,
+  prefix: string,
+  stage: string,
+  packed: PackedCode,
+): Promise<{ uri: string; sha256: string }> {
+  const key = s3Key(prefix, 'code', stage, packed.sha256, 'sourcedir.tar.gz');
   const uri = s3Uri(bucket, key);
   if (!(await headObjectIfExists(s3, bucket, key))) {
     await awsCall({ operation: 'PutObject', resource: uri }, () =>

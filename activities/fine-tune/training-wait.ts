@@ -111,7 +111,7 @@ export async function waitForTrainingJob(
 /** Heartbeats between polls too: a worker that died is noticed within the heartbeat timeout, however long the poll interval. */
 const HEARTBEAT_EVERY_MS = 15_000;
 
-async function sleepBeating(context: Context, ms: number, details: unknown): Promise<void> {
+export async function sleepBeating(context: Context, ms: number, details: unknown): Promise<void> {
   for (let left = ms; left > 0;) {
     const slice = Math.min(left, HEARTBEAT_EVERY_MS);
     await context.sleep(slice);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EVALUATE_CONFIG } from '../evaluate/config';
 import { FINE_TUNE_CONFIG } from '../fine-tune/config';
 import { IDLE_CONFIG } from '../idle/config';
 import { PREPARE_DATA_CONFIG, PREPARE_THREADS_CONFIG, SOURCES_CONFIG } from '../prepare-data/config';
@@ -38,6 +39,7 @@ const SECTIONS = [
   SOURCES_CONFIG,
   PREPARE_THREADS_CONFIG,
   FINE_TUNE_CONFIG,
+  EVALUATE_CONFIG,
   IDLE_CONFIG,
 ] as const;
 
@@ -56,6 +58,7 @@ export const ConfigSchema = z
     [SOURCES_CONFIG.key]: SOURCES_CONFIG.schema,
     [PREPARE_THREADS_CONFIG.key]: PREPARE_THREADS_CONFIG.schema,
     [FINE_TUNE_CONFIG.key]: FINE_TUNE_CONFIG.schema,
+    [EVALUATE_CONFIG.key]: EVALUATE_CONFIG.schema,
     [IDLE_CONFIG.key]: IDLE_CONFIG.schema,
     /** Starts every SageMaker name of ours (resourceName), so two deployments in one account never collide. */
     resourceNamePrefix: SageMakerNameSchema.max(20).default('llmtwin'),

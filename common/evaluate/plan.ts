@@ -1,4 +1,5 @@
 import { canonicalJson } from '../shared/canonical-json';
+import type { GatePolicy } from './gate';
 import { resourceName, stableHash } from '../shared/naming';
 
 /**
@@ -6,6 +7,14 @@ import { resourceName, stableHash } from '../shared/naming';
  * holding no secret), and the processing job's deterministic name. Pure and workflow-safe.
  */
 export interface EvaluationPlan {
+  twin: string;
+  /** The fine-tune job the model came from, when the input named one. */
+  trainingJobName?: string;
+  baseModelId: string;
+  /** Where the job runs (compute.backend). */
+  compute: 'sagemaker' | 'local';
+  /** The judge's key is read from this worker variable when the job is created (never recorded). */
+  judgeKeyWorkerEnv?: string;
   /** The training job's model.tar.gz. */
   modelUri: string;
   /** The dataset's held-out split. */
@@ -18,6 +27,8 @@ export interface EvaluationPlan {
   codeSha256: string;
   /** The training job's loss curve, staged for the report (optional). */
   trainingMetricsUri?: string;
+  /** The processing job: deterministic in everything above. */
+  jobName: string;
   /** Where the reports go: `<prefix>evaluations/<job name>/`. */
   outputUri: string;
   imageUri: string;
@@ -28,12 +39,17 @@ export interface EvaluationPlan {
   datasetHash: string;
   runId: string;
   resourceNamePrefix: string;
+  /** Evaluate again even when a job with these inputs ran: the run id joins the name (job names are never reusable). */
+  force: boolean;
   tags: Record<string, string>;
+  /** The gate with the worker's defaults filled in (primary metric, tolerance), and how long a manual approval waits. */
+  gate: GatePolicy;
+  approvalTimeout: string;
   kms?: { volumeKeyId?: string; outputKeyId?: string };
 }
 
 /** The same model, data, config, code and instance give the same name: a retry adopts, a rerun reuses. */
-export function evaluationJobName(plan: Omit<EvaluationPlan, 'outputUri'>): string {
+export function evaluationJobName(plan: Omit<EvaluationPlan, 'outputUri' | 'jobName'>): string {
   const inputs = canonicalJson({
     modelUri: plan.modelUri,
     testUri: plan.testUri,
@@ -42,5 +58,9 @@ export function evaluationJobName(plan: Omit<EvaluationPlan, 'outputUri'>): stri
     imageUri: plan.imageUri,
     instance: { type: plan.instanceType, volumeSizeGb: plan.volumeSizeGb },
   });
-  return resourceName({ prefix: plan.resourceNamePrefix, stage: 'eval', key: `${plan.datasetHash.slice(0, 12)}|${stableHash(inputs)}` });
+  return resourceName({
+    prefix: plan.resourceNamePrefix,
+    stage: 'eval',
+    key: `${plan.datasetHash.slice(0, 12)}|${stableHash(inputs)}${plan.force ? `|${plan.runId}` : ''}`,
+  });
 }

@@ -131,6 +131,13 @@ it('runs jobs/evaluate under the processing contract and uploads evaluation.json
 
 it('creates and describes the same request on the SageMaker backend (moto): one job under the deterministic name', async () => {
   const plan: EvaluationPlan = {
+    twin: 'wren',
+    baseModelId: 'llmtwin-toy',
+    compute: 'sagemaker',
+    jobName: 'llmtwin-eval-x',
+    force: false,
+    gate: { thresholds: {}, champion: { primaryMetric: 'perplexity', tolerance: 0.02 } },
+    approvalTimeout: '72h',
     modelUri: `s3://${bucket}/t/model/model.tar.gz`,
     testUri: `s3://${bucket}/t/data/test.jsonl`,
     configUri: `s3://${bucket}/t/config/evaluation.json`,

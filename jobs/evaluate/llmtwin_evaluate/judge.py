@@ -51,8 +51,22 @@ def parse_scores(reply: str) -> tuple[int, int] | None:
     return scores if all(1 <= score <= 3 for score in scores) else None
 
 
+def api_key(judge: Judge) -> str:
+    """The key, resolved here inside the job: from a Secrets Manager secret (plain, or {"api_key": ...}) or an environment variable."""
+    if judge.api_key_secret_arn:
+        import boto3  # in SageMaker's images; only a secret-held key needs it
+
+        secret = boto3.client("secretsmanager").get_secret_value(SecretId=judge.api_key_secret_arn)["SecretString"]
+        try:
+            parsed = json.loads(secret)
+        except ValueError:
+            return secret.strip()
+        return str(parsed.get("api_key", "")) if isinstance(parsed, dict) else secret.strip()
+    return os.environ.get(judge.api_key_env, "") if judge.api_key_env else ""
+
+
 def openai_chat(judge: Judge) -> Callable[[str], str]:
-    key = os.environ.get(judge.api_key_env, "") if judge.api_key_env else ""
+    key = api_key(judge)
 
     def call(prompt: str) -> str:
         body = json.dumps({"model": judge.model, "messages": [{"role": "user", "content": prompt}], "temperature": 0}).encode()

@@ -67,12 +67,20 @@ def _finite_or_none(value: Any) -> Any:
 
 
 def training_loss(paths: ProcessingPaths) -> list[list[float]]:
-    """[[step, loss], ...] from the training job's metrics, when the caller passed them."""
-    file = paths.training / "training-metrics.json"
-    if not file.is_file():
-        return []
-    data = json.loads(file.read_text(encoding="utf-8"))
-    return [[float(step), float(value)] for step, value in data.get("train:loss", [])]
+    """[[step, loss], ...] from the training job's output: training-metrics.json as given, or the
+    output.tar.gz SageMaker uploads (its metrics.json holds the curve jobs/train recorded)."""
+    given, packed = paths.training / "training-metrics.json", paths.training / "output.tar.gz"
+    if given.is_file():
+        return [[float(step), float(value)] for step, value in json.loads(given.read_text(encoding="utf-8")).get("train:loss", [])]
+    if packed.is_file():
+        with tarfile.open(packed, "r:gz") as archive:
+            member = next((m for m in archive.getmembers() if m.isfile() and m.name.lstrip("./") == "metrics.json"), None)
+            handle = archive.extractfile(member) if member else None
+            if handle is None:
+                return []
+            data = json.loads(handle.read().decode("utf-8"))
+        return [[float(step), float(value)] for step, value in data.get("train_loss", [])]
+    return []
 
 
 def run(paths: ProcessingPaths, config: EvaluationConfig, chat: Callable[[str], str] | None = None, artifacts: str = "") -> dict[str, Any]:

@@ -35,6 +35,7 @@ class Judge:
     base_url: str
     model: str
     api_key_env: str | None = None
+    api_key_secret_arn: str | None = None
     timeout_seconds: float = 60.0
 
 

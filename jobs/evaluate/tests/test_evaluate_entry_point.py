@@ -70,3 +70,19 @@ def test_the_evaluation_config_is_strict():
     with pytest.raises(SettingsError, match="base_model_id is required"):
         parse_config({})
     assert TRAIN_DIR.is_dir()
+
+
+def test_the_loss_curve_is_read_from_the_training_jobs_output_archive(tmp_path):
+    """SageMaker uploads the training job's output/data as output.tar.gz; jobs/train writes the curve into its metrics.json."""
+    from llmtwin_evaluate.run import training_loss
+    from llmtwin_evaluate.settings import ProcessingPaths
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "metrics.json").write_text(json.dumps({"train_loss": [[5, 4.0], [10, 2.5]], "global_step": 10}))
+    paths = ProcessingPaths(tmp_path / "processing")
+    paths.training.mkdir(parents=True)
+    with tarfile.open(paths.training / "output.tar.gz", "w:gz") as archive:
+        archive.add(data / "metrics.json", arcname="metrics.json")
+    assert training_loss(paths) == [[5.0, 4.0], [10.0, 2.5]]
+    assert training_loss(ProcessingPaths(tmp_path / "nothing")) == []

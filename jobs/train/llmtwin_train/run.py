@@ -105,6 +105,8 @@ def run(env: SageMakerEnv, hps: Hyperparameters, extra_callbacks: Sequence[Train
         "resumed_from": resume_from,
         "fallback_chat_template": used_fallback,
         "eval_metrics": eval_metrics,
+        # The loss curve, for the evaluation report (jobs/evaluate reads it from output.tar.gz).
+        "train_loss": [[step, value] for step, value in result.train_losses],
     }
     export_model(trainer.model, tokenizer, hps, precision, env.model_dir, metadata)
     env.output_data_dir.mkdir(parents=True, exist_ok=True)

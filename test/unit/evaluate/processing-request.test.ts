@@ -3,6 +3,13 @@ import { evaluationJobName, type EvaluationPlan } from '../../../common/evaluate
 import { trainingImageUri } from '../../../common/fine-tune/images';
 
 const plan: EvaluationPlan = {
+  twin: 'wren',
+  baseModelId: 'llmtwin-toy',
+  compute: 'sagemaker',
+  jobName: 'llmtwin-eval-x',
+  force: false,
+  gate: { thresholds: {}, champion: { primaryMetric: 'perplexity', tolerance: 0.02 } },
+  approvalTimeout: '72h',
   modelUri: 's3://b/llmtwin/training/llmtwin-train-x/output/model.tar.gz',
   testUri: 's3://b/llmtwin/datasets/fff/test.jsonl',
   configUri: 's3://b/llmtwin/evaluations/config/abc/evaluation.json',

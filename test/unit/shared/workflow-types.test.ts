@@ -1,3 +1,4 @@
+import { EVALUATE_WORKFLOW_TYPE, type EvaluateWorkflow } from '../../../common/evaluate/contract';
 import { FINE_TUNE_WORKFLOW_TYPE, type FineTuneWorkflow } from '../../../common/fine-tune/contract';
 import { IDLE_MONITOR_WORKFLOW_TYPE, type IdleMonitorWorkflow } from '../../../common/idle/contract';
 import { IDLE_SWEEP_WORKFLOW_TYPE, type IdleSweepWorkflow } from '../../../common/idle/sweep';
@@ -14,6 +15,7 @@ describe('workflow type names in the contracts', () => {
     [STACK_CHECK_WORKFLOW_TYPE]: workflows.stackCheck satisfies StackCheckWorkflow,
     [PREPARE_DATA_WORKFLOW_TYPE]: workflows.prepareData satisfies PrepareDataWorkflow,
     [FINE_TUNE_WORKFLOW_TYPE]: workflows.fineTune satisfies FineTuneWorkflow,
+    [EVALUATE_WORKFLOW_TYPE]: workflows.evaluate satisfies EvaluateWorkflow,
     [IDLE_MONITOR_WORKFLOW_TYPE]: idleWorkflows.idleMonitor satisfies IdleMonitorWorkflow,
     [IDLE_SWEEP_WORKFLOW_TYPE]: idleWorkflows.idleSweep satisfies IdleSweepWorkflow,
   };
