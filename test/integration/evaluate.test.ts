@@ -104,9 +104,9 @@ it('scores the trained toy against its base, gates it and registers one Approved
     report: result.reportUri,
     trainingJob: trainingJobName,
   });
-  expect(
-    Object.keys(JSON.parse(shown.stdout).twinMetrics as object).every((name) => (GATE_METRICS as readonly string[]).includes(name)),
-  ).toBe(true);
+  const { twinMetrics } = JSON.parse(shown.stdout) as { twinMetrics: Record<string, number> };
+  expect(twinMetrics.perplexity).toBeCloseTo(result.metrics.twin.perplexity as number, 3);
+  expect(Object.keys(twinMetrics).every((name) => (GATE_METRICS as readonly string[]).includes(name))).toBe(true);
 });
 
 it('refuses a training job that does not exist, naming the field, before anything runs', async () => {

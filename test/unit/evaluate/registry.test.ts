@@ -46,7 +46,7 @@ describe('the model registry', () => {
     sagemaker.on(CreateModelPackageCommand).resolves({ ModelPackageArn: ARN });
     sagemaker.on(DescribeModelPackageCommand).resolves({ ModelPackageArn: ARN, ModelPackageVersion: 3, ModelApprovalStatus: 'Approved' });
 
-    const { version, created } = await registerModelVersion(sagemaker as unknown as SageMakerClient, input);
+    const { version, created } = await registerModelVersion(sagemaker, input);
     expect({ version, created }).toEqual({
       version: { groupName: input.groupName, arn: ARN, version: 3, status: 'Approved' },
       created: true,
@@ -93,7 +93,7 @@ describe('the model registry', () => {
         } as never,
       ],
     });
-    const { version, created } = await registerModelVersion(sagemaker as unknown as SageMakerClient, input);
+    const { version, created } = await registerModelVersion(sagemaker, input);
     expect(created).toBe(false);
     expect(version).toMatchObject({ arn: ARN, version: 3 });
     expect(sagemaker.commandCalls(CreateModelPackageCommand)).toHaveLength(0);
@@ -107,7 +107,7 @@ describe('the model registry', () => {
       ModelApprovalStatus: 'PendingManualApproval',
       CustomerMetadataProperties: { 'twin.perplexity': '14.8' },
     });
-    await setVersionStatus(sagemaker as unknown as SageMakerClient, ARN, 'Approved', 'approve by ada (person): fine', {
+    await setVersionStatus(sagemaker, ARN, 'Approved', 'approve by ada (person): fine', {
       'llmtwin:gate': 'approved by ada',
     });
     expect(sagemaker.commandCalls(UpdateModelPackageCommand)[0]!.args[0].input).toEqual({
@@ -118,14 +118,12 @@ describe('the model registry', () => {
     });
     sagemaker.reset();
     sagemaker.on(DescribeModelPackageCommand).resolves({ ModelPackageArn: ARN, ModelApprovalStatus: 'Approved' });
-    await setVersionStatus(sagemaker as unknown as SageMakerClient, ARN, 'Approved', 'again', {});
+    await setVersionStatus(sagemaker, ARN, 'Approved', 'again', {});
     expect(sagemaker.commandCalls(UpdateModelPackageCommand)).toHaveLength(0);
   });
 
   it('the champion is the Approved version the target endpoint serves (its tag), with the metrics from its metadata', async () => {
-    sagemaker
-      .on(DescribeEndpointCommand)
-      .resolves({ EndpointName: 'wren', EndpointArn: 'arn:aws:sagemaker:us-east-1:1:endpoint/wren' } as never);
+    sagemaker.on(DescribeEndpointCommand).resolves({ EndpointName: 'wren', EndpointArn: 'arn:aws:sagemaker:us-east-1:1:endpoint/wren' });
     sagemaker.on(ListTagsCommand).resolves({ Tags: [{ Key: 'llmtwin:model-package', Value: ARN }] });
     sagemaker.on(DescribeModelPackageCommand).resolves({
       ModelPackageArn: ARN,
@@ -135,7 +133,7 @@ describe('the model registry', () => {
       ModelPackageDescription: 'llmtwin-eval-older: ...',
       CustomerMetadataProperties: { 'twin.perplexity': '12.5', 'twin.rouge_l': '0.06', 'base.perplexity': '200' },
     });
-    const champion = await findChampion(sagemaker as unknown as SageMakerClient, input.groupName, 'wren', 'llmtwin-eval-ddd-x');
+    const champion = await findChampion(sagemaker, input.groupName, 'wren', 'llmtwin-eval-ddd-x');
     expect(champion).toEqual({
       groupName: input.groupName,
       arn: ARN,
@@ -152,7 +150,7 @@ describe('the model registry', () => {
       .rejects(Object.assign(new Error('Could not find endpoint "wren".'), { name: 'ValidationException' }));
     await expect(findChampion(sagemaker as unknown as SageMakerClient, input.groupName, 'wren')).resolves.toBeNull();
     sagemaker.reset();
-    sagemaker.on(DescribeEndpointCommand).resolves({ EndpointArn: 'arn:e' } as never);
+    sagemaker.on(DescribeEndpointCommand).resolves({ EndpointArn: 'arn:e' });
     sagemaker.on(ListTagsCommand).resolves({ Tags: [{ Key: 'llmtwin:model-package', Value: ARN }] });
     sagemaker.on(DescribeModelPackageCommand).resolves({ ModelPackageArn: ARN, ModelApprovalStatus: 'Rejected' });
     await expect(findChampion(sagemaker as unknown as SageMakerClient, input.groupName, 'wren')).resolves.toBeNull();
@@ -165,15 +163,13 @@ describe('the model registry', () => {
         { ModelPackageArn: ARN, ModelPackageDescription: 'llmtwin-eval-older: ...', ModelApprovalStatus: 'Approved' } as never,
       ],
     });
-    sagemaker
-      .on(DescribeModelPackageCommand, { ModelPackageName: ARN })
-      .resolves({
-        ModelPackageArn: ARN,
-        ModelPackageVersion: 2,
-        ModelApprovalStatus: 'Approved',
-        CustomerMetadataProperties: { 'twin.perplexity': '20' },
-      });
-    const champion = await findChampion(sagemaker as unknown as SageMakerClient, input.groupName, undefined, 'llmtwin-eval-ddd-x');
+    sagemaker.on(DescribeModelPackageCommand, { ModelPackageName: ARN }).resolves({
+      ModelPackageArn: ARN,
+      ModelPackageVersion: 2,
+      ModelApprovalStatus: 'Approved',
+      CustomerMetadataProperties: { 'twin.perplexity': '20' },
+    });
+    const champion = await findChampion(sagemaker, input.groupName, undefined, 'llmtwin-eval-ddd-x');
     expect(champion).toMatchObject({ arn: ARN, version: 2, source: 'newest-approved', metrics: { perplexity: 20 } });
     expect(sagemaker.commandCalls(ListModelPackagesCommand)[0]!.args[0].input).toMatchObject({
       ModelApprovalStatus: 'Approved',
