@@ -8,6 +8,7 @@ import {
   type PrepareDataWorkflow,
 } from '../../common/prepare-data/contract';
 import { taskQueuesFor } from '../../common/shared/task-queues';
+import { EVALUATE_WORKFLOW_TYPE, type EvaluateInput, type EvaluateWorkflow } from '../../common/evaluate/contract';
 import { FINE_TUNE_WORKFLOW_TYPE, type FineTuneInput, type FineTuneResult, type FineTuneWorkflow } from '../../common/fine-tune/contract';
 import { STACK_CHECK_WORKFLOW_TYPE, type StackCheckWorkflow } from '../../common/stack-check/contract';
 import { createAwsClients, destroyAwsClients } from '../../platform/aws-clients';
@@ -15,6 +16,7 @@ import { loadConfig } from '../../platform/config';
 import { createLogger } from '../../platform/logger';
 import { connectClient } from '../../platform/temporal-client';
 import { runWorkers } from '../../workers/run-workers';
+import { verdictLines } from '../commands/evaluate';
 import { modelSummary } from '../commands/fine-tune';
 import { datasetSummary } from '../commands/prepare-data';
 import { DEFAULT_STACK, stackInfo } from '../dev-stack/stack';
@@ -29,7 +31,7 @@ const SAMPLE_CORPUS: PrepareDataInput = {
 /**
  * The README's main command, after setup and `dev start`: runs the workers in this process and drives
  * the most complete path that exists through them, printing where everything landed. Each stage that
- * lands extends this path: stack check -> prepare data -> fine-tune -> (deploy, not yet) -> idle monitor.
+ * lands extends this path: stack check -> prepare data -> fine-tune -> evaluate -> (deploy, not yet) -> idle monitor.
  */
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -70,6 +72,17 @@ async function main(): Promise<void> {
       client.workflow.execute<FineTuneWorkflow>(FINE_TUNE_WORKFLOW_TYPE, { taskQueue: run.queue, workflowId, args: [fineTuneInput] }),
     );
     printModel(model);
+
+    // The twin against its base model on the held-out split, gated and registered as a version of twin
+    // "wren" in the model registry (moto here). A rerun reuses the evaluation job and the version.
+    const evaluateInput: EvaluateInput = { twin: 'wren', trainingJobName: model.jobName, gate: { thresholds: { perplexity: 100 } } };
+    const verdict = await run.stage(
+      `evaluate (${effectiveComputeBackend(config) === 'local' ? 'local compute' : 'SageMaker processing job'}: jobs/evaluate scores twin and base)`,
+      'evaluate',
+      (workflowId) =>
+        client.workflow.execute<EvaluateWorkflow>(EVALUATE_WORKFLOW_TYPE, { taskQueue: run.queue, workflowId, args: [evaluateInput] }),
+    );
+    for (const line of verdictLines(verdict)) console.log(`   ${line}`);
 
     // The deploy stage does not exist yet: a stand-in endpoint made directly in moto (model, config,
     // endpoint, tagged as ours) shows the idle monitor deleting what nobody calls, and what that saves.
