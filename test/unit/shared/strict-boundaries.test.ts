@@ -1,3 +1,4 @@
+import { ApprovalDecisionSchema, EvaluateInputSchema } from '../../../common/evaluate/contract';
 import { FineTuneInputSchema } from '../../../common/fine-tune/contract';
 import { checkPolicyPatch, checkSweepObservation, IdleMonitorInputSchema, IdleSweepInputSchema } from '../../../common/idle/schemas';
 import { PrepareDataInputSchema } from '../../../common/prepare-data/contract';
@@ -40,6 +41,16 @@ describe('strict boundaries', () => {
       expect.stringMatching(
         /^hyperparameters\.lora\.rank: unknown key \(valid in hyperparameters\.lora: r, alpha, dropout, targetModules\)/,
       ),
+    ]);
+  });
+
+  it('evaluate input, and the approve/reject Update', () => {
+    expect(problems(EvaluateInputSchema, { trainingJobName: 'j', gate: { tolerence: 0.1 }, approval: { mod: 'manual' } })).toEqual([
+      expect.stringMatching(/^approval\.mod: unknown key; did you mean "mode"\?/),
+      expect.stringMatching(/^gate\.tolerence: unknown key; did you mean "tolerance"\?/),
+    ]);
+    expect(problems(ApprovalDecisionSchema, { by: 'ada', reason: 'fine', when: 'now' })).toEqual([
+      expect.stringMatching(/^when: unknown key/),
     ]);
   });
 
