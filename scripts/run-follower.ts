@@ -1,7 +1,7 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { CliContext } from './cli-context';
+import type { Client, Workflow, WorkflowHandle, WorkflowStartOptions } from '@temporalio/client';
 import { EXIT_CODES, explainFailure, NotFoundError, RunFailedError, UsageError } from './cli-errors';
-import { notice } from './cli-output';
+import { defaultWorkflowId, type CliContext } from './cli-context';
+import { notice, printResult } from './cli-output';
 import type * as cliProgressModule from 'cli-progress';
 
 /**
@@ -11,6 +11,41 @@ import type * as cliProgressModule from 'cli-progress';
  * where, and the run's Web UI link) as a RunFailedError. Ctrl-C stops waiting, not the run: it says so,
  * with the run's id and link, and exits 130. Progress goes to stderr so that stdout holds only the result.
  */
+
+export interface StartOptions {
+  /** The id's prefix when none is given: `<prefix>-<time>-<random>`. */
+  idPrefix: string;
+  workflowId?: string;
+  detach?: boolean;
+  json?: boolean;
+  /** Said when detached: how to act on the run later. */
+  detachedHint?: (workflowId: string) => string;
+}
+
+/**
+ * Starts a stage's run by type name on the control queue and says where to watch it. With `--detach`
+ * it prints the run's id (and link) as the result and returns undefined: the caller has nothing to follow.
+ */
+export async function startRun<W extends Workflow>(
+  context: CliContext,
+  workflowType: string,
+  input: Parameters<W>[0],
+  options: StartOptions,
+): Promise<WorkflowHandle<W> | undefined> {
+  const client = await context.temporal();
+  const workflowId = options.workflowId ?? defaultWorkflowId(options.idPrefix);
+  // Every stage's workflow takes its one input; the cast only says so to the generic start options.
+  const handle = await client.workflow.start<W>(workflowType, {
+    taskQueue: context.controlQueue,
+    workflowId,
+    args: [input],
+  } as unknown as WorkflowStartOptions<W>);
+  context.announce(workflowId);
+  if (!options.detach) return handle;
+  if (options.detachedHint) notice(options.detachedHint(workflowId));
+  printResult({ workflowId, status: 'started', url: context.workflowUrl(workflowId) ?? null }, Boolean(options.json), () => []);
+  return undefined;
+}
 
 /** What one look at a running workflow shows. */
 export interface RunView {

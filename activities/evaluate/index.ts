@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Context } from '@temporalio/activity';
 import { effectiveComputeBackend, type LlmtwinConfig } from '../../common/config';
@@ -6,14 +5,14 @@ import type { ApprovalStatus, EvaluateSettings, ManualDecision } from '../../com
 import type { EvaluationPlan } from '../../common/evaluate/plan';
 import { modelPackageGroupName, VERSION_KEYS } from '../../common/evaluate/registry';
 import { EvaluationReportSchema, summarize, type EvaluationSummary } from '../../common/evaluate/report';
-import { durationToMs } from '../../common/shared/durations';
 import { parseS3Uri } from '../../common/shared/naming';
 import { parseOrFail, validationFailure } from '../../common/shared/validation';
 import { awsCall } from '../aws/errors';
 import type { S3Sender, SageMakerSender } from '../aws/clients';
 import { trainingComputeFor } from '../fine-tune';
 import type { TrainingCompute } from '../fine-tune/training-compute';
-import { localComputeOptionsFor } from '../local/local-jobs';
+import { pollingFor } from '../aws/job-polling';
+import { localComputeOptionsFor, requireJobsPython } from '../local/local-jobs';
 import { EVALUATION_ENTRY_POINT } from './evaluation-code';
 import { localProcessingCompute } from './local-processing';
 import { JUDGE_KEY_VARIABLE, planEvaluation } from './plan';
@@ -36,8 +35,6 @@ export interface EvaluateDeps {
   training?: TrainingCompute;
 }
 
-const LOCAL_POLL_MS = { initial: 2_000, max: 10_000 };
-
 export function processingComputeFor(config: LlmtwinConfig, sagemaker: SageMakerSender): ProcessingCompute {
   if (effectiveComputeBackend(config) === 'sagemaker') return sageMakerProcessingCompute(sagemaker, config.aws.region);
   return localProcessingCompute({ ...localComputeOptionsFor(config), entryPoint: EVALUATION_ENTRY_POINT });
@@ -48,22 +45,12 @@ export function createEvaluateActivities(deps: EvaluateDeps) {
   const { config, sagemaker } = deps;
   const compute = deps.compute ?? processingComputeFor(config, sagemaker);
   const training = deps.training ?? trainingComputeFor(config, sagemaker);
-  const configured = { initialMs: durationToMs(config.polling.initialInterval), maxMs: durationToMs(config.polling.maxInterval) };
-  const polling =
-    compute.backend === 'local'
-      ? { initialMs: Math.min(configured.initialMs, LOCAL_POLL_MS.initial), maxMs: Math.min(configured.maxMs, LOCAL_POLL_MS.max) }
-      : configured;
+  const polling = pollingFor(config, compute.backend);
 
   return {
     /** The model, data, config, code and job name, resolved once: the workflow records the result. */
     async planEvaluation(input: { settings: EvaluateSettings; runId: string }): Promise<EvaluationPlan> {
-      if (compute.backend === 'local') {
-        const { python } = localComputeOptionsFor(config);
-        if (!existsSync(python))
-          throw validationFailure(
-            `compute.local.python: ${python} does not exist, so local compute cannot run jobs/evaluate. Install it with "bash scripts/setup.sh --jobs" (npm start does it), or use compute.backend sagemaker`,
-          );
-      }
+      if (compute.backend === 'local') requireJobsPython(localComputeOptionsFor(config).python, 'jobs/evaluate');
       return planEvaluation(
         { s3: deps.s3, config, training, backend: compute.backend, jobsDir: deps.jobsDir },
         input.settings,

@@ -2,8 +2,8 @@ import type { CreateProcessingJobCommandInput, DescribeProcessingJobCommandOutpu
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES } from '../../common/shared/errors';
-import { awsCall, classifyAwsError, isNotFound, toAwsFailure } from '../aws/errors';
-import { sleepBeating, type PollingIntervals } from '../fine-tune/training-wait';
+import { awsCall, isNotFound, toAwsFailure } from '../aws/errors';
+import { pollOrBackOff, sleepBeating, type PollingIntervals } from '../aws/job-polling';
 import type { ProcessingCompute } from './processing-compute';
 
 /**
@@ -102,19 +102,18 @@ export async function waitForProcessingJob(
       ? previous
       : { jobName, status: 'InProgress', polls: 0, throttledPolls: 0, intervalMs: polling.initialMs };
   for (;;) {
-    let job: DescribeProcessingJobCommandOutput | undefined;
-    try {
-      job = await compute.describe(jobName, context.cancellationSignal);
-    } catch (error) {
-      if (context.cancellationSignal.aborted) await context.cancelled;
-      if (error instanceof ApplicationFailure && error.nonRetryable) throw error;
-      if (!classifyAwsError(error).retryable)
-        throw toAwsFailure(error, { operation: 'DescribeProcessingJob', resource: `processing job ${jobName}` });
-      progress = { ...progress, throttledPolls: progress.throttledPolls + 1, intervalMs: Math.min(progress.intervalMs * 2, polling.maxMs) };
-      context.heartbeat(progress);
-      await sleepBeating(context, progress.intervalMs, progress);
+    const polled = await pollOrBackOff(
+      context,
+      polling,
+      progress,
+      { operation: 'DescribeProcessingJob', resource: `processing job ${jobName}` },
+      () => compute.describe(jobName, context.cancellationSignal),
+    );
+    if ('backedOff' in polled) {
+      progress = polled.backedOff;
       continue;
     }
+    const { job } = polled;
     if (!job) {
       throw ApplicationFailure.create({
         type: ERROR_TYPES.notFound,

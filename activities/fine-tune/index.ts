@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
-import { validationFailure } from '../../common/shared/validation';
 import { effectiveComputeBackend, type LlmtwinConfig } from '../../common/config';
-import { durationToMs } from '../../common/shared/durations';
-import { localComputeOptionsFor } from '../local/local-jobs';
+import { pollingFor } from '../aws/job-polling';
+import { localComputeOptionsFor, requireJobsPython } from '../local/local-jobs';
 import { localTrainingCompute } from './local-training';
 import { sageMakerTrainingCompute, type TrainingCompute } from './training-compute';
 import type { FineTuneSettings, HyperparametersInput, TrainingJobOutcome, TrainingPlan } from '../../common/fine-tune/contract';
@@ -27,16 +25,6 @@ export interface FineTuneDeps {
   compute?: TrainingCompute;
 }
 
-/** Local jobs run in the jobs venv; without it nothing can train, so say how to get it before anything starts. */
-function requireJobsPython(python: string): void {
-  if (existsSync(python)) return;
-  throw validationFailure(
-    `compute.local.python: ${python} does not exist, so local compute cannot run jobs/train. Install the jobs venv with "bash scripts/setup.sh --jobs" (npm start does it), set LLMTWIN_LOCAL_PYTHON, or use compute.backend sagemaker`,
-  );
-}
-
-const LOCAL_POLL_MS = { initial: 2_000, max: 10_000 };
-
 /** The configured backend: SageMaker, or local processes under SageMaker's contract. */
 export function trainingComputeFor(config: LlmtwinConfig, sagemaker: SageMakerSender): TrainingCompute {
   if (effectiveComputeBackend(config) === 'sagemaker') return sageMakerTrainingCompute(sagemaker, config.aws.region);
@@ -48,12 +36,7 @@ export function createFineTuneActivities(deps: FineTuneDeps) {
   const { config } = deps;
   const region = config.aws.region;
   const compute = deps.compute ?? trainingComputeFor(config, deps.sagemaker);
-  const configured = { initialMs: durationToMs(config.polling.initialInterval), maxMs: durationToMs(config.polling.maxInterval) };
-  // A local job is a file read away: polled every 2-10 s, not at the pace SageMaker's throttling asks for.
-  const polling =
-    compute.backend === 'local'
-      ? { initialMs: Math.min(configured.initialMs, LOCAL_POLL_MS.initial), maxMs: Math.min(configured.maxMs, LOCAL_POLL_MS.max) }
-      : configured;
+  const polling = pollingFor(config, compute.backend);
 
   return {
     /** Manifest, defaults, image and staged code, resolved once: the workflow records the result. */
@@ -62,7 +45,7 @@ export function createFineTuneActivities(deps: FineTuneDeps) {
       runId: string;
       givenHyperparameters?: HyperparametersInput;
     }): Promise<TrainingPlan> {
-      if (compute.backend === 'local') requireJobsPython(localComputeOptionsFor(config).python);
+      if (compute.backend === 'local') requireJobsPython(localComputeOptionsFor(config).python, 'jobs/train');
       return planFineTune(
         { s3: deps.s3, config, codeDir: deps.codeDir, backend: compute.backend },
         input.settings,

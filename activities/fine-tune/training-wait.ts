@@ -3,7 +3,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES } from '../../common/shared/errors';
 import { costUsd, type PricingConfig } from '../../common/shared/pricing';
 import type { TrainingJobOutcome, TrainingJobStatus, TrainingProgress } from '../../common/fine-tune/contract';
-import { classifyAwsError, isNotFound, toAwsFailure } from '../aws/errors';
+import { isNotFound, toAwsFailure } from '../aws/errors';
+import { pollOrBackOff, sleepBeating, type PollingIntervals } from '../aws/job-polling';
 import type { TrainingCompute, TrainingJobDescription } from './training-compute';
 import { capacityFailure, describeTrainingJobIfExists } from './training-jobs';
 import { isCapacityFailure } from './training-request';
@@ -13,11 +14,6 @@ import { isCapacityFailure } from './training-request';
  * every poll heartbeated as progress (and resumed from after a worker restart), throttling and 5xx
  * absorbed by backing off, cancellation honoured through the SDK's abort signal and the heartbeat.
  */
-
-export interface PollingIntervals {
-  initialMs: number;
-  maxMs: number;
-}
 
 export interface WaitInput {
   jobName: string;
@@ -51,22 +47,18 @@ export async function waitForTrainingJob(
         };
 
   for (;;) {
-    let job: TrainingJobDescription | undefined;
-    try {
-      job = await compute.describe(input.jobName, context.cancellationSignal);
-    } catch (error) {
-      if (context.cancellationSignal.aborted) await context.cancelled;
-      // Already judged where it was thrown (a local job's unreadable state): final, not a blip to wait out.
-      if (error instanceof ApplicationFailure && error.nonRetryable) throw error;
-      const classification = classifyAwsError(error);
-      if (!classification.retryable)
-        throw toAwsFailure(error, { operation: 'DescribeTrainingJob', resource: `training job ${input.jobName}` });
-      // Throttled (or a 5xx / network blip): wait longer and poll again; a long wait must not die of it.
-      progress = { ...progress, throttledPolls: progress.throttledPolls + 1, intervalMs: Math.min(progress.intervalMs * 2, polling.maxMs) };
-      context.heartbeat(progress);
-      await sleepBeating(context, progress.intervalMs, progress);
+    const polled = await pollOrBackOff(
+      context,
+      polling,
+      progress,
+      { operation: 'DescribeTrainingJob', resource: `training job ${input.jobName}` },
+      () => compute.describe(input.jobName, context.cancellationSignal),
+    );
+    if ('backedOff' in polled) {
+      progress = polled.backedOff;
       continue;
     }
+    const { job } = polled;
 
     if (!job) {
       throw ApplicationFailure.create({
@@ -105,18 +97,6 @@ export async function waitForTrainingJob(
       default:
         await sleepBeating(context, progress.intervalMs, progress);
     }
-  }
-}
-
-/** Heartbeats between polls too: a worker that died is noticed within the heartbeat timeout, however long the poll interval. */
-const HEARTBEAT_EVERY_MS = 15_000;
-
-export async function sleepBeating(context: Context, ms: number, details: unknown): Promise<void> {
-  for (let left = ms; left > 0;) {
-    const slice = Math.min(left, HEARTBEAT_EVERY_MS);
-    await context.sleep(slice);
-    left -= slice;
-    if (left > 0) context.heartbeat(details);
   }
 }
 

@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, openSync, closeSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES } from '../../common/shared/errors';
 import type { LlmtwinConfig } from '../../common/config';
 import { durationToMs } from '../../common/shared/durations';
+import { validationFailure } from '../../common/shared/validation';
 import { awsConnectionOf, type AwsConnection } from '../../platform/aws-clients';
 import { projectPath } from '../../platform/paths';
 import {
@@ -113,6 +114,14 @@ export interface LocalComputeOptions {
 }
 
 /** The local compute settings from config, relative paths made absolute at the project root. */
+/** Local jobs run in the jobs venv; without it nothing can run, so say how to get it before anything starts. */
+export function requireJobsPython(python: string, job: string): void {
+  if (existsSync(python)) return;
+  throw validationFailure(
+    `compute.local.python: ${python} does not exist, so local compute cannot run ${job}. Install the jobs venv with "bash scripts/setup.sh --jobs" (npm start does it), set LLMTWIN_LOCAL_PYTHON, or use compute.backend sagemaker`,
+  );
+}
+
 export function localComputeOptionsFor(config: LlmtwinConfig): LocalComputeOptions {
   const local = config.compute.local;
   return {

@@ -10,11 +10,11 @@ import {
   type EvaluateWorkflow,
 } from '../../common/evaluate/contract';
 import { GATE_METRICS, isLowerBetter, type ModelMetrics } from '../../common/evaluate/gate';
-import { defaultWorkflowId, type CliContext } from '../cli-context';
+import type { CliContext } from '../cli-context';
 import { UsageError } from '../cli-errors';
 import { checkedInput, numberFlag, readInputFile } from '../cli-input';
 import { notice, printResult } from '../cli-output';
-import { awaitRun, type RunView } from '../run-follower';
+import { awaitRun, startRun, type RunView } from '../run-follower';
 
 interface EvaluateOptions {
   trainingJob?: string;
@@ -84,19 +84,11 @@ export function registerEvaluate(command: Command, context: CliContext): void {
         'A model the gate rejects ends as `rejected` (exit 0, the reasons printed): that is a verdict, not a failure.',
     )
     .action(async (options: EvaluateOptions) => {
-      const input = buildInput(options);
-      const client = await context.temporal();
-      const workflowId = options.workflowId ?? defaultWorkflowId('evaluate');
-      const handle = await client.workflow.start<EvaluateWorkflow>(EVALUATE_WORKFLOW_TYPE, {
-        taskQueue: context.controlQueue,
-        workflowId,
-        args: [input],
+      const handle = await startRun<EvaluateWorkflow>(context, EVALUATE_WORKFLOW_TYPE, buildInput(options), {
+        ...options,
+        idPrefix: 'evaluate',
       });
-      context.announce(workflowId);
-      if (options.detach) {
-        printResult({ workflowId, status: 'started', url: context.workflowUrl(workflowId) ?? null }, Boolean(options.json), () => []);
-        return;
-      }
+      if (!handle) return;
       const result = await watch(context, handle);
       printResult(result, Boolean(options.json), () => verdictLines(result));
     });

@@ -11,11 +11,11 @@ import {
   type TrainingProgress,
 } from '../../common/fine-tune/contract';
 import { unknownInstanceTypeProblem } from '../../common/shared/instance-types';
-import { defaultWorkflowId, type CliContext } from '../cli-context';
+import type { CliContext } from '../cli-context';
 import { UsageError } from '../cli-errors';
 import { checkedInput, numberFlag, readInputFile } from '../cli-input';
 import { notice, printResult } from '../cli-output';
-import { awaitRun, describeRunOf, type RunView } from '../run-follower';
+import { awaitRun, describeRunOf, startRun, type RunView } from '../run-follower';
 
 interface FineTuneOptions {
   dataset?: string;
@@ -81,20 +81,12 @@ export function registerFineTune(command: Command, context: CliContext): void {
         'local (default on the embedded stack: a process on the worker machine; follow it with `llmtwin jobs logs <job> -f`) or sagemaker.',
     )
     .action(async (options: FineTuneOptions) => {
-      const input = buildInput(options, context);
-      const client = await context.temporal();
-      const workflowId = options.workflowId ?? defaultWorkflowId('fine-tune');
-      const handle = await client.workflow.start<FineTuneWorkflow>(FINE_TUNE_WORKFLOW_TYPE, {
-        taskQueue: context.controlQueue,
-        workflowId,
-        args: [input],
+      const handle = await startRun<FineTuneWorkflow>(context, FINE_TUNE_WORKFLOW_TYPE, buildInput(options, context), {
+        ...options,
+        idPrefix: 'fine-tune',
+        detachedHint: (workflowId) => `cancel with: llmtwin fine-tune cancel ${workflowId}`,
       });
-      context.announce(workflowId);
-      if (options.detach) {
-        notice(`cancel with: llmtwin fine-tune cancel ${workflowId}`);
-        printResult({ workflowId, status: 'started', url: context.workflowUrl(workflowId) ?? null }, Boolean(options.json), () => []);
-        return;
-      }
+      if (!handle) return;
       const result = await watch(context, handle);
       printResult(result, Boolean(options.json), () => modelSummary(result));
     });

@@ -10,11 +10,11 @@ import {
 } from '../../common/prepare-data/contract';
 import { GENRES } from '../../common/prepare-data/text/genre';
 import type * as datasetSamplesModule from '../dataset-samples';
-import { defaultWorkflowId, type CliContext } from '../cli-context';
+import type { CliContext } from '../cli-context';
 import { UsageError } from '../cli-errors';
 import { checkedInput, numberFlag, readInputFile } from '../cli-input';
 import { printResult } from '../cli-output';
-import { awaitRun, type RunView } from '../run-follower';
+import { awaitRun, startRun, type RunView } from '../run-follower';
 
 interface PrepareDataOptions {
   source?: string;
@@ -102,18 +102,11 @@ export function registerPrepareData(command: Command, context: CliContext): void
     .action(async (options: PrepareDataOptions) => {
       const input = prepareDataInputFrom(options);
       const samples = samplesFlag(options);
-      const client = await context.temporal();
-      const workflowId = options.workflowId ?? defaultWorkflowId('prepare-data');
-      const handle = await client.workflow.start<PrepareDataWorkflow>(PREPARE_DATA_WORKFLOW_TYPE, {
-        taskQueue: context.controlQueue,
-        workflowId,
-        args: [input],
+      const handle = await startRun<PrepareDataWorkflow>(context, PREPARE_DATA_WORKFLOW_TYPE, input, {
+        ...options,
+        idPrefix: 'prepare-data',
       });
-      context.announce(workflowId);
-      if (options.detach) {
-        printResult({ workflowId, status: 'started', url: context.workflowUrl(workflowId) ?? null }, Boolean(options.json), () => []);
-        return;
-      }
+      if (!handle) return;
       const result = await awaitRun(context, handle, { intervalMs: WATCH_INTERVAL_MS, view: progressView });
       if (samples === undefined) {
         printResult(result, Boolean(options.json), () => datasetSummary(result));

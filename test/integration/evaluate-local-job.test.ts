@@ -12,7 +12,8 @@ import { localProcessingCompute } from '../../activities/evaluate/local-processi
 import { sageMakerProcessingCompute } from '../../activities/evaluate/processing-compute';
 import { buildCreateProcessingJobRequest } from '../../activities/evaluate/processing-request';
 import { effectiveExecutionRoleArn } from '../../common/config';
-import { evaluationJobName, type EvaluationPlan } from '../../common/evaluate/plan';
+import { evaluationJobName } from '../../common/evaluate/plan';
+import { sampleEvaluationPlan } from '../helpers/evaluation-plan';
 import { trainingImageUri } from '../../common/fine-tune/images';
 import { awsConnectionOf, destroyAwsClients, type AwsClients } from '../../platform/aws-clients';
 import { PROJECT_ROOT } from '../../platform/paths';
@@ -130,32 +131,17 @@ it('runs jobs/evaluate under the processing contract and uploads evaluation.json
 });
 
 it('creates and describes the same request on the SageMaker backend (moto): one job under the deterministic name', async () => {
-  const plan: EvaluationPlan = {
-    twin: 'wren',
-    baseModelId: 'llmtwin-toy',
-    compute: 'sagemaker',
-    jobName: 'llmtwin-eval-x',
-    force: false,
-    gate: { thresholds: {}, champion: { primaryMetric: 'perplexity', tolerance: 0.02 } },
-    approvalTimeout: '72h',
+  const plan = sampleEvaluationPlan({
     modelUri: `s3://${bucket}/t/model/model.tar.gz`,
     testUri: `s3://${bucket}/t/data/test.jsonl`,
     configUri: `s3://${bucket}/t/config/evaluation.json`,
-    configSha256: 'c',
     codeUri: `s3://${bucket}/t/code/sourcedir.tar.gz`,
-    codeSha256: 'd',
     outputUri: `s3://${bucket}/t/evaluation-sm/`,
     imageUri: trainingImageUri(config.aws.region),
     // moto's list of instance types predates g5.
     instanceType: 'ml.m5.large',
-    volumeSizeGb: 30,
-    maxRuntimeSeconds: 3600,
     roleArn: effectiveExecutionRoleArn(config),
-    datasetHash: 'a'.repeat(64),
-    runId: 'it',
-    resourceNamePrefix: config.resourceNamePrefix,
-    tags: {},
-  };
+  });
   const compute = sageMakerProcessingCompute(aws.sagemaker, config.aws.region);
   const name = evaluationJobName(plan);
   await expect(compute.describe(name)).resolves.toBeUndefined();

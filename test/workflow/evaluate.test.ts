@@ -15,6 +15,7 @@ import {
 import type { ModelMetrics } from '../../common/evaluate/gate';
 import type { EvaluationPlan } from '../../common/evaluate/plan';
 import { evaluate } from '../../workflows/evaluate';
+import { sampleEvaluationPlan } from '../helpers/evaluation-plan';
 import { recordHistoryIfAsked } from '../helpers/replay';
 import { uniqueId, useTimeSkippingEnv, withWorker } from '../helpers/temporal';
 
@@ -27,27 +28,9 @@ const BASE: ModelMetrics = { perplexity: 266.9, rouge_l: 0.005, style_cosine_del
 const input: EvaluateInput = { twin: 'wren', trainingJobName: 'llmtwin-train-abc' };
 
 function planFor(settings: { twin: string; gate: { thresholds: object; primaryMetric?: string; tolerance?: number } }): EvaluationPlan {
-  return {
+  return sampleEvaluationPlan({
     twin: settings.twin,
-    trainingJobName: 'llmtwin-train-abc',
-    baseModelId: 'llmtwin-toy',
     compute: 'local',
-    modelUri: 's3://b/llmtwin/training/llmtwin-train-abc/output/model.tar.gz',
-    testUri: `s3://b/llmtwin/datasets/${'d'.repeat(64)}/test.jsonl`,
-    configUri: 's3://b/llmtwin/evaluations/config/c/',
-    configSha256: 'c',
-    codeUri: 's3://b/llmtwin/code/evaluate/e/sourcedir.tar.gz',
-    codeSha256: 'e',
-    imageUri: 'local',
-    instanceType: 'local',
-    volumeSizeGb: 100,
-    maxRuntimeSeconds: 3600,
-    roleArn: 'arn:aws:iam::123456789012:role/sm',
-    datasetHash: 'd'.repeat(64),
-    runId: 'r',
-    resourceNamePrefix: 'llmtwin',
-    force: false,
-    tags: {},
     gate: {
       thresholds: settings.gate.thresholds,
       champion: {
@@ -56,9 +39,7 @@ function planFor(settings: { twin: string; gate: { thresholds: object; primaryMe
       },
     },
     approvalTimeout: '2h',
-    jobName: 'llmtwin-eval-dddddddddddd-x',
-    outputUri: 's3://b/llmtwin/evaluations/llmtwin-eval-dddddddddddd-x/',
-  };
+  });
 }
 
 class ScriptedEvaluation {

@@ -15,7 +15,7 @@ import {
   type ProcessingProgress,
 } from '../../../activities/evaluate/processing-jobs';
 import { buildCreateProcessingJobRequest } from '../../../activities/evaluate/processing-request';
-import type { EvaluationPlan } from '../../../common/evaluate/plan';
+import { sampleEvaluationPlan } from '../../helpers/evaluation-plan';
 import { rejectionOf } from '../../helpers/rejection';
 import { testLogger } from '../../helpers/test-logger';
 
@@ -26,21 +26,7 @@ beforeEach(() => sagemaker.reset());
 const compute = sageMakerProcessingCompute(sagemaker, 'us-east-1');
 const polling = { initialMs: 1, maxMs: 4 };
 
-const plan = {
-  modelUri: 's3://bkt/t/model.tar.gz',
-  testUri: 's3://bkt/d/test.jsonl',
-  configUri: 's3://bkt/c/',
-  codeUri: 's3://bkt/code/sourcedir.tar.gz',
-  outputUri: 's3://bkt/e/',
-  imageUri: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-training:x',
-  instanceType: 'ml.g5.xlarge',
-  volumeSizeGb: 100,
-  maxRuntimeSeconds: 3600,
-  roleArn: 'arn:aws:iam::123456789012:role/sm',
-  runId: 'r',
-  datasetHash: 'd'.repeat(64),
-  tags: {},
-} as unknown as EvaluationPlan;
+const plan = sampleEvaluationPlan();
 const request = buildCreateProcessingJobRequest(plan, 'llmtwin-eval-x');
 const notFound = Object.assign(new Error('Could not find requested job with name llmtwin-eval-x'), { name: 'ValidationException' });
 const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });

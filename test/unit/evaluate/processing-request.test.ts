@@ -1,33 +1,23 @@
 import { buildCreateProcessingJobRequest } from '../../../activities/evaluate/processing-request';
-import { evaluationJobName, type EvaluationPlan } from '../../../common/evaluate/plan';
+import { evaluationJobName } from '../../../common/evaluate/plan';
+import { sampleEvaluationPlan } from '../../helpers/evaluation-plan';
 import { trainingImageUri } from '../../../common/fine-tune/images';
 
-const plan: EvaluationPlan = {
-  twin: 'wren',
-  baseModelId: 'llmtwin-toy',
-  compute: 'sagemaker',
-  jobName: 'llmtwin-eval-x',
-  force: false,
-  gate: { thresholds: {}, champion: { primaryMetric: 'perplexity', tolerance: 0.02 } },
-  approvalTimeout: '72h',
+const plan = sampleEvaluationPlan({
   modelUri: 's3://b/llmtwin/training/llmtwin-train-x/output/model.tar.gz',
   testUri: 's3://b/llmtwin/datasets/fff/test.jsonl',
   configUri: 's3://b/llmtwin/evaluations/config/abc/evaluation.json',
-  configSha256: 'abc',
   codeUri: 's3://b/llmtwin/code/evaluate/def/sourcedir.tar.gz',
-  codeSha256: 'def',
   outputUri: 's3://b/llmtwin/evaluations/llmtwin-eval-x/',
   imageUri: trainingImageUri('eu-west-1'),
-  instanceType: 'ml.g5.xlarge',
   volumeSizeGb: 50,
   maxRuntimeSeconds: 7200,
   roleArn: 'arn:aws:iam::111122223333:role/sm',
   datasetHash: 'f'.repeat(64),
   runId: 'wf-1',
-  resourceNamePrefix: 'llmtwin',
   tags: { team: 'ml' },
   kms: { volumeKeyId: 'alias/vol', outputKeyId: 'alias/out' },
-};
+});
 
 describe('the evaluation processing job', () => {
   it('sends exactly the CreateProcessingJob SageMaker needs: image, entrypoint, inputs, outputs, role, KMS, stopping condition, tags', () => {
