@@ -115,6 +115,8 @@ export interface IdleSummary {
   checks: number;
   runs: number;
   keepAlives: number;
+  /** Checks or teardown attempts that failed on AWS errors and were tried again later. */
+  failedAttempts: number;
 }
 
 export interface IdleMonitorStatus {
@@ -135,6 +137,8 @@ export interface IdleMonitorStatus {
   runs: number;
   keepAlives: number;
   rejectedPolicy: string | null;
+  /** While AWS calls keep failing: since when, how many times in a row, during what, the last error. The monitor goes on. */
+  degraded: { since: string; failures: number; during: 'check' | 'teardown'; lastError: string } | null;
 }
 
 /** Counts as an invocation now: pushes the deletion one window away. */

@@ -51,6 +51,7 @@ export function buildStatus(input: {
     runs: state.runs,
     keepAlives: state.keepAlives,
     rejectedPolicy: state.rejectedPolicy ?? null,
+    degraded: state.degraded ? { ...state.degraded, since: new Date(state.degraded.since).toISOString() } : null,
   };
 }
 
@@ -88,5 +89,6 @@ export function buildSummary(input: {
     checks: state.checks,
     runs: state.runs,
     keepAlives: state.keepAlives,
+    failedAttempts: state.failedAttempts ?? 0,
   };
 }

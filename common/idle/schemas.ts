@@ -110,6 +110,17 @@ export const IdleMonitorStateSchema = z.strictObject({
   observationFrom: z.enum(['monitor', 'sweep']).optional(),
   /** Why the last `setPolicy` was refused, if it was. */
   rejectedPolicy: z.string().optional(),
+  /** Set while AWS calls keep failing (after their retries): the monitor goes on, and says so. */
+  degraded: z
+    .strictObject({
+      since: z.number(),
+      failures: z.number().int().positive(),
+      during: z.enum(['check', 'teardown']),
+      lastError: z.string(),
+    })
+    .optional(),
+  /** Checks or teardown attempts that failed over the monitor's life (each after the activity's own retries). */
+  failedAttempts: z.number().int().nonnegative().optional(),
 });
 export type IdleMonitorState = z.output<typeof IdleMonitorStateSchema>;
 

@@ -154,4 +154,88 @@ describe('idleMonitor deletes what nobody calls (time-skipping, moto)', () => {
     expect(await existingParts(harness.moto.aws, ours)).toEqual({ endpoint: false, config: false, model: true });
     expect(oursSummary.teardown?.models).toEqual([{ name: ours.modelName, deleted: false, reason: 'kept: deleteModel is false' }]);
   });
+
+  /** A client whose first `times` calls of one command fail as AWS fails under a brownout (the call never reaches moto). */
+  function browningOut<C extends { send: (command: never) => Promise<unknown> }>(
+    client: C,
+    command: string,
+    times: number,
+    error: Error,
+  ): C {
+    let failures = 0;
+    const send = (cmd: { constructor: { name: string } }, ...rest: unknown[]) => {
+      if (cmd.constructor.name === command && failures < times) {
+        failures += 1;
+        return Promise.reject(error);
+      }
+      return (client.send as (...args: unknown[]) => Promise<unknown>)(cmd, ...rest);
+    };
+    return { send } as unknown as C;
+  }
+  const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+  const serverError = () =>
+    Object.assign(new Error('We encountered an internal error. Please try again.'), {
+      name: 'InternalFailure',
+      $fault: 'server',
+      $metadata: { httpStatusCode: 500 },
+    });
+
+  it('outlives GetMetricData throttled past its retries: reports degraded, keeps checking, then deletes the endpoint', async () => {
+    const endpoint = await createTestEndpoint(harness.moto.aws, 'brownout-ep');
+    // 20 throttles in a row: more than two checks' worth of the activity's 8 attempts.
+    const cloudwatch = browningOut(harness.moto.aws.cloudwatch, 'GetMetricDataCommand', 20, throttled());
+    const { summary, degraded } = await harness.withIdleWorker(
+      async (taskQueue) => {
+        const handle = await harness.startMonitor(taskQueue, {
+          endpointName: endpoint.endpointName,
+          policy: { checkInterval: '5m', window: '1h' },
+        });
+        let degraded: unknown = null;
+        const watching = (async () => {
+          while (!degraded) {
+            degraded = (await handle.query(statusQuery).catch(() => null))?.degraded ?? null;
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        })();
+        const result = await handle.result();
+        degraded ??= 'never seen';
+        await watching;
+        return { summary: result, degraded };
+      },
+      { cloudwatch },
+    );
+    expect(summary.outcome).toBe('deleted');
+    expect(summary.failedAttempts).toBeGreaterThanOrEqual(2);
+    expect(degraded).toMatchObject({ during: 'check', lastError: expect.stringContaining('Rate exceeded') as string });
+    expect(await existingParts(harness.moto.aws, endpoint)).toEqual({ endpoint: false, config: false, model: false });
+  });
+
+  it('a teardown that has begun runs to the end: DeleteEndpointConfig failing past its retries, and a cancel meanwhile, orphan nothing', async () => {
+    const endpoint = await createTestEndpoint(harness.moto.aws, 'orphan-ep');
+    const sagemaker = browningOut(harness.moto.aws.sagemaker, 'DeleteEndpointConfigCommand', 12, serverError());
+    const outcome = await harness.withIdleWorker(
+      async (taskQueue) => {
+        const handle = await harness.startMonitor(taskQueue, {
+          endpointName: endpoint.endpointName,
+          policy: { checkInterval: '5m', window: '1h' },
+        });
+        // Waiting on the result lets the server skip time; cancel once the endpoint itself is gone and
+        // its config and model are still to delete (or at once, if the teardown already finished).
+        const result = handle.result().then(
+          (summary) => ({ summary, error: undefined as unknown }),
+          (error: unknown) => ({ summary: undefined, error }),
+        );
+        let ended = false;
+        void result.then(() => (ended = true));
+        while (!ended && (await existingParts(harness.moto.aws, endpoint)).endpoint)
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        if (!ended) await handle.cancel().catch(() => undefined);
+        return result;
+      },
+      { sagemaker },
+    );
+    // Whether it ended deleted or cancelled, what it began to delete is gone.
+    expect(await existingParts(harness.moto.aws, endpoint)).toEqual({ endpoint: false, config: false, model: false });
+    if (outcome.summary) expect(outcome.summary.teardown?.endpointConfig).toMatchObject({ deleted: true });
+  });
 });

@@ -1,11 +1,15 @@
 import { HandlerUnfinishedPolicy } from '@temporalio/common';
 import {
   allHandlersFinished,
+  CancellationScope,
   condition,
   continueAsNew,
+  isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -34,6 +38,18 @@ import { idleChecks } from './checks';
 const { observeEndpoint, planEndpointTeardown } = proxyActivities<IdleActivities>(AWS_CALL);
 // A teardown is a handful of idempotent calls; retried as a whole, it finishes what a failed try began.
 const { teardownEndpoint } = proxyActivities<IdleActivities>(TEARDOWN);
+
+/**
+ * Runs started before it failed when an activity ran out of retries; since, a monitor whose AWS calls
+ * keep failing reports itself degraded and tries again later: a loop that saves money must not die of
+ * a brownout and leave the endpoint billing with nobody watching.
+ */
+export const SURVIVES_AWS_ERRORS_PATCH = 'idle-monitor-survives-aws-errors';
+
+/** Between teardown attempts that failed: doubling from 30 s, at most 10 min. */
+function teardownBackoffMs(failures: number): number {
+  return Math.min(30_000 * 2 ** Math.max(0, failures - 1), 600_000);
+}
 
 /**
  * Watches one endpoint and deletes it once nobody has called it for a whole idle window (after the
@@ -131,6 +147,54 @@ export async function idleMonitor(rawInput: IdleMonitorInput): Promise<IdleSumma
       lastInvocationAt: state.lastInvocationAt,
     });
 
+  /** The activity's value, or undefined after recording the failure (its retries spent) as degraded; cancellation passes. */
+  const surviving = async <T>(during: 'check' | 'teardown', call: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      const value = await call();
+      delete state.degraded;
+      return value;
+    } catch (error) {
+      if (isCancellation(error) || !patched(SURVIVES_AWS_ERRORS_PATCH)) throw error;
+      const lastError = ((error as Error).cause as Error | undefined)?.message ?? (error as Error).message;
+      state.degraded = {
+        since: state.degraded?.since ?? Date.now(),
+        failures: (state.degraded?.failures ?? 0) + 1,
+        during,
+        lastError,
+      };
+      state.failedAttempts = (state.failedAttempts ?? 0) + 1;
+      log.warn('AWS calls failed; the monitor goes on degraded and tries again', { endpointName, during, lastError });
+      return undefined;
+    }
+  };
+
+  /**
+   * A teardown that has begun runs to the end: not cancellable, and tried again (it is idempotent) until
+   * it finishes, so a cancel or a failing DeleteEndpointConfig never leaves the config and model orphaned.
+   */
+  const teardownToTheEnd = (plan: Parameters<typeof teardownEndpoint>[0]['plan']) =>
+    CancellationScope.nonCancellable(async () => {
+      for (;;) {
+        const report = await surviving('teardown', () => teardownEndpoint({ plan, deleteModel: input.deleteModel }));
+        if (report) return report;
+        await sleep(teardownBackoffMs(state.degraded?.failures ?? 1));
+      }
+    });
+
+  const continueIfDue = async (checksThisRun: number) => {
+    if (checksThisRun >= input.maxChecksPerRun || workflowInfo().continueAsNewSuggested) {
+      // Handlers wait on their checks: let them land in this run's state before carrying it over. Signals
+      // that arrive while the continue-as-new is recorded make the server retry this task with them first.
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof idleMonitor>({ ...input, policy, state });
+    }
+  };
+  /** A brownout of days must not grow one run's history without bound either. */
+  const waitAfterFailure = async (checksThisRun: number) => {
+    await continueIfDue(checksThisRun);
+    await condition(() => wake, ms.checkIntervalMs);
+  };
+
   for (let checksThisRun = 1; ; checksThisRun += 1) {
     // Signal payloads are checked in local activities: decide only once every pending check has landed
     // (at the first check, the sweep's observation that came with signalWithStart).
@@ -142,7 +206,12 @@ export async function idleMonitor(rawInput: IdleMonitorInput): Promise<IdleSumma
       record(state.observation, 'sweep');
     } else {
       source = 'monitor';
-      const observation = await observeEndpoint({ endpointName, windowMs: ms.windowMs, now });
+      const observation = await surviving('check', () => observeEndpoint({ endpointName, windowMs: ms.windowMs, now }));
+      if (!observation) {
+        // Nothing learnt this time: look again at the next interval (sooner if a signal arrives).
+        await waitAfterFailure(checksThisRun);
+        continue;
+      }
       if (!observation.found) return finish('already-deleted', null);
       record(observation, 'monitor');
     }
@@ -152,12 +221,17 @@ export async function idleMonitor(rawInput: IdleMonitorInput): Promise<IdleSumma
     if (decision.action === 'delete') {
       deleting = true;
       // Never delete on old or second-hand data: read again, decide again, then tear down.
-      const confirmed = await planEndpointTeardown({ endpointName, windowMs: ms.windowMs, now: Date.now() });
+      const confirmed = await surviving('check', () => planEndpointTeardown({ endpointName, windowMs: ms.windowMs, now: Date.now() }));
+      if (!confirmed) {
+        deleting = false;
+        await waitAfterFailure(checksThisRun);
+        continue;
+      }
       if (!confirmed.observation.found) return finish('already-deleted', null);
       record(confirmed.observation, 'monitor');
       decision = decide();
       if (decision.action === 'delete' && confirmed.plan) {
-        const teardown = await teardownEndpoint({ plan: confirmed.plan, deleteModel: input.deleteModel });
+        const teardown = await teardownToTheEnd(confirmed.plan);
         return finish('deleted', teardown, decision.reason);
       }
       deleting = false;
@@ -170,12 +244,7 @@ export async function idleMonitor(rawInput: IdleMonitorInput): Promise<IdleSumma
       ...(decision.deleteAt === undefined ? {} : { deleteAt: decision.deleteAt }),
     };
 
-    if (checksThisRun >= input.maxChecksPerRun || workflowInfo().continueAsNewSuggested) {
-      // Handlers wait on their checks: let them land in this run's state before carrying it over. Signals
-      // that arrive while the continue-as-new is recorded make the server retry this task with them first.
-      await condition(allHandlersFinished);
-      await continueAsNew<typeof idleMonitor>({ ...input, policy, state });
-    }
+    await continueIfDue(checksThisRun);
     await condition(() => wake, nextCheckDelayMs(decision, ms, Date.now()));
   }
 }
