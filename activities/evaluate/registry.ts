@@ -89,11 +89,12 @@ export async function ensureModelPackageGroup(sagemaker: SageMakerSender, groupN
   }
 }
 
+/** The group's versions, newest first; none when the group does not exist yet (nothing was registered). */
 export async function listVersions(sagemaker: SageMakerSender, groupName: string, status?: ApprovalStatus): Promise<ModelPackageSummary[]> {
   const versions: ModelPackageSummary[] = [];
   let NextToken: string | undefined;
   do {
-    const page = await awsCall({ operation: 'ListModelPackages', resource: `model package group ${groupName}` }, () =>
+    const page = await readIfExists({ operation: 'ListModelPackages', resource: `model package group ${groupName}` }, () =>
       sagemaker.send(
         new ListModelPackagesCommand({
           ModelPackageGroupName: groupName,
@@ -106,6 +107,7 @@ export async function listVersions(sagemaker: SageMakerSender, groupName: string
         }),
       ),
     );
+    if (!page) return versions;
     versions.push(...(page.ModelPackageSummaryList ?? []));
     NextToken = page.NextToken;
   } while (NextToken);
@@ -234,11 +236,7 @@ export async function findChampion(
     );
     arn = tags.Tags?.find((tag) => tag.Key === SERVED_MODEL_PACKAGE_TAG)?.Value;
   } else {
-    const approved = await listVersions(sagemaker, groupName, 'Approved').catch((error: unknown) => {
-      // No group yet: no version, so no champion.
-      if ((error as { type?: string }).type === 'NotFound') return [];
-      throw error;
-    });
+    const approved = await listVersions(sagemaker, groupName, 'Approved');
     arn = approved.find(
       (summary) => !excludeEvaluationJob || !isVersionOf(summary.ModelPackageDescription, excludeEvaluationJob),
     )?.ModelPackageArn;

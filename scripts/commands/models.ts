@@ -45,10 +45,7 @@ async function findVersion(context: CliContext, ref: string, twin: string | unde
     if (!/^\d+$/.test(ref))
       throw new UsageError(`version: ${JSON.stringify(ref)} is neither a version number (such as 3) nor a model package ARN`);
     const group = groupOf(context, twin);
-    const versions = await listVersions(sagemaker, group).catch((error: unknown) => {
-      if ((error as { type?: string }).type === 'NotFound') return [];
-      throw error;
-    });
+    const versions = await listVersions(sagemaker, group);
     const found = versions.find((summary) => summary.ModelPackageVersion === Number(ref));
     if (!found?.ModelPackageArn)
       throw new NotFoundError(
@@ -93,10 +90,7 @@ export function registerModels(command: Command, context: CliContext): void {
       const { describeVersion, listVersions } = registry();
       const sagemaker = context.aws().sagemaker;
       const group = groupOf(context, options.twin);
-      const summaries = await listVersions(sagemaker, group).catch((error: unknown) => {
-        if ((error as { type?: string }).type === 'NotFound') return [];
-        throw error;
-      });
+      const summaries = await listVersions(sagemaker, group);
       const versions = await Promise.all(
         summaries.map(async (summary) => {
           const pkg = await describeVersion(sagemaker, summary.ModelPackageArn as string);
