@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEPLOY_CONFIG } from '../deploy/config';
 import { EVALUATE_CONFIG } from '../evaluate/config';
 import { FINE_TUNE_CONFIG } from '../fine-tune/config';
 import { IDLE_CONFIG } from '../idle/config';
@@ -40,6 +41,7 @@ const SECTIONS = [
   PREPARE_THREADS_CONFIG,
   FINE_TUNE_CONFIG,
   EVALUATE_CONFIG,
+  DEPLOY_CONFIG,
   IDLE_CONFIG,
 ] as const;
 
@@ -59,6 +61,7 @@ export const ConfigSchema = z
     [PREPARE_THREADS_CONFIG.key]: PREPARE_THREADS_CONFIG.schema,
     [FINE_TUNE_CONFIG.key]: FINE_TUNE_CONFIG.schema,
     [EVALUATE_CONFIG.key]: EVALUATE_CONFIG.schema,
+    [DEPLOY_CONFIG.key]: DEPLOY_CONFIG.schema,
     [IDLE_CONFIG.key]: IDLE_CONFIG.schema,
     /** Starts every SageMaker name of ours (resourceName), so two deployments in one account never collide. */
     resourceNamePrefix: SageMakerNameSchema.max(20).default('llmtwin'),

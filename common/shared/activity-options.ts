@@ -50,6 +50,12 @@ export const DATA_WORK: ActivityOptions = {
  */
 export const STOP_JOB: ActivityOptions = { ...AWS_CALL, startToCloseTimeout: '30m', heartbeatTimeout: '1m' };
 
+/**
+ * Changing an endpoint and waiting for it to settle: undoing a deployment (its endpoint may first have
+ * to finish Creating or Updating) or rolling back to an earlier config. Minutes to an hour; heartbeats.
+ */
+export const ENDPOINT_CHANGE: ActivityOptions = { ...AWS_CALL, startToCloseTimeout: '3h', heartbeatTimeout: '1m' };
+
 /** Deleting an endpoint with its autoscaling, config and models: a handful of idempotent calls, retried as a whole. */
 export const TEARDOWN: ActivityOptions = { ...AWS_CALL, startToCloseTimeout: '5m' };
 

@@ -21,6 +21,10 @@ export const ERROR_TYPES = {
   jobFailed: 'JobFailed',
   /** A SageMaker job ended Stopped (someone stopped it): a cancellation, never a success. */
   jobStopped: 'JobStopped',
+  /** An endpoint ended Failed, or did not come InService in time. */
+  endpointFailed: 'EndpointFailed',
+  /** A deployed endpoint answered the smoke test's prompt with an error or nothing usable. */
+  smokeTestFailed: 'SmokeTestFailed',
 } as const;
 
 export type ErrorType = (typeof ERROR_TYPES)[keyof typeof ERROR_TYPES];
@@ -34,4 +38,6 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
   ERROR_TYPES.conflict,
   ERROR_TYPES.jobFailed,
   ERROR_TYPES.jobStopped,
+  ERROR_TYPES.endpointFailed,
+  ERROR_TYPES.smokeTestFailed,
 ];

@@ -13,7 +13,7 @@ export const S3_URI_PATTERN = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/
 /** A SageMaker instance type such as ml.g5.2xlarge or ml.p6-b200.48xlarge (its shape; common/shared/instance-types.ts knows the names). */
 export const INSTANCE_TYPE_PATTERN = /^ml\.[a-z0-9]+(-[a-z0-9]+)?\.[a-z0-9]+$/;
 
-export type ResourceStage = 'train' | 'eval' | 'twin' | 'model' | 'epconfig' | 'endpoint' | 'check';
+export type ResourceStage = 'train' | 'eval' | 'twin' | 'model' | 'epconfig' | 'endpoint' | 'serve' | 'check';
 
 export interface ResourceNameParts {
   /** Project-wide prefix from config (`resourceNamePrefix`), e.g. `llmtwin`. */
