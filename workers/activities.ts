@@ -1,6 +1,7 @@
 import type { LlmtwinConfig } from '../common/config';
 import type { WorkerRole } from '../common/shared/task-queues';
 import type { AwsClients } from '../platform/aws-clients';
+import type * as deployModule from '../activities/deploy';
 import type * as evaluateModule from '../activities/evaluate';
 import type * as fineTuneModule from '../activities/fine-tune';
 import type * as idleModule from '../activities/idle';
@@ -70,6 +71,17 @@ const STAGES: readonly StageActivities[] = [
       (require('../activities/evaluate') as typeof evaluateModule).createEvaluateActivities({
         sagemaker: aws.sagemaker,
         s3: aws.s3,
+        config,
+      }),
+  },
+  {
+    stage: 'deploy',
+    roles: ['control'],
+    create: ({ config, aws }) =>
+      (require('../activities/deploy') as typeof deployModule).createDeployActivities({
+        sagemaker: aws.sagemaker,
+        autoscaling: aws.autoscaling,
+        runtime: aws.sagemakerRuntime,
         config,
       }),
   },

@@ -2,6 +2,7 @@ import type { ApplicationAutoScalingClient } from '@aws-sdk/client-application-a
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 /**
@@ -13,3 +14,4 @@ export type S3Sender = Pick<S3Client, 'send'>;
 export type CloudWatchSender = Pick<CloudWatchClient, 'send'>;
 export type AutoScalingSender = Pick<ApplicationAutoScalingClient, 'send'>;
 export type SecretsSender = Pick<SecretsManagerClient, 'send'>;
+export type SageMakerRuntimeSender = Pick<SageMakerRuntimeClient, 'send'>;

@@ -119,7 +119,7 @@ export async function executeTeardown(
 }
 
 /** Scaling policies, then the scalable target, of one variant; a variant without autoscaling is a no-op. */
-async function deregisterAutoscaling(
+export async function deregisterAutoscaling(
   autoscaling: AutoScalingSender,
   resourceId: string,
   report: TeardownReport,
