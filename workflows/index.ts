@@ -4,3 +4,4 @@ export { idleMonitor, idleSweep } from './idle';
 export { fineTune } from './fine-tune';
 export { prepareData } from './prepare-data';
 export { evaluate } from './evaluate';
+export { deploy, rollbackEndpoint } from './deploy';

@@ -9,6 +9,7 @@ import { fineTune } from '../../workflows/fine-tune';
 import { DATASET_URI, HAPPY_PATH, STEPS, ScriptedSageMaker, datasetS3, quotaError } from '../helpers/fake-training-jobs';
 import { recordHistoryIfAsked } from '../helpers/replay';
 import { uniqueId, useTimeSkippingEnv, withWorker } from '../helpers/temporal';
+import { until } from '../helpers/until';
 
 // The REAL activities (describe-before-create, polling, stop) against SageMaker's scripted behaviour;
 // only the AWS clients are fakes. Polling is shortened to milliseconds; the logic is unchanged.
@@ -223,11 +224,3 @@ describe('fineTune workflow (time-skipping, scripted SageMaker)', () => {
     expect(failure.message).toMatch(/instanceCount: only 1 is supported/);
   });
 });
-
-async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

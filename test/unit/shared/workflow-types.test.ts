@@ -1,3 +1,4 @@
+import { DEPLOY_WORKFLOW_TYPE, ROLLBACK_WORKFLOW_TYPE, type DeployWorkflow, type RollbackWorkflow } from '../../../common/deploy/contract';
 import { EVALUATE_WORKFLOW_TYPE, type EvaluateWorkflow } from '../../../common/evaluate/contract';
 import { FINE_TUNE_WORKFLOW_TYPE, type FineTuneWorkflow } from '../../../common/fine-tune/contract';
 import { IDLE_MONITOR_WORKFLOW_TYPE, type IdleMonitorWorkflow } from '../../../common/idle/contract';
@@ -16,6 +17,8 @@ describe('workflow type names in the contracts', () => {
     [PREPARE_DATA_WORKFLOW_TYPE]: workflows.prepareData satisfies PrepareDataWorkflow,
     [FINE_TUNE_WORKFLOW_TYPE]: workflows.fineTune satisfies FineTuneWorkflow,
     [EVALUATE_WORKFLOW_TYPE]: workflows.evaluate satisfies EvaluateWorkflow,
+    [DEPLOY_WORKFLOW_TYPE]: workflows.deploy satisfies DeployWorkflow,
+    [ROLLBACK_WORKFLOW_TYPE]: workflows.rollbackEndpoint satisfies RollbackWorkflow,
     [IDLE_MONITOR_WORKFLOW_TYPE]: idleWorkflows.idleMonitor satisfies IdleMonitorWorkflow,
     [IDLE_SWEEP_WORKFLOW_TYPE]: idleWorkflows.idleSweep satisfies IdleSweepWorkflow,
   };
