@@ -13,6 +13,8 @@ import type * as configModule from './commands/config';
 import type * as jobsModule from './commands/jobs';
 import type * as evaluateModule from './commands/evaluate';
 import type * as modelsModule from './commands/models';
+import type * as deployModule from './commands/deploy';
+import type * as invokeModule from './commands/invoke';
 
 // The AWS SDK's notice that versions from January 2027 on need Node 22 is for whoever upgrades the pinned
 // SDK (see package.json), not for each run; set the variable to "false" to see it again.
@@ -56,6 +58,22 @@ const COMMANDS: ReadonlyArray<{ name: string; summary: string; load: () => Regis
     name: 'models',
     summary: "the twin's versions in the model registry: `models list|show <v> [--open]|approve <v>|reject <v>`",
     load: () => (require('./commands/models') as typeof modelsModule).registerModels,
+  },
+  {
+    name: 'deploy',
+    summary:
+      'serve a twin as an endpoint (a registry version, a fine-tune job or a model.tar.gz): create or blue/green update, autoscale, smoke-test, watch',
+    load: () => (require('./commands/deploy') as typeof deployModule).registerDeploy,
+  },
+  {
+    name: 'invoke',
+    summary: 'ask a deployed twin: `invoke <endpoint> "prompt"` streams the answer (--json for the whole of it)',
+    load: () => (require('./commands/invoke') as typeof invokeModule).registerInvoke,
+  },
+  {
+    name: 'rollback',
+    summary: 'put the endpoint config the last deployment replaced back: `rollback <endpoint> [--to <config>]`',
+    load: () => (require('./commands/deploy') as typeof deployModule).registerRollback,
   },
   {
     name: 'jobs',

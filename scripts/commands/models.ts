@@ -37,7 +37,7 @@ function groupOf(context: CliContext, twin: string | undefined): string {
 }
 
 /** A version by number (in --twin's group) or by its ARN. */
-async function findVersion(context: CliContext, ref: string, twin: string | undefined): Promise<DescribeModelPackageCommandOutput> {
+export async function findVersion(context: CliContext, ref: string, twin: string | undefined): Promise<DescribeModelPackageCommandOutput> {
   const { describeVersion, listVersions } = registry();
   const sagemaker = context.aws().sagemaker;
   let arn = ref;
