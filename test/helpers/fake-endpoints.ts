@@ -90,7 +90,8 @@ export class ScriptedEndpoints {
       (input: I) => {
         this.calls.push({ command, input });
         const queued = this.failNext.get(command);
-        if (queued && queued.length > 0) throw queued.shift();
+        const failure = queued?.shift();
+        if (failure) throw failure;
         return handler(input);
       };
     sm.on(CreateModelCommand).callsFake(on('CreateModel', (input: CreateModelCommandInput) => this.createModel(input)));
