@@ -7,7 +7,7 @@ const { join } = require('node:path');
 
 const root = join(__dirname, '..');
 const stamp = join(root, 'dist', '.llmtwin-built');
-const SOURCES = ['common', 'activities', 'workflows', 'workers', 'scripts', 'platform'];
+const SOURCES = ['common', 'activities', 'workflows', 'workers', 'scripts', 'platform', 'client'];
 
 function newestSource(dir) {
   let newest = 0;

@@ -56,7 +56,7 @@ install_venv .venv scripts/requirements-dev-stack.txt
 
 # The compiled CLI and workers (dist/), which ./llmtwin runs when they are current: rebuilt whenever a
 # TypeScript source is newer than the last build (./llmtwin falls back to tsx until then).
-if [[ -f dist/.llmtwin-built && -z "$(find common activities workflows workers scripts platform tsconfig.json tsconfig.build.json -newer dist/.llmtwin-built \( -name '*.ts' -o -name '*.json' \) -print -quit)" ]]; then
+if [[ -f dist/.llmtwin-built && -z "$(find common activities workflows workers scripts platform client tsconfig.json tsconfig.build.json -newer dist/.llmtwin-built \( -name '*.ts' -o -name '*.json' \) -print -quit)" ]]; then
   echo "setup: dist is up to date"
 else
   echo "setup: npm run build"

@@ -57,26 +57,28 @@ export function endpointNameFor(prefix: string, twin: string): string {
   return resourceName({ prefix, stage: 'endpoint', key: twin });
 }
 
+/** The endpoint's name without the project's `<prefix>-endpoint-` head: what the other names start with, to read as the endpoint's. */
+function shortName(prefix: string, endpointName: string): string {
+  const head = `${prefix}-endpoint-`;
+  return endpointName.startsWith(head) ? endpointName.slice(head.length) : endpointName;
+}
+
 export function modelNameFor(
   prefix: string,
   parts: { endpointName: string; modelUri: string; image: string; environment: Record<string, string> },
 ): string {
-  return resourceName({
-    prefix,
-    stage: 'model',
-    key: `${parts.endpointName}|${parts.modelUri}|${parts.image}|${stableHash(canonicalJson(parts.environment))}`,
-  });
+  const content = stableHash(`${parts.endpointName}|${parts.modelUri}|${parts.image}|${canonicalJson(parts.environment)}`).slice(0, 8);
+  return resourceName({ prefix, stage: 'model', key: `${shortName(prefix, parts.endpointName)}-${content}` });
 }
 
 export function configNameFor(
   prefix: string,
   parts: { endpointName: string; modelName: string; instanceType: string; instanceCount: number; inferenceAmiVersion: string | null },
 ): string {
-  return resourceName({
-    prefix,
-    stage: 'epconfig',
-    key: `${parts.endpointName}|${parts.modelName}|${parts.instanceType}|${parts.instanceCount}|${parts.inferenceAmiVersion ?? ''}`,
-  });
+  const content = stableHash(
+    `${parts.endpointName}|${parts.modelName}|${parts.instanceType}|${parts.instanceCount}|${parts.inferenceAmiVersion ?? ''}`,
+  ).slice(0, 8);
+  return resourceName({ prefix, stage: 'epconfig', key: `${shortName(prefix, parts.endpointName)}-${content}` });
 }
 
 /** SageMaker's runtime URL of an endpoint (SigV4, service `sagemaker`). */
@@ -90,7 +92,7 @@ export function runtimeInvokeUrl(region: string, endpointName: string): string {
  * config again after its server stopped (a rollback) takes the next generation.
  */
 export function serveJobName(prefix: string, configName: string, generation: number): string {
-  return resourceName({ prefix, stage: 'serve', key: `${configName}#${generation}` });
+  return resourceName({ prefix, stage: 'serve', key: `${configName.replace(`${prefix}-epconfig-`, '')}-g${generation}` });
 }
 
 /** Generations looked at, at most: far more rollbacks to one config than anyone makes. */
