@@ -90,7 +90,7 @@ it('deploys the trained toy locally, answers, publishes Invocations, and is dele
   expect(invocations).toBeGreaterThanOrEqual(2);
 
   // Nobody calls it any more: the monitor deletes the endpoint after its window, and the server stops.
-  const summary = await stack.client.workflow.getHandle(result.monitor!.workflowId).result();
+  const summary: unknown = await stack.client.workflow.getHandle(result.monitor!.workflowId).result();
   expect(summary).toMatchObject({ endpointName: result.endpointName, outcome: 'deleted' });
   expect(await describeEndpointIfExists(stack.aws.sagemaker, result.endpointName)).toBeUndefined();
   await until('the local server to stop', () => Promise.resolve(isAlive(server!.pid) ? undefined : true), 60_000);

@@ -7,7 +7,7 @@ import {
   ListTagsCommand,
 } from '@aws-sdk/client-sagemaker';
 import { WorkflowFailedError } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { type ActivityFailure, type ApplicationFailure } from '@temporalio/common';
 import { describeEndpointIfExists } from '../../activities/aws/endpoints';
 import { DEPLOY_WORKFLOW_TYPE, type DeployInput, type DeployWorkflow } from '../../common/deploy/contract';
 import { motoUrl, testConfig } from '../helpers/stack';

@@ -154,7 +154,7 @@ describe('the endpoint step', () => {
       EndpointArn: ARN,
       EndpointStatus: 'Updating',
       EndpointConfigName: 'cfg-old',
-      PendingDeploymentSummary: { EndpointConfigName: 'cfg-other' } as never,
+      PendingDeploymentSummary: { EndpointConfigName: 'cfg-other' },
     });
     const deps = { sagemaker: client, update: sageMakerUpdater(client), suspendAutoscaling: () => Promise.resolve(null) };
     const busy = await rejectionOf(ensureEndpoint(deps, plan, 'run-2'));
