@@ -56,9 +56,16 @@ describe('deploy workflow (time-skipping, scripted SageMaker endpoints)', () => 
       during: <T>(body: (handle: WorkflowHandle<typeof deploy>) => Promise<T>, args: DeployInput = input) =>
         withWorker(workerOptions, async () => body(await start(args))),
       rollback: (endpointName: string) =>
-        withWorker(workerOptions, () =>
-          server.env.client.workflow.execute(rollbackEndpoint, { taskQueue, workflowId: uniqueId('rollback'), args: [{ endpointName }] }),
-        ),
+        withWorker(workerOptions, async () => {
+          const handle = await server.env.client.workflow.start(rollbackEndpoint, {
+            taskQueue,
+            workflowId: uniqueId('rollback'),
+            args: [{ endpointName }],
+          });
+          const result = await handle.result();
+          await recordHistoryIfAsked(handle, 'rollbackEndpoint-rolled-back');
+          return result;
+        }),
     };
   }
 
