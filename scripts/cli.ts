@@ -92,7 +92,7 @@ const VERSION = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'ut
 
 const program = new Command('llmtwin')
   .description(
-    "LLM twin pipeline: turn a person's writing into a dataset, fine-tune a model on it, and watch endpoints so idle ones stop billing",
+    "LLM twin pipeline: turn a person's writing into a dataset, fine-tune and evaluate a model on it, serve it as an endpoint, and watch endpoints so idle ones stop billing",
   )
   .version(VERSION, '-V, --version', 'print the version')
   .option('-c, --config <file>', 'JSON config file (default: $LLMTWIN_CONFIG); environment variables override it')

@@ -1,6 +1,7 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  getExternalWorkflowHandle,
   isCancellation,
   ParentClosePolicy,
   proxyActivities,
@@ -25,7 +26,7 @@ import {
   type RollbackResult,
 } from '../common/deploy/contract';
 import { runtimeInvokeUrl, type DeploymentPlan } from '../common/deploy/plan';
-import { IDLE_MONITOR_WORKFLOW_TYPE, idleMonitorWorkflowId, type IdleMonitorInput } from '../common/idle/contract';
+import { IDLE_MONITOR_WORKFLOW_TYPE, idleMonitorWorkflowId, setPolicySignal, type IdleMonitorInput } from '../common/idle/contract';
 import { AWS_CALL, AWS_CREATE, AWS_SETUP, ENDPOINT_CHANGE, LONG_WAIT } from '../common/shared/activity-options';
 import { SEARCH_ATTRIBUTES } from '../common/shared/search-attributes';
 import { taskQueuesFor } from '../common/shared/task-queues';
@@ -120,8 +121,10 @@ async function startMonitor(plan: DeploymentPlan): Promise<{ workflowId: string;
     return { workflowId, started: true };
   } catch (error) {
     // One monitor per endpoint: a running one already watches it (an earlier deployment started it).
-    if (error instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, started: false };
-    throw error;
+    // It keeps its own policy unless this deployment asked for one: then that is sent to it.
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    if (plan.monitor?.asked) await getExternalWorkflowHandle(workflowId).signal(setPolicySignal, plan.monitor.asked);
+    return { workflowId, started: false };
   }
 }
 

@@ -61,6 +61,7 @@ export async function planDeployment(
   const scaling = settings.autoscaling ?? deploy.autoscaling;
   const smoke = { ...deploy.smokeTest, ...withoutUndefined(settings.smokeTest ?? {}) };
   const monitor = settings.monitor;
+  const asked = withoutUndefined({ checkInterval: monitor.checkInterval, window: monitor.window, grace: monitor.grace });
   return {
     twin: settings.twin,
     endpointName,
@@ -88,12 +89,7 @@ export async function planDeployment(
       : null,
     smokeTest: smoke.enabled ? { prompt: smoke.prompt, maxTokens: smoke.maxTokens } : null,
     monitor: monitor.enabled
-      ? {
-          policy: {
-            ...policyFromConfig(config.idle),
-            ...withoutUndefined({ checkInterval: monitor.checkInterval, window: monitor.window, grace: monitor.grace }),
-          },
-        }
+      ? { policy: { ...policyFromConfig(config.idle), ...asked }, asked: Object.keys(asked).length > 0 ? asked : null }
       : null,
     inServiceTimeout: settings.inServiceTimeout ?? deploy.inServiceTimeout,
     tags: [

@@ -34,7 +34,8 @@ export interface DeploymentPlan {
     scaleOutCooldownSeconds: number;
   } | null;
   smokeTest: { prompt: string; maxTokens: number } | null;
-  monitor: { policy: IdlePolicyInput } | null;
+  /** The policy a new monitor starts with; `asked`: the fields this run's input set, sent to a monitor already watching. */
+  monitor: { policy: IdlePolicyInput; asked: IdlePolicyInput | null } | null;
   inServiceTimeout: string;
   /** On the model, the config and the endpoint. */
   tags: Array<{ Key: string; Value: string }>;

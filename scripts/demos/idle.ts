@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { LOCAL_ACCOUNT_ID, type LlmtwinConfig } from '../../common/config';
 import {
   IDLE_MONITOR_ID_POLICIES,
@@ -60,6 +60,11 @@ export async function runIdleMonitorDemo(options: IdleDemoOptions): Promise<Idle
     `   monitor ${handle.workflowId}: check every ${policy.checkInterval}, delete after ${policy.window} without calls (grace ${policy.grace ?? policy.window})`,
   );
 
+  return watchMonitor(handle, log);
+}
+
+/** Follows a monitor until it ends: its status as it changes, then what it deleted and what that saved. */
+export async function watchMonitor(handle: WorkflowHandle<IdleMonitorWorkflow>, log: (line: string) => void): Promise<IdleSummary> {
   const result = handle.result();
   let done = false;
   void result.finally(() => (done = true)).catch(() => undefined);

@@ -20,7 +20,16 @@ import { verdictLines } from '../commands/evaluate';
 import { modelSummary } from '../commands/fine-tune';
 import { datasetSummary } from '../commands/prepare-data';
 import { DEFAULT_STACK, stackInfo } from '../dev-stack/stack';
-import { runIdleMonitorDemo } from './idle';
+import { watchMonitor } from './idle';
+import { invokeTwin, openTwin } from '../../client/invoke';
+import { DEPLOY_WORKFLOW_TYPE, type DeployInput, type DeployWorkflow } from '../../common/deploy/contract';
+import type { IdleMonitorWorkflow, IdlePolicyInput } from '../../common/idle/contract';
+import { projectPath } from '../../platform/paths';
+import { deployedLines } from '../commands/deploy';
+
+/** Seconds, not the default hour, so the demo shows the endpoint deleted once nobody calls it. */
+const DEMO_MONITOR: IdlePolicyInput & { checkInterval: string; window: string } = { checkInterval: '3s', window: '20s', grace: '0s' };
+const DEMO_PROMPT = 'What do you write about?';
 
 /** The sample corpus: the writing of Wren Castellanos, a fictional engineer and blogger. */
 const SAMPLE_CORPUS: PrepareDataInput = {
@@ -31,10 +40,13 @@ const SAMPLE_CORPUS: PrepareDataInput = {
 /**
  * The README's main command, after setup and `dev start`: runs the workers in this process and drives
  * the most complete path that exists through them, printing where everything landed. Each stage that
- * lands extends this path: stack check -> prepare data -> fine-tune -> evaluate -> (deploy, not yet) -> idle monitor.
+ * lands extends this path: stack check -> prepare data -> fine-tune -> evaluate -> deploy -> invoke -> idle monitor.
  */
 async function main(): Promise<void> {
-  const config = loadConfig();
+  // Local endpoints publish their Invocations every few seconds here (a minute by default), so the
+  // seconds-scale idle monitor below sees the demo's own call before it deletes the endpoint.
+  const loaded = loadConfig();
+  const config: LlmtwinConfig = { ...loaded, deploy: { ...loaded.deploy, localMetricsInterval: '3s' } };
   const logger = createLogger(process.env.LLMTWIN_LOG_LEVEL ?? 'error', 'llmtwin-demo');
   let stopWorkers!: () => void;
   const workersDone = runWorkers({
@@ -84,24 +96,31 @@ async function main(): Promise<void> {
     );
     for (const line of verdictLines(verdict)) console.log(`   ${line}`);
 
-    // The deploy stage does not exist yet: a stand-in endpoint made directly in moto (model, config,
-    // endpoint, tagged as ours) shows the idle monitor deleting what nobody calls, and what that saves.
-    const aws = createAwsClients(config);
-    try {
-      await run.stage('idle monitor (stand-in endpoint in moto, seconds-scale policy)', 'idle-monitor-llmtwin-demo', (workflowId) =>
-        // The endpoint is named so that its monitor's id is the workflow id linked above.
-        runIdleMonitorDemo({
-          client,
-          config,
-          sagemaker: aws.sagemaker,
-          taskQueue: run.idleQueue,
-          endpointName: workflowId.replace(/^idle-monitor-/, ''),
-        }),
+    // The approved version served as an endpoint. On the embedded stack it is a local endpoint: recorded
+    // in moto like any endpoint, served on this machine by jobs/serve; against AWS the vLLM container.
+    if (effectiveComputeBackend(config) !== 'local') {
+      console.log('\n== deploy: skipped (the demo serves locally; with compute.backend sagemaker, run llmtwin deploy against AWS)');
+    } else {
+      const deployInput: DeployInput = {
+        twin: 'wren',
+        ...(verdict.decision === 'approved' ? { modelVersionArn: verdict.modelVersion.arn } : { trainingJobName: model.jobName }),
+        monitor: DEMO_MONITOR,
+      };
+      const deployed = await run.stage('deploy (local endpoint: jobs/serve on this machine, recorded in moto)', 'deploy', (workflowId) =>
+        client.workflow.execute<DeployWorkflow>(DEPLOY_WORKFLOW_TYPE, { taskQueue: run.queue, workflowId, args: [deployInput] }),
       );
-    } finally {
-      destroyAwsClients(aws);
-    }
+      for (const line of deployedLines(deployed)) console.log(`   ${line}`);
+      await askTheTwin(config, deployed.endpointName);
 
+      // Nobody calls it any more: its idle monitor (started by deploy) deletes it, and the server stops.
+      const monitorId = deployed.monitor?.workflowId ?? '';
+      await run.stage(
+        `idle monitor (the deployed endpoint; check every ${DEMO_MONITOR.checkInterval}, delete after ${DEMO_MONITOR.window} without calls)`,
+        monitorId,
+        () => watchMonitor(client.workflow.getHandle<IdleMonitorWorkflow>(monitorId), (line) => console.log(line)),
+        { exactId: true },
+      );
+    }
     console.log(`\nTemporal Web UI: ${run.ui}   (stack keeps running; stop it with: npm run dev -- stop)`);
   } finally {
     stopWorkers();
@@ -125,8 +144,13 @@ class DemoRun {
   }
 
   /** Prints the stage's Web UI link, runs it and reports how long it took. */
-  async stage<T>(title: string, idPrefix: string, execute: (workflowId: string) => Promise<T>): Promise<T> {
-    const workflowId = `${idPrefix}-${this.stamp}`;
+  async stage<T>(
+    title: string,
+    idPrefix: string,
+    execute: (workflowId: string) => Promise<T>,
+    options: { exactId?: boolean } = {},
+  ): Promise<T> {
+    const workflowId = options.exactId ? idPrefix : `${idPrefix}-${this.stamp}`;
     console.log(`\n== ${title}: ${this.ui}/namespaces/${this.config.temporal.namespace}/workflows/${workflowId}`);
     const started = Date.now();
     const result = await execute(workflowId);
@@ -137,6 +161,23 @@ class DemoRun {
 
 function printDataset(dataset: PrepareDataResult): void {
   for (const line of datasetSummary(dataset)) console.log(`   ${line}`);
+}
+
+/** One question to the deployed twin through the client library, its answer streamed as it comes. */
+async function askTheTwin(config: LlmtwinConfig, endpointName: string): Promise<void> {
+  const aws = createAwsClients(config);
+  try {
+    const local = { jobsDir: projectPath(config.compute.local.jobsDir), resourceNamePrefix: config.resourceNamePrefix };
+    const twin = await openTwin({ sagemaker: aws.sagemaker, runtime: aws.sagemakerRuntime }, endpointName, local);
+    process.stdout.write(`   invoke "${DEMO_PROMPT}" ->`);
+    const answer = await invokeTwin(twin, DEMO_PROMPT, {
+      maxTokens: 40,
+      onToken: (text) => process.stdout.write(text.replace(/\s+/g, ' ')),
+    });
+    console.log(`\n   (${answer.latencyMs} ms, streamed; the toy model writes letters and words of the corpus, not sense)`);
+  } finally {
+    destroyAwsClients(aws);
+  }
 }
 
 function printModel(model: FineTuneResult): void {

@@ -47,14 +47,27 @@ describe('the llmtwin CLI, start-up and usage', () => {
     const run = await cli(['--help']);
     expect(run.code).toBe(0);
     const commands = [...run.stdout.slice(run.stdout.indexOf('Commands:')).matchAll(/^ {2}([a-z-]+)\b/gm)].map((match) => match[1]);
-    expect(commands).toEqual(['config', 'stack-check', 'prepare-data', 'fine-tune', 'evaluate', 'models', 'jobs', 'endpoints', 'help']);
+    expect(commands).toEqual([
+      'config',
+      'stack-check',
+      'prepare-data',
+      'fine-tune',
+      'evaluate',
+      'models',
+      'deploy',
+      'invoke',
+      'rollback',
+      'jobs',
+      'endpoints',
+      'help',
+    ]);
     expect(run.stdout).toMatch(/Exit codes: 0 success, 1 the run failed, 2 usage or validation error, 3 not found, 130 interrupted/);
   });
 
   it('an unknown command or option is a usage error (2)', async () => {
-    const command = await cli(['deploy']);
+    const command = await cli(['deplyo']);
     expect(command.code).toBe(2);
-    expect(command.stderr).toMatch(/unknown command 'deploy'/);
+    expect(command.stderr).toMatch(/unknown command 'deplyo'/);
     const option = await cli(['prepare-data', '--sauce', CORPUS, '--json']);
     expect(option.code).toBe(2);
     expect(json(option)).toEqual({ error: { kind: 'usage', message: "unknown option '--sauce'\n(Did you mean --source?)" } });

@@ -126,6 +126,18 @@ describe('deploy workflow (time-skipping, scripted SageMaker endpoints)', () => 
     await server.env.client.workflow.getHandle(idleMonitorWorkflowId(ENDPOINT)).terminate('test over');
   });
 
+  it('a deployment of an endpoint already watched sends the idle policy it asks for to the running monitor', async () => {
+    const h = harness();
+    await h.run(input);
+    const again = await h.run({ ...input, monitor: { window: '2h' } });
+    const monitor = server.env.client.workflow.getHandle(idleMonitorWorkflowId(ENDPOINT));
+    const signals = (await monitor.fetchHistory()).events?.filter((event) => event.workflowExecutionSignaledEventAttributes) ?? [];
+    await monitor.terminate('test over');
+
+    expect(again).toMatchObject({ action: 'unchanged', monitor: { started: false } });
+    expect(signals.map((event) => event.workflowExecutionSignaledEventAttributes?.signalName)).toEqual(['setPolicy']);
+  });
+
   it('a retry after a failure between the model and the endpoint adopts the model: one of each, nothing orphaned', async () => {
     const h = harness();
     // The model is made; then the config call hits a 5xx once (the worker's view: the activity failed).

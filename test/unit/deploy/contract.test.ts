@@ -2,6 +2,7 @@ import { DeployInputSchema } from '../../../common/deploy/contract';
 import { containerEnvironment, inferenceAmiVersionFor, servingImageUri } from '../../../common/deploy/images';
 import { configNameFor, endpointNameFor, modelNameFor } from '../../../common/deploy/plan';
 import { describeIssues } from '../../../common/shared/validation';
+import deployExample from '../../../examples/deploy.json';
 
 function problems(value: unknown): string[] {
   const parsed = DeployInputSchema.safeParse(value);
@@ -11,6 +12,16 @@ function problems(value: unknown): string[] {
 const MODEL = 's3://bucket/llmtwin/training/j/output/model.tar.gz';
 
 describe('deploy input', () => {
+  it('accepts the Web UI example (examples/deploy.json) and fills the defaults', () => {
+    expect(problems(deployExample)).toEqual([]);
+    expect(DeployInputSchema.parse({ modelUri: MODEL })).toMatchObject({
+      twin: 'twin',
+      trafficRouting: { type: 'ALL_AT_ONCE', waitInterval: '5m', terminationWait: '0s', maximumExecutionTimeout: '1h' },
+      rollbackAlarms: [],
+      monitor: { enabled: true },
+    });
+  });
+
   it('needs exactly one thing to serve, naming the fields', () => {
     expect(problems({})).toEqual([expect.stringMatching(/^modelVersionArn: name what to deploy/)]);
     expect(problems({ modelUri: MODEL, trainingJobName: 'j' })).toEqual([
