@@ -158,7 +158,7 @@ export function deployedLines(result: DeployResult): string[] {
     `on            ${result.instanceCount} x ${result.instanceType} (${result.compute === 'local' ? 'local compute: jobs/serve on this machine' : result.image})`,
     `config        ${result.configName}  (model ${result.modelName})`,
     `autoscaling   ${result.autoscaling ? `${result.autoscaling.minInstances}-${result.autoscaling.maxInstances} instances, target ${result.autoscaling.targetInvocationsPerInstance} invocations/instance/min` : 'off'}`,
-    `smoke test    ${result.smokeTest ? `${JSON.stringify(result.smokeTest.answer.slice(0, 120))} in ${result.smokeTest.latencyMs} ms` : 'skipped'}`,
+    `smoke test    ${result.smokeTest ? `${JSON.stringify(result.smokeTest.answer.replace(/\s+/g, ' ').trim().slice(0, 120))} in ${result.smokeTest.latencyMs} ms` : 'skipped'}`,
     `idle monitor  ${result.monitor ? `${result.monitor.workflowId} (${result.monitor.started ? 'started' : 'already watching'})` : 'off: the endpoint bills until deleted'}`,
   ];
 }
