@@ -66,6 +66,7 @@ export async function loadEndpoint(
     variants: variantsOf(endpoint, config, pricing),
     managed: tags.managed,
     keep: tags.keep,
+    ...(config?.AsyncInferenceConfig ? { asynchronous: true } : {}),
   };
   return { endpoint, config, snapshot };
 }

@@ -66,7 +66,7 @@ export function observationOf(
   now: number,
   windowMs: number,
 ): FoundObservation {
-  const { found, endpointName, status, creationTime, lastModifiedTime, endpointConfigName, variants, managed, keep } = state;
+  const { found, endpointName, status, creationTime, lastModifiedTime, endpointConfigName, variants, managed, keep, asynchronous } = state;
   return {
     found,
     endpointName,
@@ -79,6 +79,7 @@ export function observationOf(
     variants,
     managed,
     keep,
+    ...(asynchronous ? { asynchronous } : {}),
     lastInvocationAt: reading?.lastInvocationAt ?? null,
     invocationsInWindow: reading?.invocations ?? 0,
   };

@@ -14,6 +14,8 @@ export interface IdleDecisionInput {
   /** SageMaker status of the endpoint, e.g. InService. */
   status: string;
   keep: boolean;
+  /** An asynchronous inference endpoint (no Invocations metric to judge it by). */
+  asynchronous?: boolean;
   /** When the endpoint went InService (fixes the grace period); undefined before it has. */
   inServiceAt: number | undefined;
   /** Latest invocation known (metrics or keepAlive); undefined when none was ever seen. */
@@ -37,6 +39,13 @@ export interface IdleDecision {
 export function decideIdle(input: IdleDecisionInput): IdleDecision {
   const { policy, now } = input;
   if (input.keep) return { action: 'keep', reason: 'tagged llmtwin:keep=true: never deleted' };
+  if (input.asynchronous) {
+    return {
+      action: 'keep',
+      reason:
+        'an asynchronous inference endpoint publishes no Invocations metric, so its idleness cannot be measured: never deleted (scale it to zero with its own autoscaling)',
+    };
+  }
   if (input.status !== 'InService' || input.inServiceAt === undefined) {
     return { action: 'wait', reason: `endpoint is ${input.status}; only an InService endpoint is deleted` };
   }

@@ -71,6 +71,8 @@ export const FoundObservationSchema = z.strictObject({
   variants: z.array(VariantSchema),
   managed: z.boolean(),
   keep: z.boolean(),
+  /** An asynchronous inference endpoint: it publishes no Invocations metric, so it is never judged idle. */
+  asynchronous: z.boolean().optional(),
   /** End of the last 1-minute metric period with invocations inside the window; null when none. */
   lastInvocationAt: z.number().nullable(),
   invocationsInWindow: z.number().nonnegative(),

@@ -143,6 +143,7 @@ export async function idleMonitor(rawInput: IdleMonitorInput): Promise<IdleSumma
       paused: state.paused,
       status: state.observation?.status ?? 'unknown',
       keep: state.observation?.keep ?? false,
+      asynchronous: state.observation?.asynchronous ?? false,
       inServiceAt: state.inServiceAt,
       lastInvocationAt: state.lastInvocationAt,
     });

@@ -301,4 +301,34 @@ describe('observeEndpoint', () => {
       invocationsInWindow: 4,
     });
   });
+  it('marks an asynchronous inference endpoint (its config has AsyncInferenceConfig): it publishes no Invocations', async () => {
+    const sagemaker = mockClient(SageMakerClient);
+    mockClient(CloudWatchClient).on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    sagemaker.on(DescribeEndpointCommand).resolves({
+      EndpointName: 'async-ep',
+      EndpointArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/async-ep',
+      EndpointConfigName: 'async-ep-config',
+      EndpointStatus: 'InService',
+      CreationTime: new Date(NOW - 120 * MINUTE),
+      ProductionVariants: [{ VariantName: 'AllTraffic', CurrentInstanceCount: 1 }],
+    });
+    sagemaker.on(DescribeEndpointConfigCommand).resolves({
+      EndpointConfigName: 'async-ep-config',
+      ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'm', InstanceType: 'ml.g5.xlarge' }],
+      AsyncInferenceConfig: { OutputConfig: { S3OutputPath: 's3://bucket/async/' } },
+    });
+    sagemaker.on(ListTagsCommand).resolves({ Tags: [{ Key: 'llmtwin:managed', Value: 'true' }] });
+    const activities = createIdleActivities({
+      sagemaker: new SageMakerClient({ region: 'us-east-1' }),
+      cloudwatch: new CloudWatchClient({ region: 'us-east-1' }),
+      autoscaling: new ApplicationAutoScalingClient({ region: 'us-east-1' }),
+      pricing: { usdPerHour: {} },
+    });
+
+    const observation = await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() =>
+      activities.observeEndpoint({ endpointName: 'async-ep', windowMs: 60 * MINUTE, now: NOW }),
+    );
+
+    expect(observation).toMatchObject({ found: true, asynchronous: true, invocationsInWindow: 0 });
+  });
 });

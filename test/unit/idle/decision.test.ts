@@ -86,6 +86,11 @@ describe('decideIdle', () => {
       expect(decide({ status })).toEqual({ action: 'wait', reason: `endpoint is ${status}; only an InService endpoint is deleted` });
     }
     expect(decide({ inServiceAt: undefined }).action).toBe('wait');
+    // Idle for days by its (missing) metrics, yet an asynchronous endpoint is never judged by them.
+    expect(decide({ asynchronous: true, lastInvocationAt: undefined })).toMatchObject({
+      action: 'keep',
+      reason: expect.stringMatching(/^an asynchronous inference endpoint publishes no Invocations metric/) as unknown,
+    });
   });
 });
 
