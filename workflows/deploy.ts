@@ -72,7 +72,7 @@ export async function deploy(rawInput: DeployInput): Promise<DeployResult> {
     step = await ensureEndpoint({ plan, runId });
     status.action = step.action;
     status.phase = 'waiting-in-service';
-    await waitForEndpoint({ endpointName: plan.endpointName, configName: plan.configName, timeout: plan.inServiceTimeout });
+    const served = await waitForEndpoint({ endpointName: plan.endpointName, configName: plan.configName, timeout: plan.inServiceTimeout });
     status.phase = 'autoscaling';
     await applyAutoscaling({ plan });
     status.phase = 'smoke-testing';
@@ -80,7 +80,7 @@ export async function deploy(rawInput: DeployInput): Promise<DeployResult> {
     status.phase = 'starting-monitor';
     const monitor = plan.monitor ? await startMonitor(plan) : null;
     status.phase = 'done';
-    return resultOf(settings.twin, plan, step, smoke, monitor);
+    return resultOf(settings.twin, plan, step, smoke, monitor, served.localUrl);
   } catch (error) {
     // Nothing to undo before the endpoint step (a model or config alone serves nothing and costs nothing,
     // but this run's are deleted too); from it on, the endpoint is undone as well.
@@ -134,12 +134,13 @@ function resultOf(
   step: EndpointStep,
   smoke: DeployResult['smokeTest'],
   monitor: DeployResult['monitor'],
+  localUrl: string | undefined,
 ): DeployResult {
   return {
     twin,
     endpointName: plan.endpointName,
     endpointArn: step.endpointArn,
-    invokeUrl: runtimeInvokeUrl(plan.region, plan.endpointName),
+    invokeUrl: localUrl ?? runtimeInvokeUrl(plan.region, plan.endpointName),
     modelName: plan.modelName,
     configName: plan.configName,
     modelVersionArn: plan.modelVersionArn,

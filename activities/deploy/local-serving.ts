@@ -105,7 +105,9 @@ export function localServingCompute(sagemaker: SageMakerSender, options: LocalSe
       if (!server) return { ready: false, detail: `local server ${latest.jobName} is loading the model` };
       try {
         const ping = await fetch(new URL('/ping', server.url), { signal: AbortSignal.timeout(5_000) });
-        return ping.ok ? { ready: true } : { ready: false, detail: `local server answers /ping with HTTP ${ping.status}` };
+        return ping.ok
+          ? { ready: true, url: `${server.url}/invocations` }
+          : { ready: false, detail: `local server answers /ping with HTTP ${ping.status}` };
       } catch {
         return { ready: false, detail: `local server at ${server.url} does not answer yet` };
       }

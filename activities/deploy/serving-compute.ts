@@ -12,8 +12,8 @@ export interface ServingCompute {
   readonly backend: 'sagemaker' | 'local';
   /** Before the endpoint points at the plan's config: start what will serve it (local: its server). */
   prepare(served: ServedConfig): Promise<void>;
-  /** Once SageMaker says InService: whether what serves the config answers (SageMaker's own status is the answer there). */
-  ready(configName: string): Promise<{ ready: true } | { ready: false; failure?: string; detail: string }>;
+  /** Once SageMaker says InService: whether what serves the config answers (SageMaker's own status is the answer there), and where, when that is not SageMaker's runtime. */
+  ready(configName: string): Promise<{ ready: true; url?: string } | { ready: false; failure?: string; detail: string }>;
   /** What serves a config no endpoint uses any more stops (local: its server; SageMaker stops its own fleet). */
   release(configName: string): Promise<void>;
   update: EndpointUpdater;

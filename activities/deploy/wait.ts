@@ -32,7 +32,7 @@ function failed(message: string): ApplicationFailure {
 export async function waitForEndpoint(
   deps: { sagemaker: SageMakerSender; serving: ServingCompute; polling: PollingIntervals },
   input: { endpointName: string; configName: string; timeout: string },
-): Promise<{ status: 'InService'; waitedMs: number }> {
+): Promise<{ status: 'InService'; waitedMs: number; localUrl?: string }> {
   const context = Context.current();
   const resumed = context.info.heartbeatDetails as EndpointProgress | undefined;
   let progress: EndpointProgress = resumed ?? {
@@ -74,7 +74,8 @@ export async function waitForEndpoint(
     }
     if (status === 'InService' && endpoint.EndpointConfigName === input.configName) {
       const served = await deps.serving.ready(input.configName);
-      if (served.ready) return { status: 'InService', waitedMs: Date.now() - progress.startedAt };
+      if (served.ready)
+        return { status: 'InService', waitedMs: Date.now() - progress.startedAt, ...(served.url ? { localUrl: served.url } : {}) };
       if (served.failure) throw failed(`endpoint ${input.endpointName} cannot serve: ${served.failure}`);
       detail = served.detail;
     }

@@ -168,7 +168,7 @@ export interface DeployResult {
   twin: string;
   endpointName: string;
   endpointArn: string;
-  /** POST here with SigV4 (service sagemaker), or through the SDKs' InvokeEndpoint; on local compute, the local server's URL. */
+  /** POST here with SigV4 (service sagemaker), or through the SDKs' InvokeEndpoint; on local compute, the local server's URL (no signing). */
   invokeUrl: string;
   modelName: string;
   configName: string;

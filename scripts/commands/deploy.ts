@@ -153,7 +153,7 @@ function follow(context: CliContext, handle: WorkflowHandle<DeployWorkflow>) {
 export function deployedLines(result: DeployResult): string[] {
   return [
     `endpoint      ${result.endpointName}  (${result.action}${result.previousConfigName ? `; was ${result.previousConfigName}` : ''})`,
-    `invoke        llmtwin invoke ${result.endpointName} "Hello"   or POST ${result.invokeUrl} (SigV4)`,
+    `invoke        llmtwin invoke ${result.endpointName} "Hello"   or POST ${result.invokeUrl}${result.compute === 'local' ? ' (this machine only)' : ' (SigV4)'}`,
     `serves        ${result.modelVersionArn ?? result.modelUri}`,
     `on            ${result.instanceCount} x ${result.instanceType} (${result.compute === 'local' ? 'local compute: jobs/serve on this machine' : result.image})`,
     `config        ${result.configName}  (model ${result.modelName})`,
