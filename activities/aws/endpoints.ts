@@ -59,12 +59,8 @@ export interface OwnershipTags {
   keep: boolean;
 }
 
-/** Reads the llmtwin tags of a SageMaker resource (an endpoint has at most 50 tags: one page). */
-export async function readOwnershipTags(
-  sagemaker: SageMakerSender,
-  resourceArn: string,
-  abortSignal?: AbortSignal,
-): Promise<OwnershipTags> {
+/** Every tag of a SageMaker resource, paged. */
+export async function readTags(sagemaker: SageMakerSender, resourceArn: string, abortSignal?: AbortSignal): Promise<Map<string, string>> {
   const tags = new Map<string, string>();
   let nextToken: string | undefined;
   do {
@@ -75,6 +71,16 @@ export async function readOwnershipTags(
     for (const tag of page.Tags ?? []) if (tag.Key !== undefined) tags.set(tag.Key, tag.Value ?? '');
     nextToken = page.NextToken;
   } while (nextToken);
+  return tags;
+}
+
+/** The llmtwin tags of a SageMaker resource (an endpoint has at most 50 tags: one page). */
+export async function readOwnershipTags(
+  sagemaker: SageMakerSender,
+  resourceArn: string,
+  abortSignal?: AbortSignal,
+): Promise<OwnershipTags> {
+  const tags = await readTags(sagemaker, resourceArn, abortSignal);
   return { managed: tags.get(MANAGED_TAG.key) === MANAGED_TAG.value, keep: tags.get(KEEP_TAG.key) === KEEP_TAG.value };
 }
 

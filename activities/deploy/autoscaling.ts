@@ -7,10 +7,9 @@ import {
 } from '@aws-sdk/client-application-auto-scaling';
 import type { SuspendedAutoscaling } from '../../common/deploy/contract';
 import type { DeploymentPlan } from '../../common/deploy/plan';
-import type { TeardownReport } from '../../common/idle/contract';
 import { awsCall } from '../aws/errors';
 import type { AutoScalingSender } from '../aws/clients';
-import { deregisterAutoscaling, SAGEMAKER_SCALABLE_DIMENSION, variantResourceId } from '../idle/teardown';
+import { deregisterAutoscaling, emptyTeardownReport, SAGEMAKER_SCALABLE_DIMENSION, variantResourceId } from '../idle/teardown';
 
 /**
  * Application Auto Scaling for an endpoint's variant: a scalable target (min and max instances) and one
@@ -97,14 +96,7 @@ export async function suspendAutoscaling(
       ...(policy.StepScalingPolicyConfiguration ? { StepScalingPolicyConfiguration: policy.StepScalingPolicyConfiguration } : {}),
     })),
   };
-  const report: TeardownReport = {
-    endpointDeleted: false,
-    scalingPoliciesDeleted: [],
-    scalableTargetsDeregistered: [],
-    endpointConfig: null,
-    models: [],
-  };
-  await deregisterAutoscaling(autoscaling, resourceId, report);
+  await deregisterAutoscaling(autoscaling, resourceId, emptyTeardownReport());
   return snapshot;
 }
 

@@ -16,12 +16,12 @@ import { ERROR_TYPES } from '../../common/shared/errors';
 import { MANAGED_TAG, RUN_ID_TAG_KEY } from '../../common/shared/naming';
 import { validationFailure } from '../../common/shared/validation';
 import { awsCall, toAwsFailure } from '../aws/errors';
-import { describeEndpointConfigIfExists, describeEndpointIfExists, describeModelIfExists } from '../aws/endpoints';
+import { describeEndpointConfigIfExists, describeEndpointIfExists, describeModelIfExists, readTags } from '../aws/endpoints';
 import { sleepBeating, type PollingIntervals } from '../aws/job-polling';
 import type { AutoScalingSender, SageMakerSender } from '../aws/clients';
-import { deregisterAutoscaling, isMissing, variantResourceId } from '../idle/teardown';
+import { deregisterAutoscaling, emptyTeardownReport, isMissing, variantResourceId } from '../idle/teardown';
 import { restoreAutoscaling, suspendAutoscaling } from './autoscaling';
-import { readTags, stepOfRun, tagServed, updateEndpointRequest } from './endpoint';
+import { stepOfRun, tagServed, updateEndpointRequest } from './endpoint';
 import type { ServingCompute } from './serving-compute';
 
 /**
@@ -141,13 +141,7 @@ export async function compensateDeployment(
   const timeout = plan.inServiceTimeout;
   if (step?.action === 'created') {
     const resourceId = variantResourceId(plan.endpointName, plan.variantName);
-    await deregisterAutoscaling(deps.autoscaling, resourceId, {
-      endpointDeleted: false,
-      scalingPoliciesDeleted: [],
-      scalableTargetsDeregistered: [],
-      endpointConfig: null,
-      models: [],
-    });
+    await deregisterAutoscaling(deps.autoscaling, resourceId, emptyTeardownReport());
     // A Creating endpoint cannot be deleted until it settles (SageMaker refuses), so wait for that first.
     await settle(deps, plan.endpointName, timeout);
     await deleteIfGone('DeleteEndpoint', `endpoint ${plan.endpointName}`, () =>

@@ -2,7 +2,6 @@ import {
   AddTagsCommand,
   CreateEndpointCommand,
   DeleteTagsCommand,
-  ListTagsCommand,
   UpdateEndpointCommand,
   type DescribeEndpointCommandOutput,
   type UpdateEndpointCommandInput,
@@ -15,7 +14,7 @@ import { durationToMs } from '../../common/shared/durations';
 import { ERROR_TYPES } from '../../common/shared/errors';
 import { MANAGED_TAG, RUN_ID_TAG_KEY } from '../../common/shared/naming';
 import { awsCall, isAlreadyExists, toAwsFailure } from '../aws/errors';
-import { describeEndpointIfExists } from '../aws/endpoints';
+import { describeEndpointIfExists, readTags } from '../aws/endpoints';
 import type { SageMakerSender } from '../aws/clients';
 
 /**
@@ -64,20 +63,6 @@ export function updateEndpointRequest(
       ...(rollbackAlarms.length > 0 ? { AutoRollbackConfiguration: { Alarms: rollbackAlarms.map((AlarmName) => ({ AlarmName })) } } : {}),
     },
   };
-}
-
-export async function readTags(sagemaker: SageMakerSender, arn: string, abortSignal?: AbortSignal): Promise<Map<string, string>> {
-  const tags = new Map<string, string>();
-  let nextToken: string | undefined;
-  do {
-    const token = nextToken;
-    const page = await awsCall({ operation: 'ListTags', resource: arn }, () =>
-      sagemaker.send(new ListTagsCommand({ ResourceArn: arn, MaxResults: 100, NextToken: token }), { abortSignal }),
-    );
-    for (const tag of page.Tags ?? []) if (tag.Key !== undefined) tags.set(tag.Key, tag.Value ?? '');
-    nextToken = page.NextToken;
-  } while (nextToken);
-  return tags;
 }
 
 /** The served-version tag follows what the endpoint serves: set for a registry version, removed otherwise. */

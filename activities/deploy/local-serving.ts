@@ -8,7 +8,7 @@ import { awsCall } from '../aws/errors';
 import type { SageMakerSender } from '../aws/clients';
 import { jobFolder, TERMINAL_STATUSES, type LocalJobSpec } from '../local/job-folder';
 import { launchLocalJob, readLocalJob, stopLocalJob, type LocalComputeOptions } from '../local/local-jobs';
-import { readTags } from './endpoint';
+import { readTags } from '../aws/endpoints';
 import type { ServingCompute } from './serving-compute';
 
 /**

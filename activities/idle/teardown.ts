@@ -74,13 +74,7 @@ export async function executeTeardown(
   options: { deleteModel: boolean },
   abortSignal?: AbortSignal,
 ): Promise<TeardownReport> {
-  const report: TeardownReport = {
-    endpointDeleted: false,
-    scalingPoliciesDeleted: [],
-    scalableTargetsDeregistered: [],
-    endpointConfig: null,
-    models: [],
-  };
+  const report = emptyTeardownReport();
   for (const variantName of plan.variantNames) {
     await deregisterAutoscaling(clients.autoscaling, variantResourceId(plan.endpointName, variantName), report, abortSignal);
   }
@@ -116,6 +110,10 @@ export async function executeTeardown(
     report.models.push({ name: model.name, deleted: deletable, reason });
   }
   return report;
+}
+
+export function emptyTeardownReport(): TeardownReport {
+  return { endpointDeleted: false, scalingPoliciesDeleted: [], scalableTargetsDeregistered: [], endpointConfig: null, models: [] };
 }
 
 /** Scaling policies, then the scalable target, of one variant; a variant without autoscaling is a no-op. */

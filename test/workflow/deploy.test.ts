@@ -1,5 +1,5 @@
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { type WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
 import { createDeployActivities } from '../../activities/deploy';
 import { sageMakerServingCompute } from '../../activities/deploy/serving-compute';
 import { resolveConfig } from '../../common/config';
@@ -9,6 +9,7 @@ import { idleMonitorWorkflowId } from '../../common/idle/contract';
 import { MANAGED_TAG } from '../../common/shared/naming';
 import { deploy, rollbackEndpoint } from '../../workflows/deploy';
 import { ScriptedEndpoints } from '../helpers/fake-endpoints';
+import { workflowFailureOf } from '../helpers/rejection';
 import { recordHistoryIfAsked } from '../helpers/replay';
 import { uniqueId, useTimeSkippingEnv, withWorker } from '../helpers/temporal';
 import { until } from '../helpers/until';
@@ -67,18 +68,6 @@ describe('deploy workflow (time-skipping, scripted SageMaker endpoints)', () => 
           return result;
         }),
     };
-  }
-
-  async function failureOf(run: Promise<unknown>): Promise<ApplicationFailure> {
-    const error = await run.then(
-      () => undefined,
-      (failure: unknown) => failure,
-    );
-    expect(error).toBeInstanceOf(WorkflowFailedError);
-    let cause = (error as WorkflowFailedError).cause;
-    if (cause instanceof ActivityFailure) cause = cause.cause;
-    expect(cause).toBeInstanceOf(ApplicationFailure);
-    return cause as ApplicationFailure;
   }
 
   /** An endpoint the previous deployment left serving: ours, InService on its config. */
@@ -183,7 +172,7 @@ describe('deploy workflow (time-skipping, scripted SageMaker endpoints)', () => 
     const aws = new ScriptedEndpoints();
     aws.createScript = ['Creating', 'Failed'];
     const h = harness(aws);
-    const failure = await failureOf(h.run(input, 'deploy-failed-compensated'));
+    const failure = await workflowFailureOf(h.run(input, 'deploy-failed-compensated'));
 
     expect(failure.type).toBe('EndpointFailed');
     expect(failure.nonRetryable).toBe(true);
@@ -195,7 +184,7 @@ describe('deploy workflow (time-skipping, scripted SageMaker endpoints)', () => 
     const aws = seeded();
     aws.updateOutcome = 'rolled-back';
     const h = harness(aws);
-    const failure = await failureOf(h.run({ ...input, rollbackAlarms: ['latency-p99'], monitor: { enabled: false } }));
+    const failure = await workflowFailureOf(h.run({ ...input, rollbackAlarms: ['latency-p99'], monitor: { enabled: false } }));
 
     expect(failure.message).toMatch(/was rolled back; it serves llmtwin-epconfig-old again/);
     expect(aws.endpoints.get(ENDPOINT)).toMatchObject({ status: 'InService', configName: 'llmtwin-epconfig-old' });
@@ -208,7 +197,7 @@ describe('deploy workflow (time-skipping, scripted SageMaker endpoints)', () => 
     const aws = seeded();
     aws.answer = () => ({ error: 'model not loaded' });
     const h = harness(aws);
-    const failure = await failureOf(h.run({ ...input, monitor: { enabled: false } }, 'deploy-smoke-test-rolled-back'));
+    const failure = await workflowFailureOf(h.run({ ...input, monitor: { enabled: false } }, 'deploy-smoke-test-rolled-back'));
 
     expect(failure.type).toBe('SmokeTestFailed');
     expect(aws.count('UpdateEndpoint')).toBe(2);
@@ -257,7 +246,7 @@ describe('deploy workflow (time-skipping, scripted SageMaker endpoints)', () => 
   it('refuses to touch an endpoint that is not ours', async () => {
     const aws = new ScriptedEndpoints();
     aws.seedEndpoint(ENDPOINT, 'theirs-config', 'theirs-model', []);
-    const failure = await failureOf(harness(aws).run({ ...input, monitor: { enabled: false } }));
+    const failure = await workflowFailureOf(harness(aws).run({ ...input, monitor: { enabled: false } }));
 
     expect(failure.type).toBe('ResourceConflict');
     expect(failure.message).toMatch(/is not llmtwin's/);

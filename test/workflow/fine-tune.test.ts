@@ -1,12 +1,13 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { CancelledFailure } from '@temporalio/common';
 import { createFineTuneActivities } from '../../activities/fine-tune';
 import { resolveConfig } from '../../common/config';
 import { costUsd } from '../../common/shared/pricing';
 import { fineTuneStatusQuery, type FineTuneInput, type FineTuneResult } from '../../common/fine-tune/contract';
 import { fineTune } from '../../workflows/fine-tune';
 import { DATASET_URI, HAPPY_PATH, STEPS, ScriptedSageMaker, datasetS3, quotaError } from '../helpers/fake-training-jobs';
+import { workflowFailureOf } from '../helpers/rejection';
 import { recordHistoryIfAsked } from '../helpers/replay';
 import { uniqueId, useTimeSkippingEnv, withWorker } from '../helpers/temporal';
 import { until } from '../helpers/until';
@@ -58,18 +59,6 @@ describe('fineTune workflow (time-skipping, scripted SageMaker)', () => {
     };
   }
 
-  async function failureOf(run: Promise<unknown>): Promise<ApplicationFailure> {
-    const error = await run.then(
-      () => undefined,
-      (failure: unknown) => failure,
-    );
-    expect(error).toBeInstanceOf(WorkflowFailedError);
-    let cause = (error as WorkflowFailedError).cause;
-    if (cause instanceof ActivityFailure) cause = cause.cause;
-    expect(cause).toBeInstanceOf(ApplicationFailure);
-    return cause as ApplicationFailure;
-  }
-
   it('creates the job, follows it to Completed and returns artifacts, metrics, billable time and cost', async () => {
     const h = harness();
     const result: FineTuneResult = await h.run();
@@ -111,7 +100,7 @@ describe('fineTune workflow (time-skipping, scripted SageMaker)', () => {
     const sagemaker = new ScriptedSageMaker();
     sagemaker.scriptFor = () => [STEPS.starting, STEPS.training, STEPS.oom];
     const h = harness(sagemaker);
-    const failure = await failureOf(h.run());
+    const failure = await workflowFailureOf(h.run());
 
     expect(failure.type).toBe('JobFailed');
     expect(failure.nonRetryable).toBe(true);
@@ -215,7 +204,7 @@ describe('fineTune workflow (time-skipping, scripted SageMaker)', () => {
   });
 
   it('rejects bad input at once, naming the fields', async () => {
-    const failure = await failureOf(
+    const failure = await workflowFailureOf(
       harness().run({ datasetUri: 'datasets/x', hyperparameters: { lora: { r: 0 } }, instanceCount: 2 } as never),
     );
     expect(failure.type).toBe('ValidationError');
