@@ -15,6 +15,7 @@ import type * as evaluateModule from './commands/evaluate';
 import type * as modelsModule from './commands/models';
 import type * as deployModule from './commands/deploy';
 import type * as invokeModule from './commands/invoke';
+import type * as pipelineModule from './commands/pipeline';
 
 // The AWS SDK's notice that versions from January 2027 on need Node 22 is for whoever upgrades the pinned
 // SDK (see package.json), not for each run; set the variable to "false" to see it again.
@@ -38,6 +39,12 @@ const COMMANDS: ReadonlyArray<{ name: string; summary: string; load: () => Regis
     name: 'stack-check',
     summary: 'run the stack check workflow: a worker writes one object to S3',
     load: () => (require('./commands/stack-check') as typeof stackCheckModule).registerStackCheck,
+  },
+  {
+    name: 'run',
+    summary:
+      'the whole pipeline (twinPipeline): prepare data, fine-tune, evaluate, deploy, watch; `run --source <folder|s3> --twin <name>`',
+    load: () => (require('./commands/pipeline') as typeof pipelineModule).registerRun,
   },
   {
     name: 'prepare-data',

@@ -5,3 +5,4 @@ export { fineTune } from './fine-tune';
 export { prepareData } from './prepare-data';
 export { evaluate } from './evaluate';
 export { deploy, rollbackEndpoint } from './deploy';
+export { twinPipeline } from './pipeline';

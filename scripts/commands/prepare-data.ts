@@ -188,7 +188,7 @@ function samplesFlag(options: PrepareDataOptions): number | undefined {
   return samples;
 }
 
-function sourceFrom(location: string): PrepareDataInput['source'] {
+export function sourceFrom(location: string): PrepareDataInput['source'] {
   return location.startsWith('s3://') ? { kind: 's3', uri: location } : { kind: 'local', path: location };
 }
 

@@ -1,15 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { effectiveComputeBackend, type LlmtwinConfig } from '../../common/config';
-import {
-  PREPARE_DATA_WORKFLOW_TYPE,
-  type PrepareDataInput,
-  type PrepareDataResult,
-  type PrepareDataWorkflow,
-} from '../../common/prepare-data/contract';
+import type { PrepareDataInput, PrepareDataResult, PrepareDataWorkflow } from '../../common/prepare-data/contract';
 import { taskQueuesFor } from '../../common/shared/task-queues';
-import { EVALUATE_WORKFLOW_TYPE, type EvaluateInput, type EvaluateWorkflow } from '../../common/evaluate/contract';
-import { FINE_TUNE_WORKFLOW_TYPE, type FineTuneInput, type FineTuneResult, type FineTuneWorkflow } from '../../common/fine-tune/contract';
+import type { EvaluateWorkflow } from '../../common/evaluate/contract';
+import type { FineTuneResult, FineTuneWorkflow } from '../../common/fine-tune/contract';
 import { STACK_CHECK_WORKFLOW_TYPE, type StackCheckWorkflow } from '../../common/stack-check/contract';
 import { createAwsClients, destroyAwsClients } from '../../platform/aws-clients';
 import { loadConfig } from '../../platform/config';
@@ -22,7 +17,16 @@ import { datasetSummary } from '../commands/prepare-data';
 import { DEFAULT_STACK, stackInfo } from '../dev-stack/stack';
 import { watchMonitor } from './idle';
 import { invokeTwin, openTwin } from '../../client/invoke';
-import { DEPLOY_WORKFLOW_TYPE, type DeployInput, type DeployWorkflow } from '../../common/deploy/contract';
+import type { DeployWorkflow } from '../../common/deploy/contract';
+import {
+  PIPELINE_WORKFLOW_TYPE,
+  progressQuery,
+  type PipelineInput,
+  type PipelineResult,
+  type PipelineStage,
+  type PipelineWorkflow,
+} from '../../common/pipeline/contract';
+import { progressLine } from '../commands/pipeline';
 import type { IdleMonitorWorkflow, IdlePolicyInput } from '../../common/idle/contract';
 import { projectPath } from '../../platform/paths';
 import { deployedLines } from '../commands/deploy';
@@ -40,7 +44,7 @@ const SAMPLE_CORPUS: PrepareDataInput = {
 /**
  * The README's main command, after setup and `dev start`: runs the workers in this process and drives
  * the most complete path that exists through them, printing where everything landed. Each stage that
- * lands extends this path: stack check -> prepare data -> fine-tune -> evaluate -> deploy -> invoke -> idle monitor.
+ * lands extends this path: stack check -> twinPipeline (prepare data -> fine-tune -> evaluate -> deploy) -> invoke -> idle monitor.
  */
 async function main(): Promise<void> {
   // Local endpoints publish their Invocations every few seconds here (a minute by default), so the
@@ -67,53 +71,30 @@ async function main(): Promise<void> {
     );
     console.log(`   wrote ${check.uri} (${check.bytes} bytes) after a ${check.waitedMs / 1000} s durable timer`);
 
-    const dataset = await run.stage('prepare data (examples/corpus)', 'prepare-data', (workflowId) =>
-      client.workflow.execute<PrepareDataWorkflow>(PREPARE_DATA_WORKFLOW_TYPE, { taskQueue: run.queue, workflowId, args: [SAMPLE_CORPUS] }),
+    // The whole twin in one durable run: twinPipeline runs each stage as a child workflow (each its own
+    // run in the Web UI). On the embedded stack every job runs on this machine (local compute): jobs/train
+    // trains the toy base model for real on CPU, jobs/evaluate scores it, jobs/serve serves it. Against
+    // AWS the same workflows run SageMaker jobs and a vLLM endpoint.
+    const local = effectiveComputeBackend(config) === 'local';
+    const pipelineInput: PipelineInput = {
+      source: SAMPLE_CORPUS.source,
+      twin: 'wren',
+      prepareData: { author: SAMPLE_CORPUS.author },
+      evaluate: { gate: { thresholds: { perplexity: 100 } } },
+      // The demo serves locally; with compute.backend sagemaker it stops at the registry (run llmtwin deploy against AWS).
+      deploy: local ? { monitor: DEMO_MONITOR } : { enabled: false },
+    };
+    const result = await run.stage(
+      `twinPipeline (${local ? 'local compute: train on CPU about a minute, evaluate, serve' : 'SageMaker jobs'})`,
+      'pipeline',
+      (workflowId) => followPipeline(client, run.queue, workflowId, pipelineInput),
     );
-    printDataset(dataset);
+    await printStages(client, result);
 
-    // On the embedded stack the job runs on this machine (local compute): jobs/train trains the toy base
-    // model for real on CPU, under SageMaker's container contract. Against AWS it is the GPU training job.
-    // Same workflow, same activities, same names.
-    const fineTuneInput: FineTuneInput = { datasetUri: dataset.datasetUri };
-    const where =
-      effectiveComputeBackend(config) === 'local'
-        ? 'local compute: jobs/train on this machine, the toy base model on CPU, about a minute'
-        : 'SageMaker training job';
-    const model = await run.stage(`fine-tune (${where})`, 'fine-tune', (workflowId) =>
-      client.workflow.execute<FineTuneWorkflow>(FINE_TUNE_WORKFLOW_TYPE, { taskQueue: run.queue, workflowId, args: [fineTuneInput] }),
-    );
-    printModel(model);
-
-    // The twin against its base model on the held-out split, gated and registered as a version of twin
-    // "wren" in the model registry (moto here). A rerun reuses the evaluation job and the version.
-    const evaluateInput: EvaluateInput = { twin: 'wren', trainingJobName: model.jobName, gate: { thresholds: { perplexity: 100 } } };
-    const verdict = await run.stage(
-      `evaluate (${effectiveComputeBackend(config) === 'local' ? 'local compute' : 'SageMaker processing job'}: jobs/evaluate scores twin and base)`,
-      'evaluate',
-      (workflowId) =>
-        client.workflow.execute<EvaluateWorkflow>(EVALUATE_WORKFLOW_TYPE, { taskQueue: run.queue, workflowId, args: [evaluateInput] }),
-    );
-    for (const line of verdictLines(verdict)) console.log(`   ${line}`);
-
-    // The approved version served as an endpoint. On the embedded stack it is a local endpoint: recorded
-    // in moto like any endpoint, served on this machine by jobs/serve; against AWS the vLLM container.
-    if (effectiveComputeBackend(config) !== 'local') {
-      console.log('\n== deploy: skipped (the demo serves locally; with compute.backend sagemaker, run llmtwin deploy against AWS)');
-    } else {
-      const deployInput: DeployInput = {
-        twin: 'wren',
-        ...(verdict.decision === 'approved' ? { modelVersionArn: verdict.modelVersion.arn } : { trainingJobName: model.jobName }),
-        monitor: DEMO_MONITOR,
-      };
-      const deployed = await run.stage('deploy (local endpoint: jobs/serve on this machine, recorded in moto)', 'deploy', (workflowId) =>
-        client.workflow.execute<DeployWorkflow>(DEPLOY_WORKFLOW_TYPE, { taskQueue: run.queue, workflowId, args: [deployInput] }),
-      );
-      for (const line of deployedLines(deployed)) console.log(`   ${line}`);
-      await askTheTwin(config, deployed.endpointName);
-
+    if (result.deployment) {
+      await askTheTwin(config, result.deployment.endpointName);
       // Nobody calls it any more: its idle monitor (started by deploy) deletes it, and the server stops.
-      const monitorId = deployed.monitor?.workflowId ?? '';
+      const monitorId = result.deployment.monitor?.workflowId ?? '';
       await run.stage(
         `idle monitor (the deployed endpoint; check every ${DEMO_MONITOR.checkInterval}, delete after ${DEMO_MONITOR.window} without calls)`,
         monitorId,
@@ -121,6 +102,7 @@ async function main(): Promise<void> {
         { exactId: true },
       );
     }
+
     console.log(`\nTemporal Web UI: ${run.ui}   (stack keeps running; stop it with: npm run dev -- stop)`);
   } finally {
     stopWorkers();
@@ -161,6 +143,38 @@ class DemoRun {
 
 function printDataset(dataset: PrepareDataResult): void {
   for (const line of datasetSummary(dataset)) console.log(`   ${line}`);
+}
+
+/** Starts the pipeline and prints its progress (one line per change) until it ends. */
+async function followPipeline(client: Client, taskQueue: string, workflowId: string, input: PipelineInput): Promise<PipelineResult> {
+  const handle = await client.workflow.start<PipelineWorkflow>(PIPELINE_WORKFLOW_TYPE, { taskQueue, workflowId, args: [input] });
+  let done = false;
+  const result = handle.result().finally(() => (done = true));
+  let last = '';
+  while (!done) {
+    const progress = await handle.query(progressQuery).catch(() => undefined);
+    const line = progress ? progressLine(progress) : '';
+    if (line && line !== last) console.log(`   ${line}`);
+    last = line;
+    await Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 500))]);
+  }
+  return result;
+}
+
+/** What each stage made, read from its own run (a child of the pipeline's). */
+async function printStages(client: Client, result: PipelineResult): Promise<void> {
+  const runOf = (stage: PipelineStage) => result.stages.find((entry) => entry.stage === stage)?.workflowId ?? '';
+  const dataset = await client.workflow.getHandle<PrepareDataWorkflow>(runOf('prepare-data')).result();
+  console.log(`\n   -- prepare data (${runOf('prepare-data')})`);
+  printDataset(dataset);
+  console.log(`   -- fine-tune (${runOf('fine-tune')})`);
+  printModel(await client.workflow.getHandle<FineTuneWorkflow>(runOf('fine-tune')).result());
+  console.log(`   -- evaluate (${runOf('evaluate')})`);
+  for (const line of verdictLines(await client.workflow.getHandle<EvaluateWorkflow>(runOf('evaluate')).result())) console.log(`   ${line}`);
+  if (result.deployment) {
+    console.log(`   -- deploy (${runOf('deploy')})`);
+    for (const line of deployedLines(await client.workflow.getHandle<DeployWorkflow>(runOf('deploy')).result())) console.log(`   ${line}`);
+  }
 }
 
 /** One question to the deployed twin through the client library, its answer streamed as it comes. */

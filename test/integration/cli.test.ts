@@ -50,6 +50,7 @@ describe('the llmtwin CLI, start-up and usage', () => {
     expect(commands).toEqual([
       'config',
       'stack-check',
+      'run',
       'prepare-data',
       'fine-tune',
       'evaluate',

@@ -1,5 +1,6 @@
 import { DEPLOY_WORKFLOW_TYPE, ROLLBACK_WORKFLOW_TYPE, type DeployWorkflow, type RollbackWorkflow } from '../../../common/deploy/contract';
 import { EVALUATE_WORKFLOW_TYPE, type EvaluateWorkflow } from '../../../common/evaluate/contract';
+import { PIPELINE_WORKFLOW_TYPE, type PipelineWorkflow } from '../../../common/pipeline/contract';
 import { FINE_TUNE_WORKFLOW_TYPE, type FineTuneWorkflow } from '../../../common/fine-tune/contract';
 import { IDLE_MONITOR_WORKFLOW_TYPE, type IdleMonitorWorkflow } from '../../../common/idle/contract';
 import { IDLE_SWEEP_WORKFLOW_TYPE, type IdleSweepWorkflow } from '../../../common/idle/sweep';
@@ -19,6 +20,7 @@ describe('workflow type names in the contracts', () => {
     [EVALUATE_WORKFLOW_TYPE]: workflows.evaluate satisfies EvaluateWorkflow,
     [DEPLOY_WORKFLOW_TYPE]: workflows.deploy satisfies DeployWorkflow,
     [ROLLBACK_WORKFLOW_TYPE]: workflows.rollbackEndpoint satisfies RollbackWorkflow,
+    [PIPELINE_WORKFLOW_TYPE]: workflows.twinPipeline satisfies PipelineWorkflow,
     [IDLE_MONITOR_WORKFLOW_TYPE]: idleWorkflows.idleMonitor satisfies IdleMonitorWorkflow,
     [IDLE_SWEEP_WORKFLOW_TYPE]: idleWorkflows.idleSweep satisfies IdleSweepWorkflow,
   };
