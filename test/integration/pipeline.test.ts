@@ -29,10 +29,10 @@ const jobsDir = scratchJobsDir();
 const config = testConfig({ LLMTWIN_LOCAL_JOBS_DIR: jobsDir, LLMTWIN_DEPLOY_LOCAL_METRICS_INTERVAL: '2s' });
 const stack = useStackWorkers({ roles: ['control', 'data', 'idle'], config: () => config });
 
-async function runPipeline(input: PipelineInput) {
+async function runPipeline(input: PipelineInput, workflowId = uniqueId('pipeline')) {
   const handle = await stack.client.workflow.start<PipelineWorkflow>(PIPELINE_WORKFLOW_TYPE, {
     taskQueue: stack.queues.control,
-    workflowId: uniqueId('pipeline'),
+    workflowId,
     args: [input],
   });
   // The progress query answers at every stage: record which stage was running at each look.
@@ -58,7 +58,8 @@ it('runs every stage once, serves a twin that answers and leaves its monitor run
     evaluate: { decoding: { maxNewTokens: 32 }, gate: { thresholds: { perplexity: 1_000 } } },
     deploy: { smokeTest: { maxTokens: 8 } },
   };
-  const first = await runPipeline(input);
+  // Named as its recorded history: the replay test replays it under the same id (the children's derive from it).
+  const first = await runPipeline(input, 'twinPipeline-served');
   await recordHistoryIfAsked(first.handle, 'twinPipeline-served');
   const { result } = first;
 
