@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { DEFAULT_STACK, stackInfo, stackStatus, startStack, stopStack } from './dev-stack/stack';
 
 /**
- * `npm run dev -- start|stop|status|reset`: the local stack (Temporal dev server with Web UI, moto).
+ * `npm run dev -- start|stop|status`: the local stack (Temporal dev server with Web UI, moto).
  * History survives restarts (SQLite file in .llmtwin/dev); moto's state lives in memory.
  */
 const program = new Command('dev').description('start and stop the embedded dev stack (Temporal dev server + moto)');
@@ -16,6 +16,7 @@ program
     console.log(`moto (AWS) ${info.motoUrl}`);
     console.log(`Web UI     ${info.uiUrl}`);
     console.log(`data+logs  ${info.dataDir}`);
+    for (const notice of info.notices) console.log(`note       ${notice}`);
   });
 
 program

@@ -32,7 +32,7 @@ import { projectPath } from '../../platform/paths';
 import { deployedLines } from '../commands/deploy';
 
 /** Seconds, not the default hour, so the demo shows the endpoint deleted once nobody calls it. */
-const DEMO_MONITOR: IdlePolicyInput & { checkInterval: string; window: string } = { checkInterval: '3s', window: '20s', grace: '0s' };
+const DEMO_MONITOR: IdlePolicyInput & { checkInterval: string; window: string } = { checkInterval: '3s', window: '20s', grace: '15s' };
 const DEMO_PROMPT = 'What do you write about?';
 
 /** The sample corpus: the writing of Wren Castellanos, a fictional engineer and blogger. */

@@ -3,8 +3,9 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { join } from 'node:path';
 import { grpc } from '@temporalio/proto';
 import { searchAttributeFlags } from '../../common/shared/search-attributes';
-import { PROJECT_ROOT } from '../../platform/paths';
+import { PROJECT_ROOT, projectPath } from '../../platform/paths';
 import { isPortOpen, waitFor } from './health';
+import { retireLocalJobs } from './stale-jobs';
 
 /**
  * The embedded dev stack: the Temporal CLI's dev server (SQLite, Web UI) and moto's server, both from
@@ -27,6 +28,8 @@ export interface StackOptions {
   namespace: string;
   /** How long to wait for both services to answer. */
   startTimeoutMs?: number;
+  /** The local compute jobs made against this stack's moto: retired when a fresh moto starts (stale-jobs.ts). */
+  localJobsDir?: string;
 }
 
 export const DEFAULT_STACK: StackOptions = {
@@ -35,6 +38,9 @@ export const DEFAULT_STACK: StackOptions = {
   uiPort: 8233,
   motoPort: 5055,
   namespace: 'default',
+  localJobsDir: process.env.LLMTWIN_LOCAL_JOBS_DIR
+    ? projectPath(process.env.LLMTWIN_LOCAL_JOBS_DIR)
+    : join(PROJECT_ROOT, '.llmtwin', 'jobs'),
 };
 
 export interface StackInfo {
@@ -42,6 +48,8 @@ export interface StackInfo {
   uiUrl: string | null;
   motoUrl: string;
   dataDir: string;
+  /** What a person should know about this start (local jobs moved aside). */
+  notices: string[];
 }
 
 interface PidFile {
@@ -59,6 +67,7 @@ export function stackInfo(options: StackOptions): StackInfo {
     uiUrl: options.uiPort === null ? null : `http://127.0.0.1:${options.uiPort}`,
     motoUrl: `http://127.0.0.1:${options.motoPort}`,
     dataDir: options.dataDir,
+    notices: [],
   };
 }
 
@@ -70,7 +79,11 @@ export async function startStack(options: StackOptions): Promise<StackInfo> {
   mkdirSync(options.dataDir, { recursive: true });
   const info = stackInfo(options);
   await ensureService(options, 'temporal', TEMPORAL_BIN, options.temporalPort, temporalArgs(options));
-  await ensureService(options, 'moto', MOTO_BIN, options.motoPort, ['-H', '127.0.0.1', '-p', String(options.motoPort)]);
+  const freshMoto = await ensureService(options, 'moto', MOTO_BIN, options.motoPort, ['-H', '127.0.0.1', '-p', String(options.motoPort)]);
+  if (freshMoto && options.localJobsDir) {
+    const notice = retireLocalJobs(options.localJobsDir);
+    if (notice) info.notices.push(notice);
+  }
   const timeoutMs = options.startTimeoutMs ?? 60_000;
   await waitFor(
     `Temporal at ${info.temporalAddress}`,
@@ -142,9 +155,10 @@ function temporalArgs(options: StackOptions): string[] {
   return args;
 }
 
-async function ensureService(options: StackOptions, service: ServiceName, binary: string, port: number, args: string[]): Promise<void> {
+/** Starts the service unless ours already runs; true when it was started now. */
+async function ensureService(options: StackOptions, service: ServiceName, binary: string, port: number, args: string[]): Promise<boolean> {
   const record = readPidFile(options, service);
-  if (record && isOurProcess(record)) return;
+  if (record && isOurProcess(record)) return false;
   if (await isPortOpen(port)) {
     throw new Error(`port ${port} is already in use by a process this stack did not start; stop it or choose another port for ${service}`);
   }
@@ -158,6 +172,7 @@ async function ensureService(options: StackOptions, service: ServiceName, binary
   } finally {
     closeSync(logFd);
   }
+  return true;
 }
 
 function pidPath(options: StackOptions, service: ServiceName): string {
