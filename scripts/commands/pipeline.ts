@@ -75,12 +75,12 @@ function buildInput(options: RunOptions): PipelineInput {
   const fromFile = options.input ? readInputFile(options.input) : {};
   const section = (key: string) => ({ ...((fromFile[key] as object | undefined) ?? {}) }) as Record<string, unknown>;
   const prepareData = section('prepareData');
-  if (options.author) prepareData.author = { ...((prepareData.author) ?? {}), name: options.author };
+  if (options.author) prepareData.author = { ...(prepareData.author ?? {}), name: options.author };
   const evaluate = section('evaluate');
-  if (options.manual) evaluate.approval = { ...((evaluate.approval) ?? {}), mode: 'manual' };
+  if (options.manual) evaluate.approval = { ...(evaluate.approval ?? {}), mode: 'manual' };
   const deploy = section('deploy');
   if (options.deploy === false) deploy.enabled = false;
-  if (options.idleWindow) deploy.monitor = { ...((deploy.monitor) ?? {}), window: options.idleWindow };
+  if (options.idleWindow) deploy.monitor = { ...(deploy.monitor ?? {}), window: options.idleWindow };
   const raw = {
     ...fromFile,
     ...(options.source ? { source: sourceFrom(options.source) } : {}),
