@@ -20,6 +20,8 @@ export interface StartOptions {
   json?: boolean;
   /** Said when detached: how to act on the run later. */
   detachedHint?: (workflowId: string) => string;
+  /** The workflow id is an idempotency key: a start while a run with that id runs follows that run instead of failing. */
+  reuseRunning?: boolean;
 }
 
 /**
@@ -34,16 +36,30 @@ export async function startRun<W extends Workflow>(
 ): Promise<WorkflowHandle<W> | undefined> {
   const client = await context.temporal();
   const workflowId = options.workflowId ?? defaultWorkflowId(options.idPrefix);
-  // Every stage's workflow takes its one input; the cast only says so to the generic start options.
-  const handle = await client.workflow.start<W>(workflowType, {
-    taskQueue: context.controlQueue,
-    workflowId,
-    args: [input],
-  } as unknown as WorkflowStartOptions<W>);
-  context.announce(workflowId);
+  let handle: WorkflowHandle<W>;
+  let existing = false;
+  try {
+    // Every stage's workflow takes its one input; the cast only says so to the generic start options.
+    handle = await client.workflow.start<W>(workflowType, {
+      taskQueue: context.controlQueue,
+      workflowId,
+      args: [input],
+      // As an idempotency key: a running run with the id is followed, a closed one is found, never a second made.
+      ...(options.reuseRunning ? { workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE' } : {}),
+    } as unknown as WorkflowStartOptions<W>);
+  } catch (error) {
+    if (!options.reuseRunning || (error as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw error;
+    handle = client.workflow.getHandle<W>(workflowId);
+    existing = true;
+  }
+  context.announce(workflowId, existing ? 'found the earlier run' : 'started');
   if (!options.detach) return handle;
   if (options.detachedHint) notice(options.detachedHint(workflowId));
-  printResult({ workflowId, status: 'started', url: context.workflowUrl(workflowId) ?? null }, Boolean(options.json), () => []);
+  printResult(
+    { workflowId, status: existing ? 'existing' : 'started', url: context.workflowUrl(workflowId) ?? null },
+    Boolean(options.json),
+    () => [],
+  );
   return undefined;
 }
 

@@ -3,7 +3,7 @@ import { effectiveExecutionRoleArn, type LlmtwinConfig } from '../../common/conf
 import type { DeploySettings } from '../../common/deploy/contract';
 import { containerEnvironment, inferenceAmiVersionFor, servingImageUri, UnknownServingImageError } from '../../common/deploy/images';
 import { configNameFor, endpointNameFor, modelNameFor, VARIANT_NAME, type DeploymentPlan } from '../../common/deploy/plan';
-import { policyFromConfig } from '../../common/idle/contract';
+import { policyFromConfig, policyProblem } from '../../common/idle/contract';
 import { durationToMs } from '../../common/shared/durations';
 import { resourceTags } from '../../common/shared/naming';
 import { validationFailure } from '../../common/shared/validation';
@@ -62,6 +62,9 @@ export async function planDeployment(
   const smoke = { ...deploy.smokeTest, ...withoutUndefined(settings.smokeTest ?? {}) };
   const monitor = settings.monitor;
   const asked = withoutUndefined({ checkInterval: monitor.checkInterval, window: monitor.window, grace: monitor.grace });
+  // The monitor starts once the endpoint serves: a policy it would refuse is refused now, before anything is made.
+  const policyTrouble = monitor.enabled ? policyProblem({ ...policyFromConfig(config.idle), ...asked }) : undefined;
+  if (policyTrouble) throw validationFailure(`monitor: ${policyTrouble} (idle.checkInterval is the default interval)`);
   return {
     twin: settings.twin,
     endpointName,

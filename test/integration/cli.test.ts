@@ -207,6 +207,45 @@ describe('prepare-data from the CLI', () => {
   });
 });
 
+describe('run (the pipeline) from the CLI', () => {
+  it('the workflow id is an idempotency key: a second start with it follows the same run, never a second', async () => {
+    const args = [
+      'run',
+      '--source',
+      join(scratch, 'no-such-folder'),
+      '--twin',
+      'wren',
+      '--workflow-id',
+      'pipeline-idempotent',
+      '--detach',
+      '--json',
+    ];
+    const first = await cli(args);
+    const second = await cli(args);
+    // Once it has ended (the folder does not exist), a third start still finds it.
+    await stack.client.workflow
+      .getHandle('pipeline-idempotent')
+      .result()
+      .catch(() => undefined);
+    const third = await cli(args);
+
+    expect([first.code, second.code, third.code]).toEqual([0, 0, 0]);
+    expect(json(first)).toMatchObject({ workflowId: 'pipeline-idempotent', status: 'started' });
+    expect(json(third)).toMatchObject({ workflowId: 'pipeline-idempotent', status: 'existing' });
+    expect((await workflowsOn(stack.client, stack.queues.control)).filter((id) => id === 'pipeline-idempotent')).toHaveLength(1);
+  });
+
+  it('a misspelt key deep in a stage section is refused with its path, and nothing starts', async () => {
+    const run = await refused([
+      'run',
+      '--input',
+      inputFile('pipeline.json', '{"source":{"kind":"local","path":"x"},"twin":"wren","prepareData":{"chunk":{"maxToken":1}}}'),
+    ]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/prepareData\.chunk\.maxToken: unknown key; did you mean "maxTokens"\?/);
+  });
+});
+
 describe('fine-tune from the CLI', () => {
   it('an unknown instance type is refused before anything starts, naming the nearest known one', async () => {
     const run = await refused([

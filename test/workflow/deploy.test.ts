@@ -243,6 +243,15 @@ describe('deploy workflow (time-skipping, scripted SageMaker endpoints)', () => 
     expect(aws.targets.size).toBe(1);
   });
 
+  it('refuses an idle policy its monitor would refuse before it creates anything', async () => {
+    const h = harness();
+    const failure = await workflowFailureOf(h.run({ ...input, monitor: { window: '1s' } }));
+
+    expect(failure.type).toBe('ValidationError');
+    expect(failure.message).toMatch(/monitor: window \(1s\) is shorter than checkInterval \(5m\)/);
+    expect(h.aws.calls.filter((call) => call.command.startsWith('Create'))).toEqual([]);
+  });
+
   it('refuses to touch an endpoint that is not ours', async () => {
     const aws = new ScriptedEndpoints();
     aws.seedEndpoint(ENDPOINT, 'theirs-config', 'theirs-model', []);
