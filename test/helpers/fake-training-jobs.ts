@@ -13,12 +13,22 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from 
 import { mockClient } from 'aws-sdk-client-mock';
 import { HyperparametersSchema, type TrainingPlan } from '../../common/fine-tune/contract';
 import { trainingImageUri } from '../../common/fine-tune/images';
+import { resolveConfig } from '../../common/config';
 
 /**
  * SageMaker's training-job API as it really behaves (statuses, secondary statuses and their messages,
  * error names and messages), scripted per test, behind aws-sdk-client-mock. It covers exactly what moto
  * cannot: jobs that take time, StopTrainingJob, duplicate names refused, throttling, capacity.
  */
+
+/** Config for the real activities over scripted SageMaker: the SageMaker backend, polling in milliseconds (the logic unchanged). */
+export const SCRIPTED_AWS_CONFIG = resolveConfig({
+  LLMTWIN_COMPUTE_BACKEND: 'sagemaker',
+  LLMTWIN_S3_BUCKET: 'llmtwin-test',
+  LLMTWIN_POLL_INITIAL_INTERVAL: '5ms',
+  LLMTWIN_POLL_MAX_INTERVAL: '20ms',
+  LLMTWIN_METRICS_PORT: '0',
+});
 
 export type Step = Pick<DescribeTrainingJobCommandOutput, 'TrainingJobStatus' | 'SecondaryStatus' | 'FailureReason'> & { message: string };
 

@@ -2,13 +2,13 @@ import { type WorkflowFailedError, type WorkflowHandle } from '@temporalio/clien
 import { CancelledFailure } from '@temporalio/common';
 import { createDeployActivities } from '../../activities/deploy';
 import { sageMakerServingCompute } from '../../activities/deploy/serving-compute';
-import { resolveConfig } from '../../common/config';
 import { deployStatusQuery, type DeployInput, type DeployResult } from '../../common/deploy/contract';
 import { endpointNameFor } from '../../common/deploy/plan';
 import { idleMonitorWorkflowId } from '../../common/idle/contract';
 import { MANAGED_TAG } from '../../common/shared/naming';
 import { deploy, rollbackEndpoint } from '../../workflows/deploy';
 import { ScriptedEndpoints } from '../helpers/fake-endpoints';
+import { SCRIPTED_AWS_CONFIG } from '../helpers/fake-training-jobs';
 import { workflowFailureOf } from '../helpers/rejection';
 import { recordHistoryIfAsked } from '../helpers/replay';
 import { uniqueId, useTimeSkippingEnv, withWorker } from '../helpers/temporal';
@@ -17,13 +17,7 @@ import { until } from '../helpers/until';
 // The REAL deploy activities (describe-before-create, the endpoint step, the wait, autoscaling, the smoke
 // test, compensation) against SageMaker's scripted endpoint API: what moto lacks (time to InService,
 // UpdateEndpoint, blue/green rollback, Failed). Polling is shortened to milliseconds; the logic is unchanged.
-const config = resolveConfig({
-  LLMTWIN_COMPUTE_BACKEND: 'sagemaker',
-  LLMTWIN_S3_BUCKET: 'llmtwin-test',
-  LLMTWIN_POLL_INITIAL_INTERVAL: '5ms',
-  LLMTWIN_POLL_MAX_INTERVAL: '20ms',
-  LLMTWIN_METRICS_PORT: '0',
-});
+const config = SCRIPTED_AWS_CONFIG;
 const MODEL_URI = 's3://llmtwin-test/llmtwin/training/llmtwin-train-x/output/model.tar.gz';
 const input: DeployInput = { twin: 'wren', modelUri: MODEL_URI };
 const ENDPOINT = endpointNameFor('llmtwin', 'wren');

@@ -2,11 +2,18 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { createFineTuneActivities } from '../../activities/fine-tune';
-import { resolveConfig } from '../../common/config';
 import { costUsd } from '../../common/shared/pricing';
 import { fineTuneStatusQuery, type FineTuneInput, type FineTuneResult } from '../../common/fine-tune/contract';
 import { fineTune } from '../../workflows/fine-tune';
-import { DATASET_URI, HAPPY_PATH, STEPS, ScriptedSageMaker, datasetS3, quotaError } from '../helpers/fake-training-jobs';
+import {
+  DATASET_URI,
+  HAPPY_PATH,
+  SCRIPTED_AWS_CONFIG,
+  STEPS,
+  ScriptedSageMaker,
+  datasetS3,
+  quotaError,
+} from '../helpers/fake-training-jobs';
 import { workflowFailureOf } from '../helpers/rejection';
 import { recordHistoryIfAsked } from '../helpers/replay';
 import { uniqueId, useTimeSkippingEnv, withWorker } from '../helpers/temporal';
@@ -14,13 +21,7 @@ import { until } from '../helpers/until';
 
 // The REAL activities (describe-before-create, polling, stop) against SageMaker's scripted behaviour;
 // only the AWS clients are fakes. Polling is shortened to milliseconds; the logic is unchanged.
-const config = resolveConfig({
-  LLMTWIN_COMPUTE_BACKEND: 'sagemaker',
-  LLMTWIN_S3_BUCKET: 'llmtwin-test',
-  LLMTWIN_POLL_INITIAL_INTERVAL: '5ms',
-  LLMTWIN_POLL_MAX_INTERVAL: '20ms',
-  LLMTWIN_METRICS_PORT: '0',
-});
+const config = SCRIPTED_AWS_CONFIG;
 const input: FineTuneInput = { datasetUri: DATASET_URI, hyperparameters: { epochs: 2 } };
 
 describe('fineTune workflow (time-skipping, scripted SageMaker)', () => {

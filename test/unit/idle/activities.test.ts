@@ -234,6 +234,15 @@ describe('executeTeardown', () => {
 });
 
 describe('observeEndpoint', () => {
+  /** The idle activities over mocked clients (each test scripts the mocks it needs). */
+  const observingActivities = (pricing: { usdPerHour: Record<string, number> }) =>
+    createIdleActivities({
+      sagemaker: new SageMakerClient({ region: 'us-east-1' }),
+      cloudwatch: new CloudWatchClient({ region: 'us-east-1' }),
+      autoscaling: new ApplicationAutoScalingClient({ region: 'us-east-1' }),
+      pricing,
+    });
+
   afterEach(() => {
     mockClient(SageMakerClient).restore();
     mockClient(CloudWatchClient).restore();
@@ -242,12 +251,7 @@ describe('observeEndpoint', () => {
   it('reports a missing endpoint as not found instead of failing', async () => {
     const sagemaker = mockClient(SageMakerClient);
     sagemaker.on(DescribeEndpointCommand).rejects(sageMakerError('ValidationException', "Could not find endpoint 'gone-ep'."));
-    const activities = createIdleActivities({
-      sagemaker: new SageMakerClient({ region: 'us-east-1' }),
-      cloudwatch: new CloudWatchClient({ region: 'us-east-1' }),
-      autoscaling: new ApplicationAutoScalingClient({ region: 'us-east-1' }),
-      pricing: { usdPerHour: {} },
-    });
+    const activities = observingActivities({ usdPerHour: {} });
     const observation = await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() =>
       activities.observeEndpoint({ endpointName: 'gone-ep', windowMs: MINUTE, now: NOW }),
     );
@@ -274,12 +278,7 @@ describe('observeEndpoint', () => {
     cloudwatch
       .on(GetMetricDataCommand)
       .resolves({ MetricDataResults: [{ Id: 'q0', Timestamps: [new Date(NOW - 30 * MINUTE - 30_000)], Values: [4] }] });
-    const activities = createIdleActivities({
-      sagemaker: new SageMakerClient({ region: 'us-east-1' }),
-      cloudwatch: new CloudWatchClient({ region: 'us-east-1' }),
-      autoscaling: new ApplicationAutoScalingClient({ region: 'us-east-1' }),
-      pricing: { usdPerHour: { 'ml.g5.xlarge': 1.2 } },
-    });
+    const activities = observingActivities({ usdPerHour: { 'ml.g5.xlarge': 1.2 } });
 
     const observation = await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() =>
       activities.observeEndpoint({ endpointName: 'twin-ep', windowMs: 60 * MINUTE, now: NOW }),
@@ -318,12 +317,7 @@ describe('observeEndpoint', () => {
       AsyncInferenceConfig: { OutputConfig: { S3OutputPath: 's3://bucket/async/' } },
     });
     sagemaker.on(ListTagsCommand).resolves({ Tags: [{ Key: 'llmtwin:managed', Value: 'true' }] });
-    const activities = createIdleActivities({
-      sagemaker: new SageMakerClient({ region: 'us-east-1' }),
-      cloudwatch: new CloudWatchClient({ region: 'us-east-1' }),
-      autoscaling: new ApplicationAutoScalingClient({ region: 'us-east-1' }),
-      pricing: { usdPerHour: {} },
-    });
+    const activities = observingActivities({ usdPerHour: {} });
 
     const observation = await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() =>
       activities.observeEndpoint({ endpointName: 'async-ep', windowMs: 60 * MINUTE, now: NOW }),
