@@ -70,7 +70,7 @@ export default tseslint.config(
   {
     // The CLI, demos and schedules start workflows by type name with the contract's types (common/<stage>/);
     // workflow code is for workers only. Activities never import workflows either.
-    files: ['scripts/**/*.ts', 'activities/**/*.ts', 'platform/**/*.ts'],
+    files: ['scripts/**/*.ts', 'activities/**/*.ts', 'platform/**/*.ts', 'client/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

@@ -20,7 +20,7 @@ export interface StartOptions {
   json?: boolean;
   /** Said when detached: how to act on the run later. */
   detachedHint?: (workflowId: string) => string;
-  /** The workflow id is an idempotency key: a start while a run with that id runs follows that run instead of failing. */
+  /** The workflow id is an idempotency key: a start with an id in use (running or closed) follows that run instead of failing. */
   reuseRunning?: boolean;
 }
 
@@ -44,8 +44,8 @@ export async function startRun<W extends Workflow>(
       taskQueue: context.controlQueue,
       workflowId,
       args: [input],
-      // As an idempotency key: a running run with the id is followed, a closed one is found, never a second made.
-      ...(options.reuseRunning ? { workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE' } : {}),
+      // As an idempotency key: Temporal refuses a second run with the id (running or closed), and that run is followed.
+      ...(options.reuseRunning ? { workflowIdConflictPolicy: 'FAIL', workflowIdReusePolicy: 'REJECT_DUPLICATE' } : {}),
     } as unknown as WorkflowStartOptions<W>);
   } catch (error) {
     if (!options.reuseRunning || (error as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw error;

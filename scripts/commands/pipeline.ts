@@ -52,7 +52,7 @@ export function registerRun(command: Command, context: CliContext): void {
     .option('--idle-window <duration>', "the endpoint's idle monitor deletes it after this long without calls (default: idle.window)")
     .option(
       '--workflow-id <id>',
-      'workflow id, also the idempotency key: starting it again while it runs follows that run, never a second (default: pipeline-<time>-<random>)',
+      'workflow id, also the idempotency key: starting it again follows the run that has it (running or ended), never a second (default: pipeline-<time>-<random>)',
     )
     .option('--detach', 'start the pipeline and return (prints its id)')
     .option('--json', 'print the result as JSON (progress goes to stderr)')

@@ -231,6 +231,7 @@ describe('run (the pipeline) from the CLI', () => {
 
     expect([first.code, second.code, third.code]).toEqual([0, 0, 0]);
     expect(json(first)).toMatchObject({ workflowId: 'pipeline-idempotent', status: 'started' });
+    expect(json(second)).toMatchObject({ workflowId: 'pipeline-idempotent', status: 'existing' });
     expect(json(third)).toMatchObject({ workflowId: 'pipeline-idempotent', status: 'existing' });
     expect((await workflowsOn(stack.client, stack.queues.control)).filter((id) => id === 'pipeline-idempotent')).toHaveLength(1);
   });
