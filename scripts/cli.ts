@@ -16,6 +16,7 @@ import type * as modelsModule from './commands/models';
 import type * as deployModule from './commands/deploy';
 import type * as invokeModule from './commands/invoke';
 import type * as pipelineModule from './commands/pipeline';
+import type * as scheduleModule from './commands/schedule';
 
 // The AWS SDK's notice that versions from January 2027 on need Node 22 is for whoever upgrades the pinned
 // SDK (see package.json), not for each run; set the variable to "false" to see it again.
@@ -45,6 +46,12 @@ const COMMANDS: ReadonlyArray<{ name: string; summary: string; load: () => Regis
     summary:
       'the whole pipeline (twinPipeline): prepare data, fine-tune, evaluate, deploy, watch; `run --source <folder|s3> --twin <name>`',
     load: () => (require('./commands/pipeline') as typeof pipelineModule).registerRun,
+  },
+  {
+    name: 'schedule',
+    summary:
+      'scheduled retraining: `schedule create <id> (--every 7d | --cron ...) --source ... --twin ...`, list, describe, pause, unpause, trigger, backfill, delete',
+    load: () => (require('./commands/schedule') as typeof scheduleModule).registerSchedule,
   },
   {
     name: 'prepare-data',

@@ -51,6 +51,7 @@ describe('the llmtwin CLI, start-up and usage', () => {
       'config',
       'stack-check',
       'run',
+      'schedule',
       'prepare-data',
       'fine-tune',
       'evaluate',
@@ -244,6 +245,45 @@ describe('run (the pipeline) from the CLI', () => {
     ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/prepareData\.chunk\.maxToken: unknown key; did you mean "maxTokens"\?/);
+  });
+});
+
+describe('schedule (retraining) from the CLI', () => {
+  it('create, describe, trigger (a run starts with the input), refuse a second create, delete', async () => {
+    const missing = join(scratch, 'no-writing-here');
+    const created = await cli(['schedule', 'create', 'retrain-wren', '--every', '7d', '--source', missing, '--twin', 'wren', '--json']);
+    expect(created.code).toBe(0);
+    expect(json(created)).toMatchObject({
+      scheduleId: 'retrain-wren',
+      paused: false,
+      overlap: 'SKIP',
+      workflowType: 'twinPipeline',
+      input: { source: { kind: 'local', path: missing }, twin: 'wren' },
+      spec: { intervals: [{ everyMs: 7 * 86_400_000 }] },
+    });
+    expect((await cli(['schedule', 'create', 'retrain-wren', '--every', '7d', '--source', missing, '--twin', 'wren'])).code).toBe(2);
+
+    expect((await cli(['schedule', 'trigger', 'retrain-wren'])).code).toBe(0);
+    let recent: Array<{ workflowId: string }> = [];
+    for (let look = 0; look < 50 && recent.length === 0; look += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      recent = json(await cli(['schedule', 'describe', 'retrain-wren', '--json'])).recentRuns as typeof recent;
+    }
+    expect(recent).toEqual([
+      { scheduledAt: expect.any(String) as unknown, workflowId: expect.stringMatching(/^pipeline-retrain-wren-/) as unknown },
+    ]);
+    const run = await stack.client.workflow.getHandle(recent[0]!.workflowId).describe();
+    expect(run.type).toBe('twinPipeline');
+
+    expect((await cli(['schedule', 'delete', 'retrain-wren'])).code).toBe(0);
+    expect((await cli(['schedule', 'describe', 'retrain-wren'])).code).toBe(3);
+  });
+
+  it('needs exactly one of --every and --cron, and a real duration', async () => {
+    expect((await cli(['schedule', 'create', 's', '--source', 'x', '--twin', 'wren'])).stderr).toMatch(/give one of --every <duration>/);
+    const bad = await cli(['schedule', 'create', 's', '--every', 'weekly', '--source', 'x', '--twin', 'wren']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--every: "weekly" is not a duration/);
   });
 });
 
