@@ -17,6 +17,7 @@ import type * as deployModule from './commands/deploy';
 import type * as invokeModule from './commands/invoke';
 import type * as pipelineModule from './commands/pipeline';
 import type * as scheduleModule from './commands/schedule';
+import type * as pipelineRunsModule from './commands/pipeline-runs';
 
 // The AWS SDK's notice that versions from January 2027 on need Node 22 is for whoever upgrades the pinned
 // SDK (see package.json), not for each run; set the variable to "false" to see it again.
@@ -46,6 +47,36 @@ const COMMANDS: ReadonlyArray<{ name: string; summary: string; load: () => Regis
     summary:
       'the whole pipeline (twinPipeline): prepare data, fine-tune, evaluate, deploy, watch; `run --source <folder|s3> --twin <name>`',
     load: () => (require('./commands/pipeline') as typeof pipelineModule).registerRun,
+  },
+  {
+    name: 'status',
+    summary: "a pipeline run's progress: each stage's status and what it made",
+    load: () => (require('./commands/pipeline-runs') as typeof pipelineRunsModule).registerStatus,
+  },
+  {
+    name: 'watch',
+    summary: 'follow a pipeline run until it ends, one line per change',
+    load: () => (require('./commands/pipeline-runs') as typeof pipelineRunsModule).registerWatch,
+  },
+  {
+    name: 'cancel',
+    summary: 'cancel a pipeline run; its running stage cleans up',
+    load: () => (require('./commands/pipeline-runs') as typeof pipelineRunsModule).registerCancel,
+  },
+  {
+    name: 'runs',
+    summary: 'the pipeline runs, newest first',
+    load: () => (require('./commands/pipeline-runs') as typeof pipelineRunsModule).registerRuns,
+  },
+  {
+    name: 'approve',
+    summary: "approve the model a pipeline run's evaluate stage waits on (`--reason`)",
+    load: () => (require('./commands/pipeline-runs') as typeof pipelineRunsModule).registerDecision('approve'),
+  },
+  {
+    name: 'reject',
+    summary: "reject the model a pipeline run's evaluate stage waits on (`--reason`)",
+    load: () => (require('./commands/pipeline-runs') as typeof pipelineRunsModule).registerDecision('reject'),
   },
   {
     name: 'schedule',

@@ -51,6 +51,12 @@ describe('the llmtwin CLI, start-up and usage', () => {
       'config',
       'stack-check',
       'run',
+      'status',
+      'watch',
+      'cancel',
+      'runs',
+      'approve',
+      'reject',
       'schedule',
       'prepare-data',
       'fine-tune',
@@ -235,6 +241,24 @@ describe('run (the pipeline) from the CLI', () => {
     expect(json(second)).toMatchObject({ workflowId: 'pipeline-idempotent', status: 'existing' });
     expect(json(third)).toMatchObject({ workflowId: 'pipeline-idempotent', status: 'existing' });
     expect((await workflowsOn(stack.client, stack.queues.control)).filter((id) => id === 'pipeline-idempotent')).toHaveLength(1);
+  });
+
+  it('status, runs, cancel and approve on that ended run; an unknown id is not found', async () => {
+    const status = await cli(['status', 'pipeline-idempotent', '--json']);
+    expect(status.code).toBe(0);
+    expect(json(status)).toMatchObject({
+      status: 'FAILED',
+      stages: [{ stage: 'prepare-data', status: 'failed' }, { status: 'pending' }, { status: 'pending' }, { status: 'pending' }],
+    });
+    expect(JSON.parse((await cli(['runs', '--json'])).stdout)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ workflowId: 'pipeline-idempotent', status: 'FAILED' })]),
+    );
+    const cancel = await cli(['cancel', 'pipeline-idempotent', '--json']);
+    expect(json(cancel)).toMatchObject({ status: 'FAILED', cancelled: false });
+    const approve = await cli(['approve', 'pipeline-idempotent', '--reason', 'reads like Wren']);
+    expect(approve.code).toBe(2);
+    expect(approve.stderr).toMatch(/evaluate stage took no decision/);
+    expect((await cli(['status', 'pipeline-nobody-started'])).code).toBe(3);
   });
 
   it('a misspelt key deep in a stage section is refused with its path, and nothing starts', async () => {
