@@ -13,7 +13,9 @@ import {
   type ChatMessage,
   type InvokeOptions,
 } from '../common/deploy/invocation';
-import { findLocalServer } from '../platform/local-endpoints';
+import { findLocalServer, type LocalServing } from '../platform/local-endpoints';
+
+export type { LocalServing } from '../platform/local-endpoints';
 
 export { MalformedAnswerError, type ChatMessage, type InvokeOptions } from '../common/deploy/invocation';
 
@@ -37,11 +39,6 @@ export class EndpointUnavailableError extends Error {
   ) {
     super(message);
   }
-}
-
-export interface LocalServing {
-  jobsDir: string;
-  resourceNamePrefix: string;
 }
 
 /**

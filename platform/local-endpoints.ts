@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { effectiveComputeBackend, type LlmtwinConfig } from '../common/config';
 import { LOCAL_SERVER_FILE, MAX_SERVE_GENERATIONS, serveJobName } from '../common/deploy/plan';
+import { projectPath } from './paths';
 
 /**
  * Where a local endpoint is served: the server of its config, found in the local jobs folder by the
@@ -15,6 +17,18 @@ const LocalServerFileSchema = z.strictObject({
   configName: z.string(),
   startedAt: z.string(),
 });
+/** Where local endpoints' servers are found: the local jobs folder, and the prefix their job names start with. */
+export interface LocalServing {
+  jobsDir: string;
+  resourceNamePrefix: string;
+}
+
+/** On local compute, where its endpoints are served; undefined on SageMaker, where the runtime API serves them. */
+export function localServingFor(config: LlmtwinConfig): LocalServing | undefined {
+  if (effectiveComputeBackend(config) !== 'local') return undefined;
+  return { jobsDir: projectPath(config.compute.local.jobsDir), resourceNamePrefix: config.resourceNamePrefix };
+}
+
 export type LocalServer = z.output<typeof LocalServerFileSchema> & { jobName: string };
 
 export function isAlive(pid: number): boolean {

@@ -64,14 +64,11 @@ export async function applyAutoscaling(
   return { resourceId, policyName: policy.PolicyName as string };
 }
 
-/** What a variant's autoscaling was, to put back after an update that had to take it off. */
-type AutoscalingSnapshot = SuspendedAutoscaling;
-
 export async function suspendAutoscaling(
   autoscaling: AutoScalingSender,
   endpointName: string,
   variantName: string,
-): Promise<AutoscalingSnapshot | null> {
+): Promise<SuspendedAutoscaling | null> {
   const resourceId = variantResourceId(endpointName, variantName);
   const targets = await awsCall({ operation: 'DescribeScalableTargets', resource: resourceId }, () =>
     autoscaling.send(new DescribeScalableTargetsCommand({ ...base, ResourceIds: [resourceId] })),
@@ -81,7 +78,7 @@ export async function suspendAutoscaling(
   const policies = await awsCall({ operation: 'DescribeScalingPolicies', resource: resourceId }, () =>
     autoscaling.send(new DescribeScalingPoliciesCommand({ ...base, ResourceId: resourceId })),
   );
-  const snapshot: AutoscalingSnapshot = {
+  const snapshot: SuspendedAutoscaling = {
     resourceId,
     minCapacity: target.MinCapacity ?? 1,
     maxCapacity: target.MaxCapacity ?? 1,
@@ -100,7 +97,7 @@ export async function suspendAutoscaling(
   return snapshot;
 }
 
-export async function restoreAutoscaling(autoscaling: AutoScalingSender, snapshot: AutoscalingSnapshot | null): Promise<void> {
+export async function restoreAutoscaling(autoscaling: AutoScalingSender, snapshot: SuspendedAutoscaling | null): Promise<void> {
   if (!snapshot) return;
   const { resourceId } = snapshot;
   await awsCall({ operation: 'RegisterScalableTarget', resource: resourceId }, () =>

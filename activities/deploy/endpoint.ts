@@ -12,6 +12,7 @@ import { ENDPOINT_TAGS, type DeploymentPlan } from '../../common/deploy/plan';
 import { SERVED_MODEL_PACKAGE_TAG } from '../../common/evaluate/registry';
 import { durationToMs } from '../../common/shared/durations';
 import { ERROR_TYPES } from '../../common/shared/errors';
+import { conflictFailure } from '../../common/shared/validation';
 import { MANAGED_TAG, RUN_ID_TAG_KEY } from '../../common/shared/naming';
 import { awsCall, isAlreadyExists, toAwsFailure } from '../aws/errors';
 import { describeEndpointIfExists, readTags } from '../aws/endpoints';
@@ -84,10 +85,6 @@ export async function tagServed(
   }
 }
 
-function conflict(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: ERROR_TYPES.conflict, nonRetryable: true, message });
-}
-
 const SETTLED = new Set(['InService', 'Failed', 'OutOfService']);
 
 export async function ensureEndpoint(
@@ -102,7 +99,7 @@ export async function ensureEndpoint(
   const arn = described.EndpointArn as string;
   const tags = await readTags(sagemaker, arn, abortSignal);
   if (tags.get(MANAGED_TAG.key) !== MANAGED_TAG.value) {
-    throw conflict(
+    throw conflictFailure(
       `endpoint ${plan.endpointName} exists and is not llmtwin's (no ${MANAGED_TAG.key}=${MANAGED_TAG.value} tag): llmtwin never changes it. Deploy under another endpointName`,
     );
   }
@@ -118,12 +115,12 @@ export async function ensureEndpoint(
   }
   const status = described.EndpointStatus ?? 'unknown';
   if (!SETTLED.has(status)) {
-    throw conflict(
+    throw conflictFailure(
       `endpoint ${plan.endpointName} is ${status}${described.PendingDeploymentSummary?.EndpointConfigName ? ` (to config ${described.PendingDeploymentSummary.EndpointConfigName})` : ''}: another deployment is under way; deploy again once it is InService`,
     );
   }
   if (status !== 'InService') {
-    throw conflict(
+    throw conflictFailure(
       `endpoint ${plan.endpointName} is ${status}${described.FailureReason ? ` (${described.FailureReason})` : ''} and cannot be updated; delete it (aws sagemaker delete-endpoint --endpoint-name ${plan.endpointName}), then deploy again`,
     );
   }

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { effectiveComputeBackend, type LlmtwinConfig } from '../../common/config';
 import type { EndpointStep } from '../../common/deploy/contract';
 import type { DeployPlanInput, DeploymentPlan } from '../../common/deploy/plan';
+import { localServingFor } from '../../platform/local-endpoints';
 import { pollingFor } from '../aws/job-polling';
 import type { AutoScalingSender, SageMakerRuntimeSender, SageMakerSender } from '../aws/clients';
 import { trainingComputeFor } from '../fine-tune';
@@ -43,10 +44,7 @@ export function createDeployActivities(deps: DeployDeps) {
   const training = deps.training ?? trainingComputeFor(config, sagemaker);
   const polling = pollingFor(config, serving.backend);
   const endpointDeps = { sagemaker, autoscaling, serving, polling };
-  const local =
-    serving.backend === 'local'
-      ? { jobsDir: localComputeOptionsFor(config).jobsDir, resourceNamePrefix: config.resourceNamePrefix }
-      : undefined;
+  const local = serving.backend === 'local' ? localServingFor(config) : undefined;
   const signal = () => Context.current().cancellationSignal;
 
   return {

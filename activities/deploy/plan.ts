@@ -5,7 +5,7 @@ import { containerEnvironment, inferenceAmiVersionFor, servingImageUri, UnknownS
 import { configNameFor, endpointNameFor, modelNameFor, VARIANT_NAME, type DeploymentPlan } from '../../common/deploy/plan';
 import { policyFromConfig, policyProblem } from '../../common/idle/contract';
 import { durationToMs } from '../../common/shared/durations';
-import { resourceTags } from '../../common/shared/naming';
+import { resourceTags, TWIN_TAG_KEY } from '../../common/shared/naming';
 import { validationFailure } from '../../common/shared/validation';
 import { awsCall } from '../aws/errors';
 import type { SageMakerSender } from '../aws/clients';
@@ -97,7 +97,7 @@ export async function planDeployment(
     inServiceTimeout: settings.inServiceTimeout ?? deploy.inServiceTimeout,
     tags: [
       ...resourceTags({ runId }),
-      { Key: 'llmtwin:twin', Value: settings.twin },
+      { Key: TWIN_TAG_KEY, Value: settings.twin },
       ...Object.entries(settings.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
     ],
     compute: deps.backend,

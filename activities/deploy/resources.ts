@@ -6,10 +6,9 @@ import {
   type DescribeEndpointConfigCommandOutput,
   type DescribeModelCommandOutput,
 } from '@aws-sdk/client-sagemaker';
-import { ApplicationFailure } from '@temporalio/common';
 import type { DeploymentPlan } from '../../common/deploy/plan';
 import { SERVED_MODEL_PACKAGE_TAG } from '../../common/evaluate/registry';
-import { ERROR_TYPES } from '../../common/shared/errors';
+import { conflictFailure } from '../../common/shared/validation';
 import { awsCall, isAlreadyExists, toAwsFailure } from '../aws/errors';
 import { describeEndpointConfigIfExists, describeModelIfExists } from '../aws/endpoints';
 import type { SageMakerSender } from '../aws/clients';
@@ -49,10 +48,6 @@ export function createEndpointConfigRequest(plan: DeploymentPlan): CreateEndpoin
     ],
     Tags: plan.tags,
   };
-}
-
-function conflict(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: ERROR_TYPES.conflict, nonRetryable: true, message });
 }
 
 function modelMismatch(plan: DeploymentPlan, found: DescribeModelCommandOutput): string | undefined {
@@ -100,7 +95,7 @@ async function ensure<Found>(step: {
   const adopt = (found: Found): Made => {
     const problem = step.mismatch(found);
     if (problem)
-      throw conflict(
+      throw conflictFailure(
         `${step.what} exists but ${problem}: something other than this deployment made it. Delete it, or set resourceNamePrefix`,
       );
     return 'exists';

@@ -1,4 +1,3 @@
-import type { UpdateEndpointCommandInput } from '@aws-sdk/client-sagemaker';
 import type { ServedConfig } from '../../common/deploy/plan';
 import type { SageMakerSender } from '../aws/clients';
 import { sageMakerUpdater, type EndpointUpdater } from './endpoint';
@@ -28,5 +27,3 @@ export function sageMakerServingCompute(sagemaker: SageMakerSender): ServingComp
     update: sageMakerUpdater(sagemaker),
   };
 }
-
-export type { UpdateEndpointCommandInput };

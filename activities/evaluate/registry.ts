@@ -23,7 +23,7 @@ import {
   VERSION_KEYS,
   versionDescription,
 } from '../../common/evaluate/registry';
-import { MANAGED_TAG } from '../../common/shared/naming';
+import { MANAGED_TAG, TWIN_TAG_KEY } from '../../common/shared/naming';
 import { awsCall, isAlreadyExists, readIfExists, toAwsFailure } from '../aws/errors';
 import type { SageMakerSender } from '../aws/clients';
 
@@ -78,7 +78,7 @@ export async function ensureModelPackageGroup(sagemaker: SageMakerSender, groupN
         // A versioned package takes its group's tags.
         Tags: [
           { Key: MANAGED_TAG.key, Value: MANAGED_TAG.value },
-          { Key: 'llmtwin:twin', Value: twin },
+          { Key: TWIN_TAG_KEY, Value: twin },
         ],
       }),
     );

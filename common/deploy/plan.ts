@@ -51,7 +51,6 @@ export type ServedConfig = Pick<DeploymentPlan, 'endpointName' | 'configName' | 
 /** Tags the endpoint carries beyond the shared ones: what it serves and what it served before (rollback reads it). */
 export const ENDPOINT_TAGS = {
   previousConfig: 'llmtwin:previous-config',
-  twin: 'llmtwin:twin',
 } as const;
 
 export function endpointNameFor(prefix: string, twin: string): string {

@@ -85,6 +85,8 @@ export const MANAGED_TAG = { key: 'llmtwin:managed', value: 'true' } as const;
 export const KEEP_TAG = { key: 'llmtwin:keep', value: 'true' } as const;
 export const RUN_ID_TAG_KEY = 'llmtwin:run-id';
 export const DATASET_HASH_TAG_KEY = 'llmtwin:dataset-hash';
+/** The twin a resource belongs to (its registry group, its endpoint). */
+export const TWIN_TAG_KEY = 'llmtwin:twin';
 
 export function resourceTags(context: { runId: string; datasetHash?: string }): Array<{ Key: string; Value: string }> {
   const tags = [

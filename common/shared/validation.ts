@@ -148,3 +148,8 @@ export function validationFailure(message: string, options: { cause?: unknown; d
     ...(options.details ? { details: options.details } : {}),
   });
 }
+
+/** A resource under our deterministic name that is not what we would make (someone else's): non-retryable, never adopted. */
+export function conflictFailure(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: ERROR_TYPES.conflict, nonRetryable: true, message });
+}

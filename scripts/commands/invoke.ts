@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { effectiveComputeBackend } from '../../common/config';
-import { projectPath } from '../../platform/paths';
+import { localServingFor } from '../../platform/local-endpoints';
 import type { CliContext } from '../cli-context';
 import { CliError, EXIT_CODES, NotFoundError, UsageError } from '../cli-errors';
 import { numberFlag } from '../cli-input';
@@ -35,10 +34,7 @@ export function registerInvoke(command: Command, context: CliContext): void {
         const { EndpointUnavailableError, invokeTwin, openTwin } = require('../../client/invoke') as typeof invokeModule;
         const { config } = context;
         const aws = context.aws();
-        const local =
-          effectiveComputeBackend(config) === 'local'
-            ? { jobsDir: projectPath(config.compute.local.jobsDir), resourceNamePrefix: config.resourceNamePrefix }
-            : undefined;
+        const local = localServingFor(config);
         let twin;
         try {
           twin = await openTwin({ sagemaker: aws.sagemaker, runtime: aws.sagemakerRuntime }, endpointName, local);

@@ -28,7 +28,7 @@ import {
 } from '../../common/pipeline/contract';
 import { progressLine } from '../commands/pipeline';
 import type { IdleMonitorWorkflow, IdlePolicyInput } from '../../common/idle/contract';
-import { projectPath } from '../../platform/paths';
+import { localServingFor } from '../../platform/local-endpoints';
 import { deployedLines } from '../commands/deploy';
 
 /** Seconds, not the default hour, so the demo shows the endpoint deleted once nobody calls it. */
@@ -181,8 +181,7 @@ async function printStages(client: Client, result: PipelineResult): Promise<void
 async function askTheTwin(config: LlmtwinConfig, endpointName: string): Promise<void> {
   const aws = createAwsClients(config);
   try {
-    const local = { jobsDir: projectPath(config.compute.local.jobsDir), resourceNamePrefix: config.resourceNamePrefix };
-    const twin = await openTwin({ sagemaker: aws.sagemaker, runtime: aws.sagemakerRuntime }, endpointName, local);
+    const twin = await openTwin({ sagemaker: aws.sagemaker, runtime: aws.sagemakerRuntime }, endpointName, localServingFor(config));
     process.stdout.write(`   invoke "${DEMO_PROMPT}" ->`);
     const answer = await invokeTwin(twin, DEMO_PROMPT, {
       maxTokens: 40,

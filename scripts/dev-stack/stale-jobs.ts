@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { isAlive } from '../../platform/local-endpoints';
 
 /**
  * moto keeps its state in memory: when the dev stack starts a fresh moto, the S3 objects and SageMaker
@@ -9,22 +10,13 @@ import { join } from 'node:path';
  */
 
 const TERMINAL = new Set(['Completed', 'Failed', 'Stopped']);
+const isPid = (pid: unknown): boolean => typeof pid === 'number' && isAlive(pid);
 
 function readJson(path: string): Record<string, unknown> | undefined {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: unknown): boolean {
-  if (typeof pid !== 'number') return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -35,7 +27,7 @@ export function runningLocalJobs(jobsDir: string): string[] {
     .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
     .filter((entry) => {
       const status = readJson(join(jobsDir, entry.name, 'state.json'))?.status;
-      return !TERMINAL.has(String(status)) && alive(readJson(join(jobsDir, entry.name, 'supervisor.json'))?.pid);
+      return !TERMINAL.has(String(status)) && isPid(readJson(join(jobsDir, entry.name, 'supervisor.json'))?.pid);
     })
     .map((entry) => entry.name);
 }
