@@ -78,7 +78,7 @@ export async function evaluate(rawInput: EvaluateInput): Promise<EvaluateResult>
     Object.assign(status, { phase: 'evaluating', jobName: plan.jobName });
     running = plan.jobName;
     const started = await startEvaluationJob({ plan });
-    const { logs } = await waitForEvaluationJob({ jobName: plan.jobName });
+    const { logs, console: consoleUrl } = await waitForEvaluationJob({ jobName: plan.jobName });
     running = undefined;
     const report = await readEvaluation({ plan });
 
@@ -155,6 +155,7 @@ export async function evaluate(rawInput: EvaluateInput): Promise<EvaluateResult>
       reportUri: report.reportUri,
       compute: plan.compute,
       logs,
+      ...(consoleUrl ? { console: consoleUrl } : {}),
     };
   } catch (error) {
     if (isCancellation(error)) {

@@ -23,6 +23,7 @@ import {
   type StageProgress,
 } from '../common/pipeline/contract';
 import { PREPARE_DATA_WORKFLOW_TYPE, type PrepareDataInput, type PrepareDataResult } from '../common/prepare-data/contract';
+import { regionOfArn, sageMakerConsoleUrl } from '../common/shared/console-links';
 import { SEARCH_ATTRIBUTES } from '../common/shared/search-attributes';
 import { parseWorkflowInput } from './boundary';
 
@@ -88,7 +89,7 @@ export async function twinPipeline(rawInput: PipelineInput): Promise<PipelineRes
   const model = await stage<FineTuneResult>('fine-tune', FINE_TUNE_WORKFLOW_TYPE, fineTuneInput, (result) => ({
     status: result.reused ? 'reused' : 'done',
     summary: `${result.jobName}${result.reused ? ' (reused)' : ''}${result.estimatedCostUsd === null ? '' : `, ~$${result.estimatedCostUsd.toFixed(2)}`}`,
-    links: { model: result.artifactsUri, logs: result.logs },
+    links: { model: result.artifactsUri, logs: result.logs, ...(result.console ? { console: result.console } : {}) },
   }));
   progress.costUsd = model.estimatedCostUsd;
 
@@ -105,7 +106,7 @@ export async function twinPipeline(rawInput: PipelineInput): Promise<PipelineRes
   const verdict = await stage<EvaluateResult>('evaluate', EVALUATE_WORKFLOW_TYPE, evaluateInput, (result) => ({
     status: result.decision === 'approved' ? (result.reused ? 'reused' : 'done') : 'rejected',
     summary: `${result.decision}: version ${result.modelVersion.version} ${result.modelVersion.status}${result.reasons.length > 0 ? ` (${result.reasons.join('; ')})` : ''}`,
-    links: { report: result.reportUri },
+    links: { report: result.reportUri, ...(result.console ? { console: result.console } : {}) },
   }));
   progress.metrics = verdict.metrics;
 
@@ -120,7 +121,7 @@ export async function twinPipeline(rawInput: PipelineInput): Promise<PipelineRes
     deployment = await stage<DeployResult>('deploy', DEPLOY_WORKFLOW_TYPE, deployInput, (result) => ({
       status: result.action === 'unchanged' ? 'reused' : 'done',
       summary: `${result.endpointName} ${result.action}${result.monitor ? `; watched by ${result.monitor.workflowId}` : ''}`,
-      links: { invoke: result.invokeUrl },
+      links: { invoke: result.invokeUrl, ...endpointConsole(result) },
     }));
     progress.endpointName = deployment.endpointName;
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.endpointName, value: deployment.endpointName }]);
@@ -163,6 +164,12 @@ export async function twinPipeline(rawInput: PipelineInput): Promise<PipelineRes
       : null,
     stages,
   };
+}
+
+/** The endpoint's page in the AWS console, for endpoints on SageMaker (its ARN names the region). */
+function endpointConsole(result: DeployResult): { console?: string } {
+  const region = result.compute === 'sagemaker' ? regionOfArn(result.endpointArn) : undefined;
+  return region ? { console: sageMakerConsoleUrl(region, 'endpoint', result.endpointName) } : {};
 }
 
 /** The deepest message in a failure's chain: what actually went wrong, not "child workflow failed". */

@@ -74,9 +74,10 @@ export function createEvaluateActivities(deps: EvaluateDeps) {
       return startProcessingJob(compute, request, environment, Context.current().cancellationSignal);
     },
 
-    async waitForEvaluationJob(input: { jobName: string }): Promise<{ jobName: string; logs: string }> {
+    async waitForEvaluationJob(input: { jobName: string }): Promise<{ jobName: string; logs: string; console?: string }> {
       await waitForProcessingJob(compute, polling, input.jobName);
-      return { jobName: input.jobName, logs: compute.logLocation(input.jobName) };
+      const consoleUrl = compute.consoleUrl(input.jobName);
+      return { jobName: input.jobName, logs: compute.logLocation(input.jobName), ...(consoleUrl ? { console: consoleUrl } : {}) };
     },
 
     async stopEvaluationJob(input: { jobName: string }) {

@@ -117,5 +117,6 @@ export function localProcessingCompute(options: LocalProcessingOptions): Process
       return Promise.resolve();
     },
     logLocation: (jobName) => jobFolder(options.jobsDir, jobName).log,
+    consoleUrl: () => undefined,
   };
 }

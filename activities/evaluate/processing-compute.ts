@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { createdOrExists, undefinedIfNotFound } from '../aws/errors';
 import type { SageMakerSender } from '../aws/clients';
+import { sageMakerConsoleUrl } from '../../common/shared/console-links';
 
 /**
  * The evaluate stage's compute port: a processing job, on SageMaker or as a local process under the
@@ -19,6 +20,8 @@ export interface ProcessingCompute {
   create(request: CreateProcessingJobCommandInput, abortSignal?: AbortSignal): Promise<'created' | 'exists'>;
   stop(jobName: string): Promise<void>;
   logLocation(jobName: string): string;
+  /** The job's page in the AWS console; undefined where there is none (local jobs). */
+  consoleUrl(jobName: string): string | undefined;
 }
 
 export function sageMakerProcessingCompute(sagemaker: SageMakerSender, region: string): ProcessingCompute {
@@ -31,5 +34,6 @@ export function sageMakerProcessingCompute(sagemaker: SageMakerSender, region: s
       await sagemaker.send(new StopProcessingJobCommand({ ProcessingJobName: jobName }));
     },
     logLocation: (jobName) => `CloudWatch Logs, group /aws/sagemaker/ProcessingJobs, streams ${jobName}/algo-1-* (region ${region})`,
+    consoleUrl: (jobName) => sageMakerConsoleUrl(region, 'processing-job', jobName),
   };
 }

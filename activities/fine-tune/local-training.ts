@@ -38,6 +38,7 @@ export function localTrainingCompute(options: LocalTrainingOptions): TrainingCom
       return Promise.resolve();
     },
     logLocation: (jobName) => jobFolder(options.jobsDir, jobName).log,
+    consoleUrl: () => undefined,
   };
 }
 

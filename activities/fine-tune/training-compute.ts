@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { createdOrExists, undefinedIfNotFound } from '../aws/errors';
 import type { SageMakerSender } from '../aws/clients';
+import { sageMakerConsoleUrl } from '../../common/shared/console-links';
 
 /**
  * The fine-tune stage's compute port: what its activities ask of wherever training jobs run. It speaks
@@ -24,6 +25,8 @@ export interface TrainingCompute {
   stop(jobName: string): Promise<void>;
   /** Where a person reads the job's log. */
   logLocation(jobName: string): string;
+  /** The job's page in the AWS console; undefined where there is none (local jobs). */
+  consoleUrl(jobName: string): string | undefined;
 }
 
 /** DescribeTrainingJob's answer, plus what the local backend also reads from the job's log. */
@@ -44,5 +47,6 @@ export function sageMakerTrainingCompute(sagemaker: SageMakerSender, region: str
     },
     logLocation: (jobName) =>
       `CloudWatch Logs, group /aws/sagemaker/TrainingJobs, streams ${jobName}/algo-1-* (https://console.aws.amazon.com/cloudwatch/home?region=${region}#logsV2:log-groups/log-group/$252Faws$252Fsagemaker$252FTrainingJobs)`,
+    consoleUrl: (jobName) => sageMakerConsoleUrl(region, 'training-job', jobName),
   };
 }

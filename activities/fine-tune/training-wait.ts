@@ -158,6 +158,7 @@ function outcome(
     });
   }
   const billableSeconds = job.BillableTimeInSeconds ?? null;
+  const consoleUrl = compute.consoleUrl(input.jobName);
   return {
     jobName: input.jobName,
     instanceType: job.ResourceConfig?.InstanceType ?? input.instanceType,
@@ -173,6 +174,7 @@ function outcome(
     spot: job.EnableManagedSpotTraining ?? input.spot,
     compute: compute.backend,
     logs: compute.logLocation(input.jobName),
+    ...(consoleUrl ? { console: consoleUrl } : {}),
     ...(job.FirstMetrics ? { firstMetrics: job.FirstMetrics } : {}),
     polls: progress.polls,
     throttledPolls: progress.throttledPolls,

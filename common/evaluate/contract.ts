@@ -190,6 +190,8 @@ export interface EvaluateResult {
   reportUri: string;
   compute: 'sagemaker' | 'local';
   logs: string;
+  /** The processing job's page in the AWS console (SageMaker only). */
+  console?: string;
 }
 
 export const EVALUATE_WORKFLOW_TYPE = 'evaluate';

@@ -279,6 +279,8 @@ export interface TrainingJobOutcome {
   compute: 'sagemaker' | 'local';
   /** Where its log is: CloudWatch for SageMaker, a file for local jobs. */
   logs: string;
+  /** The job's page in the AWS console (SageMaker only). */
+  console?: string;
   /** The first value of each metric, when the backend keeps them (local: the untrained model's held-out loss first). */
   firstMetrics?: Record<string, number>;
   polls: number;

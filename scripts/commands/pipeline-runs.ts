@@ -8,7 +8,7 @@ import { CliError, EXIT_CODES } from '../cli-errors';
 import { checkedInput } from '../cli-input';
 import { notice, printResult } from '../cli-output';
 import { awaitRun, describeRunOf } from '../run-follower';
-import { progressLine, resultLines } from './pipeline';
+import { consoleLines, progressLine, resultLines } from './pipeline';
 
 /**
  * The pipeline's runs from the command line, on the typed client library (client/pipeline.ts):
@@ -24,7 +24,10 @@ export function registerStatus(command: Command, context: CliContext): void {
       const progress = await getProgress(await context.temporal(), workflowId);
       printResult({ workflowId, status, ...progress }, Boolean(options.json), () => [
         `${workflowId}: ${status}`,
-        ...progress.stages.map((entry) => `  ${entry.stage.padEnd(13)} ${entry.status.padEnd(9)} ${entry.summary ?? entry.error ?? ''}`),
+        ...progress.stages.flatMap((entry) => [
+          `  ${entry.stage.padEnd(13)} ${entry.status.padEnd(9)} ${entry.summary ?? entry.error ?? ''}`,
+          ...consoleLines(entry, ' '.repeat(26)),
+        ]),
       ]);
     });
 }

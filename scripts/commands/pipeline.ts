@@ -8,6 +8,7 @@ import {
   type PipelineProgress,
   type PipelineResult,
   type PipelineWorkflow,
+  type StageProgress,
 } from '../../common/pipeline/contract';
 import type { CliContext } from '../cli-context';
 import { UsageError } from '../cli-errors';
@@ -107,10 +108,18 @@ function follow(context: CliContext, handle: WorkflowHandle<PipelineWorkflow>) {
   });
 }
 
+/** A stage's AWS console link, on a line of its own under the stage, where it has one. */
+export function consoleLines(entry: StageProgress, indent: string): string[] {
+  return entry.links?.console ? [`${indent}console: ${entry.links.console}`] : [];
+}
+
 export function resultLines(result: PipelineResult): string[] {
   return [
     `outcome       ${result.outcome.toUpperCase()}${result.reasons.length > 0 ? `: ${result.reasons.join('; ')}` : ''}`,
-    ...result.stages.map((entry) => `${entry.stage.padEnd(13)} ${entry.status.padEnd(8)} ${entry.summary ?? ''}  (${entry.workflowId})`),
+    ...result.stages.flatMap((entry) => [
+      `${entry.stage.padEnd(13)} ${entry.status.padEnd(8)} ${entry.summary ?? ''}  (${entry.workflowId})`,
+      ...consoleLines(entry, ' '.repeat(23)),
+    ]),
     ...(result.deployment ? [`invoke        llmtwin invoke ${result.deployment.endpointName} "What do you write about?"`] : []),
   ];
 }

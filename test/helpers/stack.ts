@@ -38,8 +38,8 @@ export function testAwsClients(config: LlmtwinConfig): AwsClients {
   return createAwsClients(config, { maxAttempts: 1 }, {});
 }
 
-/** Forgets everything moto holds, so each test starts from an empty account. */
-export async function resetMoto(): Promise<void> {
-  const response = await fetch(`${motoUrl()}/moto-api/reset`, { method: 'POST' });
+/** Forgets everything moto holds, so each test (or bench round) starts from an empty account. */
+export async function resetMoto(url = motoUrl()): Promise<void> {
+  const response = await fetch(`${url}/moto-api/reset`, { method: 'POST' });
   if (!response.ok) throw new Error(`moto reset failed: HTTP ${response.status}`);
 }

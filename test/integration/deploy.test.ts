@@ -10,6 +10,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { type ActivityFailure, type ApplicationFailure } from '@temporalio/common';
 import { describeEndpointIfExists } from '../../activities/aws/endpoints';
 import { DEPLOY_WORKFLOW_TYPE, type DeployInput, type DeployWorkflow } from '../../common/deploy/contract';
+import { chatAnswer, queueEndpointAnswer } from '../helpers/moto-job-outputs';
 import { motoUrl, testConfig } from '../helpers/stack';
 import { useStackWorkers } from '../helpers/stack-workers';
 import { uniqueId } from '../helpers/temporal';
@@ -27,13 +28,7 @@ const stack = useStackWorkers({ roles: ['control'], config: () => config, scope:
 const MODEL_URI = 's3://llmtwin-it/llmtwin/training/llmtwin-train-x/output/model.tar.gz';
 
 /** What moto's runtime answers next: SageMaker's InvokeEndpoint body. */
-async function queueAnswer(body: unknown): Promise<void> {
-  const response = await fetch(`${motoUrl()}/moto-api/static/sagemaker/endpoint-results`, {
-    method: 'POST',
-    body: JSON.stringify({ results: [{ Body: JSON.stringify(body), ContentType: 'application/json' }] }),
-  });
-  expect(response.status).toBe(201);
-}
+const queueAnswer = (body: unknown) => queueEndpointAnswer(motoUrl(), body);
 
 function deploy(input: DeployInput) {
   return stack.client.workflow.execute<DeployWorkflow>(DEPLOY_WORKFLOW_TYPE, {
@@ -44,7 +39,7 @@ function deploy(input: DeployInput) {
 }
 
 it('creates the model, config and endpoint, tagged and autoscaled; deploying the same again changes nothing', async () => {
-  await queueAnswer({ choices: [{ message: { role: 'assistant', content: 'Harbours, mostly.' } }] });
+  await queueAnswer(chatAnswer('Harbours, mostly.'));
   const input: DeployInput = { twin: uniqueId('wren'), modelUri: MODEL_URI, monitor: { enabled: false }, smokeTest: { prompt: 'first' } };
   const result = await deploy(input);
 

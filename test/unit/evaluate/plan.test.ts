@@ -42,6 +42,7 @@ function trainingJob(status = 'Completed'): TrainingCompute {
     create: () => Promise.reject(new Error('not used')),
     stop: () => Promise.resolve(),
     logLocation: () => '',
+    consoleUrl: () => undefined,
   };
 }
 
