@@ -108,7 +108,7 @@ export async function fineTune(rawInput: FineTuneInput): Promise<FineTuneResult>
         status.phase = 'stopping';
         const job = active;
         // Runs to the end even though the workflow is being cancelled: never leave a GPU job running.
-        await CancellationScope.nonCancellable(() => stopTrainingJob({ jobName: job.jobName }));
+        status.stop = await CancellationScope.nonCancellable(() => stopTrainingJob({ jobName: job.jobName }));
       }
       status.phase = 'cancelled';
     } else {

@@ -4,12 +4,19 @@ import { pollingFor } from '../aws/job-polling';
 import { localComputeOptionsFor, requireJobsPython } from '../local/local-jobs';
 import { localTrainingCompute } from './local-training';
 import { sageMakerTrainingCompute, type TrainingCompute } from './training-compute';
-import type { FineTuneSettings, HyperparametersInput, TrainingJobOutcome, TrainingPlan } from '../../common/fine-tune/contract';
+import type {
+  FineTuneSettings,
+  HyperparametersInput,
+  TrainingJobOutcome,
+  TrainingJobStop,
+  TrainingPlan,
+} from '../../common/fine-tune/contract';
 import { planFineTune } from './plan';
 import { resolveHuggingFaceToken } from './hf-token';
 import { createTrainingJob, findTrainingJob, type StartedTrainingJob, type TrainingCandidate } from './training-jobs';
 import { buildCreateTrainingJobRequest } from './training-request';
 import { stopTrainingJob, waitForTrainingJob, type WaitInput } from './training-wait';
+import { joinTrainingJob, leaveTrainingJob } from './training-waiters';
 import type { S3Sender, SageMakerSender, SecretsSender } from '../aws/clients';
 
 export interface FineTuneDeps {
@@ -55,14 +62,17 @@ export function createFineTuneActivities(deps: FineTuneDeps) {
     },
 
     async findTrainingJob(input: { plan: TrainingPlan; candidates: TrainingCandidate[] }): Promise<StartedTrainingJob | null> {
-      return (await findTrainingJob(compute, input.plan, input.candidates, region)) ?? null;
+      const found = (await findTrainingJob(compute, input.plan, input.candidates, region)) ?? null;
+      // A running job of another run is adopted (the workflow waits on it without creating): wait on it openly.
+      if (found?.outcome === 'adopted') await joinTrainingJob(compute, found.jobName, ownWorkflowId());
+      return found;
     },
 
     async createTrainingJob(input: { plan: TrainingPlan; candidate: TrainingCandidate }): Promise<StartedTrainingJob> {
       const { plan, candidate } = input;
       const request = buildCreateTrainingJobRequest(plan, candidate.instanceType, candidate.jobName, region);
       const abortSignal = Context.current().cancellationSignal;
-      return createTrainingJob(
+      const started = await createTrainingJob(
         compute,
         request,
         candidate,
@@ -80,16 +90,28 @@ export function createFineTuneActivities(deps: FineTuneDeps) {
         },
         abortSignal,
       );
+      if (started.outcome !== 'reused') await joinTrainingJob(compute, started.jobName, ownWorkflowId());
+      return started;
     },
 
     async waitForTrainingJob(input: WaitInput): Promise<TrainingJobOutcome> {
       return waitForTrainingJob(compute, polling, config.pricing, input);
     },
 
-    async stopTrainingJob(input: { jobName: string }) {
-      return stopTrainingJob(compute, polling, input.jobName);
+    /** Stops the job, unless other runs still wait on it: then it leaves it running for them and says so. */
+    async stopTrainingJob(input: { jobName: string }): Promise<TrainingJobStop> {
+      const workflowId = ownWorkflowId();
+      const others = await leaveTrainingJob(compute, input.jobName, workflowId);
+      if (others.length > 0) return { jobName: input.jobName, status: 'LeftRunning', leftRunningFor: others };
+      return stopTrainingJob(compute, polling, input.jobName, workflowId);
     },
   };
 }
 
 export type FineTuneActivities = ReturnType<typeof createFineTuneActivities>;
+
+/** The run an activity works for: its waiter tag on a shared job (a standalone activity counts as its own run). */
+function ownWorkflowId(): string {
+  const { info } = Context.current();
+  return info.workflowExecution?.workflowId ?? `activity-${info.activityId}`;
+}

@@ -1,6 +1,7 @@
 import type { CreateTrainingJobCommandInput, DescribeTrainingJobCommandOutput } from '@aws-sdk/client-sagemaker';
 import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES } from '../../common/shared/errors';
+import { RUN_ID_TAG_KEY } from '../../common/shared/naming';
 import type { TrainingJobStatus, TrainingPlan } from '../../common/fine-tune/contract';
 import { awsCall } from '../aws/errors';
 import { buildCreateTrainingJobRequest, isCapacityFailure, trainingJobMismatches } from './training-request';
@@ -67,7 +68,7 @@ export async function createTrainingJob(
   abortSignal?: AbortSignal,
 ): Promise<StartedTrainingJob> {
   const existing = await describeTrainingJobIfExists(compute, candidate.jobName, abortSignal);
-  if (existing) return judgeExisting(existing, request, candidate);
+  if (existing) return judgeOursOrExisting(compute, existing, request, candidate);
   const Environment = await environment();
   const created = await awsCall(
     { operation: 'CreateTrainingJob', resource: `training job ${candidate.jobName} on ${candidate.instanceType}` },
@@ -76,11 +77,30 @@ export async function createTrainingJob(
   if (created === 'created') return { ...candidate, outcome: 'created', status: 'InProgress' };
   // A concurrent attempt won the race: judge its job like any other found under our name.
   const raced = await describeTrainingJobIfExists(compute, candidate.jobName, abortSignal);
-  if (raced) return judgeExisting(raced, request, candidate);
+  if (raced) return judgeOursOrExisting(compute, raced, request, candidate);
   throw ApplicationFailure.create({
     type: ERROR_TYPES.transient,
     message: `training job ${candidate.jobName} exists but cannot be described yet; trying again`,
   });
+}
+
+/**
+ * A job found under our name that this very run created (its run-id tag is ours: an earlier attempt
+ * of this activity created it and lost the answer) is `created`, not another run's job to adopt or reuse.
+ */
+async function judgeOursOrExisting(
+  compute: TrainingCompute,
+  job: DescribeTrainingJobCommandOutput,
+  request: CreateTrainingJobCommandInput,
+  candidate: TrainingCandidate,
+): Promise<StartedTrainingJob> {
+  const judged = judgeExisting(job, request, candidate);
+  const runId = request.Tags?.find((tag) => tag.Key === RUN_ID_TAG_KEY)?.Value;
+  if (runId === undefined) return judged;
+  const tags = await awsCall({ operation: 'ListTags', resource: `training job ${candidate.jobName}` }, () =>
+    compute.tags(candidate.jobName),
+  );
+  return tags?.get(RUN_ID_TAG_KEY) === runId ? { ...judged, outcome: 'created' } : judged;
 }
 
 /**

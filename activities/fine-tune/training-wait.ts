@@ -2,11 +2,12 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES } from '../../common/shared/errors';
 import { costUsd, type PricingConfig } from '../../common/shared/pricing';
-import type { TrainingJobOutcome, TrainingJobStatus, TrainingProgress } from '../../common/fine-tune/contract';
+import type { TrainingJobOutcome, TrainingJobStatus, TrainingJobStop, TrainingProgress } from '../../common/fine-tune/contract';
 import { isNotFound, toAwsFailure } from '../aws/errors';
 import { pollOrBackOff, sleepBeating, type PollingIntervals } from '../aws/job-polling';
 import type { TrainingCompute, TrainingJobDescription } from './training-compute';
 import { capacityFailure, describeTrainingJobIfExists } from './training-jobs';
+import { markStoppedBy, stoppedBy } from './training-waiters';
 import { isCapacityFailure } from './training-request';
 
 /**
@@ -87,13 +88,15 @@ export async function waitForTrainingJob(
             },
           ],
         });
-      case 'Stopped':
+      case 'Stopped': {
+        const by = await stoppedBy(compute, input.jobName);
         throw ApplicationFailure.create({
           type: ERROR_TYPES.jobStopped,
           nonRetryable: true,
-          message: `training job ${input.jobName} was stopped before it completed (StopTrainingJob from the console, CLI or another process); no model was produced`,
-          details: [{ jobName: input.jobName, billableSeconds: job.BillableTimeInSeconds }],
+          message: `training job ${input.jobName} was stopped before it completed (${by ? `by llmtwin run ${by}, cancelled when no other run was waiting on the job yet` : 'StopTrainingJob from the console, CLI or another process'}); no model was produced`,
+          details: [{ jobName: input.jobName, billableSeconds: job.BillableTimeInSeconds, stoppedBy: by }],
         });
+      }
       default:
         await sleepBeating(context, progress.intervalMs, progress);
     }
@@ -189,10 +192,13 @@ export async function stopTrainingJob(
   compute: TrainingCompute,
   polling: PollingIntervals,
   jobName: string,
-): Promise<{ jobName: string; status: TrainingJobStatus | 'NotFound' }> {
+  stoppedByWorkflowId: string,
+): Promise<TrainingJobStop> {
   const context = Context.current();
   let job = await describeTrainingJobIfExists(compute, jobName);
   if (!job) return { jobName, status: 'NotFound' };
+  // Before the stop: a run that joined meanwhile then learns who stopped the job it waits on.
+  if (job.TrainingJobStatus === 'InProgress') await markStoppedBy(compute, jobName, stoppedByWorkflowId);
   let intervalMs = polling.initialMs;
   for (;;) {
     const status = job.TrainingJobStatus as TrainingJobStatus | undefined;

@@ -103,6 +103,8 @@ export function jobFolder(jobsDir: string, name: string) {
     state: join(root, 'state.json'),
     log: join(root, 'log.txt'),
     ml: join(root, 'ml'),
+    /** Tags added after creation (AddTags), one file per key: concurrent runs add and remove their own without a lost update. */
+    tags: join(root, 'tags'),
   };
 }
 export type JobFolder = ReturnType<typeof jobFolder>;

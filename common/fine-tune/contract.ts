@@ -305,6 +305,14 @@ export interface FineTuneResult extends TrainingJobOutcome {
   attempts: FineTuneAttempt[];
 }
 
+/** What a cancelled run did about its job: stopped it (its final status), or left it to the other runs waiting on it. */
+export interface TrainingJobStop {
+  jobName: string;
+  status: TrainingJobStatus | 'NotFound' | 'LeftRunning';
+  /** The workflow ids of the other runs that wait on the job, when it was left running for them. */
+  leftRunningFor?: string[];
+}
+
 /** What the workflow's `fineTuneStatus` query answers. */
 export interface FineTuneStatus {
   phase: 'planning' | 'training' | 'stopping' | 'done' | 'failed' | 'cancelled';
@@ -312,6 +320,8 @@ export interface FineTuneStatus {
   jobName?: string;
   instanceType?: string;
   attempts: FineTuneAttempt[];
+  /** After a cancel: what became of the job. */
+  stop?: TrainingJobStop;
 }
 
 export const FINE_TUNE_WORKFLOW_TYPE = 'fineTune';

@@ -9,6 +9,7 @@ import {
   type FineTuneStatus,
   type FineTuneWorkflow,
   type TrainingProgress,
+  type TrainingJobStop,
 } from '../../common/fine-tune/contract';
 import { unknownInstanceTypeProblem } from '../../common/shared/instance-types';
 import type { CliContext } from '../cli-context';
@@ -110,16 +111,34 @@ export function registerFineTune(command: Command, context: CliContext): void {
       await watch(context, handle).catch(() => undefined);
       const status = await handle.query(fineTuneStatusQuery).catch(() => undefined);
       const { status: execution } = await handle.describe();
-      // The query tells what the run did about its job: stopped it, or found it already ended.
-      const job = status?.jobName ? { jobName: status.jobName, phase: status.phase } : undefined;
+      // The query tells what the run did about its job: stopped it, found it ended, or left it to other runs.
+      const job = status?.jobName
+        ? { jobName: status.jobName, phase: status.phase, ...(status.stop ? { stop: status.stop } : {}) }
+        : undefined;
       printResult(
         { workflowId, status: execution.name, cancelled: execution.name === 'CANCELLED', ...(job ?? {}) },
         Boolean(options.json),
-        () => [
-          `${workflowId}: ${execution.name}${job ? `; training job ${job.jobName}: ${job.phase === 'cancelled' ? 'stopped' : job.phase}` : ''}`,
-        ],
+        () => [`${workflowId}: ${execution.name}${job ? `; training job ${job.jobName}: ${stopWords(status?.stop) ?? job.phase}` : ''}`],
       );
     });
+}
+
+/** What became of a cancelled run's job, in words. */
+function stopWords(stop: TrainingJobStop | undefined): string | undefined {
+  if (!stop) return undefined;
+  switch (stop.status) {
+    case 'Stopped':
+      return 'stopped';
+    case 'Completed':
+    case 'Failed':
+      return `had already ${stop.status.toLowerCase()}; nothing to stop`;
+    case 'NotFound':
+      return 'was never created';
+    case 'LeftRunning':
+      return `left running: ${stop.leftRunningFor?.length ?? 0} other run(s) wait on it (${(stop.leftRunningFor ?? []).join(', ')})`;
+    default:
+      return stop.status;
+  }
 }
 
 function buildInput(options: FineTuneOptions, context: CliContext): FineTuneInput {

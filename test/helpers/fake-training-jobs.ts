@@ -1,5 +1,8 @@
 import {
+  AddTagsCommand,
   CreateTrainingJobCommand,
+  DeleteTagsCommand,
+  ListTagsCommand,
   DescribeTrainingJobCommand,
   ResourceInUse,
   ResourceLimitExceeded,
@@ -67,6 +70,7 @@ interface FakeJob {
   index: number;
   creationTime: Date;
   stopRequestedAt?: number;
+  tags: Map<string, string>;
   transitions: Array<{ Status: string; StatusMessage: string; StartTime: Date }>;
 }
 
@@ -101,6 +105,28 @@ export class ScriptedSageMaker {
     mock.on(CreateTrainingJobCommand).callsFake((input: CreateTrainingJobCommandInput) => this.create(input));
     mock.on(DescribeTrainingJobCommand).callsFake((input: { TrainingJobName: string }) => this.describe(input.TrainingJobName));
     mock.on(StopTrainingJobCommand).callsFake((input: { TrainingJobName: string }) => this.stop(input.TrainingJobName));
+    mock.on(AddTagsCommand).callsFake((input: { ResourceArn: string; Tags: Array<{ Key: string; Value: string }> }) => {
+      const job = this.byArn(input.ResourceArn, 'AddTags');
+      for (const tag of input.Tags) job.tags.set(tag.Key, tag.Value);
+      return { Tags: input.Tags };
+    });
+    mock.on(DeleteTagsCommand).callsFake((input: { ResourceArn: string; TagKeys: string[] }) => {
+      const job = this.byArn(input.ResourceArn, 'DeleteTags');
+      for (const key of input.TagKeys) job.tags.delete(key);
+      return {};
+    });
+    mock.on(ListTagsCommand).callsFake((input: { ResourceArn: string }) => ({
+      Tags: [...this.byArn(input.ResourceArn, 'ListTags').tags].map(([Key, Value]) => ({ Key, Value })),
+    }));
+  }
+
+  /** The job an ARN names; tag calls are addressed by ARN. */
+  private byArn(arn: string, command: string): FakeJob {
+    const name = arn.split('/').pop() as string;
+    this.calls.push({ command, name });
+    const job = this.jobs.get(name);
+    if (!job) throw sdkError('ValidationException', `Requested resource not found: ${arn}`);
+    return job;
   }
 
   count(command: string): number {
@@ -118,7 +144,8 @@ export class ScriptedSageMaker {
         $metadata: { httpStatusCode: 400 },
       });
     }
-    this.jobs.set(name, { request: input, script: this.scriptFor(input), index: -1, creationTime: new Date(), transitions: [] });
+    const tags = new Map((input.Tags ?? []).map((tag) => [tag.Key as string, tag.Value ?? '']));
+    this.jobs.set(name, { request: input, script: this.scriptFor(input), index: -1, creationTime: new Date(), transitions: [], tags });
     if (this.loseNextCreateResponse) {
       this.loseNextCreateResponse = false;
       throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });

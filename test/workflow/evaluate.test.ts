@@ -18,6 +18,7 @@ import { evaluate } from '../../workflows/evaluate';
 import { sampleEvaluationPlan } from '../helpers/evaluation-plan';
 import { recordHistoryIfAsked } from '../helpers/replay';
 import { uniqueId, useTimeSkippingEnv, withWorker } from '../helpers/temporal';
+import { until } from '../helpers/until';
 
 // The workflow's own logic (gate, registry status, manual approval, timeout, cancel) over scripted
 // activities that record what they were asked; the activities themselves run against moto in
@@ -108,14 +109,6 @@ class ScriptedEvaluation {
       },
     };
     return fake as unknown as EvaluateActivities;
-  }
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
@@ -253,7 +246,7 @@ describe('evaluate workflow (time-skipping, scripted activities)', () => {
     scripted.jobDone = new Promise((resolve) => (finish = resolve));
     const h = harness(scripted);
     const refused = await h.start({ ...input, approval: { mode: 'manual' } }, async (handle) => {
-      await until(() => Promise.resolve(scripted.count('waitForEvaluationJob') > 0));
+      await until(() => scripted.count('waitForEvaluationJob') > 0);
       const error = await handle.executeUpdate(approveUpdate, { args: [{ by: 'ada', reason: 'eager' }] }).catch((e: unknown) => e);
       finish();
       await awaitingApproval(handle);
@@ -270,7 +263,7 @@ describe('evaluate workflow (time-skipping, scripted activities)', () => {
     scripted.jobDone = new Promise(() => undefined);
     const h = harness(scripted);
     const error = await h.start(input, async (handle) => {
-      await until(() => Promise.resolve(scripted.count('waitForEvaluationJob') > 0));
+      await until(() => scripted.count('waitForEvaluationJob') > 0);
       await handle.cancel();
       return handle.result().catch((failure: unknown) => failure);
     });

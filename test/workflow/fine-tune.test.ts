@@ -150,6 +150,41 @@ describe('fineTune workflow (time-skipping, scripted SageMaker)', () => {
     expect(job!.index).toBe(job!.script.length - 1);
   });
 
+  it('a cancelled run leaves a job other runs still wait on running for them; the last one to cancel stops it', async () => {
+    const sagemaker = new ScriptedSageMaker();
+    sagemaker.scriptFor = () => [STEPS.starting, STEPS.downloading, STEPS.training]; // trains until told otherwise
+    const h = harness(sagemaker);
+    const training = () => [...sagemaker.jobs.values()].some((job) => job.script[job.index]?.SecondaryStatus === 'Training');
+    const outcome = await h.start(async (creator) => {
+      await until(training);
+      // Two more runs of the same input adopt the running job instead of creating their own.
+      const adopters = await Promise.all(
+        [1, 2].map(() => server.env.client.workflow.start(fineTune, { taskQueue: h.taskQueue, workflowId: uniqueId('ft'), args: [input] })),
+      );
+      const [job] = [...sagemaker.jobs.values()];
+      await until(() => [...job!.tags.keys()].filter((key) => key.startsWith('llmtwin:waiter:')).length === 3);
+
+      await creator.cancel();
+      await creator.result().catch(() => undefined);
+      const creatorStop = (await creator.query(fineTuneStatusQuery)).stop;
+      await adopters[0]!.cancel();
+      await adopters[0]!.result().catch(() => undefined);
+      const adopterStop = (await adopters[0]!.query(fineTuneStatusQuery)).stop;
+      const stopsWhileShared = sagemaker.count('StopTrainingJob');
+      // The last waiter's job completes: it gets its model.
+      job!.script = [...job!.script.slice(0, job!.index + 1), STEPS.uploading, STEPS.completed];
+      return { creatorStop, adopterStop, stopsWhileShared, last: await adopters[1]!.result(), lastId: adopters[1]!.workflowId };
+    });
+
+    expect(sagemaker.count('CreateTrainingJob')).toBe(1);
+    expect(outcome.stopsWhileShared).toBe(0);
+    expect(outcome.creatorStop).toMatchObject({ status: 'LeftRunning', leftRunningFor: expect.arrayContaining([outcome.lastId]) as unknown });
+    expect(outcome.creatorStop?.leftRunningFor).toHaveLength(2);
+    expect(outcome.adopterStop).toEqual({ jobName: outcome.last.jobName, status: 'LeftRunning', leftRunningFor: [outcome.lastId] });
+    expect(outcome.last).toMatchObject({ reused: false, artifactsUri: expect.stringContaining('model.tar.gz') as unknown });
+    expect(sagemaker.count('StopTrainingJob')).toBe(0);
+  });
+
   it('backs off and keeps polling while SageMaker throttles DescribeTrainingJob', async () => {
     const sagemaker = new ScriptedSageMaker();
     let waits = 0;

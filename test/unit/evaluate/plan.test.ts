@@ -43,6 +43,9 @@ function trainingJob(status = 'Completed'): TrainingCompute {
     stop: () => Promise.resolve(),
     logLocation: () => '',
     consoleUrl: () => undefined,
+    tags: () => Promise.resolve(new Map<string, string>()),
+    tag: () => Promise.resolve(),
+    untag: () => Promise.resolve(),
   };
 }
 

@@ -14,6 +14,7 @@ import metricsContract from '../../../common/fine-tune/metrics.json';
 import {
   DATASET_HASH,
   DATASET_URI,
+  STEPS,
   ScriptedSageMaker,
   datasetS3,
   manifestFor,
@@ -185,17 +186,30 @@ describe('createTrainingJob', () => {
     expect(without.sagemaker.count('CreateTrainingJob')).toBe(0);
   });
 
-  it('adopts a job a concurrent attempt created between describe and create (ResourceInUse)', async () => {
+  it("adopts a job another run created between this one's describe and create (ResourceInUse)", async () => {
     const { sagemaker, activities, run } = setup();
     const plan = samplePlan();
     const candidate = { jobName: trainingJobName(plan, 'ml.g5.2xlarge'), instanceType: 'ml.g5.2xlarge' };
-    await run(() => activities.createTrainingJob({ plan, candidate }));
-    sagemaker.missNextDescribes = 1; // this attempt describes before the other attempt's job is visible
+    await run(() => activities.createTrainingJob({ plan: { ...plan, runId: 'another-run' }, candidate }));
+    sagemaker.missNextDescribes = 1; // this attempt describes before the other run's job is visible
 
     const started = await run(() => activities.createTrainingJob({ plan, candidate }));
     expect(started.outcome).toBe('adopted');
     expect(sagemaker.count('CreateTrainingJob')).toBe(2); // the second answered ResourceInUse
     expect(sagemaker.jobs.size).toBe(1);
+  });
+
+  it('a job this run created before its answer was lost is created, not reused, even when it completed meanwhile', async () => {
+    const { sagemaker, activities, run } = setup();
+    sagemaker.scriptFor = () => [STEPS.completed];
+    sagemaker.loseNextCreateResponse = true;
+    const plan = samplePlan();
+    const candidate = { jobName: trainingJobName(plan, 'ml.g5.2xlarge'), instanceType: 'ml.g5.2xlarge' };
+    await expect(run(() => activities.createTrainingJob({ plan, candidate }))).rejects.toThrow(/socket hang up|ECONNRESET/);
+
+    const retried = await run(() => activities.createTrainingJob({ plan, candidate }));
+    expect(retried).toMatchObject({ outcome: 'created', status: 'Completed' });
+    expect(sagemaker.count('CreateTrainingJob')).toBe(1);
   });
 
   it('refuses to adopt a job under our name that differs from ours (ResourceConflict)', async () => {

@@ -18,6 +18,7 @@ function withJob(script = HAPPY_PATH): ScriptedSageMaker {
     script,
     index: -1,
     creationTime: new Date(),
+    tags: new Map(),
     transitions: [],
   });
   return sagemaker;
@@ -88,7 +89,7 @@ describe('stopTrainingJob', () => {
     const sagemaker = withJob([STEPS.training]);
     sagemaker.jobs.get(input.jobName)!.index = 0; // SageMaker has it InProgress/Training
     const result = await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() =>
-      stopTrainingJob(sageMakerTrainingCompute(sagemaker.client, 'us-east-1'), polling, input.jobName),
+      stopTrainingJob(sageMakerTrainingCompute(sagemaker.client, 'us-east-1'), polling, input.jobName, 'wf-1'),
     );
     expect(result).toEqual({ jobName: input.jobName, status: 'Stopped' });
     expect(sagemaker.count('StopTrainingJob')).toBe(1);
@@ -98,12 +99,12 @@ describe('stopTrainingJob', () => {
     const sagemaker = withJob([STEPS.completed]);
     expect(
       await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() =>
-        stopTrainingJob(sageMakerTrainingCompute(sagemaker.client, 'us-east-1'), polling, input.jobName),
+        stopTrainingJob(sageMakerTrainingCompute(sagemaker.client, 'us-east-1'), polling, input.jobName, 'wf-1'),
       ),
     ).toEqual({ jobName: input.jobName, status: 'Completed' });
     expect(
       await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() =>
-        stopTrainingJob(sageMakerTrainingCompute(sagemaker.client, 'us-east-1'), polling, 'never-created'),
+        stopTrainingJob(sageMakerTrainingCompute(sagemaker.client, 'us-east-1'), polling, 'never-created', 'wf-1'),
       ),
     ).toEqual({ jobName: 'never-created', status: 'NotFound' });
     expect(sagemaker.count('StopTrainingJob')).toBe(0);
