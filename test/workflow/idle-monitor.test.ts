@@ -210,6 +210,24 @@ describe('idleMonitor deletes what nobody calls (time-skipping, moto)', () => {
     expect(await existingParts(harness.moto.aws, endpoint)).toEqual({ endpoint: false, config: false, model: false });
   });
 
+  it('a monitor cancelled while it waits leaves its endpoint up and says so in its memo', async () => {
+    const endpoint = await createTestEndpoint(harness.moto.aws, 'unwatched-ep');
+    const { status, memo } = await harness.withIdleWorker(async (taskQueue) => {
+      const handle = await harness.startMonitor(taskQueue, {
+        endpointName: endpoint.endpointName,
+        policy: { checkInterval: '5m', window: '1h' },
+      });
+      await harness.env.sleep('10m');
+      await handle.cancel();
+      await handle.result().catch(() => undefined);
+      const described = await handle.describe();
+      return { status: described.status.name, memo: described.memo };
+    });
+    expect(status).toBe('CANCELLED');
+    expect(memo?.summary).toMatch(/^cancelled: .*unwatched-ep stays up, unwatched/);
+    expect((await existingParts(harness.moto.aws, endpoint)).endpoint).toBe(true);
+  });
+
   it('a teardown that has begun runs to the end: DeleteEndpointConfig failing past its retries, and a cancel meanwhile, orphan nothing', async () => {
     const endpoint = await createTestEndpoint(harness.moto.aws, 'orphan-ep');
     const sagemaker = browningOut(harness.moto.aws.sagemaker, 'DeleteEndpointConfigCommand', 12, serverError());

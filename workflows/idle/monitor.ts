@@ -10,6 +10,7 @@ import {
   proxyActivities,
   setHandler,
   sleep,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -45,6 +46,9 @@ const { teardownEndpoint } = proxyActivities<IdleActivities>(TEARDOWN);
  * a brownout and leave the endpoint billing with nobody watching.
  */
 export const SURVIVES_AWS_ERRORS_PATCH = 'idle-monitor-survives-aws-errors';
+
+/** Runs started before it ended silently when cancelled; since, a cancel says the endpoint is left unwatched. */
+export const CANCEL_SAYS_UNWATCHED_PATCH = 'idle-monitor-cancel-says-unwatched';
 
 /** Between teardown attempts that failed: doubling from 30 s, at most 10 min. */
 function teardownBackoffMs(failures: number): number {
@@ -196,56 +200,71 @@ export async function idleMonitor(rawInput: IdleMonitorInput): Promise<IdleSumma
     await condition(() => wake, ms.checkIntervalMs);
   };
 
-  for (let checksThisRun = 1; ; checksThisRun += 1) {
-    // Signal payloads are checked in local activities: decide only once every pending check has landed
-    // (at the first check, the sweep's observation that came with signalWithStart).
-    await condition(allHandlersFinished);
-    wake = false;
-    const now = Date.now();
-    let source: 'monitor' | 'sweep' = 'sweep';
-    if (state.observationFrom === 'sweep' && isUsableObservation(state.observation, ms, now) && state.observation) {
-      record(state.observation, 'sweep');
-    } else {
-      source = 'monitor';
-      const observation = await surviving('check', () => observeEndpoint({ endpointName, windowMs: ms.windowMs, now }));
-      if (!observation) {
-        // Nothing learnt this time: look again at the next interval (sooner if a signal arrives).
-        await waitAfterFailure(checksThisRun);
-        continue;
+  const watch = async (): Promise<IdleSummary> => {
+    for (let checksThisRun = 1; ; checksThisRun += 1) {
+      // Signal payloads are checked in local activities: decide only once every pending check has landed
+      // (at the first check, the sweep's observation that came with signalWithStart).
+      await condition(allHandlersFinished);
+      wake = false;
+      const now = Date.now();
+      let source: 'monitor' | 'sweep' = 'sweep';
+      if (state.observationFrom === 'sweep' && isUsableObservation(state.observation, ms, now) && state.observation) {
+        record(state.observation, 'sweep');
+      } else {
+        source = 'monitor';
+        const observation = await surviving('check', () => observeEndpoint({ endpointName, windowMs: ms.windowMs, now }));
+        if (!observation) {
+          // Nothing learnt this time: look again at the next interval (sooner if a signal arrives).
+          await waitAfterFailure(checksThisRun);
+          continue;
+        }
+        if (!observation.found) return finish('already-deleted', null);
+        record(observation, 'monitor');
       }
-      if (!observation.found) return finish('already-deleted', null);
-      record(observation, 'monitor');
-    }
-    state.checks += 1;
-    decision = decide();
-
-    if (decision.action === 'delete') {
-      deleting = true;
-      // Never delete on old or second-hand data: read again, decide again, then tear down.
-      const confirmed = await surviving('check', () => planEndpointTeardown({ endpointName, windowMs: ms.windowMs, now: Date.now() }));
-      if (!confirmed) {
-        deleting = false;
-        await waitAfterFailure(checksThisRun);
-        continue;
-      }
-      if (!confirmed.observation.found) return finish('already-deleted', null);
-      record(confirmed.observation, 'monitor');
+      state.checks += 1;
       decision = decide();
-      if (decision.action === 'delete' && confirmed.plan) {
-        const teardown = await teardownToTheEnd(confirmed.plan);
-        return finish('deleted', teardown, decision.reason);
-      }
-      deleting = false;
-    }
-    state.lastCheck = {
-      at: now,
-      action: decision.action,
-      reason: decision.reason,
-      source,
-      ...(decision.deleteAt === undefined ? {} : { deleteAt: decision.deleteAt }),
-    };
 
-    await continueIfDue(checksThisRun);
-    await condition(() => wake, nextCheckDelayMs(decision, ms, Date.now()));
+      if (decision.action === 'delete') {
+        deleting = true;
+        // Never delete on old or second-hand data: read again, decide again, then tear down.
+        const confirmed = await surviving('check', () => planEndpointTeardown({ endpointName, windowMs: ms.windowMs, now: Date.now() }));
+        if (!confirmed) {
+          deleting = false;
+          await waitAfterFailure(checksThisRun);
+          continue;
+        }
+        if (!confirmed.observation.found) return finish('already-deleted', null);
+        record(confirmed.observation, 'monitor');
+        decision = decide();
+        if (decision.action === 'delete' && confirmed.plan) {
+          const teardown = await teardownToTheEnd(confirmed.plan);
+          return finish('deleted', teardown, decision.reason);
+        }
+        deleting = false;
+      }
+      state.lastCheck = {
+        at: now,
+        action: decision.action,
+        reason: decision.reason,
+        source,
+        ...(decision.deleteAt === undefined ? {} : { deleteAt: decision.deleteAt }),
+      };
+
+      await continueIfDue(checksThisRun);
+      await condition(() => wake, nextCheckDelayMs(decision, ms, Date.now()));
+    }
+  };
+
+  try {
+    return await watch();
+  } catch (error) {
+    // Cancelled while watching (the Web UI, or stop-monitor): the endpoint stays up and bills with
+    // nobody watching it. Say so where a person looks: the run's memo and the worker's log.
+    if (isCancellation(error) && !deleting && patched(CANCEL_SAYS_UNWATCHED_PATCH)) {
+      const message = `cancelled: ${endpointName} stays up, unwatched, until something else deletes it (the next fleet sweep, if scheduled, starts a new monitor)`;
+      upsertMemo({ summary: message });
+      log.warn(message, { endpointName });
+    }
+    throw error;
   }
 }
