@@ -178,7 +178,10 @@ describe('fineTune workflow (time-skipping, scripted SageMaker)', () => {
 
     expect(sagemaker.count('CreateTrainingJob')).toBe(1);
     expect(outcome.stopsWhileShared).toBe(0);
-    expect(outcome.creatorStop).toMatchObject({ status: 'LeftRunning', leftRunningFor: expect.arrayContaining([outcome.lastId]) as unknown });
+    expect(outcome.creatorStop).toMatchObject({
+      status: 'LeftRunning',
+      leftRunningFor: expect.arrayContaining([outcome.lastId]) as unknown,
+    });
     expect(outcome.creatorStop?.leftRunningFor).toHaveLength(2);
     expect(outcome.adopterStop).toEqual({ jobName: outcome.last.jobName, status: 'LeftRunning', leftRunningFor: [outcome.lastId] });
     expect(outcome.last).toMatchObject({ reused: false, artifactsUri: expect.stringContaining('model.tar.gz') as unknown });
