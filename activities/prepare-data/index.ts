@@ -18,6 +18,7 @@ import {
 import { durationToMs } from '../../common/shared/durations';
 import { stableHash } from '../../common/shared/naming';
 import { parseOrFail, validationFailure } from '../../common/shared/validation';
+import { keepScratchAlive, sweepDeadScratch } from './scratch';
 import { ensureBucket } from '../aws/s3';
 import { computeDatasetHash, settingsForManifest, type GeneratorIdentity } from './fingerprint';
 import { chatGeneratorInstructor, GENERATOR_PROMPT_VERSION, templateInstructor, type Instructor } from './generator';
@@ -68,7 +69,7 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
     const fingerprints = await fingerprintSource(source, listing, tmpdir(), signal, heartbeat);
     const datasetHash = computeDatasetHash(settings, fingerprints, generator);
     const location = datasetLocation(deps.bucket, deps.prefix, datasetHash);
-    await ensureBucket(deps.s3, deps.bucket, deps.region);
+    await ensureBucket(deps.s3, deps.bucket, deps.region, deps.prefix);
     const existing = await readExistingManifest(deps.s3, location, datasetHash, signal);
     return {
       datasetHash,
@@ -85,24 +86,27 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
     const signal = context.cancellationSignal;
     const location = datasetLocation(deps.bucket, deps.prefix, request.datasetHash);
     const manifestUri = `${location.uri}${MANIFEST_FILE}`;
-    await ensureBucket(deps.s3, deps.bucket, deps.region);
+    await ensureBucket(deps.s3, deps.bucket, deps.region, deps.prefix);
     const existing = await readExistingManifest(deps.s3, location, request.datasetHash, signal);
     if (existing) return resultFromManifest(existing, manifestUri, true);
 
     // One scratch folder per dataset and activity: a retry of this activity finds its own, another
     // workflow building the same dataset at the same time does not collide with it.
     const { workflowExecution, activityId } = context.info;
+    const scratchRoot = join(deps.scratchRoot ?? tmpdir(), 'llmtwin-prepare');
     const scratchDir = join(
-      deps.scratchRoot ?? tmpdir(),
-      'llmtwin-prepare',
+      scratchRoot,
       `${request.datasetHash.slice(0, 16)}-${stableHash(`${workflowExecution?.workflowId ?? ''}|${activityId}`)}`,
     );
+    const removed = await sweepDeadScratch(scratchRoot, DEAD_SCRATCH_AFTER_MS, scratchDir);
+    if (removed.length > 0) context.log.info('removed the scratch folders of builds that died', { removed });
     const stagedMarker = join(scratchDir, 'staged.json');
     const heartbeat = throttledHeartbeat();
     const source = sourceFor(settings, deps.s3, confinement);
     const listing = await source.list(signal);
     requireSupportedFiles(listing);
 
+    const stopTouching = keepScratchAlive(scratchDir, SCRATCH_TOUCH_EVERY_MS);
     try {
       // Resume: an earlier attempt on this worker that finished processing left its outcome behind.
       let outcome = await readStaged(stagedMarker);
@@ -158,6 +162,8 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
       // A cancelled or invalid build leaves nothing behind; other failures keep the staged files for the retry.
       if (signal.aborted || isNonRetryable(error)) await rm(scratchDir, { recursive: true, force: true });
       throw error;
+    } finally {
+      stopTouching();
     }
   }
 
@@ -165,6 +171,10 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
 }
 
 export type PrepareDataActivities = ReturnType<typeof createPrepareDataActivities>;
+
+/** A live build touches its scratch folder this often; one untouched for the longer time died (retries wait at most 2 min). */
+const SCRATCH_TOUCH_EVERY_MS = 10_000;
+const DEAD_SCRATCH_AFTER_MS = 15 * 60_000;
 
 type StagedOutcome = ProcessOutcome & { generator?: Manifest['generator'] };
 

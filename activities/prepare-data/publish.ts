@@ -5,6 +5,7 @@ import { ManifestSchema, type Manifest } from '../../common/prepare-data/contrac
 import { s3Key, s3Uri } from '../../common/shared/naming';
 import { awsCall, readIfExists } from '../aws/errors';
 import { headObjectIfExists } from '../aws/s3';
+import { abortDeadUploads } from '../aws/s3-uploads';
 import type { StagedFile } from './staging';
 import type { S3Sender } from '../aws/clients';
 
@@ -61,6 +62,9 @@ export async function readExistingManifest(
   return manifest.data;
 }
 
+/** An upload with no new part for this long is a dead attempt's (a live one sends a part every few seconds). */
+const DEAD_UPLOAD_AFTER_MS = 5 * 60_000;
+
 /** Uploads one staged file unless the same bytes (by sha256 metadata) are already there. */
 export async function uploadStaged(
   s3: S3Client,
@@ -74,6 +78,8 @@ export async function uploadStaged(
   const key = `${location.keyPrefix}${name}`;
   const head = await headObjectIfExists(s3, location.bucket, key);
   if (head?.Metadata?.sha256 === staged.sha256 && head.ContentLength === staged.bytes) return 'present';
+  // What an attempt killed mid-upload left: its parts stopped coming minutes ago.
+  await abortDeadUploads(s3, location.bucket, key, DEAD_UPLOAD_AFTER_MS);
   const upload = new Upload({
     client: s3,
     params: {

@@ -17,7 +17,7 @@ export interface StackCheckDeps {
 export function createStackCheckActivities(deps: StackCheckDeps) {
   return {
     async writeStackCheckObject(input: { message: string; workflowId: string }): Promise<StackCheckObject> {
-      await ensureBucket(deps.s3, deps.bucket, deps.region);
+      await ensureBucket(deps.s3, deps.bucket, deps.region, deps.prefix);
       // Keyed by workflow id: a retried attempt overwrites the same object instead of adding another.
       const key = s3Key(deps.prefix, 'stack-check', `${input.workflowId}.json`);
       const body = JSON.stringify({ message: input.message, workflowId: input.workflowId, writtenBy: 'llmtwin stack check' });

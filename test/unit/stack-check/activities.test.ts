@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  HeadBucketCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createStackCheckActivities } from '../../../activities/stack-check';
@@ -33,6 +40,19 @@ describe('writeStackCheckObject', () => {
       bytes: Buffer.byteLength(body),
     });
     expect(s3.commandCalls(CreateBucketCommand)).toHaveLength(0);
+    // The bucket aborts incomplete uploads under the prefix after a day (once per process).
+    expect(s3.commandCalls(PutBucketLifecycleConfigurationCommand).map((call) => call.args[0].input.LifecycleConfiguration?.Rules)).toEqual(
+      [
+        [
+          {
+            ID: 'llmtwin-abort-incomplete-multipart-uploads',
+            Status: 'Enabled',
+            Filter: { Prefix: 'llmtwin/' },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          },
+        ],
+      ],
+    );
   });
 
   it('creates a missing bucket in the configured region first', async () => {
