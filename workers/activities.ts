@@ -95,6 +95,7 @@ const STAGES: readonly StageActivities[] = [
         cloudwatch: aws.cloudwatch,
         autoscaling: aws.autoscaling,
         pricing: config.pricing,
+        resourceNamePrefix: config.resourceNamePrefix,
       }),
       ...(require('../activities/idle/validation') as typeof idleValidationModule).createIdleValidationActivities(),
     }),

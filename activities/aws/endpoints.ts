@@ -1,3 +1,4 @@
+import { ENDPOINT_TAGS } from '../../common/deploy/plan';
 import {
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
@@ -57,6 +58,8 @@ export function describeModelIfExists(
 export interface OwnershipTags {
   managed: boolean;
   keep: boolean;
+  /** The config a rollback would serve again (deploy's llmtwin:previous-config), when the endpoint names one. */
+  previousConfig?: string;
 }
 
 /** Every tag of a SageMaker resource, paged. */
@@ -81,7 +84,12 @@ export async function readOwnershipTags(
   abortSignal?: AbortSignal,
 ): Promise<OwnershipTags> {
   const tags = await readTags(sagemaker, resourceArn, abortSignal);
-  return { managed: tags.get(MANAGED_TAG.key) === MANAGED_TAG.value, keep: tags.get(KEEP_TAG.key) === KEEP_TAG.value };
+  const previousConfig = tags.get(ENDPOINT_TAGS.previousConfig);
+  return {
+    managed: tags.get(MANAGED_TAG.key) === MANAGED_TAG.value,
+    keep: tags.get(KEEP_TAG.key) === KEEP_TAG.value,
+    ...(previousConfig ? { previousConfig } : {}),
+  };
 }
 
 /** Every endpoint in the account and region, 100 a page. */

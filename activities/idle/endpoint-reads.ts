@@ -37,6 +37,8 @@ export interface LoadedEndpoint {
   endpoint: DescribeEndpointCommandOutput;
   config: DescribeEndpointConfigCommandOutput | undefined;
   snapshot: EndpointSnapshot;
+  /** The config its last deployment replaced, kept for a rollback. */
+  previousConfig?: string;
 }
 
 /** DescribeEndpoint + DescribeEndpointConfig + ListTags; undefined when the endpoint does not exist. */
@@ -68,7 +70,7 @@ export async function loadEndpoint(
     keep: tags.keep,
     ...(config?.AsyncInferenceConfig ? { asynchronous: true } : {}),
   };
-  return { endpoint, config, snapshot };
+  return { endpoint, config, snapshot, ...(tags.previousConfig ? { previousConfig: tags.previousConfig } : {}) };
 }
 
 export async function snapshotEndpoint(

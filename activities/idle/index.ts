@@ -13,6 +13,9 @@ export interface IdleActivityDeps {
   cloudwatch: CloudWatchSender;
   autoscaling: AutoScalingSender;
   pricing: PricingConfig;
+  /** The project's resource name prefix (config resourceNamePrefix): where the sweep looks for orphans. */
+  resourceNamePrefix: string;
+  orphanGraceMs?: number;
   describeConcurrency?: number;
   temporalClient?: SweepDeps['temporalClient'];
 }

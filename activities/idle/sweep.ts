@@ -17,7 +17,8 @@ import { costPerDayUsd } from '../../common/idle/decision';
 import type { FleetRow, IdleSweepResult } from '../../common/idle/sweep';
 import { roundCents, type PricingConfig } from '../../common/shared/pricing';
 import { listAllEndpoints } from '../aws/endpoints';
-import { snapshotEndpoint, type EndpointSnapshot } from './endpoint-reads';
+import { loadEndpoint, type LoadedEndpoint } from './endpoint-reads';
+import { deleteOrphans, findOrphans, type InUse } from './orphans';
 import { readInvocations } from './invocations';
 import { mapWithConcurrency } from '../../common/shared/concurrency';
 import { describeWorkflowIfExists } from '../../platform/temporal-client';
@@ -27,6 +28,10 @@ export interface SweepDeps {
   sagemaker: SageMakerSender;
   cloudwatch: CloudWatchSender;
   pricing: PricingConfig;
+  /** Names of resources llmtwin makes start with `<prefix>-`: where orphans are looked for. */
+  resourceNamePrefix: string;
+  /** How old an unused config or model must be to count as an orphan (default an hour; tests use 0). */
+  orphanGraceMs?: number;
   /** Concurrent SageMaker describes (AWS throttles Describe* at a few tens of calls a second). */
   describeConcurrency?: number;
   /** The client that starts and signals monitors; default: the worker's own, bound to its namespace. */
@@ -66,9 +71,10 @@ export async function sweepFleet(deps: SweepDeps, input: SweepFleetInput, run: S
   context.heartbeat({ step: 'listed', endpoints: summaries.length });
   const described = await mapWithConcurrency(summaries, deps.describeConcurrency ?? 8, async (summary, index) => {
     if (index % 50 === 0) context.heartbeat({ step: 'describing', done: index, of: summaries.length });
-    return summary.EndpointName ? snapshotEndpoint(deps.sagemaker, summary.EndpointName, deps.pricing, abortSignal) : undefined;
+    return summary.EndpointName ? loadEndpoint(deps.sagemaker, summary.EndpointName, deps.pricing, abortSignal) : undefined;
   });
-  const snapshots = described.filter((snapshot): snapshot is EndpointSnapshot => snapshot !== undefined);
+  const loaded = described.filter((endpoint): endpoint is LoadedEndpoint => endpoint !== undefined);
+  const snapshots = loaded.map((endpoint) => endpoint.snapshot);
   const selected = input.mode === 'report' ? snapshots : snapshots.filter((snapshot) => snapshot.managed);
 
   const targets = selected.flatMap((snapshot) =>
@@ -93,6 +99,16 @@ export async function sweepFleet(deps: SweepDeps, input: SweepFleetInput, run: S
   const rows = observations.map((observation, index) =>
     toRow(observation, monitors[index] ?? { monitor: 'none', monitorState: null, deleteAt: null }, input.now, windowMs),
   );
+
+  const found = await findOrphans(
+    deps.sagemaker,
+    inUseBy(loaded),
+    { prefix: deps.resourceNamePrefix, now: input.now, ...(deps.orphanGraceMs === undefined ? {} : { graceMs: deps.orphanGraceMs }) },
+    abortSignal,
+  );
+  const deleteThem = input.mode === 'ensure' && found.endpointConfigs.length + found.models.length > 0;
+  if (deleteThem) await deleteOrphans(deps.sagemaker, found, abortSignal);
+  context.heartbeat({ step: 'orphans', ...found, deleted: deleteThem });
   return {
     mode: input.mode,
     observedAt: new Date(input.now).toISOString(),
@@ -106,7 +122,23 @@ export async function sweepFleet(deps: SweepDeps, input: SweepFleetInput, run: S
     durationMs: Date.now() - startedAt,
     fleetCostPerDayUsd: roundCents(rows.reduce((total, row) => total + (row.costPerDayUsd ?? 0), 0)),
     rows,
+    orphans: { ...found, deleted: deleteThem },
   };
+}
+
+/** What the listed endpoints use: the configs they serve (with those configs' models) and the ones they keep for a rollback. */
+function inUseBy(loaded: LoadedEndpoint[]): InUse {
+  const configs = new Map<string, string[] | undefined>();
+  const rollbackConfigs = new Set<string>();
+  for (const { endpoint, config, previousConfig } of loaded) {
+    if (endpoint.EndpointConfigName)
+      configs.set(
+        endpoint.EndpointConfigName,
+        config ? (config.ProductionVariants ?? []).flatMap((v) => (v.ModelName ? [v.ModelName] : [])) : undefined,
+      );
+    if (previousConfig) rollbackConfigs.add(previousConfig);
+  }
+  return { configs, rollbackConfigs };
 }
 
 /** Where a sweep runs: inside the sweep activity, or in the CLI's `endpoints list` (a report needs no workflow run). */

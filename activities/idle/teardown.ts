@@ -155,7 +155,7 @@ async function readAutoscaling<T>(operation: string, resourceId: string, call: (
 }
 
 /** Deleting what is already gone is success: that is what makes the teardown safe to retry. */
-async function deleteIgnoringMissing(operation: string, resource: string, call: () => Promise<unknown>): Promise<void> {
+export async function deleteIgnoringMissing(operation: string, resource: string, call: () => Promise<unknown>): Promise<void> {
   try {
     await call();
   } catch (error) {

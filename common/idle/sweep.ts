@@ -64,6 +64,14 @@ export interface IdleSweepResult {
   durationMs: number;
   fleetCostPerDayUsd: number;
   rows: FleetRow[];
+  /** Managed endpoint configs and models that nothing uses (older than an hour): deleted by an `ensure` sweep, listed by a report. */
+  orphans: OrphanReport;
+}
+
+export interface OrphanReport {
+  endpointConfigs: string[];
+  models: string[];
+  deleted: boolean;
 }
 
 /** ceil(n / 500): the fewest GetMetricData calls that read n metrics. */

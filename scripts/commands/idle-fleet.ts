@@ -40,7 +40,12 @@ export function registerFleetCommands(endpoints: Command, context: CliContext): 
       const { sweepFleet } = require('../../activities/idle/sweep') as typeof sweepModule;
       const aws = context.aws();
       const report = await sweepFleet(
-        { sagemaker: aws.sagemaker, cloudwatch: aws.cloudwatch, pricing: context.config.pricing },
+        {
+          sagemaker: aws.sagemaker,
+          cloudwatch: aws.cloudwatch,
+          pricing: context.config.pricing,
+          resourceNamePrefix: context.config.resourceNamePrefix,
+        },
         { mode: 'report', policy: input.policy, deleteModel: input.deleteModel, now: Date.now(), taskQueue: context.idleQueue },
         { heartbeat: () => undefined, abortSignal: new AbortController().signal, client: await context.temporal() },
       );
@@ -173,5 +178,13 @@ export function fleetLines(report: IdleSweepResult): string[] {
     `${report.endpoints} endpoint(s), ${report.managed} managed; fleet $${report.fleetCostPerDayUsd.toFixed(2)}/day; window ${formatDuration(report.windowMs)}; ` +
       `${report.getMetricDataCalls} GetMetricData call(s) for ${report.metricQueries} metric(s)` +
       (report.mode === 'ensure' ? `; monitors started ${report.monitorsStarted}, already running ${report.monitorsAlreadyRunning}` : ''),
+    ...orphanLines(report.orphans),
   ];
+}
+
+/** Managed configs and models that nothing uses: what a sweep deletes (a report only names them). */
+function orphanLines(orphans: IdleSweepResult['orphans'] | undefined): string[] {
+  if (!orphans || orphans.endpointConfigs.length + orphans.models.length === 0) return [];
+  const names = [...orphans.endpointConfigs.map((name) => `config ${name}`), ...orphans.models.map((name) => `model ${name}`)];
+  return [`${orphans.deleted ? 'deleted' : 'unused, managed (a sweep deletes them)'}: ${names.join(', ')}`];
 }

@@ -64,6 +64,7 @@ export function useIdleHarness(): IdleHarness {
     const real = createIdleActivities({
       ...harness.moto.aws,
       pricing: harness.moto.config.pricing,
+      resourceNamePrefix: harness.moto.config.resourceNamePrefix,
       temporalClient: () => harness.env.client,
       ...deps,
     });

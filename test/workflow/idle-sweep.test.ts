@@ -1,7 +1,17 @@
+import {
+  AddTagsCommand,
+  CreateEndpointConfigCommand,
+  CreateModelCommand,
+  DescribeEndpointCommand,
+  ListEndpointConfigsCommand,
+  ListModelsCommand,
+} from '@aws-sdk/client-sagemaker';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { idleMonitorWorkflowId, statusQuery, type IdleMonitorStatus } from '../../common/idle/contract';
 import type { IdleSweepInput, IdleSweepResult } from '../../common/idle/sweep';
+import { KEEP_TAG, MANAGED_TAG } from '../../common/shared/naming';
 import { roundCents } from '../../common/shared/pricing';
+import { STAND_IN_IMAGE } from '../../scripts/demos/idle';
 import type { idleMonitor } from '../../workflows/idle/monitor';
 import { idleSweep } from '../../workflows/idle/sweep';
 import { createTestEndpoint, putInvocations } from '../helpers/endpoint-fixtures';
@@ -157,5 +167,49 @@ describe('idleSweep keeps one monitor per managed endpoint and reports the fleet
     expect(rows['unpriced-ep']).toMatchObject({ monitor: 'none', costPerDayUsd: null });
     expect(report.fleetCostPerDayUsd).toBe(roundCents(roundCents(0.736 * 2 * 24) + roundCents(0.736 * 24)));
     expect(unwatched).toBeInstanceOf(WorkflowNotFoundError);
+  });
+
+  it('deletes the managed configs and models nothing uses, keeping what serves, what a rollback needs, the kept and the unmanaged', async () => {
+    const { sagemaker } = harness.moto.aws;
+    const serving = await createTestEndpoint(harness.moto.aws, 'llmtwin-endpoint-wren');
+    const managed: Array<{ Key: string; Value: string }> = [{ Key: MANAGED_TAG.key, Value: MANAGED_TAG.value }];
+    const model = (ModelName: string, Tags = managed) =>
+      sagemaker.send(
+        new CreateModelCommand({
+          ModelName,
+          PrimaryContainer: { Image: STAND_IN_IMAGE },
+          ExecutionRoleArn: 'arn:aws:iam::123456789012:role/llmtwin-test',
+          Tags,
+        }),
+      );
+    const config = (EndpointConfigName: string, ModelName: string, Tags = managed) =>
+      sagemaker.send(
+        new CreateEndpointConfigCommand({
+          EndpointConfigName,
+          ProductionVariants: [{ VariantName: 'AllTraffic', ModelName, InstanceType: 'ml.g4dn.xlarge', InitialInstanceCount: 1 }],
+          Tags,
+        }),
+      );
+    await model('llmtwin-model-old');
+    await config('llmtwin-config-old', 'llmtwin-model-old'); // what a rollback serves again
+    const endpointArn = (await sagemaker.send(new DescribeEndpointCommand({ EndpointName: serving.endpointName }))).EndpointArn!;
+    await sagemaker.send(
+      new AddTagsCommand({ ResourceArn: endpointArn, Tags: [{ Key: 'llmtwin:previous-config', Value: 'llmtwin-config-old' }] }),
+    );
+    await model('llmtwin-model-orphan');
+    await config('llmtwin-config-orphan', 'llmtwin-model-orphan'); // a teardown that stopped half-way
+    await model('llmtwin-model-theirs', []);
+    await config('llmtwin-config-theirs', 'llmtwin-model-theirs', []); // not ours
+    await model('llmtwin-model-kept', [...managed, { Key: KEEP_TAG.key, Value: KEEP_TAG.value }]);
+
+    const result = await harness.withIdleWorker((taskQueue) => sweep(harness, taskQueue, { mode: 'ensure', policy: POLICY }), {
+      orphanGraceMs: 0,
+    });
+
+    expect(result.orphans).toEqual({ endpointConfigs: ['llmtwin-config-orphan'], models: ['llmtwin-model-orphan'], deleted: true });
+    const configs = (await sagemaker.send(new ListEndpointConfigsCommand({}))).EndpointConfigs?.map((c) => c.EndpointConfigName).sort();
+    const models = (await sagemaker.send(new ListModelsCommand({}))).Models?.map((m) => m.ModelName).sort();
+    expect(configs).toEqual(['llmtwin-config-old', 'llmtwin-config-theirs', serving.configName].sort());
+    expect(models).toEqual(['llmtwin-model-kept', 'llmtwin-model-old', 'llmtwin-model-theirs', serving.modelName].sort());
   });
 });

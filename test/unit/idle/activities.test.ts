@@ -241,6 +241,7 @@ describe('observeEndpoint', () => {
       cloudwatch: new CloudWatchClient({ region: 'us-east-1' }),
       autoscaling: new ApplicationAutoScalingClient({ region: 'us-east-1' }),
       pricing,
+      resourceNamePrefix: 'llmtwin',
     });
 
   afterEach(() => {
