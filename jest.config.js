@@ -1,4 +1,4 @@
-// Three layers, one runner. Workflow and integration tests share a workflow bundle made once per run
+// Four layers, one runner. Workflow and integration tests share a workflow bundle made once per run
 // (test/setup/bundle-workflows.ts); integration tests get their own dev stack on free ports.
 /** @type {import('jest').Config} */
 const shared = {
@@ -25,6 +25,15 @@ module.exports = {
       ...shared,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/setup/integration-global-setup.ts',
+      setupFiles: ['<rootDir>/test/setup/quiet-runtime.ts'],
+      globalTeardown: '<rootDir>/test/setup/integration-global-teardown.ts',
+    },
+    {
+      // The integration stack, with AWS faults injected on the wire (test/helpers/aws-faults.ts).
+      ...shared,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
       globalSetup: '<rootDir>/test/setup/integration-global-setup.ts',
       setupFiles: ['<rootDir>/test/setup/quiet-runtime.ts'],
       globalTeardown: '<rootDir>/test/setup/integration-global-teardown.ts',

@@ -11,14 +11,14 @@ import type { AwsClients } from '../../platform/aws-clients';
  * (the evaluation job's evaluation.json), written when the job is created, and what the runtime answers.
  */
 
-/** An SDK middleware: after CreateProcessingJob, the report jobs/evaluate would upload, with a twin better than its base. */
+/** An SDK middleware: with each CreateProcessingJob, the report jobs/evaluate would upload, with a twin better than its base. */
 export function emulateJobOutputs(aws: AwsClients): void {
   aws.sagemaker.middlewareStack.add(
     (next, context) => async (args) => {
-      const result = await next(args);
+      // Before the call: a create whose answer is lost has still made the job, which its retry then adopts without a create.
       if (context.commandName === 'CreateProcessingJobCommand')
         await writeEvaluationReport(aws, args.input as CreateProcessingJobCommandInput);
-      return result;
+      return next(args);
     },
     { step: 'initialize', name: 'benchEmulateJobOutputs' },
   );

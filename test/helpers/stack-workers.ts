@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { LlmtwinConfig } from '../../common/config';
 import { taskQueuesFor, type TaskQueues, type WorkerRole } from '../../common/shared/task-queues';
-import { destroyAwsClients, type AwsClients } from '../../platform/aws-clients';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '../../platform/aws-clients';
 import { buildWorkers } from '../../workers/run-workers';
 import { resetMoto, testAwsClients, testConfig } from './stack';
 import { workflowBundlePaths } from './temporal';
@@ -25,6 +25,8 @@ export interface StackWorkerOptions {
   scope?: 'each' | 'all';
   /** The config to run with (default: a fresh testConfig(), with its own task queue). */
   config?: () => LlmtwinConfig;
+  /** SDK attempts per call for the workers' clients (default 1: moto answers unsupported calls with 500s). */
+  maxAttempts?: number;
   /** Runs before the workers start, e.g. to add an SDK middleware that counts calls. */
   beforeStart?: (aws: AwsClients) => void;
   /** Runs before the workers stop, while the client still works, e.g. to remove a schedule a test made. */
@@ -42,7 +44,9 @@ export function useStackWorkers(options: StackWorkerOptions): StackWorkers {
     await resetMoto();
     stack.config = options.config?.() ?? testConfig();
     stack.queues = taskQueuesFor(stack.config.temporal.taskQueue);
-    stack.aws = testAwsClients(stack.config);
+    stack.aws = options.maxAttempts
+      ? createAwsClients(stack.config, { maxAttempts: options.maxAttempts }, {})
+      : testAwsClients(stack.config);
     options.beforeStart?.(stack.aws);
     workerConnection = await NativeConnection.connect({ address: stack.config.temporal.address });
     clientConnection = await Connection.connect({ address: stack.config.temporal.address });

@@ -13,6 +13,8 @@ export const STACK_ENV_VAR = 'TEST_LLMTWIN_STACK';
  * two test runs never collide.
  */
 export default async function integrationGlobalSetup(): Promise<void> {
+  // The integration and fault projects share one stack when they run together.
+  if (process.env[STACK_ENV_VAR]) return;
   await bundleWorkflowsOnce();
   const options: StackOptions = {
     dataDir: mkdtempSync(join(tmpdir(), 'llmtwin-it-')),
