@@ -6,6 +6,7 @@ import type { PrepareDataActivities } from '../activities/prepare-data';
 import { DeployInputSchema } from '../common/deploy/contract';
 import { EvaluateInputSchema } from '../common/evaluate/contract';
 import { decideGate } from '../common/evaluate/gate';
+import { registrationFor } from '../common/evaluate/registry';
 import { FineTuneInputSchema, trainingJobName } from '../common/fine-tune/contract';
 import type { PipelineInput, PipelineStage } from '../common/pipeline/contract';
 import { PrepareDataInputSchema } from '../common/prepare-data/contract';
@@ -57,23 +58,7 @@ export async function runStagesInPlainScript(
     const champion = await control('findChampion', { twin: plan.twin, evaluationJobName: plan.jobName });
     const verdict = decideGate(report.metrics.twin, champion?.metrics, plan.gate);
     if (verdict.decision !== 'approved') throw new Error(`the gate rejected the model: ${verdict.reasons.join('; ')}`);
-    const registered = await control('registerModelVersion', {
-      twin: plan.twin,
-      evaluationJobName: plan.jobName,
-      ...(plan.trainingJobName ? { trainingJobName: plan.trainingJobName } : {}),
-      modelUri: plan.modelUri,
-      imageUri: plan.imageUri,
-      baseModelId: plan.baseModelId,
-      datasetHash: plan.datasetHash,
-      evaluationUri: report.evaluationUri,
-      reportUri: report.reportUri,
-      workflowId: runId,
-      twinMetrics: report.metrics.twin,
-      baseMetrics: report.metrics.base,
-      status: 'Approved',
-      gate: verdict.decision,
-      description: 'approved by the gate',
-    });
+    const registered = await control('registerModelVersion', registrationFor(plan, report, verdict, runId, 'Approved'));
     return registered.version;
   });
 

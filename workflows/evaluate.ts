@@ -24,6 +24,7 @@ import {
   type ManualDecision,
 } from '../common/evaluate/contract';
 import { decideGate } from '../common/evaluate/gate';
+import { registrationFor } from '../common/evaluate/registry';
 import { AWS_CALL, AWS_CREATE, AWS_SETUP, LONG_WAIT, STOP_JOB } from '../common/shared/activity-options';
 import { durationToMs } from '../common/shared/durations';
 import { SEARCH_ATTRIBUTES } from '../common/shared/search-attributes';
@@ -90,23 +91,7 @@ export async function evaluate(rawInput: EvaluateInput): Promise<EvaluateResult>
     const initial: ApprovalStatus = verdict.decision === 'rejected' ? 'Rejected' : manual ? 'PendingManualApproval' : 'Approved';
 
     status.phase = 'registering';
-    const registered = await registerModelVersion({
-      twin: plan.twin,
-      evaluationJobName: plan.jobName,
-      ...(plan.trainingJobName ? { trainingJobName: plan.trainingJobName } : {}),
-      modelUri: plan.modelUri,
-      imageUri: plan.imageUri,
-      baseModelId: plan.baseModelId,
-      datasetHash: plan.datasetHash,
-      evaluationUri: report.evaluationUri,
-      reportUri: report.reportUri,
-      workflowId: info.workflowId,
-      twinMetrics: report.metrics.twin,
-      baseMetrics: report.metrics.base,
-      status: initial,
-      gate: verdict.decision,
-      description: verdict.decision === 'rejected' ? `rejected by the gate: ${verdict.reasons.join('; ')}` : `approved by the gate`,
-    });
+    const registered = await registerModelVersion(registrationFor(plan, report, verdict, info.workflowId, initial));
     let version = registered.version;
     status.modelVersion = version;
 

@@ -1,5 +1,7 @@
 import { resourceName } from '../shared/naming';
+import type { ApprovalStatus } from './contract';
 import { GATE_METRICS, type ModelMetrics } from './gate';
+import type { EvaluationPlan } from './plan';
 
 /**
  * The model registry's shape, pure: one Model Package Group per twin, and the metadata each version
@@ -57,4 +59,31 @@ export function metricsFromProperties(properties: Record<string, string> | undef
     if (Number.isFinite(value)) metrics[name] = value;
   }
   return metrics;
+}
+
+/** What registering an evaluated model sends: from the plan, the report read back, the gate's verdict and the run. */
+export function registrationFor(
+  plan: EvaluationPlan,
+  report: { evaluationUri: string; reportUri: string; metrics: { twin: ModelMetrics; base: ModelMetrics } },
+  verdict: { decision: 'approved' | 'rejected'; reasons: string[] },
+  workflowId: string,
+  status: ApprovalStatus,
+) {
+  return {
+    twin: plan.twin,
+    evaluationJobName: plan.jobName,
+    ...(plan.trainingJobName ? { trainingJobName: plan.trainingJobName } : {}),
+    modelUri: plan.modelUri,
+    imageUri: plan.imageUri,
+    baseModelId: plan.baseModelId,
+    datasetHash: plan.datasetHash,
+    evaluationUri: report.evaluationUri,
+    reportUri: report.reportUri,
+    workflowId,
+    twinMetrics: report.metrics.twin,
+    baseMetrics: report.metrics.base,
+    status,
+    gate: verdict.decision,
+    description: verdict.decision === 'rejected' ? `rejected by the gate: ${verdict.reasons.join('; ')}` : `approved by the gate`,
+  };
 }

@@ -11,7 +11,7 @@ import { PIPELINE_WORKFLOW_TYPE, type PipelineInput, type PipelineWorkflow } fro
 import { destroyAwsClients } from '../../platform/aws-clients';
 import { PROJECT_ROOT } from '../../platform/paths';
 import { duplicatesIn, injectFaults, type FaultLog } from '../helpers/aws-faults';
-import { emulateJobOutputs, queueEndpointAnswer } from '../helpers/moto-job-outputs';
+import { emulateJobOutputs, queueEndpointAnswer, SAGEMAKER_ON_MOTO } from '../helpers/moto-job-outputs';
 import { motoUrl, testAwsClients, testConfig } from '../helpers/stack';
 import { useStackWorkers } from '../helpers/stack-workers';
 import { uniqueId } from '../helpers/temporal';
@@ -49,13 +49,7 @@ const stack = useStackWorkers({
   roles: ['control', 'data'],
   scope: 'each',
   maxAttempts: 3,
-  config: () =>
-    testConfig({
-      LLMTWIN_COMPUTE_BACKEND: 'sagemaker',
-      LLMTWIN_INFERENCE_INSTANCE_TYPE: 'ml.m5.large',
-      LLMTWIN_POLL_INITIAL_INTERVAL: '100ms',
-      LLMTWIN_POLL_MAX_INTERVAL: '500ms',
-    }),
+  config: () => testConfig(SAGEMAKER_ON_MOTO),
   beforeStart: (aws) => {
     emulateJobOutputs(aws);
     // moto's runtime answers from a queue, which a lost answer would drain: the smoke test's calls are spared.

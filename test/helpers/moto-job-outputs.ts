@@ -11,6 +11,14 @@ import type { AwsClients } from '../../platform/aws-clients';
  * (the evaluation job's evaluation.json), written when the job is created, and what the runtime answers.
  */
 
+/** Config for SageMaker compute against moto: moto refuses ml.g5.* in endpoint configs; its jobs end at once, so poll fast. */
+export const SAGEMAKER_ON_MOTO: Readonly<Record<string, string>> = {
+  LLMTWIN_COMPUTE_BACKEND: 'sagemaker',
+  LLMTWIN_INFERENCE_INSTANCE_TYPE: 'ml.m5.large',
+  LLMTWIN_POLL_INITIAL_INTERVAL: '100ms',
+  LLMTWIN_POLL_MAX_INTERVAL: '500ms',
+};
+
 /** An SDK middleware: with each CreateProcessingJob, the report jobs/evaluate would upload, with a twin better than its base. */
 export function emulateJobOutputs(aws: AwsClients): void {
   aws.sagemaker.middlewareStack.add(

@@ -2,7 +2,7 @@ import { PIPELINE_WORKFLOW_TYPE, type PipelineInput, type PipelineWorkflow } fro
 import { sageMakerConsoleUrl } from '../../common/shared/console-links';
 import { PROJECT_ROOT } from '../../platform/paths';
 import { resultLines } from '../../scripts/commands/pipeline';
-import { emulateJobOutputs, queueEndpointAnswer } from '../helpers/moto-job-outputs';
+import { emulateJobOutputs, queueEndpointAnswer, SAGEMAKER_ON_MOTO } from '../helpers/moto-job-outputs';
 import { motoUrl, testConfig } from '../helpers/stack';
 import { useStackWorkers } from '../helpers/stack-workers';
 import { uniqueId } from '../helpers/temporal';
@@ -15,14 +15,7 @@ jest.setTimeout(120_000);
 const creates: Record<string, number> = {};
 const stack = useStackWorkers({
   roles: ['control', 'data'],
-  config: () =>
-    testConfig({
-      LLMTWIN_COMPUTE_BACKEND: 'sagemaker',
-      // moto refuses ml.g5.* in endpoint configs.
-      LLMTWIN_INFERENCE_INSTANCE_TYPE: 'ml.m5.large',
-      LLMTWIN_POLL_INITIAL_INTERVAL: '100ms',
-      LLMTWIN_POLL_MAX_INTERVAL: '500ms',
-    }),
+  config: () => testConfig(SAGEMAKER_ON_MOTO),
   beforeStart: (aws) => {
     emulateJobOutputs(aws);
     aws.sagemaker.middlewareStack.add(
