@@ -11,7 +11,7 @@ import { PIPELINE_WORKFLOW_TYPE, type PipelineInput, type PipelineWorkflow } fro
 import { destroyAwsClients } from '../../platform/aws-clients';
 import { PROJECT_ROOT } from '../../platform/paths';
 import { duplicatesIn, injectFaults, type FaultLog } from '../helpers/aws-faults';
-import { emulateJobOutputs, queueEndpointAnswer, SAGEMAKER_ON_MOTO } from '../helpers/moto-job-outputs';
+import { emulateClientTokens, emulateJobOutputs, queueEndpointAnswer, SAGEMAKER_ON_MOTO } from '../helpers/moto-job-outputs';
 import { motoUrl, testAwsClients, testConfig } from '../helpers/stack';
 import { useStackWorkers } from '../helpers/stack-workers';
 import { uniqueId } from '../helpers/temporal';
@@ -52,6 +52,7 @@ const stack = useStackWorkers({
   config: () => testConfig(SAGEMAKER_ON_MOTO),
   beforeStart: (aws) => {
     emulateJobOutputs(aws);
+    emulateClientTokens(aws);
     // moto's runtime answers from a queue, which a lost answer would drain: the smoke test's calls are spared.
     log = injectFaults(aws, { share, spare: (command) => command === 'InvokeEndpointCommand', deny });
   },

@@ -47,12 +47,19 @@ const faultError: Record<FaultKind, () => Error> = {
   lostAnswer: () => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
 };
 
-/** The name a SageMaker create gives its resource (what "created once" is counted by); undefined for other creates. */
-function createdName(input: Record<string, unknown>): string | undefined {
-  for (const key of ['TrainingJobName', 'ProcessingJobName', 'EndpointConfigName', 'EndpointName', 'ModelName', 'ModelPackageGroupName']) {
-    if (typeof input[key] === 'string') return input[key];
-  }
-  return undefined;
+/** The field that names what each SageMaker create makes (what "created once" is counted by). */
+const NAME_FIELD: Record<string, string> = {
+  CreateTrainingJobCommand: 'TrainingJobName',
+  CreateProcessingJobCommand: 'ProcessingJobName',
+  CreateModelCommand: 'ModelName',
+  CreateEndpointConfigCommand: 'EndpointConfigName',
+  CreateEndpointCommand: 'EndpointName',
+  CreateModelPackageGroupCommand: 'ModelPackageGroupName',
+};
+
+function createdName(command: string, input: Record<string, unknown>): string | undefined {
+  const value = NAME_FIELD[command] ? input[NAME_FIELD[command]] : undefined;
+  return typeof value === 'string' ? value : undefined;
 }
 
 export function injectFaults(aws: AwsClients, options: FaultOptions): FaultLog {
@@ -64,6 +71,7 @@ export function injectFaults(aws: AwsClients, options: FaultOptions): FaultLog {
     denied: {},
   };
   let state = options.seed ?? 20261203;
+  const claimed = new Set<string>();
   const next = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (const client of Object.values(aws) as Array<{ middlewareStack: AwsClients['s3']['middlewareStack'] }>) {
     client.middlewareStack.add(
@@ -81,12 +89,20 @@ export function injectFaults(aws: AwsClients, options: FaultOptions): FaultLog {
           log.injected[kind] += 1;
           throw faultError[kind]();
         }
-        const name = command.startsWith('Create') ? createdName(args.input as Record<string, unknown>) : undefined;
-        if (name && command !== 'CreateModelPackageCommand' && (log.effects.get(`${command}:${name}`) ?? 0) > 0)
-          throw alreadyExists(command, name);
-        const result = await handler(args);
+        const name = createdName(command, args.input as Record<string, unknown>);
+        const key = `${command}:${name}`;
+        // Claimed before the call, so that of two concurrent creates of one name the second is refused, as SageMaker does.
+        if (name && claimed.has(key)) throw alreadyExists(command, name);
+        if (name) claimed.add(key);
+        let result: Awaited<ReturnType<typeof handler>>;
+        try {
+          result = await handler(args);
+        } catch (error) {
+          if (name) claimed.delete(key);
+          throw error;
+        }
         log.reached[command] = (log.reached[command] ?? 0) + 1;
-        if (name) log.effects.set(`${command}:${name}`, (log.effects.get(`${command}:${name}`) ?? 0) + 1);
+        if (name) log.effects.set(key, (log.effects.get(key) ?? 0) + 1);
         if (kind === 'lostAnswer') {
           log.injected.lostAnswer += 1;
           throw faultError.lostAnswer();

@@ -32,6 +32,27 @@ export function emulateJobOutputs(aws: AwsClients): void {
   );
 }
 
+/**
+ * SageMaker's ClientToken, which moto ignores: CreateModelPackage with a token already used answers
+ * what the first call answered (concurrent calls included) instead of registering a second version.
+ */
+export function emulateClientTokens(aws: AwsClients): void {
+  const byToken = new Map<string, Promise<unknown>>();
+  aws.sagemaker.middlewareStack.add(
+    (next, context) => (args) => {
+      const token = (args.input as { ClientToken?: string }).ClientToken;
+      if (context.commandName !== 'CreateModelPackageCommand' || !token) return next(args);
+      const first = byToken.get(token);
+      if (first) return first as ReturnType<typeof next>;
+      const call = next(args);
+      byToken.set(token, call);
+      call.catch(() => byToken.delete(token));
+      return call;
+    },
+    { step: 'initialize', name: 'emulateClientTokens' },
+  );
+}
+
 async function writeEvaluationReport(aws: AwsClients, request: CreateProcessingJobCommandInput): Promise<void> {
   const output = request.ProcessingOutputConfig?.Outputs?.find((entry) => entry.OutputName === 'evaluation')?.S3Output?.S3Uri;
   if (!output) throw new Error(`processing job ${request.ProcessingJobName} has no "evaluation" output`);
