@@ -108,7 +108,7 @@ async function listAll<T>(sagemaker: SageMakerSender, what: 'configs' | 'models'
         : await awsCall({ operation: 'ListModels' }, () =>
             sagemaker.send(new ListModelsCommand({ NameContains: prefix, MaxResults: 100, NextToken: token }), { abortSignal }),
           );
-    items.push(...(((page as { EndpointConfigs?: T[] }).EndpointConfigs ?? (page as { Models?: T[] }).Models ?? [])));
+    items.push(...((page as { EndpointConfigs?: T[] }).EndpointConfigs ?? (page as { Models?: T[] }).Models ?? []));
     nextToken = page.NextToken;
   } while (nextToken);
   return items;
