@@ -130,7 +130,9 @@ describe('dates for the keep rule', () => {
         ]).toEqual(Array(12).fill(day('2021-06-02')));
       }
     } finally {
-      process.env.TZ = zone;
+      // Assigning undefined would set the string "undefined", which every later test in this process would inherit.
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
     }
     for (const notADate of ['Version 2021', 'v2.0 2021', '2021', '2021-02-30', '2021-13-01', 'Junk 2, 2021', 'released in 2021']) {
       expect([notADate, epochDays(notADate)]).toEqual([notADate, undefined]);
