@@ -5,7 +5,6 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { effectiveAwsEndpoint, type LlmtwinConfig } from '../common/config';
-import { PerCallRetryStrategy } from './aws-retry';
 
 /**
  * One client per AWS service, built once per process. Region and endpoint override come from config;
@@ -53,7 +52,8 @@ function clientSettings(connection: AwsConnection, env: NodeJS.ProcessEnv) {
   );
   return {
     region: connection.region,
-    retryStrategy: new PerCallRetryStrategy(connection.maxAttempts),
+    maxAttempts: connection.maxAttempts,
+    retryMode: 'standard',
     ...(connection.endpointUrl ? { endpoint: connection.endpointUrl } : {}),
     ...(connection.target === 'local' && !hasOwnCredentials ? { credentials: LOCAL_CREDENTIALS } : {}),
   };

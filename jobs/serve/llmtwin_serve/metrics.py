@@ -108,7 +108,11 @@ class Publisher:
         if data:
             cloudwatch.put_metric_data(Namespace="AWS/SageMaker", MetricData=data)
             self.published += 1
-        return self.watch.verdict(describe_or_none(sagemaker, self.watch.endpoint), now)
+        described = describe_or_none(sagemaker, self.watch.endpoint)
+        if not self.watch.seen_current:
+            # Until it has seen its endpoint on its config, say what it sees: a server that never does stops only at the adopt timeout.
+            LOG.info("llmtwin-serve: endpoint %s %s", self.watch.endpoint, "not found" if described is None else f"on config {described.get('EndpointConfigName')} ({described.get('EndpointStatus')})")
+        return self.watch.verdict(described, now)
 
     def run(self) -> None:
         while not self._stop.wait(self.interval):
