@@ -65,8 +65,7 @@ export function createDeployActivities(deps: DeployDeps) {
     /** Creates the endpoint, or moves it to the plan's config (blue/green); adopts what an earlier attempt did. */
     async ensureEndpoint(input: { plan: DeploymentPlan; runId: string }): Promise<EndpointStep> {
       const { plan } = input;
-      await serving.prepare(plan);
-      return ensureEndpoint(
+      const step = await ensureEndpoint(
         {
           sagemaker,
           update: serving.update,
@@ -76,6 +75,10 @@ export function createDeployActivities(deps: DeployDeps) {
         input.runId,
         signal(),
       );
+      // After the endpoint names the config: a local server's first look then finds it, so an endpoint it
+      // cannot find later was deleted (one launched first could not tell, and outlived a quick deletion).
+      await serving.prepare(plan);
+      return step;
     },
 
     async waitForEndpoint(input: { endpointName: string; configName: string; timeout: string }) {
