@@ -18,6 +18,7 @@ import type * as invokeModule from './commands/invoke';
 import type * as pipelineModule from './commands/pipeline';
 import type * as scheduleModule from './commands/schedule';
 import type * as pipelineRunsModule from './commands/pipeline-runs';
+import type * as iamModule from './commands/iam';
 
 // The AWS SDK's notice that versions from January 2027 on need Node 22 is for whoever upgrades the pinned
 // SDK (see package.json), not for each run; set the variable to "false" to see it again.
@@ -129,6 +130,11 @@ const COMMANDS: ReadonlyArray<{ name: string; summary: string; load: () => Regis
     name: 'endpoints',
     summary: 'SageMaker endpoints: the fleet report, idle monitors, the idle sweep schedule',
     load: () => (require('./commands/idle') as typeof idleModule).registerEndpoints,
+  },
+  {
+    name: 'iam',
+    summary: 'the least-privilege IAM policy for a role, scoped to this config: `iam worker|operator|execution-role --account <id>`',
+    load: () => (require('./commands/iam') as typeof iamModule).registerIam,
   },
 ];
 /* eslint-enable @typescript-eslint/no-require-imports */

@@ -1,8 +1,5 @@
 import { ENDPOINT_TAGS } from '../../common/deploy/plan';
 import {
-  CreateEndpointCommand,
-  CreateEndpointConfigCommand,
-  CreateModelCommand,
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
   DescribeModelCommand,
@@ -12,7 +9,6 @@ import {
   type DescribeEndpointConfigCommandOutput,
   type DescribeModelCommandOutput,
   type EndpointSummary,
-  type Tag,
 } from '@aws-sdk/client-sagemaker';
 import { KEEP_TAG, MANAGED_TAG } from '../../common/shared/naming';
 
@@ -21,8 +17,8 @@ import type { SageMakerSender } from './clients';
 
 /**
  * SageMaker endpoints, their configs and models: the reads every stage that touches endpoints makes
- * (the idle monitor and sweep today, deployment next) and the plain creation of one endpoint with its
- * model and config (the demo and test fixtures; deployment adds idempotency and waiting on top).
+ * (the idle monitor and sweep, deployment, the CLI). Reads only: the CLI reaches this file, and its IAM
+ * policy (common/shared/iam-policies.ts) grants what the files it reaches can send.
  */
 
 export function describeEndpointIfExists(
@@ -105,63 +101,4 @@ export async function listAllEndpoints(sagemaker: SageMakerSender, abortSignal?:
     nextToken = page.NextToken;
   } while (nextToken);
   return endpoints;
-}
-
-/** One endpoint serving one model through one variant. */
-export interface EndpointSpec {
-  endpointName: string;
-  modelName: string;
-  configName: string;
-  image: string;
-  executionRoleArn: string;
-  instanceType: string;
-  instanceCount?: number;
-  variantName?: string;
-  /** On the model and the endpoint config. */
-  tags?: Tag[];
-  /** On the endpoint; default: `tags`. */
-  endpointTags?: Tag[];
-}
-
-/** CreateModel, CreateEndpointConfig, CreateEndpoint, in that order (each needs the one before). */
-export async function createEndpointWithModel(sagemaker: SageMakerSender, spec: EndpointSpec, abortSignal?: AbortSignal): Promise<void> {
-  const tagged = (tags: Tag[] | undefined) => (tags && tags.length > 0 ? { Tags: tags } : {});
-  await awsCall({ operation: 'CreateModel', resource: `model ${spec.modelName}` }, () =>
-    sagemaker.send(
-      new CreateModelCommand({
-        ModelName: spec.modelName,
-        ExecutionRoleArn: spec.executionRoleArn,
-        PrimaryContainer: { Image: spec.image },
-        ...tagged(spec.tags),
-      }),
-      { abortSignal },
-    ),
-  );
-  await awsCall({ operation: 'CreateEndpointConfig', resource: `endpoint config ${spec.configName}` }, () =>
-    sagemaker.send(
-      new CreateEndpointConfigCommand({
-        EndpointConfigName: spec.configName,
-        ProductionVariants: [
-          {
-            VariantName: spec.variantName ?? 'AllTraffic',
-            ModelName: spec.modelName,
-            InstanceType: spec.instanceType as never,
-            InitialInstanceCount: spec.instanceCount ?? 1,
-          },
-        ],
-        ...tagged(spec.tags),
-      }),
-      { abortSignal },
-    ),
-  );
-  await awsCall({ operation: 'CreateEndpoint', resource: `endpoint ${spec.endpointName}` }, () =>
-    sagemaker.send(
-      new CreateEndpointCommand({
-        EndpointName: spec.endpointName,
-        EndpointConfigName: spec.configName,
-        ...tagged(spec.endpointTags ?? spec.tags),
-      }),
-      { abortSignal },
-    ),
-  );
 }

@@ -19,7 +19,8 @@ import { JUDGE_KEY_VARIABLE, planEvaluation } from './plan';
 import { sageMakerProcessingCompute, type ProcessingCompute } from './processing-compute';
 import { startProcessingJob, stopProcessingJob, waitForProcessingJob, type StartedProcessingJob } from './processing-jobs';
 import { buildCreateProcessingJobRequest } from './processing-request';
-import { findChampion, registerModelVersion, setVersionStatus, type RegistrationInput } from './registry';
+import { registerModelVersion, type RegistrationInput } from './registration';
+import { findChampion, setVersionStatus } from './registry';
 
 export interface EvaluateDeps {
   sagemaker: SageMakerSender;

@@ -12,7 +12,7 @@ import {
 import { formatDuration } from '../../common/idle/decision';
 import { MANAGED_TAG } from '../../common/shared/naming';
 import type { SageMakerSender } from '../../activities/aws/clients';
-import { createEndpointWithModel } from '../../activities/aws/endpoints';
+import { createEndpointWithModel } from './demo-endpoint';
 
 /**
  * The idle monitor on the embedded stack, in about fifteen seconds: an endpoint made directly in

@@ -1,11 +1,7 @@
 import { PutScalingPolicyCommand, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
 import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import {
-  createEndpointWithModel,
-  describeEndpointConfigIfExists,
-  describeEndpointIfExists,
-  describeModelIfExists,
-} from '../../activities/aws/endpoints';
+import { describeEndpointConfigIfExists, describeEndpointIfExists, describeModelIfExists } from '../../activities/aws/endpoints';
+import { createEndpointWithModel } from '../../scripts/demos/demo-endpoint';
 import { STAND_IN_IMAGE } from '../../scripts/demos/idle';
 import { KEEP_TAG, MANAGED_TAG } from '../../common/shared/naming';
 import type { AwsClients } from '../../platform/aws-clients';

@@ -10,7 +10,8 @@ import {
   UpdateModelPackageCommand,
 } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
-import { findChampion, registerModelVersion, setVersionStatus, type RegistrationInput } from '../../../activities/evaluate/registry';
+import { registerModelVersion, type RegistrationInput } from '../../../activities/evaluate/registration';
+import { findChampion, setVersionStatus } from '../../../activities/evaluate/registry';
 
 // The registry calls as AWS answers them, including what moto does not do: ClientToken idempotency,
 // PendingManualApproval as the default status, an UpdateModelPackage that keeps metadata it is not sent.
