@@ -5,6 +5,7 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { effectiveAwsEndpoint, type LlmtwinConfig } from '../common/config';
+import { PerCallRetryStrategy } from './aws-retry';
 
 /**
  * One client per AWS service, built once per process. Region and endpoint override come from config;
@@ -52,8 +53,7 @@ function clientSettings(connection: AwsConnection, env: NodeJS.ProcessEnv) {
   );
   return {
     region: connection.region,
-    maxAttempts: connection.maxAttempts,
-    retryMode: 'standard',
+    retryStrategy: new PerCallRetryStrategy(connection.maxAttempts),
     ...(connection.endpointUrl ? { endpoint: connection.endpointUrl } : {}),
     ...(connection.target === 'local' && !hasOwnCredentials ? { credentials: LOCAL_CREDENTIALS } : {}),
   };
