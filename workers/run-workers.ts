@@ -6,6 +6,7 @@ import { taskQueuesFor, type WorkerRole, type WorkflowRole } from '../common/sha
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../platform/aws-clients';
 import { TemporalPinoLogger } from '../platform/logger';
 import { connectWorkerConnection } from '../platform/temporal-worker';
+import { keepHeartbeating } from './heartbeat-interceptor';
 import { activitiesFor } from './activities';
 
 let runtimeInstalled = false;
@@ -89,6 +90,7 @@ export async function buildWorkers({
         // Heartbeat details are the progress the CLI and Web UI show; by default the SDK sends them at
         // most every 0.8 x heartbeat timeout (capped at 60 s), which makes a progress bar look frozen.
         maxHeartbeatThrottleInterval: HEARTBEAT_SEND_INTERVAL,
+        interceptors: { activity: [keepHeartbeating] },
         ...(isWorkflowRole(role)
           ? {
               ...workflowCodeFor(role, workflowBundlePaths[role]),

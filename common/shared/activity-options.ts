@@ -5,7 +5,9 @@ import { NON_RETRYABLE_ERROR_TYPES } from './errors';
  * Activity option presets, next to nothing else so every proxy reads the same way: every
  * `proxyActivities` in workflows/ takes one of these by name (test/unit/shared/activity-presets.test.ts
  * checks it; only `taskQueue` may be added, to route a stage's work to its queue). Every activity has
- * a start-to-close timeout; every long one heartbeats. Retries back off; the error types that mean
+ * a start-to-close timeout and a heartbeat timeout: the workers keep each one heartbeating while it
+ * runs (workers/heartbeat-interceptor.ts), so a killed worker's activity is retried elsewhere within
+ * seconds, not after its whole start-to-close timeout. Retries back off; the error types that mean
  * "a person must act" are never retried.
  */
 const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
@@ -13,6 +15,7 @@ const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
 /** Single AWS control-plane calls (describe, create, delete, tag): quick, retried on throttling/5xx. */
 export const AWS_CALL: ActivityOptions = {
   startToCloseTimeout: '2m',
+  heartbeatTimeout: '20s',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8, nonRetryableErrorTypes },
 };
 
@@ -26,21 +29,25 @@ export const AWS_SETUP: ActivityOptions = { ...AWS_CALL, startToCloseTimeout: '5
 export const AWS_CREATE: ActivityOptions = { ...AWS_CALL, cancellationType: 'WAIT_CANCELLATION_COMPLETED' };
 
 /**
- * Waiting on a long SageMaker operation by polling inside the activity: heartbeats every poll and every
- * 15 s between polls, so a worker that died is noticed (and the wait resumed elsewhere) within a minute.
+ * Waiting on a long SageMaker operation by polling inside the activity: heartbeats its progress every
+ * poll, and the worker keeps it heartbeating between polls, so a worker that died is noticed (and the
+ * wait resumed elsewhere, from its last heartbeat) within 30 s.
  * Polling is only reading, so on cancellation the workflow moves on to its cleanup at once (TRY_CANCEL).
  */
 export const LONG_WAIT: ActivityOptions = {
   startToCloseTimeout: '30 days',
-  heartbeatTimeout: '1m',
+  heartbeatTimeout: '30s',
   cancellationType: 'TRY_CANCEL',
   retry: { initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 20, nonRetryableErrorTypes },
 };
 
-/** CPU-heavy data work on the data queue: heartbeats progress, resumes from its last heartbeat. */
+/**
+ * CPU-heavy data work on the data queue: heartbeats progress. A minute, not seconds: its synchronous
+ * stretches hold the event loop (2.3 s at most on a 40 MB corpus, bench/prepare-data.ts), and they grow with the corpus.
+ */
 export const DATA_WORK: ActivityOptions = {
   startToCloseTimeout: '6h',
-  heartbeatTimeout: '2m',
+  heartbeatTimeout: '1m',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 5, nonRetryableErrorTypes },
 };
 
@@ -48,13 +55,13 @@ export const DATA_WORK: ActivityOptions = {
  * Stopping a job after a cancellation: must run even though the workflow is being cancelled, and
  * SageMaker takes minutes to stop one (SIGTERM, 120 s grace, upload), which the activity waits out.
  */
-export const STOP_JOB: ActivityOptions = { ...AWS_CALL, startToCloseTimeout: '30m', heartbeatTimeout: '1m' };
+export const STOP_JOB: ActivityOptions = { ...AWS_CALL, startToCloseTimeout: '30m', heartbeatTimeout: '30s' };
 
 /**
  * Changing an endpoint and waiting for it to settle: undoing a deployment (its endpoint may first have
  * to finish Creating or Updating) or rolling back to an earlier config. Minutes to an hour; heartbeats.
  */
-export const ENDPOINT_CHANGE: ActivityOptions = { ...AWS_CALL, startToCloseTimeout: '3h', heartbeatTimeout: '1m' };
+export const ENDPOINT_CHANGE: ActivityOptions = { ...AWS_CALL, startToCloseTimeout: '3h', heartbeatTimeout: '30s' };
 
 /** Deleting an endpoint with its autoscaling, config and models: a handful of idempotent calls, retried as a whole. */
 export const TEARDOWN: ActivityOptions = { ...AWS_CALL, startToCloseTimeout: '5m' };
@@ -65,7 +72,7 @@ export const TEARDOWN: ActivityOptions = { ...AWS_CALL, startToCloseTimeout: '5m
  */
 export const FLEET_SWEEP: ActivityOptions = {
   startToCloseTimeout: '15m',
-  heartbeatTimeout: '1m',
+  heartbeatTimeout: '30s',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 3, nonRetryableErrorTypes },
 };
 

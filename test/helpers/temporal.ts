@@ -5,6 +5,7 @@ import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../../common/shared/search-attributes';
 import { TEST_SERVER_BIN } from '../../scripts/dev-stack/stack';
 import type { WorkflowRole } from '../../common/shared/task-queues';
+import { keepHeartbeating } from '../../workers/heartbeat-interceptor';
 import { BUNDLE_ENV_VARS } from '../setup/bundle-workflows';
 
 /**
@@ -71,6 +72,7 @@ export async function withWorker<T>(
   options: Pick<WorkerOptions, 'connection' | 'taskQueue' | 'activities' | 'namespace'> & Partial<WorkerOptions>,
   body: () => Promise<T>,
 ): Promise<T> {
-  const worker = await Worker.create({ workflowBundle: workflowBundle(), ...options });
+  // As workers/run-workers.ts builds them: every activity kept heartbeating.
+  const worker = await Worker.create({ workflowBundle: workflowBundle(), interceptors: { activity: [keepHeartbeating] }, ...options });
   return worker.runUntil(body);
 }
