@@ -141,6 +141,12 @@ export function registerSchedule(command: Command, context: CliContext): void {
         if (error instanceof ScheduleAlreadyRunning) {
           throw new UsageError(`schedule ${scheduleId} exists (llmtwin schedule describe ${scheduleId}); delete it first to change it`);
         }
+        // The SDK parses the cron before it sends anything, and refuses a bad one with a TypeError: the user's input, so name the flag.
+        if (options.cron && error instanceof TypeError) {
+          throw new UsageError(
+            `--cron "${options.cron}": ${error.message}; five fields, minute hour day-of-month month day-of-week, such as "0 3 * * 1"`,
+          );
+        }
         throw error;
       }
       const described = view(await describe(client, scheduleId));
