@@ -4,6 +4,7 @@ import type { LlmtwinConfig } from '../common/config';
 import { durationToMs } from '../common/shared/durations';
 import { taskQueuesFor, type WorkerRole, type WorkflowRole } from '../common/shared/task-queues';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../platform/aws-clients';
+import { instrumentAwsClients } from '../platform/aws-metrics';
 import { TemporalPinoLogger } from '../platform/logger';
 import { connectWorkerConnection } from '../platform/temporal-worker';
 import { keepHeartbeating } from './heartbeat-interceptor';
@@ -115,6 +116,7 @@ export async function runWorkers(options: RunWorkersOptions): Promise<void> {
   const { config, logger } = options;
   installRuntime(config, logger);
   const aws = options.aws ?? createAwsClients(config);
+  instrumentAwsClients(aws, Runtime.instance().metricMeter);
   const connection = options.connection ?? (await connectWorkerConnection(config));
   try {
     const workers = await buildWorkers({ ...options, aws, connection });

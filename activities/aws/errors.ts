@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES, type ErrorType } from '../../common/shared/errors';
 
@@ -76,7 +77,7 @@ interface SdkLikeError {
   code?: string;
   message?: string;
   $fault?: 'client' | 'server';
-  $metadata?: { httpStatusCode?: number };
+  $metadata?: { httpStatusCode?: number; requestId?: string };
   $retryable?: { throttling?: boolean };
   cause?: unknown;
 }
@@ -157,13 +158,45 @@ export function toAwsFailure(error: unknown, context: AwsCallContext): Applicati
   const target = context.resource ? ` (${context.resource})` : '';
   const reason = (err.message ?? String(error)).replace(/\.+\s*$/, '');
   const message = `${context.operation}${target} failed: ${err.name ?? 'Error'}: ${reason}. ${classification.advice}.`;
+  const facts = {
+    operation: context.operation,
+    ...(context.resource ? { resource: context.resource } : {}),
+    awsErrorName: err.name,
+    httpStatusCode: err.$metadata?.httpStatusCode,
+    // What AWS support asks for; also in the failure's details, which the Web UI shows.
+    requestId: err.$metadata?.requestId,
+    errorType: classification.type,
+    retryable: classification.retryable,
+  };
+  logFailedCall(facts, message);
   return ApplicationFailure.create({
     type: classification.type,
     message,
     nonRetryable: !classification.retryable,
     cause: error instanceof Error ? error : undefined,
-    details: [{ awsErrorName: err.name, httpStatusCode: err.$metadata?.httpStatusCode, operation: context.operation }],
+    details: [
+      {
+        awsErrorName: err.name,
+        httpStatusCode: err.$metadata?.httpStatusCode,
+        operation: context.operation,
+        requestId: err.$metadata?.requestId,
+      },
+    ],
   });
+}
+
+/**
+ * Inside an activity, a structured log line per failed call: the activity logger adds the workflow id,
+ * run id, activity type (the stage's step) and task queue. Outside one (the CLI) there is no such logger.
+ */
+function logFailedCall(facts: Record<string, unknown>, message: string): void {
+  let logger: { warn(message: string, meta: Record<string, unknown>): void };
+  try {
+    logger = Context.current().log;
+  } catch {
+    return;
+  }
+  logger.warn(`AWS call failed: ${message}`, facts);
 }
 
 /** Runs one AWS call and converts anything it throws through the classifier. */

@@ -70,7 +70,14 @@ export function createIdleActivities(deps: IdleActivityDeps) {
 
     /** The fleet sweep (see sweep.ts). */
     async sweepFleet(input: SweepFleetInput): Promise<IdleSweepResult> {
-      return sweepFleet(deps, input);
+      const result = await sweepFleet(deps, input);
+      // What the last sweep saw, on the worker's metrics endpoint (a gauge: each sweep replaces the figure).
+      const meter = Context.current().metricMeter;
+      meter.createGauge('llmtwin_endpoints_managed', 'int', 'endpoints tagged llmtwin:managed=true at the last sweep').set(result.managed);
+      meter
+        .createGauge('llmtwin_endpoints_monitored', 'int', 'endpoints with a running idle monitor at the last sweep')
+        .set(result.monitorsStarted + result.monitorsAlreadyRunning);
+      return result;
     },
   };
 }

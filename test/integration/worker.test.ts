@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:net';
-import { cliEnv } from '../helpers/cli';
+import { freePort } from '../../scripts/dev-stack/health';
+import { cliEnv, runCli } from '../helpers/cli';
 import { testConfig } from '../helpers/stack';
 import { spawnWorker } from '../helpers/worker-process';
 
@@ -47,6 +48,33 @@ describe('npm run worker', () => {
       );
     } finally {
       taken.close();
+    }
+  });
+
+  it("serves the project's own counters on its metrics port beside Temporal's: AWS attempts by outcome, resources created", async () => {
+    const port = await freePort();
+    // A bucket of its own, so the first stack check makes it whatever ran before on this moto.
+    const bucket = { LLMTWIN_S3_BUCKET: `llmtwin-metrics-${Date.now()}` };
+    const worker = startWorker({ LLMTWIN_METRICS_PORT: String(port), ...bucket });
+    try {
+      await worker.started;
+      const check = await runCli(['stack-check', '--json'], cliEnv(config, bucket));
+      expect(check.code).toBe(0);
+      const scraped = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      // One line per series, e.g. llmtwin_aws_calls{operation="PutObject",outcome="ok",service="S3"} 1
+      const series = (name: string, ...labels: string[]) =>
+        scraped
+          .split('\n')
+          .filter((line) => line.startsWith(`${name}{`) && labels.every((label) => line.includes(label)))
+          .reduce((total, line) => total + Number(line.split(' ').at(-1)), 0);
+      expect(series('llmtwin_aws_calls', 'operation="PutObject"', 'outcome="ok"', 'service="S3"')).toBe(1);
+      // A first stack check makes the bucket: HeadBucket said 404 (a client error), CreateBucket made it.
+      expect(series('llmtwin_aws_calls', 'operation="HeadBucket"', 'outcome="client_error"')).toBe(1);
+      expect(series('llmtwin_resources_created', 'kind="Bucket"', 'service="S3"')).toBe(1);
+      expect(scraped).toMatch(/^temporal_/m); // the SDK's own metrics, on the same endpoint
+    } finally {
+      worker.child.kill('SIGTERM');
+      await worker.exited;
     }
   });
 });

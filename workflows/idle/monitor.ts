@@ -6,6 +6,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  metricMeter,
   patched,
   proxyActivities,
   setHandler,
@@ -35,6 +36,20 @@ import { decideIdle, isUsableObservation, laterOf, nextCheckDelayMs, nextInServi
 import { buildStatus, buildSummary } from '../../common/idle/report';
 import { SEARCH_ATTRIBUTES } from '../../common/shared/search-attributes';
 import { idleChecks } from './checks';
+
+/**
+ * The worker's Prometheus counters of what idle monitors saved: endpoints deleted as idle, and what they
+ * cost a day (in cents: Temporal's counters count integers). Workflow metrics are not emitted on replay.
+ */
+function countDeletion(summary: IdleSummary): void {
+  metricMeter.createCounter('llmtwin_idle_endpoints_deleted', 'endpoints', 'endpoints an idle monitor deleted').add(1);
+  const saved = summary.estimatedSavedPerDayUsd;
+  if (saved !== null && saved > 0) {
+    metricMeter
+      .createCounter('llmtwin_idle_saved_usd_cents_per_day', 'cents', 'what the endpoints deleted as idle cost a day, in US cents')
+      .add(Math.round(saved * 100));
+  }
+}
 
 const { observeEndpoint, planEndpointTeardown } = proxyActivities<IdleActivities>(AWS_CALL);
 // A teardown is a handful of idempotent calls; retried as a whole, it finishes what a failed try began.
@@ -238,7 +253,9 @@ export async function idleMonitor(rawInput: IdleMonitorInput): Promise<IdleSumma
         decision = decide();
         if (decision.action === 'delete' && confirmed.plan) {
           const teardown = await teardownToTheEnd(confirmed.plan);
-          return finish('deleted', teardown, decision.reason);
+          const summary = finish('deleted', teardown, decision.reason);
+          countDeletion(summary);
+          return summary;
         }
         deleting = false;
       }

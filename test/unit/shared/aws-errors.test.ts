@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { awsCall, classifyAwsError, isAlreadyExists, isNotFound, toAwsFailure } from '../../../activities/aws/errors';
 
 /** Errors shaped like the AWS SDK v3's service exceptions. */
@@ -68,5 +69,33 @@ describe('predicates', () => {
   it('recognises not-found answers', () => {
     expect(isNotFound(sdkError('ValidationException', 'Could not find model "m"', 400))).toBe(true);
     expect(isNotFound(sdkError('ValidationException', 'bad', 400))).toBe(false);
+  });
+});
+
+describe('a failed call inside an activity', () => {
+  it('logs one structured line with the operation, the resource and the AWS request id', async () => {
+    const lines: Array<{ message: string; meta?: Record<string, unknown> }> = [];
+    const record = (message: string, meta?: Record<string, unknown>) => lines.push({ message, ...(meta ? { meta } : {}) });
+    const logger = { log: record, trace: record, debug: record, info: record, warn: record, error: record };
+    const env = new MockActivityEnvironment({ activityType: 'createTrainingJob' }, { logger });
+    const denied = Object.assign(sdkError('AccessDeniedException', 'not authorized', 400), {
+      $metadata: { httpStatusCode: 400, requestId: 'c0ffee-1234' },
+    });
+    const failure = await env
+      .run(() => awsCall({ operation: 'CreateTrainingJob', resource: 'training job llmtwin-train-x' }, () => Promise.reject(denied)))
+      .catch((error: unknown) => error as ApplicationFailure);
+    expect(failure.details).toEqual([expect.objectContaining({ requestId: 'c0ffee-1234' })]);
+    const warned = lines.filter((line) => line.message.startsWith('AWS call failed'));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]?.meta).toMatchObject({
+      operation: 'CreateTrainingJob',
+      resource: 'training job llmtwin-train-x',
+      awsErrorName: 'AccessDeniedException',
+      requestId: 'c0ffee-1234',
+      retryable: false,
+      // Added by the activity logger: which run and step the call was part of.
+      activityType: 'createTrainingJob',
+    });
+    expect(typeof warned[0]?.meta?.workflowId).toBe('string');
   });
 });
