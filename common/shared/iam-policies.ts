@@ -41,17 +41,47 @@ export interface PolicyDocument {
   Statement: Statement[];
 }
 
+const inService = (service: string, names: readonly string[]) => names.map((name) => `${service}:${name}`);
+
+/**
+ * What both the worker and the CLI send: reading endpoints and the registry, invoking, approving a
+ * version, and an endpoint's teardown (the CLI's fleet report runs the sweep's code, teardown included).
+ */
+const SHARED_ACTIONS: readonly string[] = [
+  ...inService('application-autoscaling', [
+    'DeleteScalingPolicy',
+    'DeregisterScalableTarget',
+    'DescribeScalableTargets',
+    'DescribeScalingPolicies',
+  ]),
+  'cloudwatch:GetMetricData',
+  's3:GetObject',
+  ...inService('sagemaker', [
+    'DeleteEndpoint',
+    'DeleteEndpointConfig',
+    'DeleteModel',
+    'DescribeEndpoint',
+    'DescribeEndpointConfig',
+    'DescribeModel',
+    'DescribeModelPackage',
+    'InvokeEndpoint',
+    'InvokeEndpointWithResponseStream',
+    'ListEndpointConfigs',
+    'ListEndpoints',
+    'ListModelPackages',
+    'ListModels',
+    'ListTags',
+    'UpdateModelPackage',
+  ]),
+];
+
 /** The actions the worker's code sends (the test checks this list against the code, both ways). */
 export const WORKER_ACTIONS: readonly string[] = [
-  ...['DeleteScalingPolicy', 'DeregisterScalableTarget', 'DescribeScalableTargets', 'DescribeScalingPolicies'].map(
-    (action) => `application-autoscaling:${action}`,
-  ),
-  'application-autoscaling:PutScalingPolicy',
-  'application-autoscaling:RegisterScalableTarget',
-  'cloudwatch:GetMetricData',
-  ...['AbortMultipartUpload', 'CreateBucket', 'GetLifecycleConfiguration', 'GetObject', 'ListBucket'].map((action) => `s3:${action}`),
-  ...['ListBucketMultipartUploads', 'ListMultipartUploadParts', 'PutLifecycleConfiguration', 'PutObject'].map((action) => `s3:${action}`),
-  ...[
+  ...SHARED_ACTIONS,
+  ...inService('application-autoscaling', ['PutScalingPolicy', 'RegisterScalableTarget']),
+  ...inService('s3', ['AbortMultipartUpload', 'CreateBucket', 'GetLifecycleConfiguration', 'ListBucket', 'ListBucketMultipartUploads']),
+  ...inService('s3', ['ListMultipartUploadParts', 'PutLifecycleConfiguration', 'PutObject']),
+  ...inService('sagemaker', [
     'AddTags',
     'CreateEndpoint',
     'CreateEndpointConfig',
@@ -60,61 +90,22 @@ export const WORKER_ACTIONS: readonly string[] = [
     'CreateModelPackageGroup',
     'CreateProcessingJob',
     'CreateTrainingJob',
-    'DeleteEndpoint',
-    'DeleteEndpointConfig',
-    'DeleteModel',
     'DeleteTags',
-    'DescribeEndpoint',
-    'DescribeEndpointConfig',
-    'DescribeModel',
-    'DescribeModelPackage',
     'DescribeModelPackageGroup',
     'DescribeProcessingJob',
     'DescribeTrainingJob',
-    'InvokeEndpoint',
-    'InvokeEndpointWithResponseStream',
-    'ListEndpointConfigs',
-    'ListEndpoints',
-    'ListModelPackages',
-    'ListModels',
-    'ListTags',
     'StopProcessingJob',
     'StopTrainingJob',
     'UpdateEndpoint',
-    'UpdateModelPackage',
-  ].map((action) => `sagemaker:${action}`),
+  ]),
   'secretsmanager:GetSecretValue',
 ];
 
 /**
- * The actions the CLI and the typed client can send with a person's credentials: invoking, the
- * registry (`models list|approve`), the fleet report (the sweep's code, teardown included), dataset
- * and report reads. Workflows it starts run on the worker, with the worker's policy.
+ * The actions the CLI and the typed client can send with a person's credentials (the shared ones):
+ * workflows it starts run on the worker, with the worker's policy.
  */
-export const OPERATOR_ACTIONS: readonly string[] = [
-  ...['DeleteScalingPolicy', 'DeregisterScalableTarget', 'DescribeScalableTargets', 'DescribeScalingPolicies'].map(
-    (action) => `application-autoscaling:${action}`,
-  ),
-  'cloudwatch:GetMetricData',
-  's3:GetObject',
-  ...[
-    'DeleteEndpoint',
-    'DeleteEndpointConfig',
-    'DeleteModel',
-    'DescribeEndpoint',
-    'DescribeEndpointConfig',
-    'DescribeModel',
-    'DescribeModelPackage',
-    'InvokeEndpoint',
-    'InvokeEndpointWithResponseStream',
-    'ListEndpointConfigs',
-    'ListEndpoints',
-    'ListModelPackages',
-    'ListModels',
-    'ListTags',
-    'UpdateModelPackage',
-  ].map((action) => `sagemaker:${action}`),
-];
+export const OPERATOR_ACTIONS: readonly string[] = SHARED_ACTIONS;
 
 /**
  * Granted although no SDK command of ours is named after them: AWS checks them on the caller's behalf.
