@@ -76,14 +76,21 @@ describe('a failed call inside an activity', () => {
   it('logs one structured line with the operation, the resource and the AWS request id', async () => {
     const lines: Array<{ message: string; meta?: Record<string, unknown> }> = [];
     const record = (message: string, meta?: Record<string, unknown>) => lines.push({ message, ...(meta ? { meta } : {}) });
-    const logger = { log: record, trace: record, debug: record, info: record, warn: record, error: record };
+    const logger = {
+      log: (_level: string, message: string, meta?: Record<string, unknown>) => record(message, meta),
+      trace: record,
+      debug: record,
+      info: record,
+      warn: record,
+      error: record,
+    };
     const env = new MockActivityEnvironment({ activityType: 'createTrainingJob' }, { logger });
     const denied = Object.assign(sdkError('AccessDeniedException', 'not authorized', 400), {
       $metadata: { httpStatusCode: 400, requestId: 'c0ffee-1234' },
     });
-    const failure = await env
+    const failure = (await env
       .run(() => awsCall({ operation: 'CreateTrainingJob', resource: 'training job llmtwin-train-x' }, () => Promise.reject(denied)))
-      .catch((error: unknown) => error as ApplicationFailure);
+      .catch((error: unknown) => error)) as ApplicationFailure;
     expect(failure.details).toEqual([expect.objectContaining({ requestId: 'c0ffee-1234' })]);
     const warned = lines.filter((line) => line.message.startsWith('AWS call failed'));
     expect(warned).toHaveLength(1);
