@@ -4,7 +4,7 @@ import type { LlmtwinConfig } from '../common/config';
 import { durationToMs } from '../common/shared/durations';
 import { taskQueuesFor, type WorkerRole, type WorkflowRole } from '../common/shared/task-queues';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../platform/aws-clients';
-import { instrumentAwsClients } from '../platform/aws-metrics';
+import { instrumentAwsClients } from './aws-metrics';
 import { TemporalPinoLogger } from '../platform/logger';
 import { connectWorkerConnection } from '../platform/temporal-worker';
 import { keepHeartbeating } from './heartbeat-interceptor';

@@ -82,13 +82,25 @@ interface SdkLikeError {
   cause?: unknown;
 }
 
+/** AWS slowing the caller down (any service's way of saying so): retried with backoff. */
+export function isThrottlingError(error: unknown): boolean {
+  const err = (error ?? {}) as SdkLikeError;
+  const status = err.$metadata?.httpStatusCode;
+  return (
+    THROTTLING_NAMES.has(err.name ?? '') ||
+    Boolean(err.$retryable?.throttling) ||
+    /rate exceeded|throttl/i.test(err.message ?? '') ||
+    status === 429
+  );
+}
+
 export function classifyAwsError(error: unknown): Classification {
   const err = (error ?? {}) as SdkLikeError;
   const name = err.name ?? '';
   const message = err.message ?? '';
   const status = err.$metadata?.httpStatusCode;
 
-  if (THROTTLING_NAMES.has(name) || err.$retryable?.throttling || /rate exceeded|throttl/i.test(message) || status === 429) {
+  if (isThrottlingError(err)) {
     return { type: ERROR_TYPES.transient, retryable: true, advice: 'AWS is throttling; retrying with backoff' };
   }
   if (isNetworkError(err)) {
@@ -143,7 +155,8 @@ export function classifyAwsError(error: unknown): Classification {
   return { type: ERROR_TYPES.transient, retryable: true, advice: 'unexpected error; retrying' };
 }
 
-function isNetworkError(err: SdkLikeError): boolean {
+export function isNetworkError(error: unknown): boolean {
+  const err = (error ?? {}) as SdkLikeError;
   if (err.code && NETWORK_CODES.has(err.code)) return true;
   if (['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'NetworkingError'].includes(err.name ?? '')) return true;
   const cause = err.cause as SdkLikeError | undefined;

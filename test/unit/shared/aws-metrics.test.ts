@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { MetricMeter, MetricTags } from '@temporalio/common';
-import { attemptOutcome, describeAttempt, instrumentAwsClients } from '../../../platform/aws-metrics';
+import { attemptOutcome, describeAttempt, instrumentAwsClients } from '../../../workers/aws-metrics';
 import type { AwsClients } from '../../../platform/aws-clients';
 
 /** A meter that keeps what was counted, as `name{tag=value,...}` -> total. */

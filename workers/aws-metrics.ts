@@ -1,5 +1,6 @@
 import type { MetricMeter } from '@temporalio/common';
-import type { AwsClients } from './aws-clients';
+import { isNetworkError, isThrottlingError } from '../activities/aws/errors';
+import type { AwsClients } from '../platform/aws-clients';
 
 /**
  * The project's own Prometheus counters for AWS, on the worker's metrics endpoint beside Temporal's
@@ -16,20 +17,13 @@ export const AWS_METRIC_NAMES = {
 
 export type AttemptOutcome = 'ok' | 'throttled' | 'server_error' | 'client_error' | 'network_error';
 
-interface AttemptError {
-  name?: string;
-  $metadata?: { httpStatusCode?: number };
-  $retryable?: { throttling?: boolean };
-}
-
-const THROTTLING = /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown|RequestThrottled/;
-
-/** What one attempt came to: the classes Temporal's retry policy and the SDK's treat differently. */
+/** What one attempt came to, in the one classifier's terms (activities/aws/errors.ts), split the way an operator reads it. */
 export function attemptOutcome(error: unknown): AttemptOutcome {
   if (error === undefined) return 'ok';
-  const failure = (error ?? {}) as AttemptError;
-  const status = failure.$metadata?.httpStatusCode;
-  if (failure.$retryable?.throttling || status === 429 || THROTTLING.test(failure.name ?? '')) return 'throttled';
+  if (isThrottlingError(error)) return 'throttled';
+  if (isNetworkError(error)) return 'network_error';
+  const answered: { $metadata?: { httpStatusCode?: number } } = error ?? {};
+  const status = answered.$metadata?.httpStatusCode;
   if (status === undefined) return 'network_error';
   return status >= 500 ? 'server_error' : 'client_error';
 }
