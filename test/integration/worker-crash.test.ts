@@ -48,11 +48,14 @@ it('a worker killed in the middle of an AWS call: the call is retried on a new w
       args: [{ message: 'survives a SIGKILL' }],
     });
     await until(() => hole.connections() > 0, 30_000); // the activity's first call is in flight, and hangs
+    // The replacement is up before the kill, so what is measured is the server noticing, not a worker's
+    // start (bundling the workflows took 20-40 s on a loaded CI machine).
+    second = controlWorker();
+    await second.started;
     first.child.kill('SIGKILL');
     await first.exited;
     const killedAt = Date.now();
 
-    second = controlWorker();
     const result = await handle.result();
     const recoveredInS = (Date.now() - killedAt) / 1000;
 
