@@ -41,21 +41,44 @@ export interface LoadedEndpoint {
   previousConfig?: string;
 }
 
-/** DescribeEndpoint + DescribeEndpointConfig + ListTags; undefined when the endpoint does not exist. */
+/**
+ * DescribeEndpoint + ListTags, and DescribeEndpointConfig unless `configs` already holds the config
+ * (configs are immutable: each is read once per worker); undefined when the endpoint does not exist.
+ */
 export async function loadEndpoint(
   sagemaker: SageMakerSender,
   endpointName: string,
-  pricing: PricingConfig,
+  options: { pricing: PricingConfig; configs?: EndpointConfigCache },
   abortSignal?: AbortSignal,
 ): Promise<LoadedEndpoint | undefined> {
   const endpoint = await describeEndpointIfExists(sagemaker, endpointName, abortSignal);
   if (!endpoint) return undefined;
   const config = endpoint.EndpointConfigName
-    ? await describeEndpointConfigIfExists(sagemaker, endpoint.EndpointConfigName, abortSignal)
+    ? await (options.configs ?? new EndpointConfigCache()).read(sagemaker, endpoint.EndpointConfigName, abortSignal)
     : undefined;
-  const endpointArn = endpoint.EndpointArn ?? '';
-  const tags = await readTagsIfExists(sagemaker, endpointArn, endpointName, abortSignal);
+  const tags = await readTagsIfExists(sagemaker, endpoint.EndpointArn ?? '', endpointName, abortSignal);
   if (!tags) return undefined;
+  return loadedFrom(endpointName, endpoint, config, tags, options.pricing);
+}
+
+/** The loaded endpoint with tags read again (everything else unchanged since it was loaded). */
+export function withTags(loaded: LoadedEndpoint, tags: OwnershipTags): LoadedEndpoint {
+  const { previousConfig: _stale, ...rest } = loaded;
+  return {
+    ...rest,
+    snapshot: { ...loaded.snapshot, managed: tags.managed, keep: tags.keep },
+    ...(tags.previousConfig ? { previousConfig: tags.previousConfig } : {}),
+  };
+}
+
+function loadedFrom(
+  endpointName: string,
+  endpoint: DescribeEndpointCommandOutput,
+  config: DescribeEndpointConfigCommandOutput | undefined,
+  tags: OwnershipTags,
+  pricing: PricingConfig,
+): LoadedEndpoint {
+  const endpointArn = endpoint.EndpointArn ?? '';
   const creationTime = endpoint.CreationTime?.getTime() ?? 0;
   const snapshot: EndpointSnapshot = {
     found: true,
@@ -73,13 +96,34 @@ export async function loadEndpoint(
   return { endpoint, config, snapshot, ...(tags.previousConfig ? { previousConfig: tags.previousConfig } : {}) };
 }
 
-export async function snapshotEndpoint(
-  sagemaker: SageMakerSender,
-  endpointName: string,
-  pricing: PricingConfig,
-  abortSignal?: AbortSignal,
-): Promise<EndpointSnapshot | undefined> {
-  return (await loadEndpoint(sagemaker, endpointName, pricing, abortSignal))?.snapshot;
+/**
+ * Endpoint configs by name, read once: SageMaker has no UpdateEndpointConfig, so a config read once
+ * stays true for as long as it exists. A missing one is not remembered (it may be created later).
+ * The sweep prunes it to the configs its endpoints use, so it does not grow with the fleet's history.
+ */
+export class EndpointConfigCache {
+  private readonly configs = new Map<string, DescribeEndpointConfigCommandOutput>();
+
+  async read(
+    sagemaker: SageMakerSender,
+    name: string,
+    abortSignal?: AbortSignal,
+  ): Promise<DescribeEndpointConfigCommandOutput | undefined> {
+    const known = this.configs.get(name);
+    if (known) return known;
+    const config = await describeEndpointConfigIfExists(sagemaker, name, abortSignal);
+    if (config) this.configs.set(name, config);
+    return config;
+  }
+
+  /** Forgets every config not in `inUse`. */
+  keepOnly(inUse: ReadonlySet<string>): void {
+    for (const name of this.configs.keys()) if (!inUse.has(name)) this.configs.delete(name);
+  }
+
+  get size(): number {
+    return this.configs.size;
+  }
 }
 
 /**
@@ -87,7 +131,7 @@ export async function snapshotEndpoint(
  * tag calls on a missing ARN with a 500 rather than not-found, so a failed read is only an error if the
  * endpoint still exists: one more describe settles it (a fleet sweep must not fail on one deletion).
  */
-async function readTagsIfExists(
+export async function readTagsIfExists(
   sagemaker: SageMakerSender,
   arn: string,
   endpointName: string,

@@ -5,6 +5,7 @@ import type { PricingConfig } from '../../common/shared/pricing';
 import { loadEndpoint } from './endpoint-reads';
 import { readInvocations } from './invocations';
 import { sweepFleet, type SweepDeps, type SweepFleetInput } from './sweep';
+import { SweepReadCache } from './sweep-cache';
 import { executeTeardown, planTeardown, type TeardownPlan } from './teardown';
 import type { AutoScalingSender, CloudWatchSender, SageMakerSender } from '../aws/clients';
 
@@ -16,6 +17,7 @@ export interface IdleActivityDeps {
   /** The project's resource name prefix (config resourceNamePrefix): where the sweep looks for orphans. */
   resourceNamePrefix: string;
   orphanGraceMs?: number;
+  orphanScanEveryMs?: number;
   describeConcurrency?: number;
   temporalClient?: SweepDeps['temporalClient'];
 }
@@ -39,8 +41,16 @@ export interface TeardownPlanResult {
  * Each is idempotent: reads are reads, and the teardown treats "already gone" as done.
  */
 export function createIdleActivities(deps: IdleActivityDeps) {
+  // The worker's memory of the fleet: sweeps skip what has not changed, and a monitor's read takes its
+  // endpoint's config from here (configs never change).
+  const readCache = new SweepReadCache();
   async function observe(input: ObserveInput, abortSignal: AbortSignal) {
-    const loaded = await loadEndpoint(deps.sagemaker, input.endpointName, deps.pricing, abortSignal);
+    const loaded = await loadEndpoint(
+      deps.sagemaker,
+      input.endpointName,
+      { pricing: deps.pricing, configs: readCache.configs },
+      abortSignal,
+    );
     if (!loaded) return { loaded, observation: { found: false, endpointName: input.endpointName, observedAt: input.now } as const };
     const targets = loaded.snapshot.variants.map((variant) => ({ endpointName: input.endpointName, variantName: variant.variantName }));
     const { byEndpoint } = await readInvocations(deps.cloudwatch, targets, input, abortSignal);
@@ -70,13 +80,20 @@ export function createIdleActivities(deps: IdleActivityDeps) {
 
     /** The fleet sweep (see sweep.ts). */
     async sweepFleet(input: SweepFleetInput): Promise<IdleSweepResult> {
-      const result = await sweepFleet(deps, input);
+      const result = await sweepFleet({ ...deps, readCache }, input);
       // What the last sweep saw, on the worker's metrics endpoint (a gauge: each sweep replaces the figure).
       const meter = Context.current().metricMeter;
       meter.createGauge('llmtwin_endpoints_managed', 'int', 'endpoints tagged llmtwin:managed=true at the last sweep').set(result.managed);
       meter
         .createGauge('llmtwin_endpoints_monitored', 'int', 'endpoints with a running idle monitor at the last sweep')
         .set(result.monitorsStarted + result.monitorsAlreadyRunning);
+      meter
+        .createGauge(
+          'llmtwin_sweep_sagemaker_calls',
+          'int',
+          'SageMaker calls the last sweep made (list pages, reads of new or changed endpoints)',
+        )
+        .set(result.reads?.sageMakerCalls ?? 0);
       return result;
     },
   };

@@ -3,6 +3,7 @@ import {
   DeleteModelCommand,
   ListEndpointConfigsCommand,
   ListModelsCommand,
+  type DescribeEndpointConfigCommandOutput,
   type EndpointConfigSummary,
   type ModelSummary,
 } from '@aws-sdk/client-sagemaker';
@@ -25,6 +26,8 @@ import { deleteIgnoringMissing } from './teardown';
  */
 
 export const ORPHAN_GRACE_MS = 60 * 60_000;
+/** How often a worker's ensure sweeps look for orphans. */
+export const ORPHAN_SCAN_EVERY_MS = 60 * 60_000;
 
 export interface InUse {
   /** Configs endpoints serve, with their models when the sweep read them. */
@@ -36,9 +39,16 @@ export interface InUse {
 export async function findOrphans(
   sagemaker: SageMakerSender,
   inUse: InUse,
-  options: { prefix: string; now: number; graceMs?: number },
+  options: {
+    prefix: string;
+    now: number;
+    graceMs?: number;
+    /** Reads a config (the sweep's cache: configs never change); default: DescribeEndpointConfig. */
+    readConfig?: (name: string) => Promise<DescribeEndpointConfigCommandOutput | undefined>;
+  },
   abortSignal?: AbortSignal,
-): Promise<Omit<OrphanReport, 'deleted'>> {
+): Promise<Omit<OrphanReport, 'deleted' | 'scanned'>> {
+  const readConfig = options.readConfig ?? ((name: string) => describeEndpointConfigIfExists(sagemaker, name, abortSignal));
   const cutoff = options.now - (options.graceMs ?? ORPHAN_GRACE_MS);
   const old = (name: string | undefined, created: Date | undefined) =>
     name !== undefined && name.startsWith(`${options.prefix}-`) && (created?.getTime() ?? Infinity) < cutoff;
@@ -61,8 +71,7 @@ export async function findOrphans(
   // The models of every config that stays (unless the sweep already read them).
   for (const name of new Set(keptConfigs)) {
     const known = inUse.configs.get(name);
-    const modelNames =
-      known ?? (await describeEndpointConfigIfExists(sagemaker, name, abortSignal))?.ProductionVariants?.map((v) => v.ModelName);
+    const modelNames = known ?? (await readConfig(name))?.ProductionVariants?.map((v) => v.ModelName);
     for (const modelName of modelNames ?? []) if (modelName) modelsInUse.add(modelName);
   }
   const orphanModels: string[] = [];
@@ -76,7 +85,7 @@ export async function findOrphans(
 
 export async function deleteOrphans(
   sagemaker: SageMakerSender,
-  orphans: Omit<OrphanReport, 'deleted'>,
+  orphans: Omit<OrphanReport, 'deleted' | 'scanned'>,
   abortSignal?: AbortSignal,
 ): Promise<void> {
   for (const name of orphans.endpointConfigs)

@@ -14,11 +14,12 @@ import {
   type IdlePolicy,
 } from '../../common/idle/contract';
 import { costPerDayUsd } from '../../common/idle/decision';
-import type { FleetRow, IdleSweepResult } from '../../common/idle/sweep';
+import type { FleetRow, IdleSweepResult, OrphanReport } from '../../common/idle/sweep';
 import { roundCents, type PricingConfig } from '../../common/shared/pricing';
 import { listAllEndpoints } from '../aws/endpoints';
-import { loadEndpoint, type LoadedEndpoint } from './endpoint-reads';
-import { deleteOrphans, findOrphans, type InUse } from './orphans';
+import type { LoadedEndpoint } from './endpoint-reads';
+import { deleteOrphans, findOrphans, ORPHAN_SCAN_EVERY_MS, type InUse } from './orphans';
+import { SweepReadCache } from './sweep-cache';
 import { readInvocations } from './invocations';
 import { mapWithConcurrency } from '../../common/shared/concurrency';
 import { describeWorkflowIfExists } from '../../platform/temporal-client';
@@ -32,6 +33,10 @@ export interface SweepDeps {
   resourceNamePrefix: string;
   /** How old an unused config or model must be to count as an orphan (default an hour; tests use 0). */
   orphanGraceMs?: number;
+  /** How often a worker's sweeps look for orphans (default hourly; tests use 0: every sweep). */
+  orphanScanEveryMs?: number;
+  /** What this worker's earlier sweeps read; default: nothing (a one-off report reads everything). */
+  readCache?: SweepReadCache;
   /** Concurrent SageMaker describes (AWS throttles Describe* at a few tens of calls a second). */
   describeConcurrency?: number;
   /** The client that starts and signals monitors; default: the worker's own, bound to its namespace. */
@@ -53,7 +58,8 @@ const UNMONITORED_STATUSES = new Set(['Deleting', 'Failed']);
 const MONITOR_CALL_CONCURRENCY = 16;
 
 /**
- * One pass over the fleet: list, describe (bounded concurrency), read every selected endpoint's
+ * One pass over the fleet: list, read what changed since this worker's last sweep (see sweep-cache.ts;
+ * bounded concurrency), read every selected endpoint's
  * Invocations in ceil(variants / 500) GetMetricData calls, then either make sure each managed endpoint
  * has a running monitor (handing it this observation, so monitors need not read CloudWatch themselves)
  * or just report. Idempotent: a retry re-reads and re-signals; signalWithStart never makes a second
@@ -67,18 +73,31 @@ export async function sweepFleet(deps: SweepDeps, input: SweepFleetInput, run: S
   setMaxListeners((deps.describeConcurrency ?? 8) + MONITOR_CALL_CONCURRENCY + 8, abortSignal);
   const { windowMs } = policyMs(input.policy);
 
-  const summaries = await listAllEndpoints(deps.sagemaker, abortSignal);
+  // Counted here: the figure a fleet's owner needs to see against the account's API rate limits.
+  const counted = countingSender(deps.sagemaker);
+  const sagemaker = counted.sender;
+  const cache = deps.readCache ?? new SweepReadCache();
+
+  const summaries = await listAllEndpoints(sagemaker, abortSignal);
   context.heartbeat({ step: 'listed', endpoints: summaries.length });
-  const described = await mapWithConcurrency(summaries, deps.describeConcurrency ?? 8, async (summary, index) => {
-    if (index % 50 === 0) context.heartbeat({ step: 'describing', done: index, of: summaries.length });
-    return summary.EndpointName ? loadEndpoint(deps.sagemaker, summary.EndpointName, deps.pricing, abortSignal) : undefined;
+  const { loaded, reads } = await cache.refresh(sagemaker, summaries, {
+    pricing: deps.pricing,
+    now: input.now,
+    concurrency: deps.describeConcurrency ?? 8,
+    abortSignal,
+    onProgress: (done, of) => {
+      if (done % 50 === 0) context.heartbeat({ step: 'reading endpoints', done, of });
+    },
   });
-  const loaded = described.filter((endpoint): endpoint is LoadedEndpoint => endpoint !== undefined);
   const snapshots = loaded.map((endpoint) => endpoint.snapshot);
   const selected = input.mode === 'report' ? snapshots : snapshots.filter((snapshot) => snapshot.managed);
 
+  // An asynchronous endpoint publishes no Invocations: there is nothing to ask CloudWatch.
   const targets = selected.flatMap((snapshot) =>
-    snapshot.variants.map((variant) => ({ endpointName: snapshot.endpointName, variantName: variant.variantName })),
+    (snapshot.asynchronous ? [] : snapshot.variants).map((variant) => ({
+      endpointName: snapshot.endpointName,
+      variantName: variant.variantName,
+    })),
   );
   const invocations = await readInvocations(deps.cloudwatch, targets, { now: input.now, windowMs }, abortSignal);
   context.heartbeat({ step: 'metrics read', queries: targets.length, calls: invocations.calls });
@@ -100,15 +119,10 @@ export async function sweepFleet(deps: SweepDeps, input: SweepFleetInput, run: S
     toRow(observation, monitors[index] ?? { monitor: 'none', monitorState: null, deleteAt: null }, input.now, windowMs),
   );
 
-  const found = await findOrphans(
-    deps.sagemaker,
-    inUseBy(loaded),
-    { prefix: deps.resourceNamePrefix, now: input.now, ...(deps.orphanGraceMs === undefined ? {} : { graceMs: deps.orphanGraceMs }) },
-    abortSignal,
-  );
-  const deleteThem = input.mode === 'ensure' && found.endpointConfigs.length + found.models.length > 0;
-  if (deleteThem) await deleteOrphans(deps.sagemaker, found, abortSignal);
-  context.heartbeat({ step: 'orphans', ...found, deleted: deleteThem });
+  const inUse = inUseBy(loaded);
+  const orphans = await sweepOrphans(sagemaker, cache, inUse, deps, input, abortSignal);
+  context.heartbeat({ step: 'orphans', ...orphans });
+  cache.configs.keepOnly(new Set([...inUse.configs.keys(), ...inUse.rollbackConfigs]));
   return {
     mode: input.mode,
     observedAt: new Date(input.now).toISOString(),
@@ -122,8 +136,52 @@ export async function sweepFleet(deps: SweepDeps, input: SweepFleetInput, run: S
     durationMs: Date.now() - startedAt,
     fleetCostPerDayUsd: roundCents(rows.reduce((total, row) => total + (row.costPerDayUsd ?? 0), 0)),
     rows,
-    orphans: { ...found, deleted: deleteThem },
+    orphans,
+    reads: { ...reads, sageMakerCalls: counted.calls() },
   };
+}
+
+/**
+ * Orphans are looked for at most once per ORPHAN_SCAN_EVERY_MS per worker (two listings and a tag
+ * read per candidate: at a thousand endpoints, more than the rest of a steady sweep), and at every
+ * report. They bill nothing, so an hour's wait costs nothing.
+ */
+async function sweepOrphans(
+  sagemaker: SageMakerSender,
+  cache: SweepReadCache,
+  inUse: InUse,
+  deps: SweepDeps,
+  input: SweepFleetInput,
+  abortSignal: AbortSignal,
+): Promise<OrphanReport> {
+  const every = deps.orphanScanEveryMs ?? ORPHAN_SCAN_EVERY_MS;
+  const due = input.mode === 'report' || cache.orphansScannedAt === undefined || input.now - cache.orphansScannedAt >= every;
+  if (!due) return { endpointConfigs: [], models: [], deleted: false, scanned: false };
+  const found = await findOrphans(
+    sagemaker,
+    inUse,
+    {
+      prefix: deps.resourceNamePrefix,
+      now: input.now,
+      readConfig: (name) => cache.configs.read(sagemaker, name, abortSignal),
+      ...(deps.orphanGraceMs === undefined ? {} : { graceMs: deps.orphanGraceMs }),
+    },
+    abortSignal,
+  );
+  const deleteThem = input.mode === 'ensure' && found.endpointConfigs.length + found.models.length > 0;
+  if (deleteThem) await deleteOrphans(sagemaker, found, abortSignal);
+  cache.orphansScannedAt = input.now;
+  return { ...found, deleted: deleteThem, scanned: true };
+}
+
+/** The sender, counting the calls sent through it (the SDK's retries of one call count once). */
+function countingSender(sender: SageMakerSender): { sender: SageMakerSender; calls: () => number } {
+  let calls = 0;
+  const send = ((...args: Parameters<SageMakerSender['send']>) => {
+    calls += 1;
+    return sender.send(...args);
+  }) as SageMakerSender['send'];
+  return { sender: { send }, calls: () => calls };
 }
 
 /** What the listed endpoints use: the configs they serve (with those configs' models) and the ones they keep for a rollback. */
@@ -222,6 +280,7 @@ function toRow(observation: FoundObservation, view: MonitorView, now: number, wi
     idleMs: last === null ? provenIdle : Math.max(0, now - last),
     idleIsLowerBound: last === null,
     costPerDayUsd: costPerDayUsd(observation.variants),
+    ...(observation.asynchronous ? { idleMeasurable: false as const } : {}),
     ...monitor,
   };
 }

@@ -43,7 +43,7 @@ export function decideIdle(input: IdleDecisionInput): IdleDecision {
     return {
       action: 'keep',
       reason:
-        'an asynchronous inference endpoint publishes no Invocations metric, so its idleness cannot be measured: never deleted (scale it to zero with its own autoscaling)',
+        'not measurable: an asynchronous inference endpoint publishes no Invocations metric, so it is never deleted as idle (scale it to zero with its own autoscaling)',
     };
   }
   if (input.status !== 'InService' || input.inServiceAt === undefined) {

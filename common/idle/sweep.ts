@@ -29,6 +29,33 @@ export function idleSweepScheduleId(taskQueue: string): string {
   return isDefault ? IDLE_SWEEP_SCHEDULE_ID : `${IDLE_SWEEP_SCHEDULE_ID}-${taskQueue}`;
 }
 
+/**
+ * The one workflow id every sweep of a queue runs its pass under (as a child of the run that was
+ * started): Temporal runs at most one execution of an id at a time, so two sweeps never overlap.
+ */
+export function exclusiveSweepWorkflowId(taskQueue: string): string {
+  return `idle-sweep-${taskQueue}-exclusive`;
+}
+
+/** A sweep that read nothing (it was skipped). */
+export function emptySweepResult(mode: IdleSweepResult['mode'], now: number): IdleSweepResult {
+  return {
+    mode,
+    observedAt: new Date(now).toISOString(),
+    windowMs: 0,
+    endpoints: 0,
+    managed: 0,
+    monitorsStarted: 0,
+    monitorsAlreadyRunning: 0,
+    metricQueries: 0,
+    getMetricDataCalls: 0,
+    durationMs: 0,
+    fleetCostPerDayUsd: 0,
+    rows: [],
+    orphans: { endpointConfigs: [], models: [], deleted: false, scanned: false },
+  };
+}
+
 /** GetMetricData takes at most 500 metric queries per call. */
 export const MAX_METRIC_QUERIES_PER_CALL = 500;
 
@@ -44,6 +71,8 @@ export interface FleetRow {
   idleMs: number;
   idleIsLowerBound: boolean;
   costPerDayUsd: number | null;
+  /** false for an asynchronous inference endpoint: it publishes no Invocations, so it is never deleted as idle. */
+  idleMeasurable?: false;
   /** started: this sweep started it; running: it was already running; none: no monitor; or the closed monitor's status. */
   monitor: string;
   /** From the running monitor's status query (report mode). */
@@ -66,12 +95,38 @@ export interface IdleSweepResult {
   rows: FleetRow[];
   /** Managed endpoint configs and models that nothing uses (older than an hour): deleted by an `ensure` sweep, listed by a report. */
   orphans: OrphanReport;
+  /** What the sweep read from SageMaker and what it knew already (absent in results of older versions). */
+  reads?: SweepReads;
+  /** Set when another sweep of the same queue was running: this one read nothing and changed nothing. */
+  skipped?: { runningSweep: string };
 }
 
 export interface OrphanReport {
   endpointConfigs: string[];
   models: string[];
   deleted: boolean;
+  /** Whether this sweep looked (an ensure sweep looks once an hour per worker, a report always); absent in older results. */
+  scanned?: boolean;
+}
+
+/**
+ * Where a sweep's SageMaker reads went. An endpoint is read (DescribeEndpoint, ListTags, and
+ * DescribeEndpointConfig for a config not read before) only when it is new or ListEndpoints shows it
+ * changed; otherwise the worker's memory of the last sweep stands.
+ */
+export interface SweepReads {
+  /** Endpoints ListEndpoints returned. */
+  listed: number;
+  /** Unchanged since this worker's last sweep: nothing read. */
+  reused: number;
+  /** New, changed or recreated: described and tags read. */
+  loaded: number;
+  /** Unchanged, but tags read again (tagged keep, or tags an hour old). */
+  tagsReread: number;
+  /** Known from the last sweep, no longer listed: forgotten. */
+  dropped: number;
+  /** Every SageMaker call of the sweep: list pages, reads, orphan scan and deletions. */
+  sageMakerCalls: number;
 }
 
 /** ceil(n / 500): the fewest GetMetricData calls that read n metrics. */
@@ -86,6 +141,7 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
 }
 
 /** `>= 1h 00m` when no invocation is in the window (a lower bound), `12m 05s` otherwise. */
-export function formatIdle(row: Pick<FleetRow, 'idleMs' | 'idleIsLowerBound'>): string {
+export function formatIdle(row: Pick<FleetRow, 'idleMs' | 'idleIsLowerBound' | 'idleMeasurable'>): string {
+  if (row.idleMeasurable === false) return 'not measurable';
   return `${row.idleIsLowerBound ? '>= ' : ''}${formatDuration(row.idleMs)}`;
 }

@@ -155,12 +155,19 @@ export function registerFleetCommands(endpoints: Command, context: CliContext): 
 
 /** The fleet as a table for people. */
 export function fleetLines(report: IdleSweepResult): string[] {
+  if (report.skipped) {
+    return [`skipped: sweep ${report.skipped.runningSweep} of this queue is running now and makes the same checks (one sweep at a time)`];
+  }
   const header = ['ENDPOINT', 'STATUS', 'INSTANCES', 'LAST INVOCATION', 'IDLE', 'MONITOR', 'COST/DAY'];
   const rows = report.rows.map((row) => [
     `${row.endpointName}${row.keep ? ' (keep)' : ''}${row.managed ? '' : ' (not ours)'}`,
     row.status,
     row.instances,
-    row.lastInvocationAt ? row.lastInvocationAt.slice(0, 19).replace('T', ' ') : 'none in window',
+    row.idleMeasurable === false
+      ? 'not published (async)'
+      : row.lastInvocationAt
+        ? row.lastInvocationAt.slice(0, 19).replace('T', ' ')
+        : 'none in window',
     formatIdle(row),
     row.monitorState ? `${row.monitor}: ${row.monitorState}${row.deleteAt ? ` (deletes ${row.deleteAt.slice(11, 19)})` : ''}` : row.monitor,
     row.costPerDayUsd === null ? 'unknown' : `$${row.costPerDayUsd.toFixed(2)}`,
@@ -178,12 +185,24 @@ export function fleetLines(report: IdleSweepResult): string[] {
     `${report.endpoints} endpoint(s), ${report.managed} managed; fleet $${report.fleetCostPerDayUsd.toFixed(2)}/day; window ${formatDuration(report.windowMs)}; ` +
       `${report.getMetricDataCalls} GetMetricData call(s) for ${report.metricQueries} metric(s)` +
       (report.mode === 'ensure' ? `; monitors started ${report.monitorsStarted}, already running ${report.monitorsAlreadyRunning}` : ''),
+    ...readLines(report.reads),
     ...orphanLines(report.orphans),
+  ];
+}
+
+/** What the sweep cost SageMaker, and how much it knew from the worker's last sweep. */
+function readLines(reads: IdleSweepResult['reads']): string[] {
+  if (!reads) return [];
+  return [
+    `${reads.sageMakerCalls} SageMaker call(s): ${reads.listed} listed, ${reads.loaded} read (new or changed), ${reads.tagsReread} tags re-read, ` +
+      `${reads.reused} unchanged since the last sweep, ${reads.dropped} gone since`,
   ];
 }
 
 /** Managed configs and models that nothing uses: what a sweep deletes (a report only names them). */
 function orphanLines(orphans: IdleSweepResult['orphans'] | undefined): string[] {
+  if (orphans?.scanned === false)
+    return ['orphaned configs and models: not looked for this sweep (an ensure sweep looks once an hour per worker)'];
   if (!orphans || orphans.endpointConfigs.length + orphans.models.length === 0) return [];
   const names = [...orphans.endpointConfigs.map((name) => `config ${name}`), ...orphans.models.map((name) => `model ${name}`)];
   return [`${orphans.deleted ? 'deleted' : 'unused, managed (a sweep deletes them)'}: ${names.join(', ')}`];

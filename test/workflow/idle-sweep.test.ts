@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { idleMonitorWorkflowId, statusQuery, type IdleMonitorStatus } from '../../common/idle/contract';
-import type { IdleSweepInput, IdleSweepResult } from '../../common/idle/sweep';
+import { exclusiveSweepWorkflowId, type IdleSweepInput, type IdleSweepResult } from '../../common/idle/sweep';
 import { KEEP_TAG, MANAGED_TAG } from '../../common/shared/naming';
 import { roundCents } from '../../common/shared/pricing';
 import { STAND_IN_IMAGE } from '../../scripts/demos/idle';
@@ -66,7 +66,7 @@ describe('idleSweep keeps one monitor per managed endpoint and reports the fleet
     await putInvocations(harness.moto.aws, busy, [t0 - 10 * MINUTE]);
 
     const outcome = await harness.withIdleWorker(async (taskQueue) => {
-      const first = await sweep(harness, taskQueue, { mode: 'ensure', policy: POLICY }, 'idleSweep-ensure');
+      const first = await sweep(harness, taskQueue, { mode: 'ensure', policy: POLICY }, 'idleSweep-exclusive-ensure');
       const statuses = await firstChecks(harness, ['busy-ep', 'quiet-ep', 'kept-ep']);
       const ownReads = harness.calls.observeEndpoint;
       const runIds = await Promise.all(
@@ -120,6 +120,13 @@ describe('idleSweep keeps one monitor per managed endpoint and reports the fleet
     expect(outcome.statuses['kept-ep']!.state).toBe('kept');
 
     expect(second).toMatchObject({ monitorsStarted: 0, monitorsAlreadyRunning: 3, getMetricDataCalls: 1 });
+    // The worker remembered the first sweep's reads: nothing changed, so nothing was described again
+    // (kept-ep's tags are read at every sweep, so removing llmtwin:keep counts at once).
+    expect(first.reads).toMatchObject({ listed: 4, loaded: 4, reused: 0, dropped: 0 });
+    expect(second.reads).toMatchObject({ listed: 4, loaded: 0, reused: 3, tagsReread: 1, dropped: 0 });
+    // quiet-ep was deleted and made again under the same name (a new creation time): read in full. (The
+    // hour skipped while it idled also expired the others' tags, and busy-ep idled out meanwhile.)
+    expect(third.reads?.loaded).toBe(1);
     expect(outcome.runIdsAfter).toEqual(outcome.runIds);
     expect(outcome.started.firstExecutionRunId).toBe(outcome.runIds[1]);
 
@@ -130,6 +137,34 @@ describe('idleSweep keeps one monitor per managed endpoint and reports the fleet
     expect(outcome.reborn.runId).not.toBe(outcome.runIds[1]);
   });
 
+  it('runs one sweep at a time per queue: a sweep that finds another running is skipped and reads nothing', async () => {
+    await createTestEndpoint(harness.moto.aws, 'solo-ep');
+    const outcome = await harness.withIdleWorker(async (taskQueue) => {
+      // Anything running under the exclusive id holds it: here a run nobody will ever pick up.
+      const blocker = await harness.env.client.workflow.start(idleSweep, {
+        taskQueue: `${taskQueue}-unpolled`,
+        workflowId: exclusiveSweepWorkflowId(taskQueue),
+        args: [{ mode: 'ensure', policy: POLICY }],
+      });
+      const skipped = await sweep(harness, taskQueue, { mode: 'ensure', policy: POLICY });
+      const sweepsWhileHeld = harness.calls.sweepFleet;
+      await blocker.terminate('test: release the exclusive id');
+      const ran = await sweep(harness, taskQueue, { mode: 'ensure', policy: POLICY });
+      return { skipped, sweepsWhileHeld, ran, sweepsAfter: harness.calls.sweepFleet };
+    });
+
+    expect(outcome.skipped).toMatchObject({
+      endpoints: 0,
+      monitorsStarted: 0,
+      rows: [],
+      skipped: { runningSweep: expect.stringMatching(/-exclusive$/) },
+    });
+    expect(outcome.sweepsWhileHeld).toBe(0);
+    expect(outcome.ran).toMatchObject({ endpoints: 1, monitorsStarted: 1 });
+    expect(outcome.ran.skipped).toBeUndefined();
+    expect(outcome.sweepsAfter).toBe(1);
+  });
+
   it('report mode covers every endpoint in the account, reads monitor states and starts nothing', async () => {
     await createTestEndpoint(harness.moto.aws, 'watched-ep', { instanceCount: 2 });
     await createTestEndpoint(harness.moto.aws, 'unwatched-ep', { managed: false });
@@ -138,7 +173,7 @@ describe('idleSweep keeps one monitor per managed endpoint and reports the fleet
     const { report, unwatched } = await harness.withIdleWorker(async (taskQueue) => {
       await harness.startMonitor(taskQueue, { endpointName: 'watched-ep', policy: POLICY });
       await firstChecks(harness, ['watched-ep']);
-      const report = await sweep(harness, taskQueue, { mode: 'report', policy: POLICY }, 'idleSweep-report');
+      const report = await sweep(harness, taskQueue, { mode: 'report', policy: POLICY }, 'idleSweep-exclusive-report');
       const unwatched = await harness.env.client.workflow
         .getHandle(idleMonitorWorkflowId('unwatched-ep'))
         .describe()
@@ -206,7 +241,12 @@ describe('idleSweep keeps one monitor per managed endpoint and reports the fleet
       orphanGraceMs: 0,
     });
 
-    expect(result.orphans).toEqual({ endpointConfigs: ['llmtwin-config-orphan'], models: ['llmtwin-model-orphan'], deleted: true });
+    expect(result.orphans).toEqual({
+      endpointConfigs: ['llmtwin-config-orphan'],
+      models: ['llmtwin-model-orphan'],
+      deleted: true,
+      scanned: true,
+    });
     const configs = (await sagemaker.send(new ListEndpointConfigsCommand({}))).EndpointConfigs?.map((c) => c.EndpointConfigName).sort();
     const models = (await sagemaker.send(new ListModelsCommand({}))).Models?.map((m) => m.ModelName).sort();
     expect(configs).toEqual(['llmtwin-config-old', 'llmtwin-config-theirs', serving.configName].sort());

@@ -89,7 +89,7 @@ describe('decideIdle', () => {
     // Idle for days by its (missing) metrics, yet an asynchronous endpoint is never judged by them.
     expect(decide({ asynchronous: true, lastInvocationAt: undefined })).toMatchObject({
       action: 'keep',
-      reason: expect.stringMatching(/^an asynchronous inference endpoint publishes no Invocations metric/) as unknown,
+      reason: expect.stringMatching(/^not measurable: an asynchronous inference endpoint publishes no Invocations metric/) as unknown,
     });
   });
 });
