@@ -3,7 +3,7 @@ import { observationOf, type EndpointObservation, type TeardownReport } from '..
 import type { IdleSweepResult } from '../../common/idle/sweep';
 import type { PricingConfig } from '../../common/shared/pricing';
 import { loadEndpoint } from './endpoint-reads';
-import { readInvocations } from './invocations';
+import { invocationTargets, readInvocations } from './invocations';
 import { sweepFleet, type SweepDeps, type SweepFleetInput } from './sweep';
 import { SweepReadCache } from './sweep-cache';
 import { executeTeardown, planTeardown, type TeardownPlan } from './teardown';
@@ -27,6 +27,8 @@ export interface ObserveInput {
   endpointName: string;
   windowMs: number;
   now: number;
+  /** The policy's asyncMetric: what to read for an asynchronous endpoint (unset: nothing, it is not measurable). */
+  asyncMetric?: string;
 }
 
 export interface TeardownPlanResult {
@@ -52,9 +54,16 @@ export function createIdleActivities(deps: IdleActivityDeps) {
       abortSignal,
     );
     if (!loaded) return { loaded, observation: { found: false, endpointName: input.endpointName, observedAt: input.now } as const };
-    const targets = loaded.snapshot.variants.map((variant) => ({ endpointName: input.endpointName, variantName: variant.variantName }));
-    const { byEndpoint } = await readInvocations(deps.cloudwatch, targets, input, abortSignal);
-    const observation: EndpointObservation = observationOf(loaded.snapshot, byEndpoint.get(input.endpointName), input.now, input.windowMs);
+    const targets = invocationTargets(loaded.snapshot, input.asyncMetric);
+    const { byEndpoint } =
+      targets.length > 0 ? await readInvocations(deps.cloudwatch, targets, input, abortSignal) : { byEndpoint: new Map() };
+    const observation: EndpointObservation = observationOf(
+      loaded.snapshot,
+      byEndpoint.get(input.endpointName),
+      input.now,
+      input.windowMs,
+      input.asyncMetric,
+    );
     return { loaded, observation };
   }
 

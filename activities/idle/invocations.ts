@@ -10,6 +10,21 @@ const PERIOD_MS = INVOCATIONS_PERIOD_SECONDS * 1000;
 export interface InvocationTarget {
   endpointName: string;
   variantName: string;
+  /** Default Invocations; an asynchronous endpoint's is the policy's asyncMetric. */
+  metricName?: string;
+}
+
+/** What to ask CloudWatch for one endpoint: every variant's Invocations, or for an asynchronous one the opted-in metric or nothing. */
+export function invocationTargets(
+  snapshot: { endpointName: string; asynchronous?: boolean; variants: ReadonlyArray<{ variantName: string }> },
+  asyncMetric: string | undefined,
+): InvocationTarget[] {
+  if (snapshot.asynchronous && !asyncMetric) return [];
+  return snapshot.variants.map((variant) => ({
+    endpointName: snapshot.endpointName,
+    variantName: variant.variantName,
+    ...(snapshot.asynchronous ? { metricName: asyncMetric } : {}),
+  }));
 }
 
 export interface InvocationReading {
@@ -41,7 +56,7 @@ export function invocationQueries(targets: readonly InvocationTarget[], offset =
     MetricStat: {
       Metric: {
         Namespace: 'AWS/SageMaker',
-        MetricName: 'Invocations',
+        MetricName: target.metricName ?? 'Invocations',
         Dimensions: [
           { Name: 'EndpointName', Value: target.endpointName },
           { Name: 'VariantName', Value: target.variantName },

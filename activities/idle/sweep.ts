@@ -20,7 +20,7 @@ import { listAllEndpoints } from '../aws/endpoints';
 import type { LoadedEndpoint } from './endpoint-reads';
 import { deleteOrphans, findOrphans, ORPHAN_SCAN_EVERY_MS, type InUse } from './orphans';
 import { SweepReadCache } from './sweep-cache';
-import { readInvocations } from './invocations';
+import { invocationTargets, readInvocations } from './invocations';
 import { mapWithConcurrency } from '../../common/shared/concurrency';
 import { describeWorkflowIfExists } from '../../platform/temporal-client';
 import type { CloudWatchSender, SageMakerSender } from '../aws/clients';
@@ -92,17 +92,12 @@ export async function sweepFleet(deps: SweepDeps, input: SweepFleetInput, run: S
   const snapshots = loaded.map((endpoint) => endpoint.snapshot);
   const selected = input.mode === 'report' ? snapshots : snapshots.filter((snapshot) => snapshot.managed);
 
-  // An asynchronous endpoint publishes no Invocations: there is nothing to ask CloudWatch.
-  const targets = selected.flatMap((snapshot) =>
-    (snapshot.asynchronous ? [] : snapshot.variants).map((variant) => ({
-      endpointName: snapshot.endpointName,
-      variantName: variant.variantName,
-    })),
-  );
+  // An asynchronous endpoint publishes no Invocations: unless the policy names its metric, there is nothing to ask.
+  const targets = selected.flatMap((snapshot) => invocationTargets(snapshot, input.policy.asyncMetric));
   const invocations = await readInvocations(deps.cloudwatch, targets, { now: input.now, windowMs }, abortSignal);
   context.heartbeat({ step: 'metrics read', queries: targets.length, calls: invocations.calls });
   const observations = selected.map((snapshot) =>
-    observationOf(snapshot, invocations.byEndpoint.get(snapshot.endpointName), input.now, windowMs),
+    observationOf(snapshot, invocations.byEndpoint.get(snapshot.endpointName), input.now, windowMs, input.policy.asyncMetric),
   );
 
   const { client } = run;
@@ -280,7 +275,7 @@ function toRow(observation: FoundObservation, view: MonitorView, now: number, wi
     idleMs: last === null ? provenIdle : Math.max(0, now - last),
     idleIsLowerBound: last === null,
     costPerDayUsd: costPerDayUsd(observation.variants),
-    ...(observation.asynchronous ? { idleMeasurable: false as const } : {}),
+    ...(observation.asynchronous && observation.measuredBy === undefined ? { idleMeasurable: false as const } : {}),
     ...monitor,
   };
 }

@@ -10,5 +10,6 @@ export const IDLE_CONFIG = configSection({
     { name: 'LLMTWIN_IDLE_CHECK_INTERVAL', path: 'idle.checkInterval', kind: 'string' },
     { name: 'LLMTWIN_IDLE_WINDOW', path: 'idle.window', kind: 'string' },
     { name: 'LLMTWIN_IDLE_GRACE', path: 'idle.grace', kind: 'string' },
+    { name: 'LLMTWIN_IDLE_ASYNC_METRIC', path: 'idle.asyncMetric', kind: 'string' },
   ],
 });

@@ -65,6 +65,8 @@ export function observationOf(
   reading: InvocationReading | undefined,
   now: number,
   windowMs: number,
+  /** The metric an asynchronous endpoint's reading counted (the policy's asyncMetric), if it was read. */
+  asyncMetric?: string,
 ): FoundObservation {
   const { found, endpointName, status, creationTime, lastModifiedTime, endpointConfigName, variants, managed, keep, asynchronous } = state;
   return {
@@ -80,6 +82,7 @@ export function observationOf(
     managed,
     keep,
     ...(asynchronous ? { asynchronous } : {}),
+    ...(asynchronous && asyncMetric ? { measuredBy: asyncMetric } : {}),
     lastInvocationAt: reading?.lastInvocationAt ?? null,
     invocationsInWindow: reading?.invocations ?? 0,
   };

@@ -14,7 +14,7 @@ export interface IdleDecisionInput {
   /** SageMaker status of the endpoint, e.g. InService. */
   status: string;
   keep: boolean;
-  /** An asynchronous inference endpoint (no Invocations metric to judge it by). */
+  /** No metric to judge it by: an asynchronous inference endpoint without the policy's asyncMetric (isNotMeasurable). */
   asynchronous?: boolean;
   /** When the endpoint went InService (fixes the grace period); undefined before it has. */
   inServiceAt: number | undefined;
@@ -43,7 +43,7 @@ export function decideIdle(input: IdleDecisionInput): IdleDecision {
     return {
       action: 'keep',
       reason:
-        'not measurable: an asynchronous inference endpoint publishes no Invocations metric, so it is never deleted as idle (scale it to zero with its own autoscaling)',
+        "not measurable: an asynchronous inference endpoint publishes no Invocations metric, so it is never deleted as idle (set the policy's asyncMetric, e.g. InvocationsProcessed, to judge it by that, or scale it to zero with its own autoscaling)",
     };
   }
   if (input.status !== 'InService' || input.inServiceAt === undefined) {
@@ -96,10 +96,23 @@ export function isUsableObservation(
   observation: EndpointObservation | undefined,
   policy: IdlePolicyMs,
   now: number,
+  asyncMetric?: string,
 ): observation is EndpointObservation {
   if (!observation) return false;
   if (now - observation.observedAt > 2 * policy.checkIntervalMs) return false;
-  return !observation.found || observation.windowMs >= policy.windowMs;
+  if (!observation.found) return true;
+  // A sweep with another policy did not read the metric this monitor judges an asynchronous endpoint by.
+  if (observation.asynchronous && asyncMetric !== undefined && observation.measuredBy !== asyncMetric) return false;
+  return observation.windowMs >= policy.windowMs;
+}
+
+/**
+ * Whether this observation cannot tell if the endpoint is idle: an asynchronous endpoint publishes no
+ * Invocations, so only a reading of the policy's asyncMetric can.
+ */
+export function isNotMeasurable(observation: FoundObservation | undefined, asyncMetric: string | undefined): boolean {
+  if (!observation?.asynchronous) return false;
+  return asyncMetric === undefined || observation.measuredBy !== asyncMetric;
 }
 
 export interface HourlyCost {

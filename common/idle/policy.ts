@@ -34,5 +34,10 @@ export function policyProblem(policy: Pick<IdlePolicy, 'checkInterval' | 'window
 }
 
 export function policyFromConfig(idle: LlmtwinConfig['idle']): IdlePolicy {
-  return { checkInterval: idle.checkInterval, window: idle.window, ...(idle.grace === undefined ? {} : { grace: idle.grace }) };
+  return {
+    checkInterval: idle.checkInterval,
+    window: idle.window,
+    ...(idle.grace === undefined ? {} : { grace: idle.grace }),
+    ...(idle.asyncMetric === undefined ? {} : { asyncMetric: idle.asyncMetric }),
+  };
 }

@@ -14,6 +14,14 @@ import { describeIssues } from '../shared/validation';
 
 const EndpointNameSchema = SageMakerNameSchema;
 
+/**
+ * A metric of AWS/SageMaker, by EndpointName and VariantName, whose per-minute Sum counts an
+ * asynchronous endpoint's requests (InvocationsProcessed is the one SageMaker publishes for them).
+ */
+const AsyncMetricSchema = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,254}$/, 'must be a CloudWatch metric name of AWS/SageMaker, such as InvocationsProcessed');
+
 /** Idle policy. Defaults match config.idle; starters pass config.idle explicitly (policyFromConfig). */
 export const IdlePolicySchema = z
   .strictObject({
@@ -23,6 +31,11 @@ export const IdlePolicySchema = z
     window: DurationSchema.default('60m'),
     /** Protection after the endpoint went InService; unset means one window; "0s" means none. */
     grace: NonNegativeDurationSchema.optional(),
+    /**
+     * Asynchronous inference endpoints publish no Invocations: unset, they are never deleted as idle
+     * ("not measurable"); set, this metric is read for them instead and the normal rules apply.
+     */
+    asyncMetric: AsyncMetricSchema.optional(),
   })
   .superRefine((policy, ctx) => {
     const problem = policyProblem(policy);
@@ -37,9 +50,10 @@ export const IdlePolicyPatchSchema = z
     checkInterval: DurationSchema.optional(),
     window: DurationSchema.optional(),
     grace: NonNegativeDurationSchema.optional(),
+    asyncMetric: AsyncMetricSchema.optional(),
   })
   .refine((patch) => Object.values(patch).some((value) => value !== undefined), {
-    message: 'give at least one of checkInterval, window, grace',
+    message: 'give at least one of checkInterval, window, grace, asyncMetric',
   });
 export type IdlePolicyPatch = z.input<typeof IdlePolicyPatchSchema>;
 
@@ -71,8 +85,10 @@ export const FoundObservationSchema = z.strictObject({
   variants: z.array(VariantSchema),
   managed: z.boolean(),
   keep: z.boolean(),
-  /** An asynchronous inference endpoint: it publishes no Invocations metric, so it is never judged idle. */
+  /** An asynchronous inference endpoint: it publishes no Invocations metric, so it is never judged idle... */
   asynchronous: z.boolean().optional(),
+  /** ...unless its reading counts this metric instead (the policy's asyncMetric); absent: not measured. */
+  measuredBy: z.string().optional(),
   /** End of the last 1-minute metric period with invocations inside the window; null when none. */
   lastInvocationAt: z.number().nullable(),
   invocationsInWindow: z.number().nonnegative(),

@@ -67,6 +67,23 @@ export const ENDPOINT_CHANGE: ActivityOptions = { ...AWS_CALL, startToCloseTimeo
 export const TEARDOWN: ActivityOptions = { ...AWS_CALL, startToCloseTimeout: '5m' };
 
 /**
+ * The idle monitor's AWS calls (its own read, the confirming read and plan, the teardown) as local
+ * activities: each runs inside the workflow task that needs it, so a deletion costs one workflow task
+ * instead of three plus two activity tasks. With a thousand monitors on one small worker, workflow
+ * tasks (each a history replay when the monitor is not cached) are what a burst of deletions waits
+ * on. Same retries as AWS_CALL and TEARDOWN; a worker that dies mid-call has its workflow task run
+ * again elsewhere, which runs the (idempotent) call again.
+ */
+export const IDLE_LOCAL_AWS_CALL: LocalActivityOptions = {
+  startToCloseTimeout: '2m',
+  retry: AWS_CALL.retry,
+  // A retry that waits longer than this waits on a workflow timer, not in the worker's memory: a
+  // brownout of minutes holds no workflow task open.
+  localRetryThreshold: '1s',
+};
+export const IDLE_LOCAL_TEARDOWN: LocalActivityOptions = { ...IDLE_LOCAL_AWS_CALL, startToCloseTimeout: '5m' };
+
+/**
  * One pass over the whole fleet in one activity, which keeps the sweep's history at a few events however
  * large the fleet is. It heartbeats after each step; a sweep is a snapshot, so a retry starts over.
  */

@@ -32,15 +32,21 @@ interface PolicyFlags {
   interval?: string;
   window?: string;
   grace?: string;
+  asyncMetric?: string;
 }
+
+const ASYNC_METRIC_HELP =
+  'asynchronous endpoints publish no Invocations: judge them by this AWS/SageMaker metric, e.g. InvocationsProcessed (default: config idle.asyncMetric; unset: never deleted as idle)';
 
 const POLICY_FLAGS: Readonly<Record<string, string>> = {
   'policy.checkInterval': '--interval',
   'policy.window': '--window',
   'policy.grace': '--grace',
+  'policy.asyncMetric': '--async-metric',
   checkInterval: '--interval',
   window: '--window',
   grace: '--grace',
+  asyncMetric: '--async-metric',
   endpointName: '<endpoint>',
 };
 
@@ -57,6 +63,7 @@ export function registerEndpoints(endpoints: Command, context: CliContext): void
     .option('--interval <duration>', 'check interval (default: config idle.checkInterval)')
     .option('--window <duration>', 'delete after this long without invocations, at least one interval (default: config idle.window)')
     .option('--grace <duration>', 'protection after InService (default: one window)')
+    .option('--async-metric <metric>', ASYNC_METRIC_HELP)
     .option('--keep-model', 'keep the model when deleting the endpoint')
     .option('--wait', 'wait until the monitor ends and print its summary')
     .option('--json', 'print JSON')
@@ -145,10 +152,11 @@ export function registerEndpoints(endpoints: Command, context: CliContext): void
 
   endpoints
     .command('set-policy <endpoint>')
-    .description("change a running monitor's interval, window or grace (the window must be at least one interval)")
+    .description("change a running monitor's interval, window, grace or async metric (the window must be at least one interval)")
     .option('--interval <duration>', 'check interval, e.g. "5m"')
     .option('--window <duration>', 'idle window, e.g. "2h"')
     .option('--grace <duration>', 'grace after InService, e.g. "0s" or "1h" (unset: one window)')
+    .option('--async-metric <metric>', ASYNC_METRIC_HELP)
     .option('--json', 'print JSON')
     .action(async (endpointName: string, options: PolicyFlags & { json?: boolean }) => {
       const patch = checkedInput(IdlePolicyPatchSchema, policyPatch(options), 'policy', { flags: POLICY_FLAGS });
@@ -198,6 +206,7 @@ function policyPatch(options: PolicyFlags): IdlePolicyPatch {
     ...(options.interval ? { checkInterval: options.interval } : {}),
     ...(options.window ? { window: options.window } : {}),
     ...(options.grace ? { grace: options.grace } : {}),
+    ...(options.asyncMetric ? { asyncMetric: options.asyncMetric } : {}),
   };
 }
 
@@ -209,7 +218,10 @@ function policyInForce(policy: IdlePolicy) {
 function policyLines(policy: IdlePolicy | undefined): string[] {
   if (!policy) return [];
   const grace = policy.grace === undefined ? `${policy.window} (one window; set --grace to fix it)` : policy.grace;
-  return [`policy  check every ${policy.checkInterval}, delete after ${policy.window} without invocations, grace after InService ${grace}`];
+  const asyncRule = policy.asyncMetric ? `; asynchronous endpoints judged by ${policy.asyncMetric}` : '';
+  return [
+    `policy  check every ${policy.checkInterval}, delete after ${policy.window} without invocations, grace after InService ${grace}${asyncRule}`,
+  ];
 }
 
 async function runStatus(client: Client, workflowId: string): Promise<string | undefined> {

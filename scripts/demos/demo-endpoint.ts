@@ -22,6 +22,8 @@ export interface EndpointSpec {
   tags?: Tag[];
   /** On the endpoint; default: `tags`. */
   endpointTags?: Tag[];
+  /** An asynchronous inference endpoint: results go to this S3 prefix. */
+  asyncOutputS3Path?: string;
 }
 
 /** CreateModel, CreateEndpointConfig, CreateEndpoint, in that order (each needs the one before). */
@@ -50,6 +52,7 @@ export async function createEndpointWithModel(sagemaker: SageMakerSender, spec: 
             InitialInstanceCount: spec.instanceCount ?? 1,
           },
         ],
+        ...(spec.asyncOutputS3Path ? { AsyncInferenceConfig: { OutputConfig: { S3OutputPath: spec.asyncOutputS3Path } } } : {}),
         ...tagged(spec.tags),
       }),
       { abortSignal },

@@ -18,6 +18,8 @@ export interface TestEndpointOptions {
   keep?: boolean;
   autoscaling?: boolean;
   variantName?: string;
+  /** An asynchronous inference endpoint (AsyncInferenceConfig): it publishes no Invocations. */
+  asynchronous?: boolean;
 }
 
 export interface TestEndpoint {
@@ -51,6 +53,7 @@ export async function createTestEndpoint(
     instanceCount: options.instanceCount ?? 1,
     tags: managed ? [{ Key: MANAGED_TAG.key, Value: MANAGED_TAG.value }] : [],
     endpointTags: tags,
+    ...(options.asynchronous ? { asyncOutputS3Path: `s3://llmtwin-test/async/${endpointName}/` } : {}),
   });
   if (options.autoscaling) {
     const target = {
@@ -80,13 +83,14 @@ export async function putInvocations(
   endpoint: Pick<TestEndpoint, 'endpointName' | 'variantName'>,
   timestamps: readonly number[],
   count = 3,
+  metricName = 'Invocations',
 ): Promise<void> {
   for (let start = 0; start < timestamps.length; start += 1000) {
     await aws.cloudwatch.send(
       new PutMetricDataCommand({
         Namespace: 'AWS/SageMaker',
         MetricData: timestamps.slice(start, start + 1000).map((timestamp) => ({
-          MetricName: 'Invocations',
+          MetricName: metricName,
           Dimensions: [
             { Name: 'EndpointName', Value: endpoint.endpointName },
             { Name: 'VariantName', Value: endpoint.variantName },

@@ -26,6 +26,8 @@ export async function recordHistoryIfAsked(handle: WorkflowHandle, name: string)
 export interface RecordedHistory {
   name: string;
   workflowType: string;
+  /** The queue it ran on: workflows that derive ids from their queue (the sweep's exclusive child) replay on it. */
+  taskQueue: string;
   history: ReturnType<typeof historyFromJSON>;
 }
 
@@ -35,9 +37,14 @@ export function recordedHistories(): RecordedHistory[] {
     .sort()
     .map((file) => {
       const history = JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8')) as {
-        events: Array<Record<string, { workflowType?: { name?: string } } | undefined>>;
+        events: Array<Record<string, { workflowType?: { name?: string }; taskQueue?: { name?: string } } | undefined>>;
       };
-      const workflowType = history.events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? 'unknown';
-      return { name: file.replace(/\.json$/, ''), workflowType, history: historyFromJSON(history) };
+      const started = history.events[0]?.workflowExecutionStartedEventAttributes;
+      return {
+        name: file.replace(/\.json$/, ''),
+        workflowType: started?.workflowType?.name ?? 'unknown',
+        taskQueue: started?.taskQueue?.name ?? 'replay',
+        history: historyFromJSON(history),
+      };
     });
 }

@@ -30,7 +30,7 @@ describe('idleMonitor signals, continue-as-new, gone and kept endpoints (time-sk
       const resumedAt = await harness.now();
       const summary = await handle.result();
       const lastRunId = (await handle.describe()).runId;
-      await recordHistoryIfAsked(handle, 'idleMonitor-paused-continued-as-new');
+      await recordHistoryIfAsked(handle, 'idleMonitor-local-calls-paused-continued-as-new');
       return { paused, partsWhilePaused, resumedAt, summary, firstRunId: handle.firstExecutionRunId, lastRunId };
     });
 
@@ -69,7 +69,7 @@ describe('idleMonitor signals, continue-as-new, gone and kept endpoints (time-sk
       await handle.signal(setPolicySignal, { window: '30m', grace: '0s', checkInterval: '2m' });
       const changedAt = await harness.now();
       const summary = await handle.result();
-      await recordHistoryIfAsked(handle, 'idleMonitor-set-policy');
+      await recordHistoryIfAsked(handle, 'idleMonitor-local-calls-set-policy');
       return { before, refused, summary, changedAt };
     });
 
@@ -93,7 +93,7 @@ describe('idleMonitor signals, continue-as-new, gone and kept endpoints (time-sk
       await harness.env.sleep('20m');
       await harness.moto.aws.sagemaker.send(new DeleteEndpointCommand({ EndpointName: doomed.endpointName }));
       const later = await handle.result();
-      await recordHistoryIfAsked(handle, 'idleMonitor-deleted-elsewhere');
+      await recordHistoryIfAsked(handle, 'idleMonitor-local-calls-deleted-elsewhere');
       return later;
     });
 
@@ -130,7 +130,7 @@ describe('idleMonitor signals, continue-as-new, gone and kept endpoints (time-sk
         .EndpointArn!;
       await harness.moto.aws.sagemaker.send(new DeleteTagsCommand({ ResourceArn: arn, TagKeys: [KEEP_TAG.key] }));
       const summary = await handle.result();
-      await recordHistoryIfAsked(handle, 'idleMonitor-keep-tag');
+      await recordHistoryIfAsked(handle, 'idleMonitor-local-calls-keep-tag');
       return { kept, parts, summary };
     });
 

@@ -20,7 +20,7 @@ describe('idleMonitor deletes what nobody calls (time-skipping, moto)', () => {
         policy: { checkInterval: '5m', window: '1h' },
       });
       const result = await handle.result();
-      await recordHistoryIfAsked(handle, 'idleMonitor-idle-deleted');
+      await recordHistoryIfAsked(handle, 'idleMonitor-local-calls-idle-deleted');
       return result;
     });
 
@@ -110,6 +110,38 @@ describe('idleMonitor deletes what nobody calls (time-skipping, moto)', () => {
     const deletedAfter = Date.parse(summary.endedAt) - inServiceAt;
     expect(deletedAfter).toBeGreaterThanOrEqual(3 * HOUR);
     expect(deletedAfter).toBeLessThanOrEqual(3 * HOUR + 10 * MINUTE);
+  });
+
+  it('never deletes an asynchronous endpoint as idle unless the policy names a metric to judge it by, then uses that metric', async () => {
+    const measured = await createTestEndpoint(harness.moto.aws, 'async-measured-ep', { asynchronous: true });
+    const unmeasured = await createTestEndpoint(harness.moto.aws, 'async-unmeasured-ep', { asynchronous: true });
+    const t0 = await harness.now();
+    const calls = [t0 + 20 * MINUTE, t0 + 80 * MINUTE];
+    // Asynchronous endpoints count requests in InvocationsProcessed; Invocations stays empty for both.
+    await putInvocations(harness.moto.aws, measured, calls, 3, 'InvocationsProcessed');
+    await putInvocations(harness.moto.aws, unmeasured, calls, 3, 'InvocationsProcessed');
+
+    const outcome = await harness.withIdleWorker(async (taskQueue) => {
+      const judged = await harness.startMonitor(taskQueue, {
+        endpointName: measured.endpointName,
+        policy: { checkInterval: '5m', window: '1h', asyncMetric: 'InvocationsProcessed' },
+      });
+      const kept = await harness.startMonitor(taskQueue, {
+        endpointName: unmeasured.endpointName,
+        policy: { checkInterval: '5m', window: '1h' },
+      });
+      const summary = await judged.result();
+      return { summary, status: await kept.query(statusQuery), unmeasuredParts: await existingParts(harness.moto.aws, unmeasured) };
+    });
+
+    // Judged by InvocationsProcessed: alive through the calls, deleted a window after the last one.
+    expect(outcome.summary.outcome).toBe('deleted');
+    expect(Date.parse(outcome.summary.endedAt)).toBeGreaterThanOrEqual(calls[1]! + HOUR);
+    expect(Date.parse(outcome.summary.lastInvocationAt!)).toBeGreaterThanOrEqual(calls[1]!);
+    // The other, hours on, untouched and saying why.
+    expect(outcome.unmeasuredParts.endpoint).toBe(true);
+    expect(outcome.status.lastCheck).toMatchObject({ action: 'keep', reason: expect.stringMatching(/^not measurable: /) as unknown });
+    expect(outcome.status.checks).toBeGreaterThan(20);
   });
 
   it('treats keepAlive as an invocation now', async () => {

@@ -157,7 +157,7 @@ describe('idleSweep keeps one monitor per managed endpoint and reports the fleet
       endpoints: 0,
       monitorsStarted: 0,
       rows: [],
-      skipped: { runningSweep: expect.stringMatching(/-exclusive$/) },
+      skipped: { runningSweep: expect.stringMatching(/-exclusive$/) as unknown },
     });
     expect(outcome.sweepsWhileHeld).toBe(0);
     expect(outcome.ran).toMatchObject({ endpoints: 1, monitorsStarted: 1 });

@@ -1,8 +1,17 @@
-import { Worker } from '@temporalio/worker';
+import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import * as workflows from '../../workflows';
 import * as idleWorkflows from '../../workflows/idle';
 import { recordedHistories } from '../helpers/replay';
 import { workflowBundle } from '../helpers/temporal';
+
+/**
+ * Replay options on the queue the history ran on. The SDK names a replay worker's queue itself
+ * (fake_replay_queue-N) and its options type leaves taskQueue out, but it applies one given: the fleet
+ * sweep derives its exclusive child's id from its queue, so it must replay on the same one.
+ */
+function onQueue(taskQueue: string, options: ReplayWorkerOptions): ReplayWorkerOptions {
+  return { ...options, taskQueue } as ReplayWorkerOptions;
+}
 
 // Determinism guard: every recorded history (dev server runs of the main command, and workflow-test
 // scenarios recorded with LLMTWIN_RECORD_HISTORIES=1) must replay on today's workflow code.
@@ -26,7 +35,7 @@ describe('recorded histories replay on the current workflow code', () => {
   // pipeline's child runs) was recorded under that name.
   it.each(cases)('%s replays without nondeterminism on the %s bundle', async (_name, role, recorded) => {
     await expect(
-      Worker.runReplayHistory({ workflowBundle: workflowBundle(role) }, recorded.history, recorded.name),
+      Worker.runReplayHistory(onQueue(recorded.taskQueue, { workflowBundle: workflowBundle(role) }), recorded.history, recorded.name),
     ).resolves.toBeUndefined();
   });
 });

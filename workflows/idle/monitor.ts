@@ -9,14 +9,15 @@ import {
   metricMeter,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { IdleActivities } from '../../activities/idle';
-import { AWS_CALL, TEARDOWN } from '../../common/shared/activity-options';
+import type { IdleActivities, TeardownPlan } from '../../activities/idle';
+import { AWS_CALL, IDLE_LOCAL_AWS_CALL, IDLE_LOCAL_TEARDOWN, TEARDOWN } from '../../common/shared/activity-options';
 import {
   IDLE_MONITOR_STAGE,
   keepAliveSignal,
@@ -32,7 +33,15 @@ import {
   type IdleMonitorState,
   type IdleSummary,
 } from '../../common/idle/contract';
-import { decideIdle, isUsableObservation, laterOf, nextCheckDelayMs, nextInServiceAt, type IdleDecision } from '../../common/idle/decision';
+import {
+  decideIdle,
+  isNotMeasurable,
+  isUsableObservation,
+  laterOf,
+  nextCheckDelayMs,
+  nextInServiceAt,
+  type IdleDecision,
+} from '../../common/idle/decision';
 import { buildStatus, buildSummary } from '../../common/idle/report';
 import { SEARCH_ATTRIBUTES } from '../../common/shared/search-attributes';
 import { idleChecks } from './checks';
@@ -51,9 +60,34 @@ function countDeletion(summary: IdleSummary): void {
   }
 }
 
-const { observeEndpoint, planEndpointTeardown } = proxyActivities<IdleActivities>(AWS_CALL);
+const remoteReads = proxyActivities<IdleActivities>(AWS_CALL);
 // A teardown is a handful of idempotent calls; retried as a whole, it finishes what a failed try began.
-const { teardownEndpoint } = proxyActivities<IdleActivities>(TEARDOWN);
+const remoteTeardown = proxyActivities<IdleActivities>(TEARDOWN);
+const localReads = proxyLocalActivities<IdleActivities>(IDLE_LOCAL_AWS_CALL);
+const localTeardown = proxyLocalActivities<IdleActivities>(IDLE_LOCAL_TEARDOWN);
+
+/**
+ * Runs started before it made their AWS calls as (remote) activities: three workflow tasks and two
+ * activity tasks per deletion. Since, they are local activities (see IDLE_LOCAL_AWS_CALL): one
+ * workflow task per deletion, which is what keeps a burst of deletions within one check interval.
+ */
+export const LOCAL_AWS_CALLS_PATCH = 'idle-monitor-local-aws-calls';
+
+/** The monitor's three AWS calls, as this run makes them (decided once per run: patched() is memoized). */
+function awsCalls(): Pick<IdleActivities, 'observeEndpoint' | 'planEndpointTeardown' | 'teardownEndpoint'> {
+  if (patched(LOCAL_AWS_CALLS_PATCH)) {
+    return {
+      observeEndpoint: localReads.observeEndpoint,
+      planEndpointTeardown: localReads.planEndpointTeardown,
+      teardownEndpoint: localTeardown.teardownEndpoint,
+    };
+  }
+  return {
+    observeEndpoint: remoteReads.observeEndpoint,
+    planEndpointTeardown: remoteReads.planEndpointTeardown,
+    teardownEndpoint: remoteTeardown.teardownEndpoint,
+  };
+}
 
 /**
  * Runs started before it failed when an activity ran out of retries; since, a monitor whose AWS calls
@@ -64,6 +98,11 @@ export const SURVIVES_AWS_ERRORS_PATCH = 'idle-monitor-survives-aws-errors';
 
 /** Runs started before it ended silently when cancelled; since, a cancel says the endpoint is left unwatched. */
 export const CANCEL_SAYS_UNWATCHED_PATCH = 'idle-monitor-cancel-says-unwatched';
+
+/** The policy's asyncMetric for the activities' reads, only when set (the input of older monitors' reads is unchanged). */
+function asyncMetricOf(policy: { asyncMetric?: string }): { asyncMetric?: string } {
+  return policy.asyncMetric ? { asyncMetric: policy.asyncMetric } : {};
+}
 
 /** Between teardown attempts that failed: doubling from 30 s, at most 10 min. */
 function teardownBackoffMs(failures: number): number {
@@ -162,7 +201,7 @@ export async function idleMonitor(rawInput: IdleMonitorInput): Promise<IdleSumma
       paused: state.paused,
       status: state.observation?.status ?? 'unknown',
       keep: state.observation?.keep ?? false,
-      asynchronous: state.observation?.asynchronous ?? false,
+      asynchronous: isNotMeasurable(state.observation, policy.asyncMetric),
       inServiceAt: state.inServiceAt,
       lastInvocationAt: state.lastInvocationAt,
     });
@@ -192,10 +231,10 @@ export async function idleMonitor(rawInput: IdleMonitorInput): Promise<IdleSumma
    * A teardown that has begun runs to the end: not cancellable, and tried again (it is idempotent) until
    * it finishes, so a cancel or a failing DeleteEndpointConfig never leaves the config and model orphaned.
    */
-  const teardownToTheEnd = (plan: Parameters<typeof teardownEndpoint>[0]['plan']) =>
+  const teardownToTheEnd = (plan: TeardownPlan) =>
     CancellationScope.nonCancellable(async () => {
       for (;;) {
-        const report = await surviving('teardown', () => teardownEndpoint({ plan, deleteModel: input.deleteModel }));
+        const report = await surviving('teardown', () => awsCalls().teardownEndpoint({ plan, deleteModel: input.deleteModel }));
         if (report) return report;
         await sleep(teardownBackoffMs(state.degraded?.failures ?? 1));
       }
@@ -223,11 +262,13 @@ export async function idleMonitor(rawInput: IdleMonitorInput): Promise<IdleSumma
       wake = false;
       const now = Date.now();
       let source: 'monitor' | 'sweep' = 'sweep';
-      if (state.observationFrom === 'sweep' && isUsableObservation(state.observation, ms, now) && state.observation) {
+      if (state.observationFrom === 'sweep' && isUsableObservation(state.observation, ms, now, policy.asyncMetric) && state.observation) {
         record(state.observation, 'sweep');
       } else {
         source = 'monitor';
-        const observation = await surviving('check', () => observeEndpoint({ endpointName, windowMs: ms.windowMs, now }));
+        const observation = await surviving('check', () =>
+          awsCalls().observeEndpoint({ endpointName, windowMs: ms.windowMs, now, ...asyncMetricOf(policy) }),
+        );
         if (!observation) {
           // Nothing learnt this time: look again at the next interval (sooner if a signal arrives).
           await waitAfterFailure(checksThisRun);
@@ -242,7 +283,9 @@ export async function idleMonitor(rawInput: IdleMonitorInput): Promise<IdleSumma
       if (decision.action === 'delete') {
         deleting = true;
         // Never delete on old or second-hand data: read again, decide again, then tear down.
-        const confirmed = await surviving('check', () => planEndpointTeardown({ endpointName, windowMs: ms.windowMs, now: Date.now() }));
+        const confirmed = await surviving('check', () =>
+          awsCalls().planEndpointTeardown({ endpointName, windowMs: ms.windowMs, now: Date.now(), ...asyncMetricOf(policy) }),
+        );
         if (!confirmed) {
           deleting = false;
           await waitAfterFailure(checksThisRun);
