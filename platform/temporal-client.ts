@@ -24,10 +24,14 @@ export async function connectClient(config: LlmtwinConfig): Promise<Client> {
 export async function describeWorkflowIfExists(
   client: Client,
   workflowId: string,
-): Promise<{ status: string; closedAt?: number } | undefined> {
+): Promise<{ status: string; runId: string; closedAt?: number } | undefined> {
   try {
     const description = await client.workflow.getHandle(workflowId).describe();
-    return { status: description.status.name, ...(description.closeTime ? { closedAt: description.closeTime.getTime() } : {}) };
+    return {
+      status: description.status.name,
+      runId: description.runId,
+      ...(description.closeTime ? { closedAt: description.closeTime.getTime() } : {}),
+    };
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return undefined;
     throw error;

@@ -1,4 +1,5 @@
 import type { EndpointSummary } from '@aws-sdk/client-sagemaker';
+import { SWEEP_RESENDS_EVERY } from '../../common/idle/decision';
 import type { SweepReads } from '../../common/idle/sweep';
 import type { PricingConfig } from '../../common/shared/pricing';
 import { mapWithConcurrency } from '../../common/shared/concurrency';
@@ -41,6 +42,7 @@ export interface RefreshOptions {
  */
 export class SweepReadCache {
   readonly configs = new EndpointConfigCache();
+  readonly sentReadings = new SentReadings();
   /** When this worker last looked for orphaned configs and models (sweep time); undefined: never. */
   orphansScannedAt: number | undefined;
   private endpoints = new Map<string, CachedEndpoint>();
@@ -81,12 +83,55 @@ export class SweepReadCache {
     });
     for (const name of this.endpoints.keys()) if (!next.has(name)) reads.dropped += 1;
     this.endpoints = next;
+    this.sentReadings.keepOnly(next);
     return { loaded: loaded.filter((endpoint): endpoint is LoadedEndpoint => endpoint !== undefined), reads };
   }
 
   get size(): number {
     return this.endpoints.size;
   }
+}
+
+interface SentReading {
+  at: number;
+  runId: string;
+  fingerprint: string;
+}
+
+/**
+ * What this worker's sweeps last sent each monitor (the `observe` signal). Every signal is a workflow
+ * task for its monitor, and a monitor not in the worker's sticky cache replays its history for it: at a
+ * thousand endpoints, signalling every monitor at every sweep was most of the worker's work. A monitor
+ * trusts a reading for SWEEP_READING_TRUSTED_INTERVALS, so the sweep sends one when it says something
+ * new (the endpoint, its tags or its last invocation changed), to a monitor run it has not sent to, and
+ * otherwise again every SWEEP_RESENDS_EVERY sweeps, staggered by endpoint so each sweep re-sends a share.
+ */
+export class SentReadings {
+  private readonly sent = new Map<string, SentReading>();
+
+  isDue(endpointName: string, current: Omit<SentReading, 'at'>, now: number, intervalMs: number): boolean {
+    const previous = this.sent.get(endpointName);
+    if (!previous || previous.runId !== current.runId || previous.fingerprint !== current.fingerprint) return true;
+    const age = now - previous.at;
+    if (age >= (SWEEP_RESENDS_EVERY + 0.5) * intervalMs) return true;
+    const slot = Math.floor(now / intervalMs);
+    return age >= (SWEEP_RESENDS_EVERY - 1.5) * intervalMs && (slot + stagger(endpointName)) % SWEEP_RESENDS_EVERY === 0;
+  }
+
+  record(endpointName: string, reading: SentReading): void {
+    this.sent.set(endpointName, reading);
+  }
+
+  keepOnly(listed: ReadonlyMap<string, unknown>): void {
+    for (const name of this.sent.keys()) if (!listed.has(name)) this.sent.delete(name);
+  }
+}
+
+/** A small stable number from the name, so each endpoint's re-sends fall in its own share of the sweeps. */
+function stagger(name: string): number {
+  let hash = 0;
+  for (let index = 0; index < name.length; index += 1) hash = (hash * 31 + name.charCodeAt(index)) >>> 0;
+  return hash % SWEEP_RESENDS_EVERY;
 }
 
 function sameListing(cached: CachedEndpoint, listed: Pick<CachedEndpoint, 'creationTime' | 'lastModifiedTime' | 'status'>): boolean {

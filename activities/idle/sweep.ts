@@ -19,7 +19,8 @@ import { roundCents, type PricingConfig } from '../../common/shared/pricing';
 import { listAllEndpoints } from '../aws/endpoints';
 import type { LoadedEndpoint } from './endpoint-reads';
 import { deleteOrphans, findOrphans, ORPHAN_SCAN_EVERY_MS, type InUse } from './orphans';
-import { SweepReadCache } from './sweep-cache';
+import { SweepReadCache, type SentReadings } from './sweep-cache';
+import { canonicalJson } from '../../common/shared/canonical-json';
 import { invocationTargets, readInvocations } from './invocations';
 import { mapWithConcurrency } from '../../common/shared/concurrency';
 import { describeWorkflowIfExists } from '../../platform/temporal-client';
@@ -107,7 +108,7 @@ export async function sweepFleet(deps: SweepDeps, input: SweepFleetInput, run: S
     if (input.mode === 'report') return readMonitor(client, observation.endpointName);
     if (UNMONITORED_STATUSES.has(observation.status))
       return { monitor: `none (endpoint ${observation.status})`, monitorState: null, deleteAt: null };
-    return ensureMonitor(client, observation, input);
+    return ensureMonitor(client, observation, input, cache.sentReadings);
   });
 
   const rows = observations.map((observation, index) =>
@@ -126,6 +127,7 @@ export async function sweepFleet(deps: SweepDeps, input: SweepFleetInput, run: S
     managed: snapshots.filter((snapshot) => snapshot.managed).length,
     monitorsStarted: rows.filter((row) => row.monitor === 'started').length,
     monitorsAlreadyRunning: rows.filter((row) => row.monitor === 'running').length,
+    monitorsSignalled: monitors.filter((view) => view.signalled).length,
     metricQueries: targets.length,
     getMetricDataCalls: invocations.calls,
     durationMs: Date.now() - startedAt,
@@ -217,6 +219,8 @@ interface MonitorView {
   deleteAt: string | null;
   /** The monitor's own last invocation, keepAlive included (report mode). */
   lastInvocationAt?: number | null;
+  /** Whether this sweep sent the monitor its reading (ensure mode). */
+  signalled?: boolean;
 }
 
 /**
@@ -224,17 +228,27 @@ interface MonitorView {
  * attaches to a running monitor (or one another starter just created) and starts one otherwise: never
  * a second monitor for an endpoint.
  */
-async function ensureMonitor(client: Client, observation: FoundObservation, input: SweepFleetInput): Promise<MonitorView> {
+async function ensureMonitor(
+  client: Client,
+  observation: FoundObservation,
+  input: SweepFleetInput,
+  sentReadings: SentReadings,
+): Promise<MonitorView> {
   const workflowId = idleMonitorWorkflowId(observation.endpointName);
   const previous = await describeWorkflowIfExists(client, workflowId);
   const wasRunning = previous?.status === 'RUNNING';
+  const fingerprint = readingFingerprint(observation);
+  const intervalMs = policyMs(input.policy).checkIntervalMs;
+  if (wasRunning && !sentReadings.isDue(observation.endpointName, { runId: previous.runId, fingerprint }, input.now, intervalMs)) {
+    return { monitor: 'running', monitorState: null, deleteAt: null, signalled: false };
+  }
   // A monitor that closed while this sweep ran has most likely just deleted the endpoint this sweep
   // listed a moment earlier: starting another would only find it gone. The next sweep decides.
   if (previous && !wasRunning && previous.closedAt !== undefined && previous.closedAt >= input.now) {
     return { monitor: `${previous.status.toLowerCase()} during this sweep`, monitorState: null, deleteAt: null };
   }
   const monitorInput: IdleMonitorInput = { endpointName: observation.endpointName, policy: input.policy, deleteModel: input.deleteModel };
-  await client.workflow.signalWithStart(IDLE_MONITOR_WORKFLOW_TYPE, {
+  const handle = await client.workflow.signalWithStart(IDLE_MONITOR_WORKFLOW_TYPE, {
     workflowId,
     taskQueue: input.taskQueue,
     workflowIdReusePolicy: IDLE_MONITOR_ID_POLICIES.workflowIdReusePolicy,
@@ -242,7 +256,14 @@ async function ensureMonitor(client: Client, observation: FoundObservation, inpu
     signal: observeSignal,
     signalArgs: [observation],
   });
-  return { monitor: wasRunning ? 'running' : 'started', monitorState: null, deleteAt: null };
+  sentReadings.record(observation.endpointName, { at: input.now, runId: handle.signaledRunId, fingerprint });
+  return { monitor: wasRunning ? 'running' : 'started', monitorState: null, deleteAt: null, signalled: true };
+}
+
+/** What in a reading can change a monitor's decision: all of it but the time it was made and the sliding count. */
+function readingFingerprint(observation: FoundObservation): string {
+  const { observedAt: _at, invocationsInWindow: _count, ...decisive } = observation;
+  return canonicalJson(decisive);
 }
 
 async function readMonitor(client: Client, endpointName: string): Promise<MonitorView> {
@@ -260,7 +281,7 @@ async function readMonitor(client: Client, endpointName: string): Promise<Monito
 }
 
 function toRow(observation: FoundObservation, view: MonitorView, now: number, windowMs: number): FleetRow {
-  const { lastInvocationAt: monitorsLast, ...monitor } = view;
+  const { lastInvocationAt: monitorsLast, signalled: _signalled, ...monitor } = view;
   // A keepAlive counts as an invocation: the monitor knows of it, CloudWatch does not.
   const known = [observation.lastInvocationAt, monitorsLast].filter((time): time is number => typeof time === 'number');
   const last = known.length > 0 ? Math.max(...known) : null;

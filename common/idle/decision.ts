@@ -69,10 +69,22 @@ export function decideIdle(input: IdleDecisionInput): IdleDecision {
  * The next look: one check interval away, or sooner when the deletion deadline comes first, so an
  * endpoint is deleted at the end of its idle window rather than up to an interval later.
  */
-export function nextCheckDelayMs(decision: IdleDecision, policy: IdlePolicyMs, now: number): number {
+export function nextCheckDelayMs(decision: IdleDecision, policy: IdlePolicyMs, now: number, staleAt?: number): number {
   const untilDeadline = decision.action === 'wait' && decision.deleteAt !== undefined ? decision.deleteAt - now : Number.POSITIVE_INFINITY;
-  return Math.max(1_000, Math.min(policy.checkIntervalMs, untilDeadline));
+  // Fed by the sweep, the monitor needs no look of its own until the sweep's reading goes stale: the
+  // sweep signals whenever it has news, and the deadline is known.
+  const cap = staleAt === undefined ? policy.checkIntervalMs : staleAt - now;
+  return Math.max(1_000, Math.min(cap, untilDeadline));
 }
+
+/**
+ * How many check intervals a sweep's reading stands for the monitor (runs since the patch
+ * idle-monitor-trusts-sweep-readings; two before). The sweep sends a reading whenever it differs from
+ * the one it sent last, and an unchanged one again every third sweep (SWEEP_RESENDS_EVERY), so five
+ * leaves two intervals of slack for a late sweep.
+ */
+export const SWEEP_READING_TRUSTED_INTERVALS = 5;
+export const SWEEP_RESENDS_EVERY = 3;
 
 /** The grace period starts once: at the first InService seen (the endpoint's LastModifiedTime then). */
 export function nextInServiceAt(previous: number | undefined, observation: EndpointObservation): number | undefined {
@@ -90,18 +102,20 @@ export function laterOf(a: number | undefined, b: number | null | undefined): nu
 /**
  * Whether the monitor may decide from this observation instead of reading AWS itself: it must cover
  * the monitor's window and be recent. Stale data can only make an endpoint look idler than it is, and
- * every deletion is confirmed with a fresh read first, so "recent" is generous: two intervals.
+ * every deletion is confirmed with a fresh read first, so "recent" is generous: `trustedIntervals`
+ * intervals (two by default; SWEEP_READING_TRUSTED_INTERVALS for runs since the patch).
  */
 export function isUsableObservation(
   observation: EndpointObservation | undefined,
   policy: IdlePolicyMs,
   now: number,
-  asyncMetric?: string,
+  options: { asyncMetric?: string | undefined; trustedIntervals?: number } = {},
 ): observation is EndpointObservation {
   if (!observation) return false;
-  if (now - observation.observedAt > 2 * policy.checkIntervalMs) return false;
+  if (now - observation.observedAt > (options.trustedIntervals ?? 2) * policy.checkIntervalMs) return false;
   if (!observation.found) return true;
   // A sweep with another policy did not read the metric this monitor judges an asynchronous endpoint by.
+  const { asyncMetric } = options;
   if (observation.asynchronous && asyncMetric !== undefined && observation.measuredBy !== asyncMetric) return false;
   return observation.windowMs >= policy.windowMs;
 }

@@ -88,6 +88,8 @@ export interface IdleSweepResult {
   managed: number;
   monitorsStarted: number;
   monitorsAlreadyRunning: number;
+  /** Monitors this sweep sent its reading to: the new, those it had news for, and a share of the rest (absent in older results). */
+  monitorsSignalled?: number;
   metricQueries: number;
   getMetricDataCalls: number;
   durationMs: number;

@@ -40,6 +40,7 @@ import {
   laterOf,
   nextCheckDelayMs,
   nextInServiceAt,
+  SWEEP_READING_TRUSTED_INTERVALS,
   type IdleDecision,
 } from '../../common/idle/decision';
 import { buildStatus, buildSummary } from '../../common/idle/report';
@@ -72,6 +73,14 @@ const localTeardown = proxyLocalActivities<IdleActivities>(IDLE_LOCAL_TEARDOWN);
  * workflow task per deletion, which is what keeps a burst of deletions within one check interval.
  */
 export const LOCAL_AWS_CALLS_PATCH = 'idle-monitor-local-aws-calls';
+
+/**
+ * Runs started before it took a sweep's reading for two intervals and looked again every interval,
+ * so every sweep had to signal every monitor (a workflow task each). Since, a reading stands for
+ * SWEEP_READING_TRUSTED_INTERVALS and the monitor sleeps to its deadline or until the reading goes
+ * stale; the sweep signals only news, and re-sends an unchanged reading every third sweep.
+ */
+export const TRUSTS_SWEEP_READINGS_PATCH = 'idle-monitor-trusts-sweep-readings';
 
 /** The monitor's three AWS calls, as this run makes them (decided once per run: patched() is memoized). */
 function awsCalls(): Pick<IdleActivities, 'observeEndpoint' | 'planEndpointTeardown' | 'teardownEndpoint'> {
@@ -262,7 +271,9 @@ export async function idleMonitor(rawInput: IdleMonitorInput): Promise<IdleSumma
       wake = false;
       const now = Date.now();
       let source: 'monitor' | 'sweep' = 'sweep';
-      if (state.observationFrom === 'sweep' && isUsableObservation(state.observation, ms, now, policy.asyncMetric) && state.observation) {
+      const trustedIntervals = patched(TRUSTS_SWEEP_READINGS_PATCH) ? SWEEP_READING_TRUSTED_INTERVALS : 2;
+      const fromSweep = isUsableObservation(state.observation, ms, now, { asyncMetric: policy.asyncMetric, trustedIntervals });
+      if (state.observationFrom === 'sweep' && fromSweep && state.observation) {
         record(state.observation, 'sweep');
       } else {
         source = 'monitor';
@@ -311,7 +322,12 @@ export async function idleMonitor(rawInput: IdleMonitorInput): Promise<IdleSumma
       };
 
       await continueIfDue(checksThisRun);
-      await condition(() => wake, nextCheckDelayMs(decision, ms, Date.now()));
+      // Fed by the sweep (runs since the patch): the next look is at the deadline or when its reading goes stale.
+      const staleAt =
+        state.observationFrom === 'sweep' && trustedIntervals > 2 && state.observation
+          ? state.observation.observedAt + trustedIntervals * ms.checkIntervalMs
+          : undefined;
+      await condition(() => wake, nextCheckDelayMs(decision, ms, Date.now(), staleAt));
     }
   };
 

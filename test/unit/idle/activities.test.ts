@@ -325,5 +325,53 @@ describe('observeEndpoint', () => {
     );
 
     expect(observation).toMatchObject({ found: true, asynchronous: true, invocationsInWindow: 0 });
+    expect(observation).not.toHaveProperty('measuredBy');
+  });
+
+  it('asks CloudWatch nothing for an asynchronous endpoint, unless the policy names its metric: then that metric, by variant', async () => {
+    const sagemaker = mockClient(SageMakerClient);
+    const cloudwatch = mockClient(CloudWatchClient);
+    cloudwatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [{ Id: 'q0', Timestamps: [new Date(NOW - 10 * MINUTE)], Values: [5] }],
+    });
+    sagemaker.on(DescribeEndpointCommand).resolves({
+      EndpointName: 'async-ep',
+      EndpointArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/async-ep',
+      EndpointConfigName: 'async-ep-config',
+      EndpointStatus: 'InService',
+      CreationTime: new Date(NOW - 120 * MINUTE),
+      ProductionVariants: [{ VariantName: 'AllTraffic', CurrentInstanceCount: 1 }],
+    });
+    sagemaker.on(DescribeEndpointConfigCommand).resolves({
+      EndpointConfigName: 'async-ep-config',
+      ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'm', InstanceType: 'ml.g5.xlarge' }],
+      AsyncInferenceConfig: { OutputConfig: { S3OutputPath: 's3://bucket/async/' } },
+    });
+    sagemaker.on(ListTagsCommand).resolves({ Tags: [{ Key: 'llmtwin:managed', Value: 'true' }] });
+    const activities = observingActivities({ usdPerHour: {} });
+    const observe = (asyncMetric?: string) =>
+      new MockActivityEnvironment(undefined, { logger: testLogger }).run(() =>
+        activities.observeEndpoint({ endpointName: 'async-ep', windowMs: 60 * MINUTE, now: NOW, ...(asyncMetric ? { asyncMetric } : {}) }),
+      );
+
+    await observe();
+    expect(cloudwatch.commandCalls(GetMetricDataCommand)).toHaveLength(0);
+
+    const measured = await observe('InvocationsProcessed');
+    const queries = cloudwatch.commandCalls(GetMetricDataCommand)[0]?.args[0].input.MetricDataQueries;
+    expect(queries?.map((query) => [query.MetricStat?.Metric?.MetricName, query.MetricStat?.Metric?.Dimensions])).toEqual([
+      [
+        'InvocationsProcessed',
+        [
+          { Name: 'EndpointName', Value: 'async-ep' },
+          { Name: 'VariantName', Value: 'AllTraffic' },
+        ],
+      ],
+    ]);
+    expect(measured).toMatchObject({ asynchronous: true, measuredBy: 'InvocationsProcessed', invocationsInWindow: 5 });
+    // The config was read once for both looks: configs never change.
+    expect(sagemaker.commandCalls(DescribeEndpointConfigCommand)).toHaveLength(1);
+    cloudwatch.restore();
+    sagemaker.restore();
   });
 });

@@ -6,6 +6,7 @@ import {
   formatDuration,
   hourlyCost,
   idleCostFigures,
+  isNotMeasurable,
   isUsableObservation,
   laterOf,
   nextCheckDelayMs,
@@ -100,6 +101,10 @@ describe('nextCheckDelayMs', () => {
     expect(nextCheckDelayMs({ action: 'wait', reason: '', deleteAt: T + 90_000 }, POLICY, T)).toBe(90_000);
     expect(nextCheckDelayMs({ action: 'wait', reason: '', deleteAt: T + 10 }, POLICY, T)).toBe(1_000);
     expect(nextCheckDelayMs({ action: 'keep', reason: '' }, POLICY, T)).toBe(5 * MINUTE);
+    // Fed by the sweep: no look of its own before the deadline or the reading going stale, whichever comes first.
+    expect(nextCheckDelayMs({ action: 'wait', reason: '', deleteAt: T + HOUR }, POLICY, T, T + 25 * MINUTE)).toBe(25 * MINUTE);
+    expect(nextCheckDelayMs({ action: 'wait', reason: '', deleteAt: T + 7 * MINUTE }, POLICY, T, T + 25 * MINUTE)).toBe(7 * MINUTE);
+    expect(nextCheckDelayMs({ action: 'keep', reason: '' }, POLICY, T, T + 25 * MINUTE)).toBe(25 * MINUTE);
   });
 });
 
@@ -122,6 +127,33 @@ describe('monitor state helpers', () => {
     expect(isUsableObservation(observation(), POLICY, T + 10 * MINUTE + 1)).toBe(false);
     expect(isUsableObservation(observation({ windowMs: 30 * MINUTE }), POLICY, T)).toBe(false);
     expect(isUsableObservation(undefined, POLICY, T)).toBe(false);
+    // Runs since the patch trust a sweep's reading for five intervals: the sweep re-sends unchanged ones every third sweep.
+    expect(isUsableObservation(observation(), POLICY, T + 25 * MINUTE, { trustedIntervals: 5 })).toBe(true);
+    expect(isUsableObservation(observation(), POLICY, T + 25 * MINUTE + 1, { trustedIntervals: 5 })).toBe(false);
+  });
+
+  it('an asynchronous endpoint is measurable only by a reading of the policy\'s asyncMetric', () => {
+    const unread = observation({ asynchronous: true });
+    const read = observation({ asynchronous: true, measuredBy: 'InvocationsProcessed' });
+    expect(isNotMeasurable(unread, undefined)).toBe(true);
+    expect(isNotMeasurable(unread, 'InvocationsProcessed')).toBe(true);
+    expect(isNotMeasurable(read, 'InvocationsProcessed')).toBe(false);
+    expect(isNotMeasurable(read, 'ApproximateBacklogSize')).toBe(true);
+    expect(isNotMeasurable(read, undefined)).toBe(true);
+    expect(isNotMeasurable(observation(), undefined)).toBe(false);
+    // A sweep that did not read the monitor's metric cannot stand in for the monitor's own read.
+    expect(isUsableObservation(unread, POLICY, T, { asyncMetric: 'InvocationsProcessed' })).toBe(false);
+    expect(isUsableObservation(read, POLICY, T, { asyncMetric: 'InvocationsProcessed' })).toBe(true);
+    expect(isUsableObservation(unread, POLICY, T)).toBe(true);
+  });
+
+  it('the policy takes asyncMetric as a CloudWatch metric name, from the start input and from setPolicy', () => {
+    const input = { endpointName: 'ep', policy: { asyncMetric: 'InvocationsProcessed' } };
+    expect(IdleMonitorInputSchema.parse(input).policy.asyncMetric).toBe('InvocationsProcessed');
+    expect(IdlePolicyPatchSchema.safeParse({ asyncMetric: 'InvocationsProcessed' }).success).toBe(true);
+    const bad = IdlePolicyPatchSchema.safeParse({ asyncMetric: 'not a metric!' });
+    expect(bad.success).toBe(false);
+    expect(JSON.stringify(bad.error?.issues)).toMatch(/CloudWatch metric name of AWS\/SageMaker/);
   });
 });
 

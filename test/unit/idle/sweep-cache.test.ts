@@ -205,8 +205,11 @@ describe('sweepFleet on an unchanged fleet', () => {
     const signalled: string[] = [];
     const temporal = {
       workflow: {
-        getHandle: () => ({ describe: async () => ({ status: { name: 'RUNNING' } }) }),
-        signalWithStart: async (_type: string, options: { workflowId: string }) => void signalled.push(options.workflowId),
+        getHandle: () => ({ describe: async () => ({ status: { name: 'RUNNING' }, runId: 'run-1' }) }),
+        signalWithStart: async (_type: string, options: { workflowId: string }) => {
+          signalled.push(options.workflowId);
+          return { signaledRunId: 'run-1' };
+        },
       },
     } as unknown as Client;
     const deps = {
@@ -238,7 +241,25 @@ describe('sweepFleet on an unchanged fleet', () => {
     expect(steady.orphans).toMatchObject({ scanned: false });
     expect(cloudwatch.commandCalls(GetMetricDataCommand)).toHaveLength(1);
     expect(steady).toMatchObject({ managed: 250, monitorsAlreadyRunning: 250, getMetricDataCalls: 1 });
-    expect(signalled).toHaveLength(500);
+    // Every monitor got the first reading; the steady sweep had nothing new for any of them.
+    expect(first.monitorsSignalled).toBe(250);
+    expect(steady.monitorsSignalled).toBe(0);
+    expect(signalled).toHaveLength(250);
+
+    // News for one monitor (a call in CloudWatch) is sent to that one; an unchanged reading goes again
+    // every third sweep, to a third of the monitors at a time.
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'q7', Timestamps: [new Date(NOW)], Values: [4] }] });
+    const news = await sweepFleet(deps, { ...input, now: NOW + 2 * 60_000 }, run);
+    expect(news.monitorsSignalled).toBeGreaterThanOrEqual(1);
+    expect(signalled).toContain('idle-monitor-ep-7');
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    const resent: number[] = [];
+    for (let sweep = 3; sweep <= 6; sweep += 1) {
+      resent.push((await sweepFleet(deps, { ...input, now: NOW + sweep * 60_000 }, run)).monitorsSignalled ?? -1);
+    }
+    // ep-7's reading changed back (its call left the window) the next sweep; over sweeps 2-6 every monitor got one re-send.
+    expect(resent.reduce((total, count) => total + count, news.monitorsSignalled ?? 0)).toBeGreaterThanOrEqual(250);
+    expect(Math.max(...resent)).toBeLessThan(200);
     sagemaker.mock.restore();
     cloudwatch.restore();
   });
