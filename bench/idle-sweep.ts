@@ -331,7 +331,7 @@ function report(r: Report): void {
     const reads = sweep.reads;
     console.log(
       `  ${sweep.observedAt}  endpoints ${sweep.endpoints}  SageMaker calls ${reads?.sageMakerCalls ?? '?'} (read ${reads?.loaded ?? '?'}, unchanged ${reads?.reused ?? '?'}, gone ${reads?.dropped ?? '?'}${sweep.orphans.scanned ? ', orphan scan' : ''})  ` +
-        `GetMetricData ${sweep.getMetricDataCalls} (target ${metricCallsFor(sweep.metricQueries)})  ${(sweep.durationMs / 1000).toFixed(1)} s  monitors started ${sweep.monitorsStarted}, already running ${sweep.monitorsAlreadyRunning}`,
+        `GetMetricData ${sweep.getMetricDataCalls} (target ${metricCallsFor(sweep.metricQueries)})  ${(sweep.durationMs / 1000).toFixed(1)} s  monitors started ${sweep.monitorsStarted}, already running ${sweep.monitorsAlreadyRunning}, sent a reading ${sweep.monitorsSignalled ?? '?'}`,
     );
   }
   const overlaps = ran.filter((sweep, index) =>

@@ -116,7 +116,7 @@ export function emptyTeardownReport(): TeardownReport {
   return { endpointDeleted: false, scalingPoliciesDeleted: [], scalableTargetsDeregistered: [], endpointConfig: null, models: [] };
 }
 
-/** Scaling policies, then the scalable target, of one variant; a variant without autoscaling is a no-op. */
+/** Scaling policies, then the scalable target, of one variant; a variant without autoscaling costs one read. */
 export async function deregisterAutoscaling(
   autoscaling: AutoScalingSender,
   resourceId: string,
@@ -124,6 +124,12 @@ export async function deregisterAutoscaling(
   abortSignal?: AbortSignal,
 ): Promise<void> {
   const base = { ServiceNamespace: 'sagemaker' as const, ScalableDimension: SAGEMAKER_SCALABLE_DIMENSION };
+  // A scaling policy cannot exist without its scalable target (deregistering one deletes its
+  // policies), so a variant without a target needs no second read: one call, not two, per variant.
+  const targets = await readAutoscaling('DescribeScalableTargets', resourceId, () =>
+    autoscaling.send(new DescribeScalableTargetsCommand({ ...base, ResourceIds: [resourceId] }), { abortSignal }),
+  );
+  if ((targets?.ScalableTargets ?? []).length === 0) return;
   const policies = await readAutoscaling('DescribeScalingPolicies', resourceId, () =>
     autoscaling.send(new DescribeScalingPoliciesCommand({ ...base, ResourceId: resourceId }), { abortSignal }),
   );
@@ -135,10 +141,6 @@ export async function deregisterAutoscaling(
     );
     report.scalingPoliciesDeleted.push(`${resourceId}:${policyName}`);
   }
-  const targets = await readAutoscaling('DescribeScalableTargets', resourceId, () =>
-    autoscaling.send(new DescribeScalableTargetsCommand({ ...base, ResourceIds: [resourceId] }), { abortSignal }),
-  );
-  if ((targets?.ScalableTargets ?? []).length === 0) return;
   await deleteIgnoringMissing('DeregisterScalableTarget', `scalable target ${resourceId}`, () =>
     autoscaling.send(new DeregisterScalableTargetCommand({ ...base, ResourceId: resourceId }), { abortSignal }),
   );
