@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
-import { ListEndpointsCommand } from '@aws-sdk/client-sagemaker';
+import { listAllEndpoints } from '../activities/aws/endpoints';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { Command } from 'commander';
 import { mapWithConcurrency } from '../common/shared/concurrency';
@@ -268,12 +268,7 @@ async function putTraffic(aws: ReturnType<typeof createAwsClients>, names: strin
 /** Every endpoint still in moto, with its LastModifiedTime (when it went InService). */
 async function endpointTimes(aws: ReturnType<typeof createAwsClients>): Promise<Map<string, number>> {
   const times = new Map<string, number>();
-  let token: string | undefined;
-  do {
-    const page = await aws.sagemaker.send(new ListEndpointsCommand({ MaxResults: 100, NextToken: token }));
-    for (const endpoint of page.Endpoints ?? []) times.set(endpoint.EndpointName!, endpoint.LastModifiedTime!.getTime());
-    token = page.NextToken;
-  } while (token);
+  for (const endpoint of await listAllEndpoints(aws.sagemaker)) times.set(endpoint.EndpointName!, endpoint.LastModifiedTime!.getTime());
   return times;
 }
 

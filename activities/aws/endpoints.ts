@@ -88,8 +88,29 @@ export async function readOwnershipTags(
   };
 }
 
-/** Every endpoint in the account and region, 100 a page. */
+/**
+ * Every endpoint in the account and region, 100 a page. A page token that no longer holds (moto's
+ * names the next endpoint, which a deletion between pages invalidates; AWS's expire) starts the
+ * listing over, twice at most: a fleet being torn down must not fail the sweep that watches it.
+ */
 export async function listAllEndpoints(sagemaker: SageMakerSender, abortSignal?: AbortSignal): Promise<EndpointSummary[]> {
+  for (let restarts = 0; ; restarts += 1) {
+    try {
+      return await listEndpointPages(sagemaker, abortSignal);
+    } catch (error) {
+      if (restarts >= 2 || !isStalePageToken(error)) throw error;
+    }
+  }
+}
+
+function isStalePageToken(error: unknown): boolean {
+  const cause = (error as { cause?: { name?: string; message?: string } }).cause ?? (error as { name?: string; message?: string });
+  return (
+    cause.name === 'InvalidToken' || (cause.name === 'ValidationException' && /next ?token|pagination token/i.test(cause.message ?? ''))
+  );
+}
+
+async function listEndpointPages(sagemaker: SageMakerSender, abortSignal?: AbortSignal): Promise<EndpointSummary[]> {
   const endpoints: EndpointSummary[] = [];
   let nextToken: string | undefined;
   do {

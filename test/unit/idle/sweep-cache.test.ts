@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import type { Client } from '@temporalio/client';
 import { mockClient } from 'aws-sdk-client-mock';
+import { listAllEndpoints } from '../../../activities/aws/endpoints';
 import { sweepFleet } from '../../../activities/idle/sweep';
 import { SweepReadCache, TAGS_TRUSTED_FOR_MS } from '../../../activities/idle/sweep-cache';
 const PRICING = { usdPerHour: {} };
@@ -262,5 +263,33 @@ describe('sweepFleet on an unchanged fleet', () => {
     expect(Math.max(...resent)).toBeLessThan(200);
     sagemaker.mock.restore();
     cloudwatch.restore();
+  });
+});
+
+describe('listAllEndpoints', () => {
+  it('starts the listing over when a page token no longer holds (an endpoint deleted between pages), twice at most', async () => {
+    const mock = mockClient(SageMakerClient);
+    const stale = Object.assign(new Error('Invalid Token: Resource not found!'), {
+      name: 'InvalidToken',
+      $metadata: { httpStatusCode: 400 },
+    });
+    mock
+      .on(ListEndpointsCommand)
+      .resolvesOnce({ Endpoints: [{ EndpointName: 'a' } as EndpointSummary], NextToken: 'b' })
+      .rejectsOnce(stale)
+      .resolvesOnce({ Endpoints: [{ EndpointName: 'a' } as EndpointSummary], NextToken: 'c' })
+      .resolvesOnce({ Endpoints: [{ EndpointName: 'c' } as EndpointSummary] });
+    const sagemaker = new SageMakerClient({ region: 'us-east-1' });
+
+    const names = (await listAllEndpoints(sagemaker)).map((endpoint) => endpoint.EndpointName);
+    expect(names).toEqual(['a', 'c']);
+    expect(mock.commandCalls(ListEndpointsCommand).map((call) => call.args[0].input.NextToken)).toEqual([undefined, 'b', undefined, 'c']);
+
+    mock.reset();
+    mock.on(ListEndpointsCommand).resolves({ Endpoints: [], NextToken: 'x' });
+    mock.on(ListEndpointsCommand, { NextToken: 'x' }).rejects(stale);
+    await expect(listAllEndpoints(sagemaker)).rejects.toThrow(/Invalid Token/);
+    expect(mock.commandCalls(ListEndpointsCommand)).toHaveLength(6);
+    mock.restore();
   });
 });
