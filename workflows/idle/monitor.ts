@@ -82,7 +82,7 @@ export const LOCAL_AWS_CALLS_PATCH = 'idle-monitor-local-aws-calls';
  */
 export const TRUSTS_SWEEP_READINGS_PATCH = 'idle-monitor-trusts-sweep-readings';
 
-/** The monitor's three AWS calls, as this run makes them (decided once per run: patched() is memoized). */
+/** The monitor's three AWS calls as this run makes them: remote while replaying history from before the patch, local from there on. */
 function awsCalls(): Pick<IdleActivities, 'observeEndpoint' | 'planEndpointTeardown' | 'teardownEndpoint'> {
   if (patched(LOCAL_AWS_CALLS_PATCH)) {
     return {

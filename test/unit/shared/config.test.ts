@@ -82,7 +82,7 @@ describe('strict config', () => {
 
   it('stops at an unknown key in the file, naming it, where it was and the nearest valid key', () => {
     expect(issuesOf(() => resolveConfig({}, { idle: { windw: '2h' } }))).toEqual([
-      'idle.windw (config file): unknown key; did you mean "window"? (valid in idle: checkInterval, window, grace)',
+      'idle.windw (config file): unknown key; did you mean "window"? (valid in idle: checkInterval, window, grace, asyncMetric)',
     ]);
     expect(issuesOf(() => resolveConfig({}, { idel: { window: '2h' } }))).toEqual([
       expect.stringMatching(/^idel \(config file\): unknown key; did you mean "idle"\?/),
