@@ -301,33 +301,6 @@ describe('observeEndpoint', () => {
       invocationsInWindow: 4,
     });
   });
-  it('marks an asynchronous inference endpoint (its config has AsyncInferenceConfig): it publishes no Invocations', async () => {
-    const sagemaker = mockClient(SageMakerClient);
-    mockClient(CloudWatchClient).on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
-    sagemaker.on(DescribeEndpointCommand).resolves({
-      EndpointName: 'async-ep',
-      EndpointArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/async-ep',
-      EndpointConfigName: 'async-ep-config',
-      EndpointStatus: 'InService',
-      CreationTime: new Date(NOW - 120 * MINUTE),
-      ProductionVariants: [{ VariantName: 'AllTraffic', CurrentInstanceCount: 1 }],
-    });
-    sagemaker.on(DescribeEndpointConfigCommand).resolves({
-      EndpointConfigName: 'async-ep-config',
-      ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'm', InstanceType: 'ml.g5.xlarge' }],
-      AsyncInferenceConfig: { OutputConfig: { S3OutputPath: 's3://bucket/async/' } },
-    });
-    sagemaker.on(ListTagsCommand).resolves({ Tags: [{ Key: 'llmtwin:managed', Value: 'true' }] });
-    const activities = observingActivities({ usdPerHour: {} });
-
-    const observation = await new MockActivityEnvironment(undefined, { logger: testLogger }).run(() =>
-      activities.observeEndpoint({ endpointName: 'async-ep', windowMs: 60 * MINUTE, now: NOW }),
-    );
-
-    expect(observation).toMatchObject({ found: true, asynchronous: true, invocationsInWindow: 0 });
-    expect(observation).not.toHaveProperty('measuredBy');
-  });
-
   it('asks CloudWatch nothing for an asynchronous endpoint, unless the policy names its metric: then that metric, by variant', async () => {
     const sagemaker = mockClient(SageMakerClient);
     const cloudwatch = mockClient(CloudWatchClient);
@@ -354,8 +327,11 @@ describe('observeEndpoint', () => {
         activities.observeEndpoint({ endpointName: 'async-ep', windowMs: 60 * MINUTE, now: NOW, ...(asyncMetric ? { asyncMetric } : {}) }),
       );
 
-    await observe();
+    // Its config has AsyncInferenceConfig: it publishes no Invocations, so nothing is asked and nothing measured.
+    const unmeasured = await observe();
     expect(cloudwatch.commandCalls(GetMetricDataCommand)).toHaveLength(0);
+    expect(unmeasured).toMatchObject({ found: true, asynchronous: true, invocationsInWindow: 0 });
+    expect(unmeasured).not.toHaveProperty('measuredBy');
 
     const measured = await observe('InvocationsProcessed');
     const queries = cloudwatch.commandCalls(GetMetricDataCommand)[0]?.args[0].input.MetricDataQueries;
