@@ -132,7 +132,7 @@ describe('monitor state helpers', () => {
     expect(isUsableObservation(observation(), POLICY, T + 25 * MINUTE + 1, { trustedIntervals: 5 })).toBe(false);
   });
 
-  it('an asynchronous endpoint is measurable only by a reading of the policy\'s asyncMetric', () => {
+  it("an asynchronous endpoint is measurable only by a reading of the policy's asyncMetric", () => {
     const unread = observation({ asynchronous: true });
     const read = observation({ asynchronous: true, measuredBy: 'InvocationsProcessed' });
     expect(isNotMeasurable(unread, undefined)).toBe(true);
