@@ -120,10 +120,6 @@ export class EndpointConfigCache {
   keepOnly(inUse: ReadonlySet<string>): void {
     for (const name of this.configs.keys()) if (!inUse.has(name)) this.configs.delete(name);
   }
-
-  get size(): number {
-    return this.configs.size;
-  }
 }
 
 /**

@@ -3,7 +3,7 @@ import { observationOf, type EndpointObservation, type TeardownReport } from '..
 import type { IdleSweepResult } from '../../common/idle/sweep';
 import type { PricingConfig } from '../../common/shared/pricing';
 import { loadEndpoint } from './endpoint-reads';
-import { invocationTargets, readInvocations, type InvocationReading } from './invocations';
+import { invocationTargets, readInvocations } from './invocations';
 import { sweepFleet, type SweepDeps, type SweepFleetInput } from './sweep';
 import { SweepReadCache } from './sweep-cache';
 import { executeTeardown, planTeardown, type TeardownPlan } from './teardown';
@@ -55,10 +55,8 @@ export function createIdleActivities(deps: IdleActivityDeps) {
     );
     if (!loaded) return { loaded, observation: { found: false, endpointName: input.endpointName, observedAt: input.now } as const };
     const targets = invocationTargets(loaded.snapshot, input.asyncMetric);
-    const { byEndpoint } =
-      targets.length > 0
-        ? await readInvocations(deps.cloudwatch, targets, input, abortSignal)
-        : { byEndpoint: new Map<string, InvocationReading>() };
+    // No targets (an asynchronous endpoint without asyncMetric): no call, and no reading.
+    const { byEndpoint } = await readInvocations(deps.cloudwatch, targets, input, abortSignal);
     const observation: EndpointObservation = observationOf(
       loaded.snapshot,
       byEndpoint.get(input.endpointName),

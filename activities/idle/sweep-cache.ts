@@ -1,5 +1,6 @@
 import type { EndpointSummary } from '@aws-sdk/client-sagemaker';
 import { SWEEP_RESENDS_EVERY } from '../../common/idle/decision';
+import { stableHash } from '../../common/shared/naming';
 import type { SweepReads } from '../../common/idle/sweep';
 import type { PricingConfig } from '../../common/shared/pricing';
 import { mapWithConcurrency } from '../../common/shared/concurrency';
@@ -129,9 +130,7 @@ export class SentReadings {
 
 /** A small stable number from the name, so each endpoint's re-sends fall in its own share of the sweeps. */
 function stagger(name: string): number {
-  let hash = 0;
-  for (let index = 0; index < name.length; index += 1) hash = (hash * 31 + name.charCodeAt(index)) >>> 0;
-  return hash % SWEEP_RESENDS_EVERY;
+  return Number.parseInt(stableHash(name).slice(-6), 36) % SWEEP_RESENDS_EVERY;
 }
 
 function sameListing(cached: CachedEndpoint, listed: Pick<CachedEndpoint, 'creationTime' | 'lastModifiedTime' | 'status'>): boolean {

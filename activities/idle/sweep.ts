@@ -13,7 +13,7 @@ import {
   type IdleMonitorInput,
   type IdlePolicy,
 } from '../../common/idle/contract';
-import { costPerDayUsd } from '../../common/idle/decision';
+import { costPerDayUsd, isNotMeasurable } from '../../common/idle/decision';
 import type { FleetRow, IdleSweepResult, OrphanReport } from '../../common/idle/sweep';
 import { roundCents, type PricingConfig } from '../../common/shared/pricing';
 import { listAllEndpoints } from '../aws/endpoints';
@@ -112,7 +112,13 @@ export async function sweepFleet(deps: SweepDeps, input: SweepFleetInput, run: S
   });
 
   const rows = observations.map((observation, index) =>
-    toRow(observation, monitors[index] ?? { monitor: 'none', monitorState: null, deleteAt: null }, input.now, windowMs),
+    toRow(
+      observation,
+      monitors[index] ?? { monitor: 'none', monitorState: null, deleteAt: null },
+      input.now,
+      windowMs,
+      input.policy.asyncMetric,
+    ),
   );
 
   const inUse = inUseBy(loaded);
@@ -280,7 +286,7 @@ async function readMonitor(client: Client, endpointName: string): Promise<Monito
   }
 }
 
-function toRow(observation: FoundObservation, view: MonitorView, now: number, windowMs: number): FleetRow {
+function toRow(observation: FoundObservation, view: MonitorView, now: number, windowMs: number, asyncMetric?: string): FleetRow {
   const { lastInvocationAt: monitorsLast, signalled: _signalled, ...monitor } = view;
   // A keepAlive counts as an invocation: the monitor knows of it, CloudWatch does not.
   const known = [observation.lastInvocationAt, monitorsLast].filter((time): time is number => typeof time === 'number');
@@ -296,7 +302,7 @@ function toRow(observation: FoundObservation, view: MonitorView, now: number, wi
     idleMs: last === null ? provenIdle : Math.max(0, now - last),
     idleIsLowerBound: last === null,
     costPerDayUsd: costPerDayUsd(observation.variants),
-    ...(observation.asynchronous && observation.measuredBy === undefined ? { idleMeasurable: false as const } : {}),
+    ...(isNotMeasurable(observation, asyncMetric) ? { idleMeasurable: false as const } : {}),
     ...monitor,
   };
 }
