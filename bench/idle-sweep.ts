@@ -21,7 +21,7 @@ import { removeIdleSweepSchedule, upsertIdleSweepSchedule } from '../scripts/sch
 import { WORKFLOWS_BY_ROLE } from '../workers/run-workers';
 
 /**
- * `node_modules/.bin/tsx bench/idle-sweep.ts [--endpoints 1000] [--interval 60s] [--window 2m] [--traffic-every 10] [--max-cached N] [--worker-node-options F] [--worker-runtime compiled|tsx]`
+ * `node_modules/.bin/tsx bench/idle-sweep.ts [--endpoints 1000] [--interval 60s] [--window 2m] [--traffic-every 10] [--max-cached N] [--worker-node-options F] [--worker-runtime compiled|tsx] [--worker-cpu-prof DIR]`
  *
  * The idle stage at fleet size, in real time on a dev stack of its own (Temporal dev server + moto on
  * free ports): N endpoints made in moto (model, config, endpoint, tagged llmtwin:managed=true), every
@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     .option('--traffic-every <k>', 'every k-th endpoint has traffic all along (never deleted)', (value) => Number(value), 10)
     .option('--max-cached <n>', "the worker's sticky cache (worker.maxCachedWorkflows); default: the config's")
     .option('--worker-node-options <flags>', 'NODE_OPTIONS for the worker process, e.g. "--max-old-space-size=160"')
+    .option('--worker-cpu-prof <dir>', "write the worker's V8 CPU profiles (one per thread) to this folder (node --cpu-prof)")
     .option(
       '--worker-runtime <runtime>',
       'compiled: the worker as `npm run build` makes it (node on JavaScript); tsx: from TypeScript source',
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
       trafficEvery: number;
       maxCached?: string;
       workerNodeOptions?: string;
+      workerCpuProf?: string;
       workerRuntime: 'compiled' | 'tsx';
     }>();
   const n = options.endpoints;
@@ -95,7 +97,9 @@ async function main(): Promise<void> {
         })
       ).code,
     );
-    worker = spawn(process.execPath, workerCommand(options.workerRuntime), {
+    // --cpu-prof is refused in NODE_OPTIONS: it goes on the command line.
+    const profiling = options.workerCpuProf ? ['--cpu-prof', `--cpu-prof-dir=${options.workerCpuProf}`] : [];
+    worker = spawn(process.execPath, [...profiling, ...workerCommand(options.workerRuntime)], {
       env: {
         ...process.env,
         ...env,

@@ -1,5 +1,5 @@
 import type { EndpointSummary } from '@aws-sdk/client-sagemaker';
-import { SWEEP_RESENDS_EVERY } from '../../common/idle/decision';
+import { SWEEP_READING_TRUSTED_INTERVALS, SWEEP_RESENDS_EVERY } from '../../common/idle/decision';
 import { stableHash } from '../../common/shared/naming';
 import type { SweepReads } from '../../common/idle/sweep';
 import type { PricingConfig } from '../../common/shared/pricing';
@@ -93,6 +93,9 @@ export class SweepReadCache {
   }
 }
 
+/** How long past its deadline an endpoint may still be listed before the sweep assumes its monitor waits for something it does not know of. */
+const RESEND_AFTER_MISSED_DEADLINE_INTERVALS = 2;
+
 interface SentReading {
   at: number;
   runId: string;
@@ -106,13 +109,25 @@ interface SentReading {
  * trusts a reading for SWEEP_READING_TRUSTED_INTERVALS, so the sweep sends one when it says something
  * new (the endpoint, its tags or its last invocation changed), to a monitor run it has not sent to, and
  * otherwise again every SWEEP_RESENDS_EVERY sweeps, staggered by endpoint so each sweep re-sends a share.
+ * No re-send goes to a monitor whose deadline comes while the reading it holds is still trusted: it
+ * wakes at its deadline and confirms with a read of its own, so the re-send would only add a workflow
+ * task, and a fleet going idle together would get them all while its deletions queue up.
  */
 export class SentReadings {
   private readonly sent = new Map<string, SentReading>();
 
-  isDue(endpointName: string, current: Omit<SentReading, 'at'>, now: number, intervalMs: number): boolean {
+  /**
+   * `deleteAt`: when the endpoint becomes deletable by this reading under the sweep's policy (undefined:
+   * never, e.g. kept). A deadline more than RESEND_AFTER_MISSED_DEADLINE_INTERVALS past with the endpoint
+   * still listed means the monitor knows more (a keepAlive, a pause, a policy of its own): re-sends go on.
+   */
+  isDue(endpointName: string, current: Omit<SentReading, 'at'>, now: number, intervalMs: number, deleteAt?: number): boolean {
     const previous = this.sent.get(endpointName);
     if (!previous || previous.runId !== current.runId || previous.fingerprint !== current.fingerprint) return true;
+    const trustedUntil = previous.at + (SWEEP_READING_TRUSTED_INTERVALS - 1) * intervalMs;
+    const actsOnItsOwn =
+      deleteAt !== undefined && deleteAt <= trustedUntil && deleteAt >= now - RESEND_AFTER_MISSED_DEADLINE_INTERVALS * intervalMs;
+    if (actsOnItsOwn) return false;
     const age = now - previous.at;
     if (age >= (SWEEP_RESENDS_EVERY + 0.5) * intervalMs) return true;
     const slot = Math.floor(now / intervalMs);

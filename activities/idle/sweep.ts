@@ -12,8 +12,9 @@ import {
   type FoundObservation,
   type IdleMonitorInput,
   type IdlePolicy,
+  type IdlePolicyMs,
 } from '../../common/idle/contract';
-import { costPerDayUsd, isNotMeasurable } from '../../common/idle/decision';
+import { costPerDayUsd, decideIdle, isNotMeasurable, nextInServiceAt } from '../../common/idle/decision';
 import type { FleetRow, IdleSweepResult, OrphanReport } from '../../common/idle/sweep';
 import { roundCents, type PricingConfig } from '../../common/shared/pricing';
 import { listAllEndpoints } from '../aws/endpoints';
@@ -244,8 +245,12 @@ async function ensureMonitor(
   const previous = await describeWorkflowIfExists(client, workflowId);
   const wasRunning = previous?.status === 'RUNNING';
   const fingerprint = readingFingerprint(observation);
-  const intervalMs = policyMs(input.policy).checkIntervalMs;
-  if (wasRunning && !sentReadings.isDue(observation.endpointName, { runId: previous.runId, fingerprint }, input.now, intervalMs)) {
+  const ms = policyMs(input.policy);
+  const deleteAt = deadlineOf(observation, ms, input);
+  if (
+    wasRunning &&
+    !sentReadings.isDue(observation.endpointName, { runId: previous.runId, fingerprint }, input.now, ms.checkIntervalMs, deleteAt)
+  ) {
     return { monitor: 'running', monitorState: null, deleteAt: null, signalled: false };
   }
   // A monitor that closed while this sweep ran has most likely just deleted the endpoint this sweep
@@ -264,6 +269,20 @@ async function ensureMonitor(
   });
   sentReadings.record(observation.endpointName, { at: input.now, runId: handle.signaledRunId, fingerprint });
   return { monitor: wasRunning ? 'running' : 'started', monitorState: null, deleteAt: null, signalled: true };
+}
+
+/** When the monitor would delete the endpoint by this reading under the sweep's policy, as it decides (decideIdle); undefined: never. */
+function deadlineOf(observation: FoundObservation, ms: IdlePolicyMs, input: SweepFleetInput): number | undefined {
+  return decideIdle({
+    policy: ms,
+    now: input.now,
+    paused: false,
+    status: observation.status,
+    keep: observation.keep,
+    asynchronous: isNotMeasurable(observation, input.policy.asyncMetric),
+    inServiceAt: nextInServiceAt(undefined, observation),
+    lastInvocationAt: observation.lastInvocationAt ?? undefined,
+  }).deleteAt;
 }
 
 /** What in a reading can change a monitor's decision: all of it but the time it was made and the sliding count. */

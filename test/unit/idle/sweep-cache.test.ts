@@ -266,6 +266,52 @@ describe('sweepFleet on an unchanged fleet', () => {
   });
 });
 
+describe('sweepFleet re-sends to monitors', () => {
+  it('sends no unchanged reading to a monitor whose deadline comes while its reading is trusted, and resumes once that deadline is 2 intervals past', async () => {
+    // In service since NOW with a 3-minute grace: each monitor deletes at NOW + 3 min on the reading it got at NOW.
+    const fleet = fleetOf(
+      ...Array.from({ length: 30 }, (_, index) => ({ name: `ep-${index}`, createdAt: NOW - 600_000, modifiedAt: NOW })),
+    );
+    const sagemaker = fakeSageMaker(fleet);
+    sagemaker.mock.on(ListEndpointConfigsCommand).resolves({ EndpointConfigs: [] });
+    sagemaker.mock.on(ListModelsCommand).resolves({ Models: [] });
+    const cloudwatch = mockClient(CloudWatchClient);
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    const temporal = {
+      workflow: {
+        getHandle: () => ({ describe: async () => ({ status: { name: 'RUNNING' }, runId: 'run-1' }) }),
+        signalWithStart: async () => ({ signaledRunId: 'run-1' }),
+      },
+    } as unknown as Client;
+    const deps = {
+      sagemaker: sagemaker.client,
+      cloudwatch: new CloudWatchClient({ region: 'us-east-1' }),
+      pricing: PRICING,
+      resourceNamePrefix: 'llmtwin',
+      readCache: new SweepReadCache(),
+    };
+    const run = { heartbeat: () => undefined, abortSignal: new AbortController().signal, client: temporal };
+    const input = {
+      mode: 'ensure' as const,
+      policy: { checkInterval: '1m', window: '1h', grace: '3m' },
+      deleteModel: true,
+      taskQueue: 'q',
+    };
+
+    const signalled: number[] = [];
+    for (let sweep = 0; sweep <= 6; sweep += 1) {
+      signalled.push((await sweepFleet(deps, { ...input, now: NOW + sweep * 60_000 }, run)).monitorsSignalled ?? -1);
+    }
+    // Sweep 0 hands every new monitor its reading. Sweeps 1-5 send nothing: the deadline (minute 3) is
+    // before the reading's trust runs out, and a deadline at most 2 intervals old may still be under way.
+    // At sweep 6 the endpoints are still there 3 intervals after their deadline: the monitors evidently
+    // know more than the sweep (a keepAlive, a pause), so re-sends resume, every reading being 6 sweeps old.
+    expect(signalled).toEqual([30, 0, 0, 0, 0, 0, 30]);
+    sagemaker.mock.restore();
+    cloudwatch.restore();
+  });
+});
+
 describe('listAllEndpoints', () => {
   it('starts the listing over when a page token no longer holds (an endpoint deleted between pages), twice at most', async () => {
     const mock = mockClient(SageMakerClient);
