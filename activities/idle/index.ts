@@ -3,7 +3,8 @@ import { observationOf, type EndpointObservation, type TeardownReport } from '..
 import type { IdleSweepResult } from '../../common/idle/sweep';
 import type { PricingConfig } from '../../common/shared/pricing';
 import { loadEndpoint } from './endpoint-reads';
-import { invocationTargets, readInvocations } from './invocations';
+import { InvocationBatcher } from './invocation-batcher';
+import { invocationTargets } from './invocations';
 import { sweepFleet, type SweepDeps, type SweepFleetInput } from './sweep';
 import { SweepReadCache } from './sweep-cache';
 import { executeTeardown, planTeardown, type TeardownPlan } from './teardown';
@@ -46,6 +47,8 @@ export function createIdleActivities(deps: IdleActivityDeps) {
   // The worker's memory of the fleet: sweeps skip what has not changed, and a monitor's read takes its
   // endpoint's config from here (configs never change).
   const readCache = new SweepReadCache();
+  // Monitors confirming deletions at the same moment share GetMetricData calls.
+  const invocationReads = new InvocationBatcher(deps.cloudwatch);
   async function observe(input: ObserveInput, abortSignal: AbortSignal) {
     const loaded = await loadEndpoint(
       deps.sagemaker,
@@ -56,14 +59,8 @@ export function createIdleActivities(deps: IdleActivityDeps) {
     if (!loaded) return { loaded, observation: { found: false, endpointName: input.endpointName, observedAt: input.now } as const };
     const targets = invocationTargets(loaded.snapshot, input.asyncMetric);
     // No targets (an asynchronous endpoint without asyncMetric): no call, and no reading.
-    const { byEndpoint } = await readInvocations(deps.cloudwatch, targets, input, abortSignal);
-    const observation: EndpointObservation = observationOf(
-      loaded.snapshot,
-      byEndpoint.get(input.endpointName),
-      input.now,
-      input.windowMs,
-      input.asyncMetric,
-    );
+    const reading = targets.length > 0 ? await invocationReads.read(targets, input, abortSignal) : undefined;
+    const observation: EndpointObservation = observationOf(loaded.snapshot, reading, input.now, input.windowMs, input.asyncMetric);
     return { loaded, observation };
   }
 

@@ -80,9 +80,34 @@ export async function readInvocations(
   window: { now: number; windowMs: number },
   abortSignal?: AbortSignal,
 ): Promise<InvocationReadResult> {
-  const { start, end } = metricWindow(window.now, window.windowMs);
+  const { byTarget, calls } = await readInvocationsByTarget(cloudwatch, targets, window, abortSignal);
   const byEndpoint = new Map<string, InvocationReading>();
-  for (const target of targets) byEndpoint.set(target.endpointName, { invocations: 0, lastInvocationAt: null });
+  targets.forEach((target, index) => {
+    byEndpoint.set(target.endpointName, combined(byEndpoint.get(target.endpointName), byTarget[index]!));
+  });
+  return { byEndpoint, calls };
+}
+
+/** Two readings of one endpoint (its variants, or its reads) as one. */
+export function combined(a: InvocationReading | undefined, b: InvocationReading): InvocationReading {
+  if (!a) return b;
+  const lasts = [a.lastInvocationAt, b.lastInvocationAt].filter((last): last is number => last !== null);
+  return { invocations: a.invocations + b.invocations, lastInvocationAt: lasts.length > 0 ? Math.max(...lasts) : null };
+}
+
+/**
+ * Each target's reading, in the order of `targets`. `countsPeriod` (default: all) picks which of a
+ * target's datapoints count, by the start of their period: a merged read counts only its own window.
+ */
+export async function readInvocationsByTarget(
+  cloudwatch: CloudWatchSender,
+  targets: readonly InvocationTarget[],
+  window: { now: number; windowMs: number },
+  abortSignal?: AbortSignal,
+  countsPeriod: (targetIndex: number, periodStart: number) => boolean = () => true,
+): Promise<{ byTarget: InvocationReading[]; calls: number }> {
+  const { start, end } = metricWindow(window.now, window.windowMs);
+  const byTarget: InvocationReading[] = targets.map(() => ({ invocations: 0, lastInvocationAt: null }));
   let calls = 0;
   const batches = chunk(targets, MAX_METRIC_QUERIES_PER_CALL);
   for (const [batchIndex, batch] of batches.entries()) {
@@ -104,29 +129,27 @@ export async function readInvocations(
         ),
       );
       calls += 1;
-      for (const result of page.MetricDataResults ?? []) addResult(byEndpoint, targets, result, window.now);
+      for (const result of page.MetricDataResults ?? []) addResult(byTarget, result, window.now, countsPeriod);
       nextToken = page.NextToken;
     } while (nextToken);
   }
-  return { byEndpoint, calls };
+  return { byTarget, calls };
 }
 
 function addResult(
-  byEndpoint: Map<string, InvocationReading>,
-  targets: readonly InvocationTarget[],
+  byTarget: InvocationReading[],
   result: MetricDataResult,
   now: number,
+  countsPeriod: (targetIndex: number, periodStart: number) => boolean,
 ): void {
   const index = Number((result.Id ?? '').slice(1));
-  const target = targets[index];
-  if (!target) return;
-  const reading = byEndpoint.get(target.endpointName);
+  const reading = byTarget[index];
   if (!reading) return;
   const values = result.Values ?? [];
   const timestamps = result.Timestamps ?? [];
   values.forEach((value, position) => {
     const timestamp = timestamps[position];
-    if (value <= 0 || !timestamp) return;
+    if (value <= 0 || !timestamp || !countsPeriod(index, timestamp.getTime())) return;
     reading.invocations += value;
     const periodEnd = Math.min(now, timestamp.getTime() + PERIOD_MS);
     reading.lastInvocationAt = reading.lastInvocationAt === null ? periodEnd : Math.max(reading.lastInvocationAt, periodEnd);
