@@ -8,7 +8,7 @@ import { Worker } from '@temporalio/worker';
 import { durationToMs } from '../common/shared/durations';
 import { taskQueuesFor } from '../common/shared/task-queues';
 import { activitiesFor } from '../workers/activities';
-import { installRuntime } from '../workers/run-workers';
+import { IDLE_TASK_SLOTS, installRuntime } from '../workers/run-workers';
 
 /**
  * The one worker of bench/idle-sweep.ts, in a process of its own so its peak RSS is the worker's alone:
@@ -52,8 +52,10 @@ let peakRssBytes = 0;
 // The main isolate's heap (activities, gRPC payloads); the rest of RSS is the workflow thread's isolate and native memory.
 let peakMainHeapBytes = 0;
 let startedAt: number | undefined;
+let peakRssAt = 0;
 const sample = () => {
   const usage = process.memoryUsage();
+  if (usage.rss > peakRssBytes) peakRssAt = Date.now();
   peakRssBytes = Math.max(peakRssBytes, usage.rss);
   peakMainHeapBytes = Math.max(peakMainHeapBytes, usage.heapTotal);
 };
@@ -64,6 +66,7 @@ const write = () => {
     peakRssBytes: Math.max(peakRssBytes, process.resourceUsage().maxRSS * 1024),
     rssBytes: process.memoryUsage.rss(),
     peakMainHeapBytes,
+    peakRssAt,
     startedAt,
     getMetricDataCalls,
     sageMakerCalls,
@@ -90,6 +93,7 @@ async function run(): Promise<void> {
     workflowBundle: { codePath: bundlePath! },
     maxConcurrentActivityTaskExecutions: config.worker.controlConcurrency,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
+    ...IDLE_TASK_SLOTS,
     shutdownGraceTime: durationToMs(config.worker.shutdownGraceTime),
   });
   startedAt = Date.now();

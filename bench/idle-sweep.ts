@@ -21,7 +21,7 @@ import { removeIdleSweepSchedule, upsertIdleSweepSchedule } from '../scripts/sch
 import { WORKFLOWS_BY_ROLE } from '../workers/run-workers';
 
 /**
- * `node_modules/.bin/tsx bench/idle-sweep.ts [--endpoints 1000] [--interval 60s] [--window 2m] [--traffic-every 10] [--max-cached N] [--worker-node-options F] [--worker-runtime compiled|tsx] [--worker-cpu-prof DIR]`
+ * `node_modules/.bin/tsx bench/idle-sweep.ts [--endpoints 1000] [--interval 60s] [--window 2m] [--traffic-every 10] [--max-cached N] [--worker-node-options F] [--worker-runtime compiled|tsx] [--worker-malloc-arenas 2] [--worker-cpu-prof DIR]`
  *
  * The idle stage at fleet size, in real time on a dev stack of its own (Temporal dev server + moto on
  * free ports): N endpoints made in moto (model, config, endpoint, tagged llmtwin:managed=true), every
@@ -42,6 +42,11 @@ async function main(): Promise<void> {
     .option('--traffic-every <k>', 'every k-th endpoint has traffic all along (never deleted)', (value) => Number(value), 10)
     .option('--max-cached <n>', "the worker's sticky cache (worker.maxCachedWorkflows); default: the config's")
     .option('--worker-node-options <flags>', 'NODE_OPTIONS for the worker process, e.g. "--max-old-space-size=160"')
+    .option(
+      '--worker-malloc-arenas <n>',
+      "MALLOC_ARENA_MAX for the worker, as the Docker image sets it (0: glibc's default, up to 8 arenas per core)",
+      '2',
+    )
     .option('--worker-cpu-prof <dir>', "write the worker's V8 CPU profiles (one per thread) to this folder (node --cpu-prof)")
     .option(
       '--worker-runtime <runtime>',
@@ -57,12 +62,13 @@ async function main(): Promise<void> {
       maxCached?: string;
       workerNodeOptions?: string;
       workerCpuProf?: string;
+      workerMallocArenas: string;
       workerRuntime: 'compiled' | 'tsx';
     }>();
   const n = options.endpoints;
   const intervalMs = durationToMs(options.interval);
   console.log(
-    `idle-sweep bench: ${n} endpoints, check interval ${options.interval}, window ${options.window}, worker ${options.workerRuntime}, cache ${options.maxCached ?? 'config default'}${options.workerNodeOptions ? `, worker NODE_OPTIONS ${options.workerNodeOptions}` : ''}; ` +
+    `idle-sweep bench: ${n} endpoints, check interval ${options.interval}, window ${options.window}, worker ${options.workerRuntime}, cache ${options.maxCached ?? 'config default'}, MALLOC_ARENA_MAX ${options.workerMallocArenas === '0' ? 'unset' : options.workerMallocArenas}${options.workerNodeOptions ? `, worker NODE_OPTIONS ${options.workerNodeOptions}` : ''}; ` +
       `${cpus().length} cores, load ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}`,
@@ -107,6 +113,7 @@ async function main(): Promise<void> {
         BENCH_WORKFLOW_BUNDLE: bundlePath,
         ...(options.maxCached ? { LLMTWIN_MAX_CACHED_WORKFLOWS: options.maxCached } : {}),
         ...(options.workerNodeOptions ? { NODE_OPTIONS: options.workerNodeOptions } : {}),
+        ...(options.workerMallocArenas === '0' ? {} : { MALLOC_ARENA_MAX: options.workerMallocArenas }),
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
@@ -180,6 +187,7 @@ async function main(): Promise<void> {
     const stats = JSON.parse(readFileSync(statsPath, 'utf8')) as {
       peakRssBytes: number;
       peakMainHeapBytes: number;
+      peakRssAt?: number;
       getMetricDataCalls: Record<string, number>;
       sageMakerCalls: Record<string, number>;
     };
@@ -300,6 +308,7 @@ interface Report {
   stats: {
     peakRssBytes: number;
     peakMainHeapBytes: number;
+    peakRssAt?: number;
     getMetricDataCalls: Record<string, number>;
     sageMakerCalls: Record<string, number>;
   };
@@ -363,7 +372,7 @@ function report(r: Report): void {
     `  GetMetricData calls by activity over the run: ${JSON.stringify(r.stats.getMetricDataCalls)} (sweepFleet: the batched fleet reads; planEndpointTeardown: one fresh read confirming each deletion; observeEndpoint: a monitor's own read when no fresh sweep reading was at hand)`,
   );
   console.log(
-    `  worker peak RSS: ${peakMb.toFixed(0)} MB (main isolate's heap at most ${(r.stats.peakMainHeapBytes / 1024 / 1024).toFixed(0)} MB of it); target <= ${r.rssTargetMb} MB  ${pass(peakMb <= r.rssTargetMb)}`,
+    `  worker peak RSS: ${peakMb.toFixed(0)} MB${r.stats.peakRssAt ? ` at ${new Date(r.stats.peakRssAt).toISOString()}` : ''} (main isolate's heap at most ${(r.stats.peakMainHeapBytes / 1024 / 1024).toFixed(0)} MB of it); target <= ${r.rssTargetMb} MB  ${pass(peakMb <= r.rssTargetMb)}`,
   );
   console.log(
     `  deletions: ${deletions}/${r.n - r.busy} idle endpoints; delay from deadline (InService + grace) to the monitor's end after teardown: ` +

@@ -56,6 +56,14 @@ export interface RunWorkersOptions {
 const HEARTBEAT_SEND_INTERVAL = '2s';
 
 /**
+ * How many workflow tasks and local activities the idle worker runs at once. Its tasks are small and
+ * its local activities a few AWS calls each, so a dozen at a time keep the cores busy; Temporal's
+ * defaults (40 tasks, 100 local activities) only raise the worker's memory when a fleet's deadlines
+ * fall together and hundreds of monitors delete at once (bench/idle-sweep.ts).
+ */
+export const IDLE_TASK_SLOTS = { maxConcurrentWorkflowTaskExecutions: 16, maxConcurrentLocalActivityExecutions: 32 } as const;
+
+/**
  * The workflow code each workflow role runs. Control runs every workflow (idle ones included, for
  * monitors started there before the idle queue existed); idle runs only the idle stage, whose small
  * bundle is what keeps a cached monitor cheap.
@@ -97,6 +105,7 @@ export async function buildWorkers({
               ...workflowCodeFor(role, workflowBundlePaths[role]),
               maxConcurrentActivityTaskExecutions: config.worker.controlConcurrency,
               maxCachedWorkflows: config.worker.maxCachedWorkflows,
+              ...(role === 'idle' ? IDLE_TASK_SLOTS : {}),
             }
           : { maxConcurrentActivityTaskExecutions: config.worker.dataConcurrency }),
       }),
