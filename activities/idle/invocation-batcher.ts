@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { MAX_METRIC_QUERIES_PER_CALL } from '../../common/idle/sweep';
 import type { CloudWatchSender } from '../aws/clients';
 import { combined, metricWindow, readInvocationsByTarget, type InvocationReading, type InvocationTarget } from './invocations';
@@ -20,8 +21,8 @@ const MAX_CALLS_IN_FLIGHT = 2;
  * A lone read waits for nothing: with nothing in flight it goes out at the next turn of the event loop.
  *
  * A merged call spans the union of the reads' windows; each read counts only the datapoints of its
- * own window, exactly what CloudWatch would have answered it alone. A merged call that fails is
- * retried read by read, so one read's bad query cannot fail the others.
+ * own window, exactly what CloudWatch would have answered it alone. A merged call refused as invalid
+ * is retried read by read, so one read's bad query cannot fail the others.
  */
 export class InvocationBatcher {
   private pending: PendingRead[] = [];
@@ -99,8 +100,11 @@ export class InvocationBatcher {
       const readings = await this.readTogether(batch);
       batch.forEach((read, index) => read.resolve(readings[index]!));
     } catch (error) {
-      if (batch.length === 1) {
-        batch[0]!.reject(error);
+      // Throttling, 5xx and network errors are the call's, not a query's: each read fails with them and
+      // its activity retries with backoff (one call each now would only feed the throttling).
+      const queryRefused = error instanceof ApplicationFailure && error.nonRetryable;
+      if (batch.length === 1 || !queryRefused) {
+        for (const read of batch) read.reject(error);
         return;
       }
       await Promise.all(

@@ -74,6 +74,21 @@ describe('InvocationBatcher: monitor reads that share GetMetricData calls', () =
     expect(inputs().map((input) => input.MetricDataQueries!.length)).toEqual([2, 1, 1]);
   });
 
+  it('fails every read of a merged call that was throttled, without a call per read', async () => {
+    cloudwatch
+      .on(GetMetricDataCommand)
+      .rejects(
+        Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } }),
+      );
+    const batcher = new InvocationBatcher(new CloudWatchClient({ region: 'us-east-1', maxAttempts: 1 }));
+    const reads = await Promise.allSettled(
+      Array.from({ length: 3 }, (_, index) => batcher.read([target(`ep-${index}`)], { now: at('12:00:00'), windowMs: 60_000 })),
+    );
+    expect(reads.map((read) => read.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(String((reads[0] as PromiseRejectedResult).reason)).toMatch(/GetMetricData.*ThrottlingException/s);
+    expect(inputs().map((input) => input.MetricDataQueries!.length)).toEqual([3]);
+  });
+
   it('drops a read cancelled before its call went out', async () => {
     cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
     const batcher = new InvocationBatcher(client);
