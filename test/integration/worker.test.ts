@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:net';
 import { freePort } from '../../scripts/dev-stack/health';
 import { cliEnv, runCli } from '../helpers/cli';
-import { testConfig } from '../helpers/stack';
+import { destroyAwsClients } from '../../platform/aws-clients';
+import { createDemoEndpoint } from '../../scripts/demos/idle';
+import { testAwsClients, testConfig } from '../helpers/stack';
 import { spawnWorker } from '../helpers/worker-process';
 
 // The documented worker command, `npm run worker`, as an operator runs it and stops it.
@@ -12,6 +14,18 @@ const config = testConfig();
 /** `npm run worker` with its output collected; resolves once it logs that its workers started. */
 function startWorker(extra: Record<string, string> = {}) {
   return spawnWorker('npm', ['run', '--silent', 'worker'], cliEnv(config, { LLMTWIN_LOG_LEVEL: 'info', ...extra }));
+}
+
+/**
+ * The sum of a Prometheus scrape's series of `name` carrying every label given; one line per series,
+ * e.g. llmtwin_aws_calls{operation="PutObject",outcome="ok",service="S3"} 1
+ */
+function seriesIn(scraped: string) {
+  return (name: string, ...labels: string[]) =>
+    scraped
+      .split('\n')
+      .filter((line) => line.startsWith(`${name}{`) && labels.every((label) => line.includes(label)))
+      .reduce((total, line) => total + Number(line.split(' ').at(-1)), 0);
 }
 
 function isRunning(pid: number): boolean {
@@ -51,7 +65,7 @@ describe('npm run worker', () => {
     }
   });
 
-  it("serves the project's own counters on its metrics port beside Temporal's: AWS attempts by outcome, resources created", async () => {
+  it("serves the project's own counters on its metrics port beside Temporal's: AWS attempts by outcome, resources created and deleted, what idle monitors saved", async () => {
     const port = await freePort();
     // A bucket of its own, so the first stack check makes it whatever ran before on this moto.
     const bucket = { LLMTWIN_S3_BUCKET: `llmtwin-metrics-${Date.now()}` };
@@ -61,17 +75,36 @@ describe('npm run worker', () => {
       const check = await runCli(['stack-check', '--json'], cliEnv(config, bucket));
       expect(check.code).toBe(0);
       const scraped = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      // One line per series, e.g. llmtwin_aws_calls{operation="PutObject",outcome="ok",service="S3"} 1
-      const series = (name: string, ...labels: string[]) =>
-        scraped
-          .split('\n')
-          .filter((line) => line.startsWith(`${name}{`) && labels.every((label) => line.includes(label)))
-          .reduce((total, line) => total + Number(line.split(' ').at(-1)), 0);
+      const series = seriesIn(scraped);
       expect(series('llmtwin_aws_calls', 'operation="PutObject"', 'outcome="ok"', 'service="S3"')).toBe(1);
       // A first stack check makes the bucket: HeadBucket said 404 (a client error), CreateBucket made it.
       expect(series('llmtwin_aws_calls', 'operation="HeadBucket"', 'outcome="client_error"')).toBe(1);
       expect(series('llmtwin_resources_created', 'kind="Bucket"', 'service="S3"')).toBe(1);
       expect(scraped).toMatch(/^temporal_/m); // the SDK's own metrics, on the same endpoint
+
+      // An idle endpoint, deleted by its monitor (no grace, a 2 s window): what the monitor counts
+      // (deletions, and what they cost a day) and the deletions the AWS layer counts, on the same port.
+      const endpointName = `metrics-idle-${Date.now()}`;
+      const aws = testAwsClients(config);
+      try {
+        await createDemoEndpoint(aws.sagemaker, endpointName);
+      } finally {
+        destroyAwsClients(aws);
+      }
+      const monitor = await runCli(
+        ['endpoints', 'monitor', endpointName, '--interval', '2s', '--window', '2s', '--grace', '0s', '--wait', '--json'],
+        cliEnv(config, bucket),
+      );
+      expect(monitor.code).toBe(0);
+      const summary = JSON.parse(monitor.stdout) as { outcome: string; estimatedSavedPerDayUsd: number };
+      expect(summary.outcome).toBe('deleted');
+      const seriesAfter = seriesIn(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+      expect(seriesAfter('llmtwin_idle_endpoints_deleted')).toBe(1);
+      expect(summary.estimatedSavedPerDayUsd).toBeGreaterThan(0);
+      expect(seriesAfter('llmtwin_idle_saved_usd_cents_per_day')).toBe(Math.round(summary.estimatedSavedPerDayUsd * 100));
+      for (const kind of ['Endpoint', 'EndpointConfig', 'Model']) {
+        expect([kind, seriesAfter('llmtwin_resources_deleted', `kind="${kind}"`, 'service="SageMaker"')]).toEqual([kind, 1]);
+      }
     } finally {
       worker.child.kill('SIGTERM');
       await worker.exited;
