@@ -1,4 +1,4 @@
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection, isGrpcServiceError, ServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import type { LlmtwinConfig } from '../common/config';
 
 /**
@@ -36,4 +36,36 @@ export async function describeWorkflowIfExists(
     if (error instanceof WorkflowNotFoundError) return undefined;
     throw error;
   }
+}
+
+/**
+ * Running workflows of one type on one task queue (workflow id -> run id), from visibility listings, or
+ * undefined where this server cannot list them (the time-skipping test server, or a visibility store
+ * without these filters): the caller then describes workflows one by one, which is slower, not wrong.
+ */
+export async function runningWorkflowsOnQueue(
+  client: Client,
+  workflowType: string,
+  taskQueue: string,
+): Promise<Map<string, string> | undefined> {
+  const query = `WorkflowType = '${workflowType}' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'`;
+  const running = new Map<string, string>();
+  try {
+    for await (const execution of client.workflow.list({ query })) running.set(execution.workflowId, execution.runId);
+  } catch (error) {
+    if (isListingUnsupported(error)) return undefined;
+    throw error;
+  }
+  return running;
+}
+
+/** gRPC status codes (google.rpc.Code) a server answers for a listing it cannot do. */
+const GRPC_INVALID_ARGUMENT = 3;
+const GRPC_UNIMPLEMENTED = 12;
+
+function isListingUnsupported(error: unknown): boolean {
+  const cause = error instanceof ServiceError ? error.cause : error;
+  if (!isGrpcServiceError(cause)) return false;
+  const code: number = cause.code;
+  return code === GRPC_UNIMPLEMENTED || code === GRPC_INVALID_ARGUMENT;
 }

@@ -24,7 +24,7 @@ import { SweepReadCache, type SentReadings } from './sweep-cache';
 import { canonicalJson } from '../../common/shared/canonical-json';
 import { invocationTargets, readInvocations } from './invocations';
 import { mapWithConcurrency } from '../../common/shared/concurrency';
-import { describeWorkflowIfExists } from '../../platform/temporal-client';
+import { describeWorkflowIfExists, runningWorkflowsOnQueue } from '../../platform/temporal-client';
 import type { CloudWatchSender, SageMakerSender } from '../aws/clients';
 
 export interface SweepDeps {
@@ -103,13 +103,20 @@ export async function sweepFleet(deps: SweepDeps, input: SweepFleetInput, run: S
   );
 
   const { client } = run;
+  // One visibility listing instead of a describe per monitor (a thousand calls to Temporal each sweep).
+  // Monitors started on another queue (the control queue, before the idle queue existed) are not
+  // listed, and are described one by one, as they all are where the server cannot list.
+  const listedRunning =
+    (input.mode === 'ensure' ? await runningWorkflowsOnQueue(client, IDLE_MONITOR_WORKFLOW_TYPE, input.taskQueue) : undefined) ??
+    new Map<string, string>();
+  context.heartbeat({ step: 'monitors listed', running: listedRunning.size });
   const monitors = await mapWithConcurrency(observations, MONITOR_CALL_CONCURRENCY, async (observation, index) => {
     if (index % 100 === 0)
       context.heartbeat({ step: input.mode === 'ensure' ? 'ensuring monitors' : 'reading monitors', done: index, of: observations.length });
     if (input.mode === 'report') return readMonitor(client, observation.endpointName);
     if (UNMONITORED_STATUSES.has(observation.status))
       return { monitor: `none (endpoint ${observation.status})`, monitorState: null, deleteAt: null };
-    return ensureMonitor(client, observation, input, cache.sentReadings);
+    return ensureMonitor(client, observation, input, cache.sentReadings, listedRunning);
   });
 
   const rows = observations.map((observation, index) =>
@@ -240,19 +247,21 @@ async function ensureMonitor(
   observation: FoundObservation,
   input: SweepFleetInput,
   sentReadings: SentReadings,
+  listedRunning: ReadonlyMap<string, string>,
 ): Promise<MonitorView> {
   const workflowId = idleMonitorWorkflowId(observation.endpointName);
-  const previous = await describeWorkflowIfExists(client, workflowId);
-  const wasRunning = previous?.status === 'RUNNING';
   const fingerprint = readingFingerprint(observation);
   const ms = policyMs(input.policy);
   const deleteAt = deadlineOf(observation, ms, input);
-  if (
-    wasRunning &&
-    !sentReadings.isDue(observation.endpointName, { runId: previous.runId, fingerprint }, input.now, ms.checkIntervalMs, deleteAt)
-  ) {
-    return { monitor: 'running', monitorState: null, deleteAt: null, signalled: false };
-  }
+  const isDue = (runId: string) =>
+    sentReadings.isDue(observation.endpointName, { runId, fingerprint }, input.now, ms.checkIntervalMs, deleteAt);
+  // Listed as running, and nothing to send it: no call at all. A listing seconds behind (a monitor that
+  // just closed) only delays a restart to the next sweep; anything this sweep sends is decided on a describe.
+  const listedRunId = listedRunning.get(workflowId);
+  if (listedRunId !== undefined && !isDue(listedRunId)) return { monitor: 'running', monitorState: null, deleteAt: null, signalled: false };
+  const previous = await describeWorkflowIfExists(client, workflowId);
+  const wasRunning = previous?.status === 'RUNNING';
+  if (wasRunning && !isDue(previous.runId)) return { monitor: 'running', monitorState: null, deleteAt: null, signalled: false };
   // A monitor that closed while this sweep ran has most likely just deleted the endpoint this sweep
   // listed a moment earlier: starting another would only find it gone. The next sweep decides.
   if (previous && !wasRunning && previous.closedAt !== undefined && previous.closedAt >= input.now) {

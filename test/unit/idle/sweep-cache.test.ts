@@ -84,6 +84,42 @@ function fleetOf(...endpoints: FakeEndpoint[]): Map<string, FakeEndpoint> {
   return new Map(endpoints.map((endpoint) => [endpoint.name, endpoint]));
 }
 
+/**
+ * A sweep's dependencies where every endpoint's monitor already runs (run-1), though the listing of
+ * running monitors shows only those this sweep has signalled (as if started by it): `signalled` lists
+ * the monitors sent a reading, `described()` counts describes.
+ */
+function sweepOfRunningMonitors(sagemaker: ReturnType<typeof fakeSageMaker>) {
+  const signalled: string[] = [];
+  let describes = 0;
+  const temporal = {
+    workflow: {
+      getHandle: () => ({
+        describe: async () => {
+          describes += 1;
+          return { status: { name: 'RUNNING' }, runId: 'run-1' };
+        },
+      }),
+      list: async function* () {
+        for (const workflowId of new Set(signalled)) yield { workflowId, runId: 'run-1' };
+      },
+      signalWithStart: async (_type: string, options: { workflowId: string }) => {
+        signalled.push(options.workflowId);
+        return { signaledRunId: 'run-1' };
+      },
+    },
+  } as unknown as Client;
+  const deps = {
+    sagemaker: sagemaker.client,
+    cloudwatch: new CloudWatchClient({ region: 'us-east-1' }),
+    pricing: PRICING,
+    resourceNamePrefix: 'llmtwin',
+    readCache: new SweepReadCache(),
+  };
+  const run = { heartbeat: () => undefined, abortSignal: new AbortController().signal, client: temporal };
+  return { deps, run, signalled, described: () => describes };
+}
+
 async function refresh(cache: SweepReadCache, sagemaker: ReturnType<typeof fakeSageMaker>, now = NOW) {
   sagemaker.mock.resetHistory();
   const summaries = (await sagemaker.client.send(new ListEndpointsCommand({}))).Endpoints ?? [];
@@ -203,24 +239,7 @@ describe('sweepFleet on an unchanged fleet', () => {
     const cloudwatch = mockClient(CloudWatchClient);
     cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
     // Monitors already run for every endpoint: the sweep only signals them.
-    const signalled: string[] = [];
-    const temporal = {
-      workflow: {
-        getHandle: () => ({ describe: async () => ({ status: { name: 'RUNNING' }, runId: 'run-1' }) }),
-        signalWithStart: async (_type: string, options: { workflowId: string }) => {
-          signalled.push(options.workflowId);
-          return { signaledRunId: 'run-1' };
-        },
-      },
-    } as unknown as Client;
-    const deps = {
-      sagemaker: sagemaker.client,
-      cloudwatch: new CloudWatchClient({ region: 'us-east-1' }),
-      pricing: PRICING,
-      resourceNamePrefix: 'llmtwin',
-      readCache: new SweepReadCache(),
-    };
-    const run = { heartbeat: () => undefined, abortSignal: new AbortController().signal, client: temporal };
+    const { deps, run, signalled, described } = sweepOfRunningMonitors(sagemaker);
     const input = { mode: 'ensure' as const, policy: { checkInterval: '1m', window: '1h' }, deleteModel: true, taskQueue: 'q' };
 
     // First sweep of a new worker: reads everything once (and looks for orphans, with nothing to find).
@@ -232,7 +251,10 @@ describe('sweepFleet on an unchanged fleet', () => {
 
     sagemaker.mock.resetHistory();
     cloudwatch.resetHistory();
+    const describedBefore = described();
     const steady = await sweepFleet(deps, { ...input, now: NOW + 60_000 }, run);
+    // Nor anything to Temporal but the one listing of running monitors: no describe, no signal.
+    expect(described() - describedBefore).toBe(0);
     expect(sagemaker.sent()).toEqual([
       ['ListEndpoints', undefined],
       ['ListEndpoints', undefined],
@@ -277,20 +299,7 @@ describe('sweepFleet re-sends to monitors', () => {
     sagemaker.mock.on(ListModelsCommand).resolves({ Models: [] });
     const cloudwatch = mockClient(CloudWatchClient);
     cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
-    const temporal = {
-      workflow: {
-        getHandle: () => ({ describe: async () => ({ status: { name: 'RUNNING' }, runId: 'run-1' }) }),
-        signalWithStart: async () => ({ signaledRunId: 'run-1' }),
-      },
-    } as unknown as Client;
-    const deps = {
-      sagemaker: sagemaker.client,
-      cloudwatch: new CloudWatchClient({ region: 'us-east-1' }),
-      pricing: PRICING,
-      resourceNamePrefix: 'llmtwin',
-      readCache: new SweepReadCache(),
-    };
-    const run = { heartbeat: () => undefined, abortSignal: new AbortController().signal, client: temporal };
+    const { deps, run } = sweepOfRunningMonitors(sagemaker);
     const input = {
       mode: 'ensure' as const,
       policy: { checkInterval: '1m', window: '1h', grace: '3m' },
