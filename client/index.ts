@@ -4,3 +4,4 @@ export type { PipelineRun, StartedPipeline } from './pipeline';
 export { EndpointUnavailableError, invokeTwin, MalformedAnswerError, openTwin } from './invoke';
 export type { ChatMessage, InvokeOptions, InvokeTwinOptions, TwinAnswer, TwinTarget } from './invoke';
 export type { PipelineInput, PipelineProgress, PipelineResult } from '../common/pipeline/contract';
+export { AesGcmPayloadCodec, dataConverterFor } from '../platform/payload-codec';

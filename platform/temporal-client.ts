@@ -1,5 +1,6 @@
 import { Client, Connection, isGrpcServiceError, ServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import type { LlmtwinConfig } from '../common/config';
+import { dataConverterFor } from './payload-codec';
 
 /**
  * The client side of Temporal: what the CLI, demos and the fleet sweep use. Kept apart from the worker
@@ -16,8 +17,10 @@ export function temporalConnectionOptions(config: LlmtwinConfig) {
 }
 
 export async function connectClient(config: LlmtwinConfig): Promise<Client> {
+  // Read the payload keys before connecting: a missing key is a config error, not a connection error.
+  const dataConverter = dataConverterFor(config);
   const connection = await Connection.connect(temporalConnectionOptions(config));
-  return new Client({ connection, namespace: config.temporal.namespace });
+  return new Client({ connection, namespace: config.temporal.namespace, ...(dataConverter ? { dataConverter } : {}) });
 }
 
 /** A workflow's execution status and close time, or undefined when no workflow has that id. */

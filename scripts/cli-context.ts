@@ -47,7 +47,13 @@ export class CliContext {
   async temporal(): Promise<Client> {
     if (!this.client) {
       const { connectClient } = require('../platform/temporal-client') as typeof temporalClientModule;
-      this.client = await connectClient(this.config);
+      try {
+        this.client = await connectClient(this.config);
+      } catch (error) {
+        // A missing or malformed payload key is the user's to fix, as a bad config is.
+        if ((error as Error).name === 'PayloadKeyError') throw new UsageError((error as Error).message);
+        throw error;
+      }
     }
     return this.client;
   }

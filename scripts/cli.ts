@@ -19,6 +19,7 @@ import type * as pipelineModule from './commands/pipeline';
 import type * as scheduleModule from './commands/schedule';
 import type * as pipelineRunsModule from './commands/pipeline-runs';
 import type * as iamModule from './commands/iam';
+import type * as codecServerModule from './commands/codec-server';
 
 // The AWS SDK's notice that versions from January 2027 on need Node 22 is for whoever upgrades the pinned
 // SDK (see package.json), not for each run; set the variable to "false" to see it again.
@@ -135,6 +136,11 @@ const COMMANDS: ReadonlyArray<{ name: string; summary: string; load: () => Regis
     name: 'iam',
     summary: 'the least-privilege IAM policy for a role, scoped to this config: `iam worker|operator|execution-role --account <id>`',
     load: () => (require('./commands/iam') as typeof iamModule).registerIam,
+  },
+  {
+    name: 'codec-server',
+    summary: 'decode encrypted payloads (temporal.encryption) for the Temporal Web UI: `codec-server [--port 8888] [--origin <ui>]`',
+    load: () => (require('./commands/codec-server') as typeof codecServerModule).registerCodecServer,
   },
 ];
 /* eslint-enable @typescript-eslint/no-require-imports */

@@ -7,6 +7,7 @@ import { createAwsClients, destroyAwsClients, type AwsClients } from '../platfor
 import { instrumentAwsClients } from './aws-metrics';
 import { TemporalPinoLogger } from '../platform/logger';
 import { connectWorkerConnection } from '../platform/temporal-worker';
+import { dataConverterFor } from '../platform/payload-codec';
 import { keepHeartbeating } from './heartbeat-interceptor';
 import { activitiesFor } from './activities';
 
@@ -86,6 +87,7 @@ export async function buildWorkers({
 }: Omit<RunWorkersOptions, 'logger' | 'until'> & { aws: AwsClients; connection: NativeConnection }): Promise<Worker[]> {
   const queues = taskQueuesFor(config.temporal.taskQueue);
   const shutdownGraceTime = durationToMs(config.worker.shutdownGraceTime);
+  const dataConverter = dataConverterFor(config);
   // A queue with nothing registered yet (no workflows, no activities) cannot be polled; skip it.
   const servedRoles = roles.filter((role) => isWorkflowRole(role) || Object.keys(activitiesFor(role, { config, aws })).length > 0);
   return Promise.all(
@@ -96,6 +98,7 @@ export async function buildWorkers({
         taskQueue: queues[role],
         activities: activitiesFor(role, { config, aws }),
         shutdownGraceTime,
+        ...(dataConverter ? { dataConverter } : {}),
         // Heartbeat details are the progress the CLI and Web UI show; by default the SDK sends them at
         // most every 0.8 x heartbeat timeout (capped at 60 s), which makes a progress bar look frozen.
         maxHeartbeatThrottleInterval: HEARTBEAT_SEND_INTERVAL,

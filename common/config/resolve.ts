@@ -71,7 +71,7 @@ export function resolveConfigWithWarnings(env: Readonly<Record<string, string | 
     });
     throw new ConfigError(`invalid configuration:\n  ${issues.join('\n  ')}`, issues);
   }
-  return { config: result.data, warnings: unknownEnvVarWarnings(env) };
+  return { config: result.data, warnings: unknownEnvVarWarnings(env, payloadKeyVariables(result.data)) };
 }
 
 /** resolveConfigWithWarnings without the warnings (tests, benches and tools that build a config in code). */
@@ -79,8 +79,14 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>,
   return resolveConfigWithWarnings(env, fileValue).config;
 }
 
-function unknownEnvVarWarnings(env: Readonly<Record<string, string | undefined>>): string[] {
-  const known = [...ENV_VARS.map((variable) => variable.name), ...OTHER_LLMTWIN_ENV_VARS];
+/** The variables the config names as holding payload keys: known, though no table lists them. */
+function payloadKeyVariables(config: LlmtwinConfig): string[] {
+  const encryption = config.temporal.encryption;
+  return encryption ? [encryption.keyEnv, ...encryption.previousKeys.map((key) => key.keyEnv)] : [];
+}
+
+function unknownEnvVarWarnings(env: Readonly<Record<string, string | undefined>>, alsoKnown: readonly string[]): string[] {
+  const known = [...ENV_VARS.map((variable) => variable.name), ...OTHER_LLMTWIN_ENV_VARS, ...alsoKnown];
   return Object.keys(env)
     .filter((name) => name.startsWith('LLMTWIN_') && !known.includes(name))
     .sort()

@@ -7,6 +7,14 @@ import { configSection } from './sections';
 
 /** The sections every stage shares: where Temporal and AWS are, the bucket, SageMaker's account settings, the workers. */
 
+/** A payload key: its id (stored with every payload it seals) and the environment variable holding its 32 bytes, base64. */
+const PAYLOAD_KEY_ID = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'use 1-64 letters, digits, ".", "_", ":" or "-" (a name such as "llmtwin-2026-12")');
+const PAYLOAD_KEY_ENV = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'name an environment variable, such as LLMTWIN_PAYLOAD_KEY');
+
+const distinct = (values: readonly string[]) => new Set(values).size === values.length;
+
 export const TEMPORAL_CONFIG = configSection({
   key: 'temporal',
   schema: z
@@ -21,6 +29,23 @@ export const TEMPORAL_CONFIG = configSection({
       /** Temporal Cloud and other TLS deployments: turn TLS on and, optionally, pass an API key. */
       tls: z.boolean().default(false),
       apiKey: z.string().min(1).optional(),
+      /** Encrypt every payload (AES-256-GCM; platform/payload-codec.ts). The keys live in environment variables, never here. */
+      encryption: z
+        .strictObject({
+          keyId: PAYLOAD_KEY_ID,
+          keyEnv: PAYLOAD_KEY_ENV.default('LLMTWIN_PAYLOAD_KEY'),
+          /** Keys rotated out: payloads they sealed stay readable; new payloads are sealed with keyId. */
+          previousKeys: z.array(z.strictObject({ keyId: PAYLOAD_KEY_ID, keyEnv: PAYLOAD_KEY_ENV })).default([]),
+        })
+        .refine((encryption) => distinct([encryption.keyId, ...encryption.previousKeys.map((key) => key.keyId)]), {
+          message: 'each key needs its own keyId',
+          path: ['previousKeys'],
+        })
+        .refine((encryption) => distinct([encryption.keyEnv, ...encryption.previousKeys.map((key) => key.keyEnv)]), {
+          message: 'each key needs its own keyEnv variable',
+          path: ['previousKeys'],
+        })
+        .optional(),
     })
     .prefault({}),
   envVars: [
@@ -29,6 +54,7 @@ export const TEMPORAL_CONFIG = configSection({
     { name: 'TEMPORAL_API_KEY', path: 'temporal.apiKey', kind: 'string' },
     { name: 'TEMPORAL_TLS', path: 'temporal.tls', kind: 'boolean' },
     { name: 'LLMTWIN_TASK_QUEUE', path: 'temporal.taskQueue', kind: 'string' },
+    { name: 'LLMTWIN_PAYLOAD_KEY_ID', path: 'temporal.encryption.keyId', kind: 'string' },
   ],
 });
 

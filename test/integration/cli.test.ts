@@ -68,6 +68,7 @@ describe('the llmtwin CLI, start-up and usage', () => {
       'jobs',
       'endpoints',
       'iam',
+      'codec-server',
       'help',
     ]);
     expect(run.stdout).toMatch(/Exit codes: 0 success, 1 the run failed, 2 usage or validation error, 3 not found, 130 interrupted/);
