@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { observationOf, type EndpointObservation, type TeardownReport } from '../../common/idle/contract';
-import type { IdleSweepResult } from '../../common/idle/sweep';
+import { boundSweepRows, type IdleSweepResult } from '../../common/idle/sweep';
 import type { PricingConfig } from '../../common/shared/pricing';
 import { loadEndpoint } from './endpoint-reads';
 import { InvocationBatcher } from './invocation-batcher';
@@ -100,7 +100,7 @@ export function createIdleActivities(deps: IdleActivityDeps) {
           'SageMaker calls the last sweep made (list pages, reads of new or changed endpoints)',
         )
         .set(result.reads?.sageMakerCalls ?? 0);
-      return result;
+      return boundSweepRows(result);
     },
   };
 }

@@ -56,6 +56,35 @@ export function emptySweepResult(mode: IdleSweepResult['mode'], now: number): Id
   };
 }
 
+/**
+ * The most rows a sweep's result carries through workflow history. Its rows pass through the activity's
+ * result, the exclusive child's and the sweep's own (each a payload): at about 260 bytes a row, 3,000
+ * rows were 780 KB, over Temporal's 512 KB warning, and near 7,500 they would pass its 2 MB limit and fail
+ * the sweep. 1,000 rows stay near 260 KB. `endpoints list` runs in the CLI and shows every endpoint.
+ */
+export const SWEEP_RESULT_MAX_ROWS = 1000;
+
+/**
+ * A result with at most `maxRows` rows: the ones a person needs first (endpoints whose monitor is not
+ * simply running: just started, none, closed), then the most expensive, in the sweep's own order.
+ */
+export function boundSweepRows(result: IdleSweepResult, maxRows = SWEEP_RESULT_MAX_ROWS): IdleSweepResult {
+  if (result.rows.length <= maxRows) return result;
+  const ranked = result.rows
+    .map((row, index) => ({ row, index }))
+    .sort(
+      (a, b) =>
+        Number(a.row.monitor === 'running') - Number(b.row.monitor === 'running') ||
+        (b.row.costPerDayUsd ?? 0) - (a.row.costPerDayUsd ?? 0) ||
+        a.index - b.index,
+    );
+  const kept = ranked
+    .slice(0, maxRows)
+    .sort((a, b) => a.index - b.index)
+    .map(({ row }) => row);
+  return { ...result, rows: kept, rowsOmitted: result.rows.length - kept.length };
+}
+
 /** GetMetricData takes at most 500 metric queries per call. */
 export const MAX_METRIC_QUERIES_PER_CALL = 500;
 
@@ -95,6 +124,8 @@ export interface IdleSweepResult {
   durationMs: number;
   fleetCostPerDayUsd: number;
   rows: FleetRow[];
+  /** Rows left out of a result that travels through workflow history (see boundSweepRows); absent: none. */
+  rowsOmitted?: number;
   /** Managed endpoint configs and models that nothing uses (older than an hour): deleted by an `ensure` sweep, listed by a report. */
   orphans: OrphanReport;
   /** What the sweep read from SageMaker and what it knew already (absent in results of older versions). */

@@ -181,6 +181,12 @@ export function fleetLines(report: IdleSweepResult): string[] {
   );
   return [
     ...table,
+    ...(report.rowsOmitted
+      ? [
+          `... and ${report.rowsOmitted} more endpoint(s) not shown: a sweep's result keeps ${report.rows.length} rows (monitors not running, ` +
+            'then the costliest) so it fits in workflow history; ./llmtwin endpoints list shows every one',
+        ]
+      : []),
     '',
     `${report.endpoints} endpoint(s), ${report.managed} managed; fleet $${report.fleetCostPerDayUsd.toFixed(2)}/day; window ${formatDuration(report.windowMs)}; ` +
       `${report.getMetricDataCalls} GetMetricData call(s) for ${report.metricQueries} metric(s)` +
