@@ -1,10 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListEndpointsCommand } from '@aws-sdk/client-sagemaker';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import { describeLocalJob } from '../../activities/local/local-jobs';
-import { isRunning, linuxProcessTable, type ProcessIdentity } from '../../activities/local/process-identity';
 import {
   PIPELINE_WORKFLOW_TYPE,
   progressQuery,
@@ -13,7 +10,7 @@ import {
   type PipelineWorkflow,
 } from '../../common/pipeline/contract';
 import { PROJECT_ROOT } from '../../platform/paths';
-import { scratchJobsDir } from '../helpers/local-jobs';
+import { jobProgramStarted, liveJobProcesses, scratchJobsDir } from '../helpers/local-jobs';
 import { testConfig } from '../helpers/stack';
 import { useStackWorkers } from '../helpers/stack-workers';
 import { uniqueId } from '../helpers/temporal';
@@ -38,26 +35,8 @@ const input = (twin: string, epochs: number): PipelineInput => ({
   deploy: { smokeTest: { maxTokens: 8 } },
 });
 
-/** Every process a local job of the jobs folder started (its supervisor and its program) that still runs. */
-function liveProcesses(): string[] {
-  return readdirSync(jobsDir, { withFileTypes: true }).flatMap((entry) => {
-    if (!entry.isDirectory()) return [];
-    const live: string[] = [];
-    const supervisorFile = join(jobsDir, entry.name, 'supervisor.json');
-    try {
-      if (isRunning(JSON.parse(readFileSync(supervisorFile, 'utf8')) as ProcessIdentity, linuxProcessTable))
-        live.push(`${entry.name} supervisor`);
-    } catch {
-      // Not claimed yet: nothing of it runs.
-    }
-    const program = describeLocalJob(jobsDir, entry.name)?.state.program;
-    if (program && isRunning(program, linuxProcessTable)) live.push(`${entry.name} program`);
-    return live;
-  });
-}
-
-const jobRunning = (prefix: string) =>
-  readdirSync(jobsDir).some((name) => name.startsWith(prefix) && describeLocalJob(jobsDir, name)?.state.program !== undefined);
+const liveProcesses = () => liveJobProcesses(jobsDir);
+const jobRunning = (prefix: string) => jobProgramStarted(jobsDir, prefix);
 
 async function cancelDuring(stage: PipelineStage, ready: () => boolean | Promise<boolean>, epochs: number) {
   const handle: WorkflowHandle<PipelineWorkflow> = await stack.client.workflow.start<PipelineWorkflow>(PIPELINE_WORKFLOW_TYPE, {

@@ -1,9 +1,10 @@
-import { mkdtempSync, realpathSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TERMINAL_STATUSES, type LocalJobSpec } from '../../activities/local/job-folder';
 import { describeLocalJob, type LocalJobView } from '../../activities/local/local-jobs';
+import { isRunning, linuxProcessTable, type ProcessIdentity } from '../../activities/local/process-identity';
 
 /** A fresh jobs folder for one test. */
 export function scratchJobsDir(): string {
@@ -55,3 +56,25 @@ export async function waitFor(
     await sleep(100);
   }
 }
+
+/** Every process a local job of the jobs folder started (its supervisor and its program) that still runs. */
+export function liveJobProcesses(jobsDir: string): string[] {
+  return readdirSync(jobsDir, { withFileTypes: true }).flatMap((entry) => {
+    if (!entry.isDirectory()) return [];
+    const live: string[] = [];
+    const supervisorFile = join(jobsDir, entry.name, 'supervisor.json');
+    try {
+      if (isRunning(JSON.parse(readFileSync(supervisorFile, 'utf8')) as ProcessIdentity, linuxProcessTable))
+        live.push(`${entry.name} supervisor`);
+    } catch {
+      // Not claimed yet: nothing of it runs.
+    }
+    const program = describeLocalJob(jobsDir, entry.name)?.state.program;
+    if (program && isRunning(program, linuxProcessTable)) live.push(`${entry.name} program`);
+    return live;
+  });
+}
+
+/** Whether a job whose name starts with `prefix` has its program running (or ran it). */
+export const jobProgramStarted = (jobsDir: string, prefix: string) =>
+  readdirSync(jobsDir).some((name) => name.startsWith(prefix) && describeLocalJob(jobsDir, name)?.state.program !== undefined);

@@ -115,7 +115,13 @@ class Publisher:
         return self.watch.verdict(described, now)
 
     def run(self) -> None:
-        while not self._stop.wait(self.interval):
+        # The first look comes at once, not an interval in: the endpoint exists before its server starts,
+        # so the server sees it and knows its deletion for what it is, even a deletion within the first
+        # interval (an idle monitor with no grace, or a half-made deployment taken down), which would
+        # otherwise leave it waiting for its endpoint until the adopt timeout.
+        first = True
+        while first or not self._stop.wait(self.interval):
+            first = False
             try:
                 reason = self.tick()
             except Exception as error:  # AWS unreachable for a while: keep serving, try again next interval

@@ -159,6 +159,22 @@ def test_a_tick_publishes_what_was_served_and_reports_a_deleted_endpoint() -> No
     assert publisher.tick() == "endpoint ep was deleted"
 
 
+def test_the_first_look_comes_at_once_not_an_interval_in() -> None:
+    # With an hour's interval, only a look at start can have seen the endpoint within seconds: a server
+    # whose endpoint is deleted within its first interval then stops at the next look.
+    aws = FakeAws({"EndpointConfigName": "cfg"})
+    publisher = Publisher(Meter(), EndpointWatch("ep", "cfg", 600), "AllTraffic", 3600, lambda: (aws, aws), lambda _: None)
+    thread = threading.Thread(target=publisher.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 10
+    while not publisher.watch.seen_current and time.time() < deadline:
+        time.sleep(0.01)
+    publisher.stop()
+    thread.join(timeout=5)
+    assert publisher.watch.seen_current
+    assert not thread.is_alive()
+
+
 def test_the_entry_point_serves_writes_where_and_stops_on_sigterm(model_dir: Path, tmp_path: Path) -> None:
     server_file = tmp_path / "endpoint.json"
     env = {
