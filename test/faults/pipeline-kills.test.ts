@@ -5,6 +5,7 @@ import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/clie
 import { ListEndpointConfigsCommand, ListEndpointsCommand, ListModelPackagesCommand } from '@aws-sdk/client-sagemaker';
 import { Client, Connection } from '@temporalio/client';
 import { modelPackageGroupName } from '../../common/evaluate/registry';
+import { setPolicySignal } from '../../common/idle/contract';
 import {
   PIPELINE_WORKFLOW_TYPE,
   progressQuery,
@@ -26,7 +27,7 @@ import { spawnWorker } from '../helpers/worker-process';
 // the training job, the evaluation job, the endpoint's creation) and once more while the idle monitor
 // waits; each time a new worker process takes over. The run still serves, every resource exists once,
 // nothing is left behind (no job process, no scratch folder, no multipart upload), and the monitor
-// still deletes the endpoint when it goes idle.
+// still deletes the endpoint once its (shortened) window has passed.
 jest.setTimeout(600_000);
 
 const jobsDir = scratchJobsDir();
@@ -59,7 +60,7 @@ it('a worker SIGKILLed in every stage and in the idle wait: the run serves, make
       twin,
       fineTune: { hyperparameters: { epochs: 0.4 } },
       evaluate: { decoding: { maxNewTokens: 32 }, gate: { thresholds: { perplexity: 1_000 } } },
-      deploy: { smokeTest: { maxTokens: 8 }, monitor: { checkInterval: '3s', window: '20s', grace: '0s' } },
+      deploy: { smokeTest: { maxTokens: 8 }, monitor: { checkInterval: '3s', window: '10m', grace: '0s' } },
     };
     const handle = await client.workflow.start<PipelineWorkflow>(PIPELINE_WORKFLOW_TYPE, {
       taskQueue: config.temporal.taskQueue,
@@ -117,6 +118,9 @@ it('a worker SIGKILLed in every stage and in the idle wait: the run serves, make
     const server = findLocalServer(jobsDir, config.resourceNamePrefix, result.deployment!.configName);
     expect(server).toBeDefined();
     await killWorker('idle wait');
+    // The counts above were taken with the endpoint up; now the policy shrinks, sent to the monitor
+    // as `endpoints set-policy` sends it, and the new worker's monitor deletes the idle endpoint.
+    await monitor.signal(setPolicySignal, { window: '5s' });
     await monitor.result();
     expect((await aws.sagemaker.send(new ListEndpointsCommand({}))).Endpoints ?? []).toEqual([]);
     expect((await aws.sagemaker.send(new ListEndpointConfigsCommand({}))).EndpointConfigs ?? []).toEqual([]);
