@@ -60,7 +60,7 @@ it('a worker SIGKILLed in every stage and in the idle wait: the run serves, make
       twin,
       fineTune: { hyperparameters: { epochs: 0.4 } },
       evaluate: { decoding: { maxNewTokens: 32 }, gate: { thresholds: { perplexity: 1_000 } } },
-      deploy: { smokeTest: { maxTokens: 8 }, monitor: { checkInterval: '3s', window: '10m', grace: '0s' } },
+      deploy: { smokeTest: { maxTokens: 8 }, monitor: { checkInterval: '3s', window: '10m', grace: '10m' } },
     };
     const handle = await client.workflow.start<PipelineWorkflow>(PIPELINE_WORKFLOW_TYPE, {
       taskQueue: config.temporal.taskQueue,
@@ -118,9 +118,10 @@ it('a worker SIGKILLed in every stage and in the idle wait: the run serves, make
     const server = findLocalServer(jobsDir, config.resourceNamePrefix, result.deployment!.configName);
     expect(server).toBeDefined();
     await killWorker('idle wait');
-    // The counts above were taken with the endpoint up; now the policy shrinks, sent to the monitor
-    // as `endpoints set-policy` sends it, and the new worker's monitor deletes the idle endpoint.
-    await monitor.signal(setPolicySignal, { window: '5s' });
+    // The counts above were taken with the endpoint up (a grace period keeps a monitor that has seen no
+    // invocation yet from deleting at once); now the policy shrinks, sent to the monitor as
+    // `endpoints set-policy` sends it, and the new worker's monitor deletes the idle endpoint.
+    await monitor.signal(setPolicySignal, { window: '5s', grace: '0s' });
     await monitor.result();
     expect((await aws.sagemaker.send(new ListEndpointsCommand({}))).Endpoints ?? []).toEqual([]);
     expect((await aws.sagemaker.send(new ListEndpointConfigsCommand({}))).EndpointConfigs ?? []).toEqual([]);
