@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { z } from 'zod';
+import { issuesOf } from '../common/shared/validation';
 
 /**
  * A codec server (Temporal's protocol: POST /encode and /decode with `{payloads: [...]}` in proto JSON,
@@ -78,8 +79,8 @@ async function answer(codec: PayloadCodec, allowedOrigins: readonly string[], re
   try {
     const body = PayloadsBodySchema.safeParse(JSON.parse(await readBody(request)));
     if (!body.success) {
-      const issue = body.error.issues[0];
-      return reply(response, 400, { error: `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'not a payloads body'}` });
+      const issues = issuesOf(body.error, PayloadsBodySchema).map((issue) => `${issue.field}: ${issue.message}`);
+      return reply(response, 400, { error: issues.join('; ') });
     }
     const payloads = body.data.payloads.map((payload) => temporal.api.common.v1.Payload.fromObject(payload) as Payload);
     const done = operation === '/encode' ? await codec.encode(payloads) : await codec.decode(payloads);
