@@ -113,8 +113,14 @@ function readKey(entry: { keyId: string; keyEnv: string }, env: NodeJS.ProcessEn
   return { keyId: entry.keyId, key };
 }
 
-/** The data converter for clients and workers of this config: the default one, plus the codec when encryption is on. */
+/** Failure messages and stack traces as payloads, so the codec seals them too (see the module). */
+export const ENCODED_FAILURE_CONVERTER_PATH = require.resolve('./encoded-failure-converter');
+
+/**
+ * The data converter for clients and workers of this config: the default one, plus, when encryption is
+ * on, the codec and a failure converter that hands failure messages and stack traces to it.
+ */
 export function dataConverterFor(config: LlmtwinConfig, env: NodeJS.ProcessEnv = process.env): DataConverter | undefined {
   const codec = payloadCodecFor(config, env);
-  return codec ? { payloadCodecs: [codec] } : undefined;
+  return codec ? { payloadCodecs: [codec], failureConverterPath: ENCODED_FAILURE_CONVERTER_PATH } : undefined;
 }

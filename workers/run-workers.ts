@@ -105,7 +105,9 @@ export async function buildWorkers({
         interceptors: { activity: [keepHeartbeating] },
         ...(isWorkflowRole(role)
           ? {
-              ...workflowCodeFor(role, workflowBundlePaths[role]),
+              // A pre-built bundle holds the default failure converter; with encryption on, the workflow
+              // code is bundled here with the converter that seals failure messages.
+              ...workflowCodeFor(role, dataConverter?.failureConverterPath ? undefined : workflowBundlePaths[role]),
               maxConcurrentActivityTaskExecutions: config.worker.controlConcurrency,
               maxCachedWorkflows: config.worker.maxCachedWorkflows,
               ...(role === 'idle' ? IDLE_TASK_SLOTS : {}),

@@ -2,7 +2,8 @@ import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { dataConverterFor } from '../../platform/payload-codec';
 import { PROJECT_ROOT } from '../../platform/paths';
 import { TEMPORAL_BIN } from '../../scripts/dev-stack/stack';
 import { cliEnv, runCli } from '../helpers/cli';
@@ -36,6 +37,13 @@ function payloadsIn(history: unknown): Array<{ metadata?: Record<string, string>
   };
   visit(history);
   return found;
+}
+
+/** The messages of an error and of every cause below it. */
+function causeMessages(error: unknown): string[] {
+  const messages: string[] = [];
+  for (let at = error; at instanceof Error; at = at.cause) messages.push(at.message);
+  return messages;
 }
 
 it('seals every payload of a run in history; the CLI reads the result and the codec server decodes the history', async () => {
@@ -89,6 +97,31 @@ it('seals every payload of a run in history; the CLI reads the result and the co
       new Set(['json/plain']),
     );
     expect(decoded.map((payload) => Buffer.from(payload.data ?? '', 'base64').toString()).join('\n')).toContain(message);
+
+    // A failure's message names what failed (here a dataset path): history keeps "Encoded failure" and a
+    // sealed payload, while a client with the key reads the message, as the CLI shows a failed run's cause.
+    const encryption = { keyId: keyEnv.LLMTWIN_PAYLOAD_KEY_ID, keyEnv: 'LLMTWIN_PAYLOAD_KEY', previousKeys: [] };
+    const sealing = dataConverterFor({ ...config, temporal: { ...config.temporal, encryption } }, env);
+    const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: sealing });
+    const dataset = `s3://${config.s3.bucket}/${config.s3.prefix}datasets/${message}/`;
+    const failing = await client.workflow.start('fineTune', {
+      args: [{ datasetUri: dataset }],
+      taskQueue: config.temporal.taskQueue,
+      workflowId: `encrypted-failure-${randomBytes(4).toString('hex')}`,
+    });
+    const failure = await failing.result().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect(causeMessages(failure)).toEqual(expect.arrayContaining([expect.stringContaining(message)]));
+    const failedRun = await runCli(['fine-tune', '--dataset', dataset], env);
+    expect(failedRun.code).not.toBe(0);
+    expect(failedRun.stderr).toContain(`${dataset}manifest.json`);
+    const failedHistory = JSON.stringify(await plainClient.workflow.getHandle(failing.workflowId).fetchHistory());
+    expect(failedHistory).toContain('Encoded failure');
+    expect(failedHistory).not.toContain(message);
+    expect(failedHistory).not.toContain(Buffer.from(message).toString('base64'));
   } finally {
     codecServer.kill('SIGTERM');
     worker.child.kill('SIGTERM');
