@@ -1,5 +1,6 @@
 import type { LlmtwinConfig } from '../common/config';
 import type { WorkerRole } from '../common/shared/task-queues';
+import { durationToMs } from '../common/shared/durations';
 import type { AwsClients } from '../platform/aws-clients';
 import type * as deployModule from '../activities/deploy';
 import type * as evaluateModule from '../activities/evaluate';
@@ -51,6 +52,7 @@ const STAGES: readonly StageActivities[] = [
         generator: config.generator,
         sources: config.sources,
         threads: config.prepareData.threads,
+        checkpointEveryMs: durationToMs(config.prepareData.checkpointEvery),
       }),
   },
   {

@@ -21,9 +21,18 @@ const PREFIX_BYTES = 8;
 export class DocumentStageWriter {
   private readonly file: BufferedFileWriter;
 
-  constructor(readonly path: string) {
+  /** `appendAfter`: the staged length a checkpoint recorded; the documents after it are cut off and written again. */
+  constructor(
+    readonly path: string,
+    appendAfter?: number,
+  ) {
     // Never hashed: the file never leaves the machine.
-    this.file = new BufferedFileWriter(path, { hash: false });
+    this.file = new BufferedFileWriter(path, { hash: false, ...(appendAfter === undefined ? {} : { appendAfter }) });
+  }
+
+  /** Every document written so far is on disk; answers the file's length (what a checkpoint records). */
+  flushed(): Promise<number> {
+    return this.file.flushed();
   }
 
   async write(document: PreparedDocument): Promise<void> {

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -22,7 +22,8 @@ import { keepScratchAlive, sweepDeadScratch } from './scratch';
 import { ensureBucket } from '../aws/s3';
 import { computeDatasetHash, settingsForManifest, type GeneratorIdentity } from './fingerprint';
 import { chatGeneratorInstructor, GENERATOR_PROMPT_VERSION, templateInstructor, type Instructor } from './generator';
-import { fingerprintSource, processSource, type ProcessOutcome } from './process';
+import { readCheckpoint, type ProcessCheckpoint } from './checkpoint';
+import { fingerprintSource, processSource, StaleCheckpointError, STAGED_DOCUMENTS_FILE, type ProcessOutcome } from './process';
 import { datasetLocation, MANIFEST_FILE, putManifest, readExistingManifest, uploadStaged } from './publish';
 import { prepareThreads } from '../../common/prepare-data/config';
 import { sourceFor, type SourceConfinement, type SourceListing } from './source';
@@ -40,6 +41,8 @@ export interface PrepareDataDeps {
   threads?: number;
   /** Where staging files go (default: the OS temp folder). */
   scratchRoot?: string;
+  /** `prepareData.checkpointEvery`: how often a build records how far it got (default 10 s). */
+  checkpointEveryMs?: number;
 }
 
 export interface BuildDatasetRequest {
@@ -108,21 +111,38 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
 
     const stopTouching = keepScratchAlive(scratchDir, SCRATCH_TOUCH_EVERY_MS);
     try {
-      // Resume: an earlier attempt on this worker that finished processing left its outcome behind.
+      // Resume: an earlier attempt on this worker that finished processing left its outcome behind;
+      // one that was stopped while processing left a checkpoint of how far it got.
       let outcome = await readStaged(stagedMarker);
       if (!outcome) {
-        await rm(scratchDir, { recursive: true, force: true });
-        await mkdir(scratchDir, { recursive: true });
         const instructor = instructorFor(settings, deps.generator);
-        const processed = await processSource({
-          settings,
-          source,
-          listing,
-          scratchDir,
-          instructor,
-          signal,
-          threads: prepareThreads(deps.threads ?? 1, availableParallelism()),
-          onProgress: (progress) => heartbeat({ ...progress, datasetHash: request.datasetHash }),
+        const checkpointPath = join(scratchDir, CHECKPOINT_FILE);
+        const resume = fitsListing(await readCheckpoint(checkpointPath, request.datasetHash), listing);
+        const processWith = async (from: ProcessCheckpoint | undefined) => {
+          await (from ? removeAllBut(scratchDir, [CHECKPOINT_FILE, STAGED_DOCUMENTS_FILE]) : freshFolder(scratchDir));
+          if (from)
+            context.log.info('resuming the build from its checkpoint', { filesDone: from.filesDone, filesTotal: listing.entries.length });
+          return processSource({
+            settings,
+            source,
+            listing,
+            scratchDir,
+            instructor,
+            signal,
+            threads: prepareThreads(deps.threads ?? 1, availableParallelism()),
+            onProgress: (progress) => heartbeat({ ...progress, datasetHash: request.datasetHash }),
+            checkpoints: {
+              path: checkpointPath,
+              datasetHash: request.datasetHash,
+              everyMs: deps.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS,
+              ...(from ? { resume: from } : {}),
+            },
+          });
+        };
+        const processed = await processWith(resume).catch((error: unknown) => {
+          if (!(error instanceof StaleCheckpointError)) throw error;
+          context.log.warn('the checkpoint does not match its staged documents; starting the build over', { reason: error.message });
+          return processWith(undefined);
         });
         const actualHash = computeDatasetHash(settings, processed.fingerprints, generator);
         if (actualHash !== request.datasetHash) {
@@ -171,6 +191,31 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
 }
 
 export type PrepareDataActivities = ReturnType<typeof createPrepareDataActivities>;
+
+const CHECKPOINT_FILE = 'checkpoint.json';
+const DEFAULT_CHECKPOINT_EVERY_MS = 10_000;
+
+/** A checkpoint is for this listing when the files it did are this listing's first files, in order. */
+function fitsListing(checkpoint: ProcessCheckpoint | undefined, listing: SourceListing): ProcessCheckpoint | undefined {
+  if (!checkpoint || checkpoint.filesDone > listing.entries.length || checkpoint.fingerprints.length !== checkpoint.filesDone)
+    return undefined;
+  return checkpoint.fingerprints.every((fingerprint, index) => fingerprint.path === listing.entries[index]!.path) ? checkpoint : undefined;
+}
+
+async function freshFolder(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+}
+
+/** What a killed attempt left besides what its retry resumes from: half-written outputs, S3 downloads. */
+async function removeAllBut(dir: string, keep: readonly string[]): Promise<void> {
+  const names = await readdir(dir);
+  await Promise.all(
+    names
+      .filter((name) => !keep.includes(name) && !name.startsWith('.'))
+      .map((name) => rm(join(dir, name), { recursive: true, force: true })),
+  );
+}
 
 /** A live build touches its scratch folder this often; one untouched for the longer time died (retries wait at most 2 min). */
 const SCRATCH_TOUCH_EVERY_MS = 10_000;

@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Manifest, PrepareDataProgress, PrepareDataSettings, SkippedItem, TokenStats } from '../../common/prepare-data/contract';
 import { DatasetBuilder } from './builder';
@@ -16,6 +16,7 @@ import { readDocuments } from './readers';
 import type { SourceAccess, SourceEntry, SourceListing } from './source';
 import { DocumentStageWriter, readStagedDocuments } from './document-stage';
 import { JsonlSink, type StagedFile } from './staging';
+import { writeCheckpoint, type ProcessCheckpoint } from './checkpoint';
 
 /**
  * The imperative shell around the pure text core, in two passes over the corpus. First, for each
@@ -39,8 +40,26 @@ export interface ProcessRequest {
   signal?: AbortSignal;
   /** Threads to use, this one included (prepareData.threads; 1: no helper thread). */
   threads?: number;
-  /** Below this many bytes of source no helper thread starts (tests lower it). */
+  /** Below this many bytes of source, no helper thread is started (tests lower it). */
   helperMinBytes?: number;
+  /** Checkpoints of the first pass (checkpoint.ts), and the one to resume from. */
+  checkpoints?: CheckpointPlan;
+}
+
+/** The first pass's documents, in the scratch folder, for the second pass (document-stage.ts). */
+export const STAGED_DOCUMENTS_FILE = 'documents.staged';
+
+export interface CheckpointPlan {
+  path: string;
+  datasetHash: string;
+  /** At most this often, after a file: each one waits for the helpers' batches in flight. */
+  everyMs: number;
+  resume?: ProcessCheckpoint;
+}
+
+/** A checkpoint whose staged documents are not all there (the staged file was cut or replaced): start over. */
+export class StaleCheckpointError extends Error {
+  override name = 'StaleCheckpointError';
 }
 
 export interface ProcessOutcome {
@@ -115,23 +134,32 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
   const { settings, source, listing, signal } = request;
   const clean = cleanOptionsOf(settings);
   const registry = new CorpusRegistry(settings);
-  const staged = new DocumentStageWriter(join(request.scratchDir, 'documents.staged'));
-  const fingerprints: FileFingerprint[] = skippedFingerprints(listing);
-  const skippedFiles: SkippedItem[] = listing.skipped.map(({ source: path, reason }) => ({ source: path, reason }));
-  const skippedRecords: SkippedItem[] = [];
-  const counts = { documents: 0, emptyDocuments: 0 };
-  let skippedRecordCount = 0;
-  let filesRead = 0;
-  let bytesRead = 0;
+  const checkpoints = request.checkpoints;
+  const resume = checkpoints?.resume;
+  const stagedPath = join(request.scratchDir, STAGED_DOCUMENTS_FILE);
+  if (resume) await registerStaged(stagedPath, resume, registry, settings, signal);
+  const staged = new DocumentStageWriter(stagedPath, resume?.stagedBytes);
+  const listingFingerprints = skippedFingerprints(listing);
+  const fingerprints: FileFingerprint[] = [...listingFingerprints, ...(resume?.fingerprints ?? [])];
+  const skippedFiles: SkippedItem[] = [
+    ...listing.skipped.map(({ source: path, reason }) => ({ source: path, reason })),
+    ...(resume?.skippedFiles ?? []),
+  ];
+  const skippedRecords: SkippedItem[] = [...(resume?.skippedRecords ?? [])];
+  const counts = { documents: resume?.documents ?? 0, emptyDocuments: resume?.emptyDocuments ?? 0 };
+  let skippedRecordCount = resume?.skippedRecordCount ?? 0;
+  let filesRead = resume?.filesRead ?? 0;
+  let bytesRead = resume?.bytesRead ?? 0;
   const progress: PrepareDataProgress = {
     phase: 'process',
-    filesDone: 0,
+    filesDone: resume?.filesDone ?? 0,
     filesTotal: listing.entries.length,
-    bytesDone: 0,
+    bytesDone: resume?.bytesDone ?? 0,
     bytesTotal: listing.entries.reduce((sum, entry) => sum + entry.size, 0),
-    documents: 0,
+    documents: counts.documents,
     duplicates: 0,
     records: 0,
+    ...(resume ? { resumedFrom: resume.filesDone } : {}),
   };
   const sinks = {
     train: new JsonlSink(join(request.scratchDir, 'train.jsonl')),
@@ -167,7 +195,31 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
         }
       },
     });
-    for await (const { entry, fetched, inspection } of openedInOrder(listing.entries, source, request.scratchDir, signal)) {
+    // A checkpoint waits for every document handed out so far to be staged and flushed: what it
+    // records is then all on disk, in order.
+    let lastCheckpoint = Date.now();
+    const checkpoint = async () => {
+      if (!checkpoints) return;
+      await prepared.finish();
+      const stagedBytes = await staged.flushed();
+      await writeCheckpoint(checkpoints.path, {
+        datasetHash: checkpoints.datasetHash,
+        filesDone: progress.filesDone,
+        bytesDone: progress.bytesDone,
+        stagedBytes,
+        fingerprints: fingerprints.slice(listingFingerprints.length),
+        skippedFiles: skippedFiles.slice(listing.skipped.length),
+        skippedRecords,
+        skippedRecordCount,
+        filesRead,
+        bytesRead,
+        documents: counts.documents,
+        emptyDocuments: counts.emptyDocuments,
+      });
+      lastCheckpoint = Date.now();
+    };
+    const remaining = listing.entries.slice(progress.filesDone);
+    for await (const { entry, fetched, inspection } of openedInOrder(remaining, source, request.scratchDir, signal)) {
       try {
         signal?.throwIfAborted();
         fingerprints.push({
@@ -202,8 +254,11 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
       progress.bytesDone += entry.size;
       progress.documents = counts.documents;
       request.onProgress?.({ ...progress });
+      if (checkpoints && Date.now() - lastCheckpoint >= checkpoints.everyMs) await checkpoint();
     }
     await prepared.finish();
+    // The first pass done: a retry after this goes straight to the decisions.
+    await checkpoint();
     await staged.close();
 
     // The corpus-wide decisions: duplicates (keep rule), containment, repeated paragraphs, boilerplate.
@@ -310,6 +365,33 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
     throw error;
   } finally {
     await helpers?.close();
+  }
+}
+
+/**
+ * A resumed build's first step: the staged file cut back to what its checkpoint recorded, and every
+ * document in it registered again, in order, as the interrupted attempt registered it (the registry is
+ * a function of the documents and their order; the signature is recomputed from the document).
+ */
+async function registerStaged(
+  path: string,
+  resume: ProcessCheckpoint,
+  registry: CorpusRegistry,
+  settings: PrepareDataSettings,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const length = await stat(path).then(
+    (info) => info.size,
+    () => -1,
+  );
+  if (length < resume.stagedBytes) {
+    throw new StaleCheckpointError(`${path} holds ${Math.max(length, 0)} bytes; the checkpoint recorded ${resume.stagedBytes}`);
+  }
+  await truncate(path, resume.stagedBytes);
+  for await (const document of readStagedDocuments(path, signal)) registry.add(document, documentSignature(document, settings));
+  const expected = resume.documents - resume.emptyDocuments;
+  if (registry.size !== expected) {
+    throw new StaleCheckpointError(`${path} holds ${registry.size} documents; the checkpoint recorded ${expected}`);
   }
 }
 

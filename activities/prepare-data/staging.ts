@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, truncate, type FileHandle } from 'node:fs/promises';
 
 /**
  * Files written on local disk as records arrive, in ~1 MiB writes, one at a time: memory holds two
@@ -33,11 +33,17 @@ export class BufferedFileWriter {
   private failure: Error | undefined;
   bytes = 0;
 
+  /**
+   * `appendAfter`: keep the file's first that many bytes (cut there; a build resuming from its
+   * checkpoint) and write after them; otherwise the file starts empty.
+   */
   constructor(
     readonly path: string,
-    options: { hash: boolean },
+    options: { hash: boolean; appendAfter?: number },
   ) {
-    this.handle = open(path, 'w');
+    const { appendAfter } = options;
+    this.handle = appendAfter === undefined ? open(path, 'w') : truncate(path, appendAfter).then(() => open(path, 'a'));
+    this.bytes = appendAfter ?? 0;
     // Awaited at the first write; a failure to open must not count as unhandled before then.
     this.handle.catch(() => undefined);
     this.hash = options.hash ? createHash('sha256') : undefined;
@@ -57,6 +63,13 @@ export class BufferedFileWriter {
     }
     encode(this.buffer, this.used);
     this.used += size;
+  }
+
+  /** Writes out everything put so far; answers the file's length, all of it on disk (in the OS's hands). */
+  async flushed(): Promise<number> {
+    await this.flush();
+    await this.settle();
+    return this.bytes;
   }
 
   /** Flushes and closes; the sha256 of everything written (empty when not hashed). */

@@ -69,9 +69,18 @@ export const PREPARE_THREADS_CONFIG = configSection({
   schema: z
     .strictObject({
       threads: z.number().int().min(0).max(64).default(1),
+      /**
+       * How often a build records how far its first pass got (activities/prepare-data/checkpoint.ts), so
+       * that a retry on the same data worker (after a crash or a SIGKILL) goes on from there. Each
+       * checkpoint waits for the helpers' batches in flight, which is why it is not after every file.
+       */
+      checkpointEvery: DurationSchema.default('10s'),
     })
     .prefault({}),
-  envVars: [{ name: 'LLMTWIN_PREPARE_THREADS', path: 'prepareData.threads', kind: 'number' }],
+  envVars: [
+    { name: 'LLMTWIN_PREPARE_THREADS', path: 'prepareData.threads', kind: 'number' },
+    { name: 'LLMTWIN_PREPARE_CHECKPOINT_EVERY', path: 'prepareData.checkpointEvery', kind: 'string' },
+  ],
 });
 
 /** The threads a build uses for `prepareData.threads` on this machine. */

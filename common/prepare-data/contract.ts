@@ -330,6 +330,8 @@ export interface PrepareDataProgress {
   documents?: number;
   duplicates?: number;
   records?: number;
+  /** The build took up where an earlier attempt's checkpoint left it: this many files were done by then. */
+  resumedFrom?: number;
 }
 
 /** What planning found: the hash of the would-be dataset and, when it already exists, its result. */

@@ -42,12 +42,13 @@ export const LONG_WAIT: ActivityOptions = {
 };
 
 /**
- * CPU-heavy data work on the data queue: heartbeats progress. A minute, not seconds: its synchronous
- * stretches hold the event loop (2.3 s at most on a 40 MB corpus, bench/prepare-data.ts), and they grow with the corpus.
+ * CPU-heavy data work on the data queue: heartbeats progress. 30 s, not less: its synchronous stretches
+ * hold the event loop (2.3 s at most on a 40 MB corpus, bench/prepare-data.ts), and they grow with the
+ * corpus. A killed data worker's build is retried within that, and resumes from its checkpoint.
  */
 export const DATA_WORK: ActivityOptions = {
   startToCloseTimeout: '6h',
-  heartbeatTimeout: '1m',
+  heartbeatTimeout: '30s',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 5, nonRetryableErrorTypes },
 };
 
