@@ -1,6 +1,7 @@
 import { PipelineInputSchema } from '../../../common/pipeline/contract';
 import { describeIssues } from '../../../common/shared/validation';
 import pipelineExample from '../../../examples/pipeline.json';
+import pipelineAwsExample from '../../../examples/pipeline-aws.json';
 
 function problems(value: unknown): string[] {
   const parsed = PipelineInputSchema.safeParse(value);
@@ -10,9 +11,10 @@ function problems(value: unknown): string[] {
 const source = { kind: 'local', path: 'examples/corpus' };
 
 describe('the pipeline input', () => {
-  it('needs only a source and a twin; the Web UI example passes', () => {
+  it('needs only a source and a twin; the Web UI examples (local stack, real AWS) pass', () => {
     expect(problems({ source, twin: 'wren' })).toEqual([]);
     expect(problems(pipelineExample)).toEqual([]);
+    expect(problems(pipelineAwsExample)).toEqual([]);
   });
 
   // Each refused at start, before anything runs, naming the field (with its path in the pipeline input) and the fix.
