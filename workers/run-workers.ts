@@ -1,4 +1,11 @@
-import { Runtime, Worker, makeTelemetryFilterString, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import {
+  Runtime,
+  Worker,
+  makeTelemetryFilterString,
+  type ActivityInterceptorsFactory,
+  type NativeConnection,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import type { Logger as PinoLogger } from 'pino';
 import type { LlmtwinConfig } from '../common/config';
 import { durationToMs } from '../common/shared/durations';
@@ -50,6 +57,8 @@ export interface RunWorkersOptions {
   connection?: NativeConnection;
   /** Pre-bundled workflow code per role; a role without one is bundled from WORKFLOWS_BY_ROLE at start. */
   workflowBundlePaths?: Partial<Record<WorkflowRole, string>>;
+  /** More activity interceptors (tracing, or a test's faults), after the project's own. */
+  activityInterceptors?: readonly ActivityInterceptorsFactory[];
   /** Resolves to stop the workers (besides SIGINT/SIGTERM, which the runtime handles). */
   until?: Promise<unknown>;
 }
@@ -84,6 +93,7 @@ export async function buildWorkers({
   aws,
   connection,
   workflowBundlePaths = {},
+  activityInterceptors = [],
 }: Omit<RunWorkersOptions, 'logger' | 'until'> & { aws: AwsClients; connection: NativeConnection }): Promise<Worker[]> {
   const queues = taskQueuesFor(config.temporal.taskQueue);
   const shutdownGraceTime = durationToMs(config.worker.shutdownGraceTime);
@@ -102,7 +112,7 @@ export async function buildWorkers({
         // Heartbeat details are the progress the CLI and Web UI show; by default the SDK sends them at
         // most every 0.8 x heartbeat timeout (capped at 60 s), which makes a progress bar look frozen.
         maxHeartbeatThrottleInterval: HEARTBEAT_SEND_INTERVAL,
-        interceptors: { activity: [keepHeartbeating] },
+        interceptors: { activity: [keepHeartbeating, ...activityInterceptors] },
         ...(isWorkflowRole(role)
           ? {
               // A pre-built bundle holds the default failure converter; with encryption on, the workflow

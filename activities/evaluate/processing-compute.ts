@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { createdOrExists, undefinedIfNotFound } from '../aws/errors';
 import type { SageMakerSender } from '../aws/clients';
+import { readTags } from '../aws/endpoints';
 import { sageMakerConsoleUrl } from '../../common/shared/console-links';
 
 /**
@@ -22,6 +23,8 @@ export interface ProcessingCompute {
   logLocation(jobName: string): string;
   /** The job's page in the AWS console; undefined where there is none (local jobs). */
   consoleUrl(jobName: string): string | undefined;
+  /** The job's tags (ListTags); undefined when there is no such job. */
+  tags(jobName: string): Promise<Map<string, string> | undefined>;
 }
 
 export function sageMakerProcessingCompute(sagemaker: SageMakerSender, region: string): ProcessingCompute {
@@ -35,5 +38,9 @@ export function sageMakerProcessingCompute(sagemaker: SageMakerSender, region: s
     },
     logLocation: (jobName) => `CloudWatch Logs, group /aws/sagemaker/ProcessingJobs, streams ${jobName}/algo-1-* (region ${region})`,
     consoleUrl: (jobName) => sageMakerConsoleUrl(region, 'processing-job', jobName),
+    async tags(jobName) {
+      const job = await undefinedIfNotFound(() => sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: jobName })));
+      return job?.ProcessingJobArn ? readTags(sagemaker, job.ProcessingJobArn) : undefined;
+    },
   };
 }

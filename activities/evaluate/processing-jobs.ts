@@ -2,6 +2,7 @@ import type { CreateProcessingJobCommandInput, DescribeProcessingJobCommandOutpu
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES } from '../../common/shared/errors';
+import { RUN_ID_TAG_KEY } from '../../common/shared/naming';
 import { awsCall, isNotFound, toAwsFailure } from '../aws/errors';
 import { pollOrBackOff, sleepBeating, type PollingIntervals } from '../aws/job-polling';
 import type { ProcessingCompute } from './processing-compute';
@@ -68,6 +69,23 @@ export function judgeExistingJob(job: DescribeProcessingJobCommandOutput, reques
   });
 }
 
+/**
+ * A job found under our name that this very run created (its run-id tag is ours: an earlier attempt
+ * of this activity created it and lost the answer) is `created`, not another run's job to adopt or reuse.
+ */
+async function judgeOursOrExisting(
+  compute: ProcessingCompute,
+  job: DescribeProcessingJobCommandOutput,
+  request: CreateProcessingJobCommandInput,
+): Promise<StartedProcessingJob> {
+  const judged = judgeExistingJob(job, request);
+  const runId = request.Tags?.find((tag) => tag.Key === RUN_ID_TAG_KEY)?.Value;
+  if (runId === undefined) return judged;
+  const jobName = request.ProcessingJobName as string;
+  const tags = await awsCall({ operation: 'ListTags', resource: `processing job ${jobName}` }, () => compute.tags(jobName));
+  return tags?.get(RUN_ID_TAG_KEY) === runId ? { ...judged, outcome: 'created' } : judged;
+}
+
 export async function startProcessingJob(
   compute: ProcessingCompute,
   request: CreateProcessingJobCommandInput,
@@ -76,14 +94,14 @@ export async function startProcessingJob(
 ): Promise<StartedProcessingJob> {
   const jobName = request.ProcessingJobName as string;
   const existing = await describe(compute, jobName, abortSignal);
-  if (existing) return judgeExistingJob(existing, request);
+  if (existing) return judgeOursOrExisting(compute, existing, request);
   const withSecrets = { ...request, Environment: { ...request.Environment, ...environment() } };
   const created = await awsCall({ operation: 'CreateProcessingJob', resource: `processing job ${jobName}` }, () =>
     compute.create(withSecrets, abortSignal),
   );
   if (created === 'created') return { jobName, outcome: 'created', status: 'InProgress' };
   const raced = await describe(compute, jobName, abortSignal);
-  if (raced) return judgeExistingJob(raced, request);
+  if (raced) return judgeOursOrExisting(compute, raced, request);
   throw ApplicationFailure.create({
     type: ERROR_TYPES.transient,
     message: `processing job ${jobName} exists but cannot be described yet; trying again`,

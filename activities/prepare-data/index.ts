@@ -90,12 +90,16 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
     const location = datasetLocation(deps.bucket, deps.prefix, request.datasetHash);
     const manifestUri = `${location.uri}${MANIFEST_FILE}`;
     await ensureBucket(deps.s3, deps.bucket, deps.region, deps.prefix);
+    const { workflowExecution, activityId } = context.info;
+    const builtBy = { workflowId: workflowExecution?.workflowId ?? '', activityId };
     const existing = await readExistingManifest(deps.s3, location, request.datasetHash, signal);
-    if (existing) return resultFromManifest(existing, manifestUri, true);
+    if (existing) {
+      const ownEarlierAttempt = existing.builtBy?.workflowId === builtBy.workflowId && existing.builtBy.activityId === builtBy.activityId;
+      return resultFromManifest(existing, manifestUri, !ownEarlierAttempt);
+    }
 
     // One scratch folder per dataset and activity: a retry of this activity finds its own, another
     // workflow building the same dataset at the same time does not collide with it.
-    const { workflowExecution, activityId } = context.info;
     const scratchRoot = join(deps.scratchRoot ?? tmpdir(), 'llmtwin-prepare');
     const scratchDir = join(
       scratchRoot,
@@ -174,7 +178,7 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
         progress.bytesDone = before + staged.bytes;
         context.heartbeat(progress);
       }
-      const manifest = buildManifest(settings, listing, request.datasetHash, location, outcome);
+      const manifest = buildManifest(settings, listing, request.datasetHash, location, outcome, builtBy);
       await putManifest(deps.s3, location, manifest, signal);
       await rm(scratchDir, { recursive: true, force: true });
       return resultFromManifest(manifest, manifestUri, false);
@@ -229,6 +233,7 @@ function buildManifest(
   datasetHash: string,
   location: ReturnType<typeof datasetLocation>,
   outcome: StagedOutcome,
+  builtBy: NonNullable<Manifest['builtBy']>,
 ): Manifest {
   const file = (name: string, staged: StagedOutcome['train']) => ({
     key: `${location.keyPrefix}${name}`,
@@ -242,6 +247,7 @@ function buildManifest(
     datasetHash,
     codeVersion: DATASET_CODE_VERSION,
     createdAt: new Date().toISOString(),
+    builtBy,
     source: {
       kind: listing.kind,
       location: listing.location,

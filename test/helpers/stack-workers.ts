@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection, type ActivityInterceptorsFactory, type Worker } from '@temporalio/worker';
 import type { LlmtwinConfig } from '../../common/config';
 import { taskQueuesFor, type TaskQueues, type WorkerRole } from '../../common/shared/task-queues';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../platform/aws-clients';
@@ -31,6 +31,8 @@ export interface StackWorkerOptions {
   beforeStart?: (aws: AwsClients) => void;
   /** Runs before the workers stop, while the client still works, e.g. to remove a schedule a test made. */
   beforeStop?: (stack: StackWorkers) => Promise<unknown>;
+  /** Activity interceptors added after the project's own (a test's faults). */
+  activityInterceptors?: readonly ActivityInterceptorsFactory[];
 }
 
 export function useStackWorkers(options: StackWorkerOptions): StackWorkers {
@@ -57,6 +59,7 @@ export function useStackWorkers(options: StackWorkerOptions): StackWorkers {
       aws: stack.aws,
       connection: workerConnection,
       workflowBundlePaths: workflowBundlePaths(),
+      ...(options.activityInterceptors ? { activityInterceptors: options.activityInterceptors } : {}),
     });
     running = Promise.all(workers.map((worker) => worker.run()));
   };
