@@ -156,6 +156,10 @@ function temporalArgs(options: StackOptions): string[] {
   // results, new workflow tasks) is read at most 20 times a second by default: each stage of the
   // pipeline waited ~50 ms per hop (bench/pipeline.ts: 1.83 s -> 1.18 s). A cluster spreads that over its shards.
   args.push('--dynamic-config-value', `history.transferProcessorMaxPollRPS=${TRANSFER_QUEUE_POLLS_PER_SECOND}`);
+  // A commit appends to SQLite's write-ahead log instead of waiting for the database file to reach the
+  // disk: 24 -> 17 ms per workflow task (bench/pipeline.ts). History still survives restarts, and a crash
+  // of the server process loses nothing committed (only a power cut could lose the last commits).
+  args.push('--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
   if (options.uiPort === null) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort));
   return args;
