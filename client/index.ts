@@ -5,3 +5,4 @@ export { EndpointUnavailableError, invokeTwin, MalformedAnswerError, openTwin } 
 export type { ChatMessage, InvokeOptions, InvokeTwinOptions, TwinAnswer, TwinTarget } from './invoke';
 export type { PipelineInput, PipelineProgress, PipelineResult } from '../common/pipeline/contract';
 export { AesGcmPayloadCodec, dataConverterFor } from '../platform/payload-codec';
+export { temporalConnectionOptions } from '../platform/temporal-client';

@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { LlmtwinConfig } from '../common/config';
+import { SettingError } from './setting-error';
 
 /**
  * Optional end-to-end encryption of every Temporal payload (workflow inputs, results, signals, updates,
@@ -18,7 +19,7 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_BYTES = 32;
 
-export class PayloadKeyError extends Error {
+export class PayloadKeyError extends SettingError {
   override name = 'PayloadKeyError';
 }
 

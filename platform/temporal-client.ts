@@ -1,6 +1,7 @@
 import { Client, Connection, isGrpcServiceError, ServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import type { LlmtwinConfig } from '../common/config';
 import { dataConverterFor } from './payload-codec';
+import { temporalTls } from './temporal-tls';
 
 /**
  * The client side of Temporal: what the CLI, demos and the fleet sweep use. Kept apart from the worker
@@ -11,15 +12,16 @@ import { dataConverterFor } from './payload-codec';
 export function temporalConnectionOptions(config: LlmtwinConfig) {
   return {
     address: config.temporal.address,
-    tls: config.temporal.tls || Boolean(config.temporal.apiKey),
+    tls: temporalTls(config.temporal),
     ...(config.temporal.apiKey ? { apiKey: config.temporal.apiKey } : {}),
   };
 }
 
 export async function connectClient(config: LlmtwinConfig): Promise<Client> {
-  // Read the payload keys before connecting: a missing key is a config error, not a connection error.
+  // Read the payload keys and TLS files before connecting: a missing one is a setting to fix, not a connection error.
   const dataConverter = dataConverterFor(config);
-  const connection = await Connection.connect(temporalConnectionOptions(config));
+  const options = temporalConnectionOptions(config);
+  const connection = await Connection.connect(options);
   return new Client({ connection, namespace: config.temporal.namespace, ...(dataConverter ? { dataConverter } : {}) });
 }
 

@@ -3,7 +3,8 @@ import type { Client } from '@temporalio/client';
 import type { LlmtwinConfig } from '../common/config';
 import { taskQueuesFor } from '../common/shared/task-queues';
 import type { AwsClients } from '../platform/aws-clients';
-import { UsageError } from './cli-errors';
+import { SettingError } from '../platform/setting-error';
+import { CliError, EXIT_CODES, UsageError } from './cli-errors';
 import { notice } from './cli-output';
 import type * as temporalClientModule from '../platform/temporal-client';
 import type * as configModule from '../platform/config';
@@ -50,9 +51,9 @@ export class CliContext {
       try {
         this.client = await connectClient(this.config);
       } catch (error) {
-        // A missing or malformed payload key is the user's to fix, as a bad config is.
-        if ((error as Error).name === 'PayloadKeyError') throw new UsageError((error as Error).message);
-        throw error;
+        // A missing or malformed payload key, an unreadable certificate: the user's to fix, as a bad config is.
+        if (error instanceof SettingError) throw new UsageError(error.message);
+        throw new CliError(unreachable(this.config.temporal, error), EXIT_CODES.runFailed);
       }
     }
     return this.client;
@@ -93,4 +94,15 @@ export class CliContext {
 /** `<prefix>-<UTC time>-<random>`: readable in the Web UI's list, and two starts in the same millisecond never collide. */
 export function defaultWorkflowId(prefix: string): string {
   return `${prefix}-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Why the CLI could not connect to Temporal, with what to check for the way it tried (plain, TLS, mTLS). */
+function unreachable(temporal: LlmtwinConfig['temporal'], error: unknown): string {
+  const cause = error instanceof Error ? error.message : String(error);
+  const check = temporal.tlsCert
+    ? 'that the server takes this client certificate (TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY) and that TEMPORAL_TLS_CA signed its own'
+    : temporal.tls || temporal.apiKey || temporal.tlsCa
+      ? 'that it speaks TLS with a certificate your CA (TEMPORAL_TLS_CA) or the system trusts, and whether it wants a client certificate (TEMPORAL_TLS_CERT)'
+      : 'that it runs (the embedded stack: npm run dev -- start), and whether it wants TLS (TEMPORAL_TLS, TEMPORAL_API_KEY)';
+  return `cannot reach Temporal at ${temporal.address}: ${cause}; check TEMPORAL_ADDRESS, and ${check}`;
 }

@@ -29,6 +29,16 @@ export const TEMPORAL_CONFIG = configSection({
       /** Temporal Cloud and other TLS deployments: turn TLS on and, optionally, pass an API key. */
       tls: z.boolean().default(false),
       apiKey: z.string().min(1).optional(),
+      /**
+       * mTLS, for namespaces that authenticate clients by certificate (Temporal Cloud's other way in, or
+       * a self-hosted cluster): the client certificate and its private key, PEM files. Either turns TLS on.
+       */
+      tlsCert: z.string().min(1).optional(),
+      tlsKey: z.string().min(1).optional(),
+      /** The CA that signed the server's certificate, a PEM file, when it is not a public one (a self-hosted cluster). */
+      tlsCa: z.string().min(1).optional(),
+      /** The name on the server's certificate, when it is not the address's host. */
+      tlsServerName: z.string().min(1).optional(),
       /** Encrypt every payload (AES-256-GCM; platform/payload-codec.ts). The keys live in environment variables, never here. */
       encryption: z
         .strictObject({
@@ -47,12 +57,22 @@ export const TEMPORAL_CONFIG = configSection({
         })
         .optional(),
     })
+    .refine((temporal) => (temporal.tlsCert === undefined) === (temporal.tlsKey === undefined), {
+      message:
+        'mTLS needs both the client certificate and its key: set temporal.tlsCert and temporal.tlsKey (TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY)',
+      path: ['tlsKey'],
+    })
     .prefault({}),
   envVars: [
     { name: 'TEMPORAL_ADDRESS', path: 'temporal.address', kind: 'string' },
     { name: 'TEMPORAL_NAMESPACE', path: 'temporal.namespace', kind: 'string' },
     { name: 'TEMPORAL_API_KEY', path: 'temporal.apiKey', kind: 'string' },
     { name: 'TEMPORAL_TLS', path: 'temporal.tls', kind: 'boolean' },
+    // The temporal CLI's names for the same files.
+    { name: 'TEMPORAL_TLS_CERT', path: 'temporal.tlsCert', kind: 'string' },
+    { name: 'TEMPORAL_TLS_KEY', path: 'temporal.tlsKey', kind: 'string' },
+    { name: 'TEMPORAL_TLS_CA', path: 'temporal.tlsCa', kind: 'string' },
+    { name: 'TEMPORAL_TLS_SERVER_NAME', path: 'temporal.tlsServerName', kind: 'string' },
     { name: 'LLMTWIN_TASK_QUEUE', path: 'temporal.taskQueue', kind: 'string' },
     { name: 'LLMTWIN_PAYLOAD_KEY_ID', path: 'temporal.encryption.keyId', kind: 'string' },
   ],

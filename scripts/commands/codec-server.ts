@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { startCodecServer } from '../../platform/codec-server';
-import { PayloadKeyError, payloadCodecFor } from '../../platform/payload-codec';
+import { payloadCodecFor } from '../../platform/payload-codec';
+import { SettingError } from '../../platform/setting-error';
 import type { CliContext } from '../cli-context';
 import { UsageError } from '../cli-errors';
 import { notice, printJson } from '../cli-output';
@@ -57,7 +58,7 @@ function codecOf(context: CliContext) {
   try {
     return payloadCodecFor(context.config);
   } catch (error) {
-    if (error instanceof PayloadKeyError) throw new UsageError(error.message);
+    if (error instanceof SettingError) throw new UsageError(error.message);
     throw error;
   }
 }
