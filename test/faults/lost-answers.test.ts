@@ -1,22 +1,12 @@
-import {
-  ListEndpointConfigsCommand,
-  ListEndpointsCommand,
-  ListModelPackagesCommand,
-  ListModelsCommand,
-  ListProcessingJobsCommand,
-  ListTrainingJobsCommand,
-} from '@aws-sdk/client-sagemaker';
+import { ListEndpointConfigsCommand, ListModelsCommand } from '@aws-sdk/client-sagemaker';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { modelPackageGroupName } from '../../common/evaluate/registry';
-import { PIPELINE_WORKFLOW_TYPE, type PipelineInput, type PipelineWorkflow } from '../../common/pipeline/contract';
-import { PROJECT_ROOT } from '../../platform/paths';
 import { duplicatesIn, injectFaults, type FaultLog } from '../helpers/aws-faults';
-import { emulateClientTokens, emulateJobOutputs, queueEndpointAnswer, SAGEMAKER_ON_MOTO } from '../helpers/moto-job-outputs';
-import { motoUrl, testConfig } from '../helpers/stack';
+import { emulateClientTokens, emulateJobOutputs, SAGEMAKER_ON_MOTO } from '../helpers/moto-job-outputs';
+import { runPipelineOnMoto, sageMakerCounts } from '../helpers/pipeline-on-moto';
+import { testConfig } from '../helpers/stack';
 import { useStackWorkers } from '../helpers/stack-workers';
-import { uniqueId } from '../helpers/temporal';
 
 // Every activity of a pipeline (each AWS step, the data build, the waits, the registry, the deployment,
 // the smoke test, the boundary checks) does its work once and then loses its answer, as a worker killed
@@ -54,17 +44,7 @@ const stack = useStackWorkers({
 });
 
 it('a pipeline whose every activity loses its first answer is served, with one of everything, all of it made by this run', async () => {
-  for (let i = 0; i < 4; i += 1) await queueEndpointAnswer(motoUrl());
-  const input: PipelineInput = {
-    source: { kind: 'local', path: `${PROJECT_ROOT}/examples/corpus` },
-    twin: uniqueId('wren'),
-    deploy: { monitor: { enabled: false } },
-  };
-  const result = await stack.client.workflow.execute<PipelineWorkflow>(PIPELINE_WORKFLOW_TYPE, {
-    taskQueue: stack.queues.control,
-    workflowId: uniqueId('lost-answers'),
-    args: [input],
-  });
+  const { result } = await runPipelineOnMoto(stack, 'lost-answers', 4);
 
   expect(result.outcome).toBe('served');
   // Made by this run, each of them, however many times the step ran.
@@ -79,16 +59,12 @@ it('a pipeline whose every activity loses its first answer is served, with one o
   );
 
   const { sagemaker, s3 } = stack.aws;
-  const group = modelPackageGroupName(stack.config.resourceNamePrefix, input.twin);
   const datasets = await s3.send(new ListObjectsV2Command({ Bucket: stack.config.s3.bucket, Prefix: stack.config.s3.prefix }));
   expect({
     datasetManifests: datasets.Contents?.filter((object) => object.Key?.endsWith('manifest.json')).length,
-    trainingJobs: (await sagemaker.send(new ListTrainingJobsCommand({}))).TrainingJobSummaries?.length,
-    processingJobs: (await sagemaker.send(new ListProcessingJobsCommand({}))).ProcessingJobSummaries?.length,
-    versions: (await sagemaker.send(new ListModelPackagesCommand({ ModelPackageGroupName: group }))).ModelPackageSummaryList?.length,
+    ...(await sageMakerCounts(stack, sagemaker, result.twin)),
     models: (await sagemaker.send(new ListModelsCommand({}))).Models?.length,
     endpointConfigs: (await sagemaker.send(new ListEndpointConfigsCommand({}))).EndpointConfigs?.length,
-    endpoints: (await sagemaker.send(new ListEndpointsCommand({}))).Endpoints?.length,
   }).toEqual({ datasetManifests: 1, trainingJobs: 1, processingJobs: 1, versions: 1, models: 1, endpointConfigs: 1, endpoints: 1 });
   expect(duplicatesIn(log)).toEqual([]);
   process.stdout.write(`lost answers of ${lost.length} activity types, each retried: ${lost.join(', ')}\n`);

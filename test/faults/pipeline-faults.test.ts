@@ -1,20 +1,14 @@
-import {
-  ListEndpointsCommand,
-  ListModelPackagesCommand,
-  ListProcessingJobsCommand,
-  ListTrainingJobsCommand,
-} from '@aws-sdk/client-sagemaker';
 import { WorkflowFailedError } from '@temporalio/client';
 import { findOrphans } from '../../activities/idle/orphans';
-import { modelPackageGroupName } from '../../common/evaluate/registry';
-import { PIPELINE_WORKFLOW_TYPE, type PipelineInput, type PipelineWorkflow } from '../../common/pipeline/contract';
+import { PIPELINE_WORKFLOW_TYPE, type PipelineWorkflow } from '../../common/pipeline/contract';
 import { destroyAwsClients } from '../../platform/aws-clients';
 import { PROJECT_ROOT } from '../../platform/paths';
 import { duplicatesIn, injectFaults, type FaultLog } from '../helpers/aws-faults';
-import { emulateClientTokens, emulateJobOutputs, queueEndpointAnswer, SAGEMAKER_ON_MOTO } from '../helpers/moto-job-outputs';
-import { motoUrl, testAwsClients, testConfig } from '../helpers/stack';
+import { emulateClientTokens, emulateJobOutputs, SAGEMAKER_ON_MOTO } from '../helpers/moto-job-outputs';
+import { testAwsClients, testConfig } from '../helpers/stack';
 import { useStackWorkers } from '../helpers/stack-workers';
 import { uniqueId } from '../helpers/temporal';
+import { runPipelineOnMoto, sageMakerCounts } from '../helpers/pipeline-on-moto';
 
 // The pipeline on SageMaker compute against moto with a quarter of all AWS attempts failing on the
 // wire (throttling, 500s, resets before the call, answers lost after it): it completes, and nothing is
@@ -65,27 +59,11 @@ it.each([0.25, 0.4])(
     const passed = { value: false };
     const clean = testAwsClients(stack.config);
     try {
-      for (let i = 0; i < 5; i += 1) await queueEndpointAnswer(motoUrl());
-      const input: PipelineInput = {
-        source: { kind: 'local', path: `${PROJECT_ROOT}/examples/corpus` },
-        twin: uniqueId('wren'),
-        deploy: { monitor: { enabled: false } },
-      };
-      const result = await stack.client.workflow.execute<PipelineWorkflow>(PIPELINE_WORKFLOW_TYPE, {
-        taskQueue: stack.queues.control,
-        workflowId: uniqueId('pipeline-faults'),
-        args: [input],
-      });
+      const { result } = await runPipelineOnMoto(stack, 'pipeline-faults', 5);
       expect(result.outcome).toBe('served');
 
       const { sagemaker } = clean;
-      const group = modelPackageGroupName(stack.config.resourceNamePrefix, input.twin);
-      const counts = {
-        trainingJobs: (await sagemaker.send(new ListTrainingJobsCommand({}))).TrainingJobSummaries?.length,
-        processingJobs: (await sagemaker.send(new ListProcessingJobsCommand({}))).ProcessingJobSummaries?.length,
-        endpoints: (await sagemaker.send(new ListEndpointsCommand({}))).Endpoints?.length,
-        versions: (await sagemaker.send(new ListModelPackagesCommand({ ModelPackageGroupName: group }))).ModelPackageSummaryList?.length,
-      };
+      const counts = await sageMakerCounts(stack, sagemaker, result.twin);
       expect(counts).toEqual({ trainingJobs: 1, processingJobs: 1, endpoints: 1, versions: 1 });
       const duplicates = duplicatesIn(log);
       expect(duplicates).toEqual([]);
