@@ -99,10 +99,11 @@ export function defaultWorkflowId(prefix: string): string {
 /** Why the CLI could not connect to Temporal, with what to check for the way it tried (plain, TLS, mTLS). */
 function unreachable(temporal: LlmtwinConfig['temporal'], error: unknown): string {
   const cause = error instanceof Error ? error.message : String(error);
+  const signedBy = temporal.tlsCa ? 'your CA (TEMPORAL_TLS_CA)' : 'a CA the system trusts (or set TEMPORAL_TLS_CA)';
   const check = temporal.tlsCert
-    ? 'that the server takes this client certificate (TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY) and that TEMPORAL_TLS_CA signed its own'
-    : temporal.tls || temporal.apiKey || temporal.tlsCa
-      ? 'that it speaks TLS with a certificate your CA (TEMPORAL_TLS_CA) or the system trusts, and whether it wants a client certificate (TEMPORAL_TLS_CERT)'
+    ? `that the server takes this client certificate (TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY) and that its own is signed by ${signedBy}`
+    : temporal.tls || temporal.apiKey || temporal.tlsCa || temporal.tlsServerName
+      ? `that it speaks TLS with a certificate signed by ${signedBy}, and whether it wants a client certificate (TEMPORAL_TLS_CERT)`
       : 'that it runs (the embedded stack: npm run dev -- start), and whether it wants TLS (TEMPORAL_TLS, TEMPORAL_API_KEY)';
   return `cannot reach Temporal at ${temporal.address}: ${cause}; check TEMPORAL_ADDRESS, and ${check}`;
 }

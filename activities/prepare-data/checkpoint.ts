@@ -9,8 +9,9 @@ import { SkippedItemSchema } from '../../common/prepare-data/contract';
  * them back is far cheaper than fetching, parsing and cleaning them) and goes on with file `filesDone`
  * of the listing. The dataset is the same, byte for byte, as an uninterrupted build's.
  *
- * Written with the staged file flushed first, then renamed into place: a checkpoint on disk never
- * names more staged bytes than the disk holds.
+ * Written with the staged file flushed first, then renamed into place: after a process dies, a
+ * checkpoint never names more staged bytes than the file holds. (Nothing is fsynced: after the machine
+ * itself goes down, staged bytes that do not read back make the retry start over.)
  */
 
 const FingerprintSchema = z.strictObject({ path: z.string(), size: z.number().int().min(0), digest: z.string() });

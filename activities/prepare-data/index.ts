@@ -91,10 +91,12 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
     const manifestUri = `${location.uri}${MANIFEST_FILE}`;
     await ensureBucket(deps.s3, deps.bucket, deps.region, deps.prefix);
     const { workflowExecution, activityId } = context.info;
-    const builtBy = { workflowId: workflowExecution?.workflowId ?? '', activityId };
+    const builtBy = { workflowId: workflowExecution?.workflowId ?? '', runId: workflowExecution?.runId ?? '', activityId };
     const existing = await readExistingManifest(deps.s3, location, request.datasetHash, signal);
     if (existing) {
-      const ownEarlierAttempt = existing.builtBy?.workflowId === builtBy.workflowId && existing.builtBy.activityId === builtBy.activityId;
+      const mine = existing.builtBy;
+      const ownEarlierAttempt =
+        mine?.workflowId === builtBy.workflowId && mine.runId === builtBy.runId && mine.activityId === builtBy.activityId;
       return resultFromManifest(existing, manifestUri, !ownEarlierAttempt);
     }
 
@@ -183,8 +185,11 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
       await rm(scratchDir, { recursive: true, force: true });
       return resultFromManifest(manifest, manifestUri, false);
     } catch (error) {
-      // A cancelled or invalid build leaves nothing behind; other failures keep the staged files for the retry.
-      if (signal.aborted || isNonRetryable(error)) await rm(scratchDir, { recursive: true, force: true });
+      // A cancelled or invalid build leaves nothing behind. Other failures keep the staged files and the
+      // checkpoint for the retry, and so does an attempt stopped by a worker shutting down or a timeout
+      // (its signal aborts too, but the build is not over: its retry comes back to this folder).
+      const cancelled = signal.aborted && context.cancellationDetails?.cancelRequested === true;
+      if (cancelled || isNonRetryable(error)) await rm(scratchDir, { recursive: true, force: true });
       throw error;
     } finally {
       stopTouching();

@@ -388,7 +388,13 @@ async function registerStaged(
     throw new StaleCheckpointError(`${path} holds ${Math.max(length, 0)} bytes; the checkpoint recorded ${resume.stagedBytes}`);
   }
   await truncate(path, resume.stagedBytes);
-  for await (const document of readStagedDocuments(path, signal)) registry.add(document, documentSignature(document, settings));
+  try {
+    for await (const document of readStagedDocuments(path, signal)) registry.add(document, documentSignature(document, settings));
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    // Bytes that do not decode (the machine went down before the OS wrote them out): start over.
+    throw new StaleCheckpointError(`${path} does not read back: ${error instanceof Error ? error.message : String(error)}`);
+  }
   const expected = resume.documents - resume.emptyDocuments;
   if (registry.size !== expected) {
     throw new StaleCheckpointError(`${path} holds ${registry.size} documents; the checkpoint recorded ${expected}`);

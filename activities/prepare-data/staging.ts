@@ -42,6 +42,8 @@ export class BufferedFileWriter {
     options: { hash: boolean; appendAfter?: number },
   ) {
     const { appendAfter } = options;
+    // A hash of the appended part alone would name no file: hashed files are always written whole.
+    if (appendAfter !== undefined && options.hash) throw new Error('BufferedFileWriter: appendAfter is for files that are not hashed');
     this.handle = appendAfter === undefined ? open(path, 'w') : truncate(path, appendAfter).then(() => open(path, 'a'));
     this.bytes = appendAfter ?? 0;
     // Awaited at the first write; a failure to open must not count as unhandled before then.

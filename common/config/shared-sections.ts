@@ -57,10 +57,14 @@ export const TEMPORAL_CONFIG = configSection({
         })
         .optional(),
     })
-    .refine((temporal) => (temporal.tlsCert === undefined) === (temporal.tlsKey === undefined), {
-      message:
-        'mTLS needs both the client certificate and its key: set temporal.tlsCert and temporal.tlsKey (TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY)',
-      path: ['tlsKey'],
+    .superRefine((temporal, ctx) => {
+      if ((temporal.tlsCert === undefined) === (temporal.tlsKey === undefined)) return;
+      ctx.addIssue({
+        code: 'custom',
+        path: [temporal.tlsCert === undefined ? 'tlsCert' : 'tlsKey'],
+        message:
+          'mTLS needs both the client certificate and its key: set temporal.tlsCert and temporal.tlsKey (TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY)',
+      });
     })
     .prefault({}),
   envVars: [

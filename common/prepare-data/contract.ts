@@ -240,7 +240,7 @@ export const ManifestSchema = z.object({
    * The activity that published it: a retry of that same activity (its answer was lost) finds the
    * dataset it made itself, which is not a reuse. Absent in manifests written before it was recorded.
    */
-  builtBy: z.object({ workflowId: z.string(), activityId: z.string() }).optional(),
+  builtBy: z.object({ workflowId: z.string(), runId: z.string(), activityId: z.string() }).optional(),
   source: z.object({ kind: z.enum(['local', 's3']), location: z.string(), files: z.number().int().min(0), bytes: z.number().int().min(0) }),
   /** The settings the dataset was built with (the parsed input, less the source location). */
   config: z.record(z.string(), z.unknown()),

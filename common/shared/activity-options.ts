@@ -42,13 +42,14 @@ export const LONG_WAIT: ActivityOptions = {
 };
 
 /**
- * CPU-heavy data work on the data queue: heartbeats progress. 30 s, not less: its synchronous stretches
- * hold the event loop (2.3 s at most on a 40 MB corpus, bench/prepare-data.ts), and they grow with the
- * corpus. A killed data worker's build is retried within that, and resumes from its checkpoint.
+ * CPU-heavy data work on the data queue: heartbeats progress. A minute, not seconds: its synchronous
+ * stretches hold the event loop (2.3 s at most on a 40 MB corpus, bench/prepare-data.ts), and they grow
+ * with the corpus; a false timeout would start a retry beside an attempt that still runs. A killed
+ * data worker's build is retried a minute (and the first backoff) later, and resumes from its checkpoint.
  */
 export const DATA_WORK: ActivityOptions = {
   startToCloseTimeout: '6h',
-  heartbeatTimeout: '30s',
+  heartbeatTimeout: '1m',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 5, nonRetryableErrorTypes },
 };
 

@@ -23,7 +23,7 @@ const root = mkdtempSync(join(realpathSync(tmpdir()), 'llmtwin-resume-'));
 const corpus = join(root, 'corpus');
 const scratchTmp = join(root, 'tmp');
 const config = testConfig();
-const env = cliEnv(config, { LLMTWIN_SOURCE_ROOTS: root, LLMTWIN_PREPARE_CHECKPOINT_EVERY: '100ms', TMPDIR: scratchTmp });
+const env = cliEnv(config, { LLMTWIN_SOURCE_ROOTS: root, LLMTWIN_PREPARE_CHECKPOINT_EVERY: '50ms', TMPDIR: scratchTmp });
 const startWorker = () => spawnWorker(process.execPath, ['--import', 'tsx', 'workers/main.ts', '--queues', 'control,data'], env);
 
 /** Distinct essays of a few dozen paragraphs each, from a fixed word list and a seeded generator. */

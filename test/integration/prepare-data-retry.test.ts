@@ -2,10 +2,11 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { ActivityCancellationDetails } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { testLogger } from '../helpers/test-logger';
 import { createPrepareDataActivities } from '../../activities/prepare-data';
-import { ManifestSchema, PrepareDataInputSchema, type PrepareDataProgress } from '../../common/prepare-data/contract';
+import { ManifestSchema, PrepareDataInputSchema, type DatasetPlan, type PrepareDataProgress } from '../../common/prepare-data/contract';
 import { destroyAwsClients, type AwsClients } from '../../platform/aws-clients';
 import { resetMoto, testAwsClients, testConfig } from '../helpers/stack';
 
@@ -96,3 +97,36 @@ it('a retried buildDataset resumes from its staged files and uploads only what i
   // Published: the scratch folder is gone.
   expect(readdirSync(join(scratchRoot, 'llmtwin-prepare'))).toEqual([]);
 });
+
+it.each([
+  ['a worker shutting down', 'WORKER_SHUTDOWN', { workerShutdown: true }, ['checkpoint.json', 'documents.staged']],
+  ['a cancellation', 'CANCELLED', { cancelRequested: true }, undefined],
+] as const)(
+  'a build stopped mid-way by %s keeps its checkpoint for the retry only when the build is not over',
+  async (_what, reason, details, kept) => {
+    const activities = createPrepareDataActivities({
+      s3: aws.s3,
+      bucket: config.s3.bucket,
+      prefix: config.s3.prefix,
+      region: config.aws.region,
+      generator: config.generator,
+      sources: config.sources,
+      scratchRoot,
+      checkpointEveryMs: 0,
+    });
+    const input = PrepareDataInputSchema.parse({ source: { kind: 'local', path: CORPUS } });
+    const environment = new MockActivityEnvironment(
+      { activityId: '2', attempt: 1, workflowExecution: { workflowId: `stopped-${reason}`, runId: 'run-1' } },
+      { logger: testLogger },
+    );
+    const plan = await environment.run<[], DatasetPlan, () => Promise<DatasetPlan>>(() => activities.planDataset(input));
+    environment.on('heartbeat', (progress: PrepareDataProgress) => {
+      // The first heartbeat of the pass (they come at most once a second; this corpus takes less).
+      if (progress.phase === 'process') environment.cancel(reason, new ActivityCancellationDetails(details));
+    });
+    await expect(environment.run(() => activities.buildDataset({ input, datasetHash: plan.datasetHash }))).rejects.toThrow();
+    const folders = readdirSync(join(scratchRoot, 'llmtwin-prepare'));
+    if (kept === undefined) expect(folders).toEqual([]);
+    else expect(readdirSync(join(scratchRoot, 'llmtwin-prepare', folders[0]!))).toEqual(expect.arrayContaining(kept));
+  },
+);
