@@ -5,7 +5,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ActivityCancellationDetails } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { testLogger } from '../helpers/test-logger';
-import { createPrepareDataActivities } from '../../activities/prepare-data';
+import { createPrepareDataActivities, type PrepareDataDeps } from '../../activities/prepare-data';
 import { ManifestSchema, PrepareDataInputSchema, type DatasetPlan, type PrepareDataProgress } from '../../common/prepare-data/contract';
 import { destroyAwsClients, type AwsClients } from '../../platform/aws-clients';
 import { resetMoto, testAwsClients, testConfig } from '../helpers/stack';
@@ -24,6 +24,20 @@ beforeEach(async () => {
   aws = testAwsClients(config);
   scratchRoot = mkdtempSync(join(tmpdir(), 'llmtwin-retry-'));
 });
+/** The activities as the data worker builds them, against moto, staging under this test's scratch root. */
+function activitiesOnMoto(extra: Partial<PrepareDataDeps> = {}) {
+  return createPrepareDataActivities({
+    s3: aws.s3,
+    bucket: config.s3.bucket,
+    prefix: config.s3.prefix,
+    region: config.aws.region,
+    generator: config.generator,
+    sources: config.sources,
+    scratchRoot,
+    ...extra,
+  });
+}
+
 afterEach(() => {
   destroyAwsClients(aws);
   rmSync(scratchRoot, { recursive: true, force: true });
@@ -49,15 +63,7 @@ it('a retried buildDataset resumes from its staged files and uploads only what i
     },
     { step: 'initialize', name: 'failManifestOnce' },
   );
-  const activities = createPrepareDataActivities({
-    s3: aws.s3,
-    bucket: config.s3.bucket,
-    prefix: config.s3.prefix,
-    region: config.aws.region,
-    generator: config.generator,
-    sources: config.sources,
-    scratchRoot,
-  });
+  const activities = activitiesOnMoto();
   const input = PrepareDataInputSchema.parse({ source: { kind: 'local', path: CORPUS } });
   // Both attempts are the same activity of the same workflow: that is what names the scratch folder.
   const attempt = (number: number) => {
@@ -104,16 +110,7 @@ it.each([
 ] as const)(
   'a build stopped mid-way by %s keeps its checkpoint for the retry only when the build is not over',
   async (_what, reason, details, kept) => {
-    const activities = createPrepareDataActivities({
-      s3: aws.s3,
-      bucket: config.s3.bucket,
-      prefix: config.s3.prefix,
-      region: config.aws.region,
-      generator: config.generator,
-      sources: config.sources,
-      scratchRoot,
-      checkpointEveryMs: 0,
-    });
+    const activities = activitiesOnMoto({ checkpointEveryMs: 0 });
     const input = PrepareDataInputSchema.parse({ source: { kind: 'local', path: CORPUS } });
     const environment = new MockActivityEnvironment(
       { activityId: '2', attempt: 1, workflowExecution: { workflowId: `stopped-${reason}`, runId: 'run-1' } },
