@@ -3,6 +3,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { LlmtwinConfig } from '../../common/config';
 import {
   PrepareDataInputSchema,
@@ -16,6 +17,7 @@ import {
   type PrepareDataSettings,
 } from '../../common/prepare-data/contract';
 import { durationToMs } from '../../common/shared/durations';
+import { ERROR_TYPES } from '../../common/shared/errors';
 import { stableHash } from '../../common/shared/naming';
 import { parseOrFail, validationFailure } from '../../common/shared/validation';
 import { keepScratchAlive, sweepDeadScratch } from './scratch';
@@ -92,13 +94,12 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
     await ensureBucket(deps.s3, deps.bucket, deps.region, deps.prefix);
     const { workflowExecution, activityId } = context.info;
     const builtBy = { workflowId: workflowExecution?.workflowId ?? '', runId: workflowExecution?.runId ?? '', activityId };
+    const madeHere = (manifest: Manifest) =>
+      manifest.builtBy?.workflowId === builtBy.workflowId &&
+      manifest.builtBy.runId === builtBy.runId &&
+      manifest.builtBy.activityId === builtBy.activityId;
     const existing = await readExistingManifest(deps.s3, location, request.datasetHash, signal);
-    if (existing) {
-      const mine = existing.builtBy;
-      const ownEarlierAttempt =
-        mine?.workflowId === builtBy.workflowId && mine.runId === builtBy.runId && mine.activityId === builtBy.activityId;
-      return resultFromManifest(existing, manifestUri, !ownEarlierAttempt);
-    }
+    if (existing) return resultFromManifest(existing, manifestUri, !madeHere(existing));
 
     // One scratch folder per dataset and activity: a retry of this activity finds its own, another
     // workflow building the same dataset at the same time does not collide with it.
@@ -181,9 +182,17 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
         context.heartbeat(progress);
       }
       const manifest = buildManifest(settings, listing, request.datasetHash, location, outcome, builtBy);
-      await putManifest(deps.s3, location, manifest, signal);
+      const published = await putManifest(deps.s3, location, manifest, signal);
+      // Another build of this dataset published first (same hash, same bytes): its manifest stands.
+      const standing = published === 'exists' ? await readExistingManifest(deps.s3, location, request.datasetHash, signal) : manifest;
+      if (!standing) {
+        throw ApplicationFailure.create({
+          type: ERROR_TYPES.transient,
+          message: `${manifestUri} exists but cannot be read yet; trying again`,
+        });
+      }
       await rm(scratchDir, { recursive: true, force: true });
-      return resultFromManifest(manifest, manifestUri, false);
+      return resultFromManifest(standing, manifestUri, !madeHere(standing));
     } catch (error) {
       // A cancelled or invalid build leaves nothing behind. Other failures keep the staged files and the
       // checkpoint for the retry, and so does an attempt stopped by a worker shutting down or a timeout

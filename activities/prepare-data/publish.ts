@@ -105,17 +105,36 @@ export async function uploadStaged(
   return 'uploaded';
 }
 
-export async function putManifest(s3: S3Sender, location: DatasetLocation, manifest: Manifest, signal?: AbortSignal): Promise<void> {
+/**
+ * Publishes the manifest unless one is there already (If-None-Match: *): the first build of a dataset
+ * to finish names itself in it, and a concurrent build of the same dataset, or an SDK retry of a put
+ * whose answer was lost, finds it instead of replacing it. `exists`: the caller reads the one there.
+ */
+export async function putManifest(
+  s3: S3Sender,
+  location: DatasetLocation,
+  manifest: Manifest,
+  signal?: AbortSignal,
+): Promise<'written' | 'exists'> {
   const key = `${location.keyPrefix}${MANIFEST_FILE}`;
-  await awsCall({ operation: 'PutObject', resource: s3Uri(location.bucket, key) }, () =>
-    s3.send(
-      new PutObjectCommand({
-        Bucket: location.bucket,
-        Key: key,
-        Body: `${JSON.stringify(manifest, null, 2)}\n`,
-        ContentType: 'application/json',
-      }),
-      { abortSignal: signal },
-    ),
+  return awsCall({ operation: 'PutObject', resource: s3Uri(location.bucket, key) }, () =>
+    s3
+      .send(
+        new PutObjectCommand({
+          Bucket: location.bucket,
+          Key: key,
+          Body: `${JSON.stringify(manifest, null, 2)}\n`,
+          ContentType: 'application/json',
+          IfNoneMatch: '*',
+        }),
+        { abortSignal: signal },
+      )
+      .then(
+        () => 'written' as const,
+        (error: unknown) => {
+          if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412) return 'exists' as const;
+          throw error;
+        },
+      ),
   );
 }

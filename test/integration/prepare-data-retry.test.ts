@@ -127,3 +127,27 @@ it.each([
     else expect(readdirSync(join(scratchRoot, 'llmtwin-prepare', folders[0]!))).toEqual(expect.arrayContaining(kept));
   },
 );
+
+it('two workflows building one dataset at once: one publishes it, the other finds it published and says it reused it', async () => {
+  const activities = activitiesOnMoto();
+  const input = PrepareDataInputSchema.parse({ source: { kind: 'local', path: CORPUS } });
+  const run = <R>(workflowId: string, call: () => Promise<R>) =>
+    new MockActivityEnvironment({ activityId: '2', workflowExecution: { workflowId, runId: 'run-1' } }, { logger: testLogger }).run<
+      [],
+      R,
+      () => Promise<R>
+    >(call);
+  const plan = await run('planner', () => activities.planDataset(input));
+  const [first, second] = await Promise.all(
+    ['builder-a', 'builder-b'].map((workflowId) =>
+      run(workflowId, () => activities.buildDataset({ input, datasetHash: plan.datasetHash })),
+    ),
+  );
+  expect([first!.reused, second!.reused].sort()).toEqual([false, true]);
+  const manifest = await aws.s3.send(
+    new GetObjectCommand({ Bucket: config.s3.bucket, Key: `${config.s3.prefix}datasets/${plan.datasetHash}/manifest.json` }),
+  );
+  const builtBy = ManifestSchema.parse(JSON.parse(await manifest.Body!.transformToString())).builtBy;
+  expect(builtBy?.workflowId).toBe(first!.reused ? 'builder-b' : 'builder-a');
+  expect(readdirSync(join(scratchRoot, 'llmtwin-prepare'))).toEqual([]);
+});
