@@ -1,8 +1,7 @@
 import { join, posix } from 'node:path';
 import type { CreateProcessingJobCommandInput, DescribeProcessingJobCommandOutput } from '@aws-sdk/client-sagemaker';
 import { jobFolder, type LocalJobSpec } from '../local/job-folder';
-import { readLocalJobTags } from '../local/job-tags';
-import { launchLocalJob, readLocalJob, stopLocalJob, type LocalComputeOptions, type LocalJobView } from '../local/local-jobs';
+import { launchLocalJob, localJobTags, readLocalJob, stopLocalJob, type LocalComputeOptions, type LocalJobView } from '../local/local-jobs';
 import type { ProcessingCompute } from './processing-compute';
 
 /**
@@ -119,12 +118,6 @@ export function localProcessingCompute(options: LocalProcessingOptions): Process
     },
     logLocation: (jobName) => jobFolder(options.jobsDir, jobName).log,
     consoleUrl: () => undefined,
-    tags(jobName) {
-      return Promise.resolve().then(() => {
-        const view = readLocalJob(options.jobsDir, jobName);
-        if (!view) return undefined;
-        return readLocalJobTags(options.jobsDir, jobName, (view.spec?.request as CreateProcessingJobCommandInput | undefined)?.Tags ?? []);
-      });
-    },
+    tags: (jobName) => localJobTags(options.jobsDir, jobName),
   };
 }

@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import type { CreateTrainingJobCommandInput } from '@aws-sdk/client-sagemaker';
 import trainingMetrics from '../../common/fine-tune/metrics.json';
 import { jobFolder, type LocalJobSpec } from '../local/job-folder';
-import { readLocalJobTags, tagLocalJob, untagLocalJob } from '../local/job-tags';
-import { launchLocalJob, readLocalJob, stopLocalJob, type LocalComputeOptions, type LocalJobView } from '../local/local-jobs';
+import { tagLocalJob, untagLocalJob } from '../local/job-tags';
+import { launchLocalJob, localJobTags, readLocalJob, stopLocalJob, type LocalComputeOptions, type LocalJobView } from '../local/local-jobs';
 import { localCpuCount, localGpuCount } from '../local/machine';
 import type { TrainingCompute, TrainingJobDescription } from './training-compute';
 
@@ -40,13 +40,7 @@ export function localTrainingCompute(options: LocalTrainingOptions): TrainingCom
     },
     logLocation: (jobName) => jobFolder(options.jobsDir, jobName).log,
     consoleUrl: () => undefined,
-    tags(jobName) {
-      return Promise.resolve().then(() => {
-        const view = readLocalJob(options.jobsDir, jobName);
-        if (!view) return undefined;
-        return readLocalJobTags(options.jobsDir, jobName, (view.spec?.request as CreateTrainingJobCommandInput | undefined)?.Tags ?? []);
-      });
-    },
+    tags: (jobName) => localJobTags(options.jobsDir, jobName),
     tag(jobName, tags) {
       return Promise.resolve().then(() => tagLocalJob(options.jobsDir, jobName, tags));
     },

@@ -23,6 +23,7 @@ import {
 } from './job-folder';
 import { isRunning, linuxProcessTable, signalIfRunning, type ProcessTable } from './process-identity';
 import { readFrom } from './log-file';
+import { readLocalJobTags } from './job-tags';
 
 /**
  * The worker's side of local jobs: start one (a detached supervisor that claims it), read where it is,
@@ -139,6 +140,19 @@ export function localComputeOptionsFor(config: LlmtwinConfig): LocalComputeOptio
  * saying why instead of polling for 30 days; anything else (too many open files, say) is thrown as it
  * is, for the caller's classifier to retry.
  */
+/**
+ * ListTags for a local job of either stage: its create request's tags and those added since;
+ * undefined when there is no such job.
+ */
+export function localJobTags(jobsDir: string, name: string): Promise<Map<string, string> | undefined> {
+  return Promise.resolve().then(() => {
+    const view = readLocalJob(jobsDir, name);
+    if (!view) return undefined;
+    const request = view.spec?.request as { Tags?: Array<{ Key?: string; Value?: string }> } | undefined;
+    return readLocalJobTags(jobsDir, name, request?.Tags ?? []);
+  });
+}
+
 export function readLocalJob(jobsDir: string, name: string): LocalJobView | undefined {
   try {
     return describeLocalJob(jobsDir, name);

@@ -1,6 +1,6 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { SkippedItemSchema } from '../../common/prepare-data/contract';
+import { readJsonIfExists, writeJsonAtomically } from '../local/job-folder';
 
 /**
  * How far the first pass of a build got, kept beside its staged documents in the scratch folder: a
@@ -36,25 +36,17 @@ export const ProcessCheckpointSchema = z.strictObject({
 
 export type ProcessCheckpoint = z.infer<typeof ProcessCheckpointSchema>;
 
-export async function writeCheckpoint(path: string, checkpoint: ProcessCheckpoint): Promise<void> {
-  await writeFile(`${path}.next`, JSON.stringify(checkpoint));
-  await rename(`${path}.next`, path);
+export function writeCheckpoint(path: string, checkpoint: ProcessCheckpoint): void {
+  writeJsonAtomically(path, checkpoint);
 }
 
 /** The checkpoint at `path` if there is one for this dataset; anything else (none, unreadable, another build's) is none. */
-export async function readCheckpoint(path: string, datasetHash: string): Promise<ProcessCheckpoint | undefined> {
-  let text: string;
+export function readCheckpoint(path: string, datasetHash: string): ProcessCheckpoint | undefined {
   try {
-    text = await readFile(path, 'utf8');
+    const checkpoint = readJsonIfExists(path, ProcessCheckpointSchema);
+    return checkpoint?.datasetHash === datasetHash ? checkpoint : undefined;
   } catch {
+    // Half a file, or one this release does not read: the build starts over.
     return undefined;
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const parsed = ProcessCheckpointSchema.safeParse(raw);
-  return parsed.success && parsed.data.datasetHash === datasetHash ? parsed.data : undefined;
 }

@@ -124,7 +124,7 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
       if (!outcome) {
         const instructor = instructorFor(settings, deps.generator);
         const checkpointPath = join(scratchDir, CHECKPOINT_FILE);
-        const resume = fitsListing(await readCheckpoint(checkpointPath, request.datasetHash), listing);
+        const resume = fitsListing(readCheckpoint(checkpointPath, request.datasetHash), listing);
         const processWith = async (from: ProcessCheckpoint | undefined) => {
           await (from ? removeAllBut(scratchDir, [CHECKPOINT_FILE, STAGED_DOCUMENTS_FILE]) : freshFolder(scratchDir));
           if (from)

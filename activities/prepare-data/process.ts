@@ -202,7 +202,7 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
       if (!checkpoints) return;
       await prepared.finish();
       const stagedBytes = await staged.flushed();
-      await writeCheckpoint(checkpoints.path, {
+      writeCheckpoint(checkpoints.path, {
         datasetHash: checkpoints.datasetHash,
         filesDone: progress.filesDone,
         bytesDone: progress.bytesDone,

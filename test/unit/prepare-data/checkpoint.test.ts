@@ -77,7 +77,7 @@ describe.each([1, 2])('a build with %i thread(s) stopped in its first pass', (th
     const scratch = mkdtempSync(join(dir, 'scratch-'));
     const first = await build(scratch, { threads, helperMinBytes: 0, stopAfterFiles: 12 });
     await expect(first.outcome).rejects.toBeInstanceOf(Interrupted);
-    const checkpoint = await readCheckpoint(join(scratch, 'checkpoint.json'), HASH);
+    const checkpoint = readCheckpoint(join(scratch, 'checkpoint.json'), HASH);
     expect(checkpoint).toMatchObject({ filesDone: 11 });
     // The interrupted attempt had staged past its checkpoint; the resumed one cuts that off first.
     expect(statSync(join(scratch, STAGED_DOCUMENTS_FILE)).size).toBeGreaterThanOrEqual(checkpoint!.stagedBytes);
@@ -106,7 +106,7 @@ it('a build stopped after its first pass resumes with nothing left to read', asy
     },
   });
   await expect(first.outcome).rejects.toBeInstanceOf(Interrupted);
-  const checkpoint = await readCheckpoint(join(scratch, 'checkpoint.json'), HASH);
+  const checkpoint = readCheckpoint(join(scratch, 'checkpoint.json'), HASH);
   expect(checkpoint?.filesDone).toBe(listing.entries.length);
   const resumed = await build(scratch, {
     checkpoints: { path: join(scratch, 'checkpoint.json'), datasetHash: HASH, everyMs: 0, resume: checkpoint! },
@@ -119,7 +119,7 @@ it('a checkpoint whose staged documents are not all there is refused as stale, n
   const scratch = mkdtempSync(join(dir, 'scratch-'));
   const first = await build(scratch, { stopAfterFiles: 8 });
   await expect(first.outcome).rejects.toBeInstanceOf(Interrupted);
-  const checkpoint = (await readCheckpoint(join(scratch, 'checkpoint.json'), HASH))!;
+  const checkpoint = readCheckpoint(join(scratch, 'checkpoint.json'), HASH)!;
   const resumeWith = (resume: ProcessCheckpoint) =>
     build(scratch, { checkpoints: { path: join(scratch, 'x.json'), datasetHash: HASH, everyMs: 0, resume } });
 
@@ -134,7 +134,7 @@ it('a checkpoint whose staged documents are not all there is refused as stale, n
 
 it('reads a checkpoint only for its own dataset, and nothing it cannot parse strictly', async () => {
   const path = join(dir, 'checkpoint.json');
-  expect(await readCheckpoint(path, HASH)).toBeUndefined();
+  expect(readCheckpoint(path, HASH)).toBeUndefined();
   const checkpoint: ProcessCheckpoint = {
     datasetHash: HASH,
     filesDone: 1,
@@ -149,11 +149,11 @@ it('reads a checkpoint only for its own dataset, and nothing it cannot parse str
     documents: 1,
     emptyDocuments: 0,
   };
-  await writeCheckpoint(path, checkpoint);
-  expect(await readCheckpoint(path, HASH)).toEqual(checkpoint);
-  expect(await readCheckpoint(path, 'another-dataset')).toBeUndefined();
+  writeCheckpoint(path, checkpoint);
+  expect(readCheckpoint(path, HASH)).toEqual(checkpoint);
+  expect(readCheckpoint(path, 'another-dataset')).toBeUndefined();
   writeFileSync(path, JSON.stringify({ ...checkpoint, extra: true }));
-  expect(await readCheckpoint(path, HASH)).toBeUndefined();
+  expect(readCheckpoint(path, HASH)).toBeUndefined();
   writeFileSync(path, readFileSync(path, 'utf8').slice(0, 20));
-  expect(await readCheckpoint(path, HASH)).toBeUndefined();
+  expect(readCheckpoint(path, HASH)).toBeUndefined();
 });
