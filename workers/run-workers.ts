@@ -6,6 +6,7 @@ import {
   type NativeConnection,
   type WorkerOptions,
 } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
 import type { Logger as PinoLogger } from 'pino';
 import type { LlmtwinConfig } from '../common/config';
 import { durationToMs } from '../common/shared/durations';
@@ -16,6 +17,8 @@ import { TemporalPinoLogger } from '../platform/logger';
 import { connectWorkerConnection } from '../platform/temporal-worker';
 import { dataConverterFor } from '../platform/payload-codec';
 import { keepHeartbeating } from './heartbeat-interceptor';
+import { attemptJournal, reportLostAttempts } from './attempt-journal';
+import { projectPath } from '../platform/paths';
 import { activitiesFor } from './activities';
 
 let runtimeInstalled = false;
@@ -66,6 +69,12 @@ export interface RunWorkersOptions {
 const HEARTBEAT_SEND_INTERVAL = '2s';
 
 /**
+ * How often a running worker looks for the journals of workers on its machine that died (besides once
+ * when it starts): a killed worker's attempts are retried this soon even when no new worker replaces it.
+ */
+const LOST_ATTEMPT_SCAN_INTERVAL_MS = 5_000;
+
+/**
  * How many workflow tasks and local activities the idle worker runs at once. Its tasks are small and
  * its local activities a few AWS calls each, so a dozen at a time keep the cores busy; Temporal's
  * defaults (40 tasks, 100 local activities) only raise the worker's memory when a fleet's deadlines
@@ -98,6 +107,7 @@ export async function buildWorkers({
   const queues = taskQueuesFor(config.temporal.taskQueue);
   const shutdownGraceTime = durationToMs(config.worker.shutdownGraceTime);
   const dataConverter = dataConverterFor(config);
+  const journal = attemptJournal(projectPath(config.worker.attemptsDir), config.temporal);
   // A queue with nothing registered yet (no workflows, no activities) cannot be polled; skip it.
   const servedRoles = roles.filter((role) => isWorkflowRole(role) || Object.keys(activitiesFor(role, { config, aws })).length > 0);
   return Promise.all(
@@ -112,7 +122,7 @@ export async function buildWorkers({
         // Heartbeat details are the progress the CLI and Web UI show; by default the SDK sends them at
         // most every 0.8 x heartbeat timeout (capped at 60 s), which makes a progress bar look frozen.
         maxHeartbeatThrottleInterval: HEARTBEAT_SEND_INTERVAL,
-        interceptors: { activity: [keepHeartbeating, ...activityInterceptors] },
+        interceptors: { activity: [journal, keepHeartbeating, ...activityInterceptors] },
         ...(isWorkflowRole(role)
           ? {
               // A pre-built bundle holds the default failure converter; with encryption on, the workflow
@@ -142,6 +152,9 @@ export async function runWorkers(options: RunWorkersOptions): Promise<void> {
   const aws = options.aws ?? createAwsClients(config);
   instrumentAwsClients(aws, Runtime.instance().metricMeter);
   const connection = options.connection ?? (await connectWorkerConnection(config));
+  // Before the workers are built (bundling the workflows takes seconds): a dead worker's attempts are
+  // retried as soon as possible, by any worker that polls for them.
+  const stopScanning = scanForLostAttempts(config, connection, logger);
   try {
     const workers = await buildWorkers({ ...options, aws, connection });
     logger.info(
@@ -154,7 +167,28 @@ export async function runWorkers(options: RunWorkersOptions): Promise<void> {
     await Promise.all(workers.map((worker) => worker.run()));
     logger.info('workers stopped');
   } finally {
+    stopScanning();
     if (!options.connection) await connection.close();
     if (!options.aws) destroyAwsClients(aws);
   }
+}
+
+/** Reports the attempts of dead workers on this machine now and every few seconds; returns how to stop. */
+function scanForLostAttempts(config: LlmtwinConfig, connection: NativeConnection, logger: PinoLogger): () => void {
+  const root = projectPath(config.worker.attemptsDir);
+  const dataConverter = dataConverterFor(config);
+  const client = new Client({ connection, namespace: config.temporal.namespace, ...(dataConverter ? { dataConverter } : {}) });
+  let scanning: Promise<void> | undefined;
+  const scan = () => {
+    scanning ??= reportLostAttempts(root, config.temporal, client)
+      .then((lost) => {
+        for (const attempt of lost)
+          logger[attempt.outcome === 'retried' ? 'warn' : 'info'](attempt, "reported a dead worker's activity attempt");
+      })
+      .catch((error: unknown) => logger.warn({ err: error, attemptsDir: root }, 'cannot report the attempts of dead workers yet'))
+      .finally(() => (scanning = undefined));
+  };
+  scan();
+  const timer = setInterval(scan, LOST_ATTEMPT_SCAN_INTERVAL_MS).unref();
+  return () => clearInterval(timer);
 }

@@ -188,6 +188,13 @@ export const WORKER_CONFIG = configSection({
        * monitors take 2.7 GB.
        */
       maxCachedWorkflows: z.number().int().min(1).max(100_000).default(200),
+      /**
+       * Where each worker process journals the activity attempts it runs, so that a worker starting on
+       * this machine after one was killed reports its attempts at once instead of after their heartbeat
+       * timeouts (workers/attempt-journal.ts). Relative paths start at the project root; in a container,
+       * a volume that outlives the worker process.
+       */
+      attemptsDir: z.string().min(1).default('.llmtwin/worker-attempts'),
     })
     .prefault({}),
   envVars: [
@@ -196,6 +203,7 @@ export const WORKER_CONFIG = configSection({
     { name: 'LLMTWIN_DATA_CONCURRENCY', path: 'worker.dataConcurrency', kind: 'number' },
     { name: 'LLMTWIN_CONTROL_CONCURRENCY', path: 'worker.controlConcurrency', kind: 'number' },
     { name: 'LLMTWIN_MAX_CACHED_WORKFLOWS', path: 'worker.maxCachedWorkflows', kind: 'number' },
+    { name: 'LLMTWIN_WORKER_ATTEMPTS_DIR', path: 'worker.attemptsDir', kind: 'string' },
   ],
 });
 

@@ -12,10 +12,13 @@ import { resetMoto, testAwsClients, testConfig } from '../helpers/stack';
 import { uniqueId } from '../helpers/temporal';
 import { until } from '../helpers/until';
 import { spawnWorker } from '../helpers/worker-process';
+import { WORKER_LOST_FAILURE_TYPE } from '../../workers/attempt-journal';
 
-// A data worker SIGKILLed in the middle of a build's first pass. The build's retry, on the worker that
-// replaces it (same machine, same scratch disk), takes up from the last checkpoint instead of reading the
-// corpus again, and publishes the dataset an uninterrupted build makes, byte for byte, leaving no scratch.
+// A data worker SIGKILLed in the middle of a build's first pass. The worker that replaces it (same
+// machine, same scratch disk) finds the dead one's attempt in its journal and reports it, so the build is
+// retried as soon as the new worker polls, not after the minute's heartbeat timeout; the retry takes up
+// from the last checkpoint instead of reading the corpus again, and publishes the dataset an uninterrupted
+// build makes, byte for byte, leaving no scratch.
 jest.setTimeout(240_000);
 
 const FILES = 1000;
@@ -86,17 +89,29 @@ it('a data worker SIGKILLed mid-build: the retry resumes from its checkpoint and
     }, 120_000);
     worker.child.kill('SIGKILL');
     await worker.exited;
+    const killedAtMs = Date.now();
     expect(killedAt!.filesDone).toBeLessThan(FILES);
 
     worker = startWorker();
     const result = await handle.result();
     expect(result.reused).toBe(false);
-    const resumedLine = worker
-      .output()
-      .split('\n')
-      .find((line) => line.includes('resuming the build from its checkpoint'));
-    expect(resumedLine).toBeDefined();
-    const resumedFrom = (JSON.parse(resumedLine!) as { filesDone: number }).filesDone;
+    const logLine = (message: string) => {
+      const line = worker
+        .output()
+        .split('\n')
+        .find((candidate) => candidate.includes(message));
+      return line === undefined ? undefined : (JSON.parse(line) as { time: number; filesDone?: number; activityType?: string });
+    };
+    expect(logLine("reported a dead worker's activity attempt")).toMatchObject({ activityType: 'buildDataset', outcome: 'retried' });
+    const resumed = logLine('resuming the build from its checkpoint');
+    expect(resumed).toBeDefined();
+    // The new worker's start (it bundles the workflows first: 5-40 s on this machine) and a one-second
+    // retry delay; the heartbeat timeout alone would be a minute.
+    expect((resumed!.time - killedAtMs) / 1000).toBeLessThan(50);
+    const history = await client.workflow.getHandle(handle.workflowId).fetchHistory();
+    const buildStarted = history.events?.map((event) => event.activityTaskStartedEventAttributes).find((started) => started?.attempt === 2);
+    expect(buildStarted?.lastFailure?.applicationFailureInfo?.type).toBe(WORKER_LOST_FAILURE_TYPE);
+    const resumedFrom = resumed!.filesDone!;
     expect(resumedFrom).toBeGreaterThanOrEqual(killedAt!.filesDone);
     expect(resumedFrom).toBeLessThan(FILES);
 
