@@ -25,7 +25,7 @@ import { spawnWorker } from '../helpers/worker-process';
 
 // One pipeline on local compute whose worker is SIGKILLed in the middle of every stage (the data build,
 // the training job, the evaluation job, the endpoint's creation) and once more while the idle monitor
-// waits; each time a new worker process takes over. The run still serves, every resource exists once,
+// waits; each time a new worker process starts in its place. The run still serves, every resource exists once,
 // nothing is left behind (no job process, no scratch folder, no multipart upload), and the monitor
 // still deletes the endpoint once its (shortened) window has passed.
 jest.setTimeout(600_000);
@@ -43,13 +43,16 @@ it('a worker SIGKILLed in every stage and in the idle wait: the run serves, make
   const client = new Client({ connection, namespace: config.temporal.namespace });
   let worker = startWorker();
   const kills: string[] = [];
-  /** The replacement polls before the kill, so what is measured is recovery, not a worker's start. */
+  /**
+   * SIGKILL the moment a stage is seen running, then a new worker process, as a restart would bring up:
+   * at start it reads the dead one's attempt journal and reports its attempts, so the work goes on at
+   * once (workers/attempt-journal.ts) instead of after each attempt's heartbeat timeout.
+   */
   const killWorker = async (during: string) => {
-    const next = startWorker();
-    await next.started;
     worker.child.kill('SIGKILL');
     await worker.exited;
-    worker = next;
+    worker = startWorker();
+    await worker.started;
     kills.push(during);
   };
   try {
