@@ -33,6 +33,13 @@ const RETRY_AFTER_LOST_ATTEMPT = '1s';
 /** A claimed entry older than this belongs to a reporter that died itself while reporting: litter. */
 const STALE_CLAIM_MS = 10 * 60_000;
 
+/**
+ * A dead worker's entry for another server that no worker of that server reported within this long
+ * (a test's server long gone, a cluster this machine no longer serves): its attempt was retried after
+ * its heartbeat timeout (a minute at most) long ago, so the entry could only be refused now. It goes.
+ */
+const UNCLAIMED_ENTRY_MS = 24 * 60 * 60_000;
+
 /** The Temporal server and namespace an attempt belongs to: its token means nothing to another. */
 export interface TemporalTarget {
   address: string;
@@ -141,7 +148,7 @@ export interface LostAttempt {
 
 /**
  * Reads the journals of worker processes on this machine that no longer run and fails their attempts
- * on `target` (entries for another server stay for a worker of that one). Several workers may scan at
+ * on `target` (entries for another server stay a day for a worker of that one). Several workers may scan at
  * once: an entry is claimed by a rename, so each attempt is reported once. An entry whose report the
  * server did not take (unreachable) is put back for the next scan.
  */
@@ -165,7 +172,11 @@ export async function reportLostAttempts(
         continue;
       }
       const entry = readEntry(path);
-      if (!entry || entry.address !== target.address || entry.namespace !== target.namespace) continue;
+      if (!entry) continue;
+      if (entry.address !== target.address || entry.namespace !== target.namespace) {
+        removeIfOlder(path, UNCLAIMED_ENTRY_MS);
+        continue;
+      }
       const claimed = `${path}.claimed`;
       try {
         renameSync(path, claimed);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActivityNotFoundError } from '@temporalio/client';
@@ -177,13 +177,16 @@ describe('reporting the attempts of dead workers', () => {
     expect(existsSync(path)).toBe(true);
   });
 
-  it("keeps another server's entries for a worker of that server", async () => {
-    const path = leaveEntry(root, dead, '1.json', 'b3RoZXI=', { address: '10.0.0.9:7233', namespace: 'default' });
-    leaveEntry(root, dead, '2.json', 'b3Vycw==', { ...target, namespace: 'staging' });
+  it("keeps another server's entries a day for a worker of that server, then drops them", async () => {
+    const fresh = leaveEntry(root, dead, '1.json', 'b3RoZXI=', { address: '10.0.0.9:7233', namespace: 'default' });
+    const old = leaveEntry(root, dead, '2.json', 'b3Vycw==', { ...target, namespace: 'staging' });
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 60 * 60_000);
+    utimesSync(old, twoDaysAgo, twoDaysAgo);
     const { client, failed } = recordingClient();
     await reportLostAttempts(root, target, client, tableOf(self));
     expect(failed).toEqual([]);
-    expect(existsSync(path)).toBe(true);
+    expect(existsSync(fresh)).toBe(true);
+    expect(existsSync(old)).toBe(false);
   });
 
   it('takes an attempt that already ended (NotFound) as reported', async () => {
