@@ -44,8 +44,9 @@ export const LONG_WAIT: ActivityOptions = {
 /**
  * CPU-heavy data work on the data queue: heartbeats progress. A minute, not seconds: its synchronous
  * stretches hold the event loop (2.3 s at most on a 40 MB corpus, bench/prepare-data.ts), and they grow
- * with the corpus; a false timeout would start a retry beside an attempt that still runs. A killed
- * data worker's build is retried a minute (and the first backoff) later, and resumes from its checkpoint.
+ * with the corpus; a false timeout would start a retry beside an attempt that still runs. A killed data
+ * worker's build is reported by the worker that restarts on its machine (workers/attempt-journal.ts)
+ * and retried at once, from its checkpoint; only a worker on another machine waits out the minute.
  */
 export const DATA_WORK: ActivityOptions = {
   startToCloseTimeout: '6h',
