@@ -167,14 +167,14 @@ export async function runWorkers(options: RunWorkersOptions): Promise<void> {
     await Promise.all(workers.map((worker) => worker.run()));
     logger.info('workers stopped');
   } finally {
-    stopScanning();
+    await stopScanning();
     if (!options.connection) await connection.close();
     if (!options.aws) destroyAwsClients(aws);
   }
 }
 
-/** Reports the attempts of dead workers on this machine now and every few seconds; returns how to stop. */
-function scanForLostAttempts(config: LlmtwinConfig, connection: NativeConnection, logger: PinoLogger): () => void {
+/** Reports the attempts of dead workers on this machine now and every few seconds; returns how to stop (after a scan in flight). */
+function scanForLostAttempts(config: LlmtwinConfig, connection: NativeConnection, logger: PinoLogger): () => Promise<void> {
   const root = projectPath(config.worker.attemptsDir);
   const dataConverter = dataConverterFor(config);
   const client = new Client({ connection, namespace: config.temporal.namespace, ...(dataConverter ? { dataConverter } : {}) });
@@ -190,5 +190,8 @@ function scanForLostAttempts(config: LlmtwinConfig, connection: NativeConnection
   };
   scan();
   const timer = setInterval(scan, LOST_ATTEMPT_SCAN_INTERVAL_MS).unref();
-  return () => clearInterval(timer);
+  return async () => {
+    clearInterval(timer);
+    await scanning;
+  };
 }
