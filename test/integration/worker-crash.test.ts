@@ -84,7 +84,7 @@ it.each([
       const aws = testAwsClients(config);
       await aws.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
       aws.s3.destroy();
-    expect(recoveredInS).toBeLessThan(within);
+      expect(recoveredInS).toBeLessThan(within);
       const history = await handle.fetchHistory();
       const started = history.events?.find((event) => event.activityTaskStartedEventAttributes)?.activityTaskStartedEventAttributes;
       expect(started?.attempt).toBe(2);
