@@ -14,6 +14,8 @@ ENV NODE_ENV=production
 # thread: the Temporal core's threads then hold what a burst of work left. Two arenas took the idle
 # worker's peak RSS at 1,000 endpoints from 255-309 MB to about 220 MB (bench/idle-sweep.ts).
 ENV MALLOC_ARENA_MAX=2
+# The attempt journal (workers/attempt-journal.ts) in a folder the unprivileged user can write: /app is root's.
+ENV LLMTWIN_WORKER_ATTEMPTS_DIR=/tmp/llmtwin-worker-attempts
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist

@@ -65,6 +65,7 @@ const ENTRY = /^\d+\.json$/;
 
 /** Entries are numbered per process: every journal of this process (one per buildWorkers call) shares the folder. */
 let entriesWritten = 0;
+let warnedUnwritable = false;
 
 /**
  * A journal's folder names its process: pid, start time and boot id (activities/local/process-identity.ts),
@@ -88,7 +89,7 @@ export function ownPidNamespace(): string {
 /**
  * This process's journal. Writing an entry is a few hundred bytes and a rename, before the attempt
  * runs; a journal that cannot be written (a full or read-only disk) costs only the fast recovery, so
- * the attempt runs anyway and the activity's log says why.
+ * the attempt runs anyway, and the first such attempt's log says why.
  */
 export function attemptJournal(root: string, target: TemporalTarget, table: ProcessTable = linuxProcessTable): ActivityInterceptorsFactory {
   let folder: string;
@@ -121,10 +122,14 @@ export function attemptJournal(root: string, target: TemporalTarget, table: Proc
           } satisfies AttemptEntry);
           written = true;
         } catch (error) {
-          context.log.warn('cannot journal this attempt: if this worker dies, its retry waits for the heartbeat timeout', {
-            path,
-            error: (error as Error).message,
-          });
+          // Once per process: a read-only folder would otherwise say it with every attempt.
+          if (!warnedUnwritable) {
+            warnedUnwritable = true;
+            context.log.warn(
+              'cannot journal activity attempts: if this worker dies, its attempts wait for their heartbeat timeouts; set worker.attemptsDir (LLMTWIN_WORKER_ATTEMPTS_DIR) to a folder this worker can write',
+              { path, error: (error as Error).message },
+            );
+          }
         }
         try {
           return await run(input);

@@ -116,13 +116,16 @@ describe('the attempt journal', () => {
     expect(await env.run(async () => existsSync(join(root, folderOf(self))))).toBe(false);
   });
 
-  it('lets the attempt run when the journal cannot be written', async () => {
+  it('lets the attempt run when the journal cannot be written, and says so once, not with every attempt', async () => {
     writeFileSync(join(root, 'not-a-folder'), '');
-    const env = new MockActivityEnvironment(info, {
-      interceptors: [attemptJournal(join(root, 'not-a-folder'), target, tableOf(self))],
-      logger: testLogger,
-    });
-    expect(await env.run(async () => 'ran')).toBe('ran');
+    const warnings: string[] = [];
+    const logger = { ...testLogger, warn: (message: string) => warnings.push(message) };
+    const journal = attemptJournal(join(root, 'not-a-folder'), target, tableOf(self));
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const env = new MockActivityEnvironment(info, { interceptors: [journal], logger });
+      expect(await env.run(async () => 'ran')).toBe('ran');
+    }
+    expect(warnings).toEqual([expect.stringContaining('set worker.attemptsDir (LLMTWIN_WORKER_ATTEMPTS_DIR)')]);
   });
 });
 
