@@ -9,13 +9,13 @@ import { isRunning, linuxProcessTable, ownIdentity, type ProcessIdentity, type P
 
 /**
  * The activity attempts each worker process on this machine is running, one small file per attempt
- * under `<worker.attemptsDir>/<pid>-<start ticks>-<boot id>/`, written when the attempt starts and
+ * under `<worker.attemptsDir>/<pid namespace>-<pid>-<start ticks>-<boot id>/`, written when the attempt starts and
  * removed when it ends.
  *
  * Why: Temporal learns that a worker died only when an attempt's heartbeat timeout passes (20 s for an
  * AWS call, 30 s for a wait, a minute for a data build, whose synchronous stretches rule out less). A
- * worker that starts on the same machine (the usual restart: `npm run worker` again, systemd, a
- * container restarted in place) or already runs beside the dead one reads the journals of processes
+ * worker that starts on the same machine (the usual restart: `npm run worker` again, systemd; not a
+ * restarted container, which is a new PID namespace) or already runs beside the dead one reads the journals of processes
  * that no longer run and fails each attempt through its task token, retryable, with a one-second
  * next-retry delay: the server schedules the retry at once, its last heartbeat details kept, so a wait
  * resumes where it was and a data build from its checkpoint. The task token names the attempt: an
@@ -82,7 +82,7 @@ function ownerOf(folder: string): (ProcessIdentity & { pidNamespace: string }) |
 }
 
 /** The inode of this process's PID namespace, as `readlink /proc/self/ns/pid` shows it (`pid:[4026531836]`). */
-export function ownPidNamespace(): string {
+function ownPidNamespace(): string {
   return /\d+/.exec(readlinkSync('/proc/self/ns/pid'))![0];
 }
 
