@@ -1,4 +1,9 @@
-import { CreateEndpointConfigCommand, DescribeEndpointConfigCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import {
+  CreateEndpointConfigCommand,
+  DescribeEndpointConfigCommand,
+  SageMakerClient,
+  type DescribeEndpointConfigCommandOutput,
+} from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ensureEndpointConfig } from '../../../activities/deploy/resources';
 import type { DeploymentPlan } from '../../../common/deploy/plan';
@@ -21,9 +26,10 @@ const alreadyExists = Object.assign(new Error('Cannot create already existing en
   name: 'ValidationException',
   $metadata: { httpStatusCode: 400 },
 });
-const ours = {
+const variant = { VariantName: 'AllTraffic', ModelName: 'model-a', InstanceType: 'ml.g5.xlarge' } as const;
+const ours: Partial<DescribeEndpointConfigCommandOutput> = {
   EndpointConfigName: 'cfg-a',
-  ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'model-a', InstanceType: 'ml.g5.xlarge' }],
+  ProductionVariants: [variant],
 };
 
 describe('the endpoint config step', () => {
@@ -45,9 +51,7 @@ describe('the endpoint config step', () => {
   });
 
   it('refuses a config of its name that serves another model, saying what to do', async () => {
-    sagemaker
-      .on(DescribeEndpointConfigCommand)
-      .resolves({ ...ours, ProductionVariants: [{ ...ours.ProductionVariants[0], ModelName: 'other' }] });
+    sagemaker.on(DescribeEndpointConfigCommand).resolves({ ...ours, ProductionVariants: [{ ...variant, ModelName: 'other' }] });
 
     const failure = await rejectionOf(ensureEndpointConfig(client, plan));
     expect(failure.nonRetryable).toBe(true);
