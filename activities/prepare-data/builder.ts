@@ -57,8 +57,7 @@ export class DatasetBuilder {
       if (measure.endsInside) this.quality.recordsEndingInsideBlock += 1;
       if (measure.endsOnHeading) this.quality.recordsEndingOnHeading += 1;
     }
-    const split = build.records[0]?.split;
-    if (split) for (const hash of build.paragraphs) this.paragraphs[split].push(hash);
+    if (build.split) for (const hash of build.paragraphs) this.paragraphs[build.split].push(hash);
   }
 
   qualityReport(): QualityReport {

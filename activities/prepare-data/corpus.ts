@@ -4,6 +4,7 @@ import { minhashSignature } from '../../common/prepare-data/text/minhash';
 import { compareForKeep, keepOrder, namedAsCopy } from '../../common/prepare-data/text/keep';
 import { identityAt, isSubstantial, mayBeBoilerplate, type PreparedDocument } from './documents';
 import { HashTable } from './hash-table';
+import type { Genre } from '../../common/prepare-data/text/genre';
 
 /**
  * The corpus-wide decisions, made once every document has been read (the first pass), because each
@@ -62,38 +63,24 @@ export class CorpusRegistry {
     return this.documents.length;
   }
 
-  /** Registers a document (in reading order) with its MinHash signature (documentSignature); returns its index. */
-  add(document: PreparedDocument, signature: Uint32Array | undefined): number {
-    const fileName = document.source.replace(/#.*$/, '');
+  /** Registers a document's entry (documentEntry), in reading order; returns its index. */
+  add(entry: DocumentEntry): number {
+    const fileName = entry.source.replace(/#.*$/, '');
     let file = this.files.get(fileName);
     if (file === undefined) {
       file = this.files.size;
       this.files.set(fileName, file);
     }
-    const paragraphs: number[] = [];
-    const prose: number[] = [];
-    for (let index = 0; index < document.blocks.length; index += 1) {
-      const block = document.blocks[index]!;
-      // Headings and rules are structure: never compared, never boilerplate.
-      if (block.kind === 'heading' || block.kind === 'rule') continue;
-      const identity = identityAt(document, index);
-      const substantial = isSubstantial(block, identity);
-      const mayRepeat = mayBeBoilerplate(block, identity);
-      if (!substantial && !mayRepeat) continue;
-      const { hash } = identity;
-      if (substantial) paragraphs.push(hash);
-      if (mayRepeat) prose.push(hash);
-    }
     this.documents.push({
-      source: document.source,
+      source: entry.source,
       position: this.documents.length,
       file,
-      ...(document.date === undefined ? {} : { date: document.date }),
-      chars: document.chars,
-      exactKey: document.key.slice(0, 16),
-      ...(signature ? { signature } : {}),
-      paragraphs,
-      prose,
+      ...(entry.date === undefined ? {} : { date: entry.date }),
+      chars: entry.chars,
+      exactKey: entry.exactKey,
+      ...(entry.signature ? { signature: entry.signature } : {}),
+      paragraphs: entry.paragraphs,
+      prose: entry.prose,
     });
     return this.documents.length - 1;
   }
@@ -267,8 +254,52 @@ export class CorpusRegistry {
   }
 }
 
-/** A document's MinHash signature, when near dedup is on (computed with the document, here or on a helper thread). */
-export function documentSignature(document: PreparedDocument, settings: PrepareDataSettings): Uint32Array | undefined {
+/**
+ * What the corpus decisions (and the second pass's genre of a continued part) need of one document:
+ * small, computed with the document (here or on a helper thread), never its text.
+ */
+export interface DocumentEntry {
+  source: string;
+  continuation?: boolean;
+  genre: Genre;
+  date?: number;
+  chars: number;
+  exactKey: string;
+  /** MinHash signature, when near dedup is on. */
+  signature?: Uint32Array;
+  paragraphs: number[];
+  prose: number[];
+}
+
+export function documentEntry(document: PreparedDocument, settings: PrepareDataSettings): DocumentEntry {
+  const paragraphs: number[] = [];
+  const prose: number[] = [];
+  for (let index = 0; index < document.blocks.length; index += 1) {
+    const block = document.blocks[index]!;
+    // Headings and rules are structure: never compared, never boilerplate.
+    if (block.kind === 'heading' || block.kind === 'rule') continue;
+    const identity = identityAt(document, index);
+    const substantial = isSubstantial(block, identity);
+    const mayRepeat = mayBeBoilerplate(block, identity);
+    if (substantial) paragraphs.push(identity.hash);
+    if (mayRepeat) prose.push(identity.hash);
+  }
+  const signature = documentSignature(document, settings);
+  return {
+    source: document.source,
+    ...(document.continuation ? { continuation: true } : {}),
+    genre: document.genre,
+    ...(document.date === undefined ? {} : { date: document.date }),
+    chars: document.chars,
+    exactKey: document.key.slice(0, 16),
+    ...(signature ? { signature } : {}),
+    paragraphs,
+    prose,
+  };
+}
+
+/** A document's MinHash signature, when near dedup is on. */
+function documentSignature(document: PreparedDocument, settings: PrepareDataSettings): Uint32Array | undefined {
   const { dedup } = settings;
   if (!dedup.near) return undefined;
   return minhashSignature(document.blocks.map((block) => block.text).join('\n\n'), {

@@ -32,6 +32,8 @@ export interface BuildPlan {
 }
 
 export interface DocumentBuild {
+  /** The document's split (by document: every record of it is in the same one); none when nothing was kept. */
+  split?: SplitName;
   records: BuiltRecord[];
   /** The template instruction of each record, when asked for (then the records carry no context). */
   instructions?: string[];
@@ -78,6 +80,7 @@ export function buildDocument(
   build.shortChunksDropped = droppedShort;
   build.blocksSplit = blocksSplit;
   const split = assignSplit(document.key, settings.split.testRatio, settings.split.seed);
+  build.split = split;
   const sections = sectionsOf(blocks, document.previous?.heading);
   let previousBlocks = new Set<number>();
   // A continuation's first part goes on from the document cut off before it.

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { BufferedFileWriter } from './staging';
+import { BufferedFileWriter, type ByteSink } from './staging';
 import type { Block } from '../../common/prepare-data/text/blocks';
 import type { PreparedDocument } from './documents';
 
@@ -8,7 +8,9 @@ import type { PreparedDocument } from './documents';
  * header (everything but the blocks' text) and the blocks' text, raw, one after the other: the text is
  * most of the bytes, and raw it costs no escaping on the way out and no unescaping on the way back
  * (as JSON it was about a tenth of the whole stage's time). Nothing is hashed: the file never leaves
- * the machine. Memory holds two 1 MiB buffers to write and one to read, reused.
+ * the machine. Memory holds two 1 MiB buffers to write and one to read, reused. Documents are staged
+ * into a batch's bytes where they are prepared (stageDocument, on a helper thread or here), and those
+ * bytes appended in reading order; the second pass hands the records on undecoded (readStagedRecords).
  *
  * A record: u32 header bytes, u32 text bytes (little-endian), the header (UTF-8 JSON), the text (UTF-8).
  */
@@ -35,15 +37,9 @@ export class DocumentStageWriter {
     return this.file.flushed();
   }
 
-  async write(document: PreparedDocument): Promise<void> {
-    const header: StagedHeader = { ...document, blocks: document.blocks.map(({ text, ...rest }) => ({ ...rest, length: text.length })) };
-    const headerText = JSON.stringify(header);
-    const text = document.blocks.map((block) => block.text).join('');
-    const headerBytes = Buffer.byteLength(headerText);
-    const textBytes = Buffer.byteLength(text);
-    await this.file.put(PREFIX_BYTES + headerBytes + textBytes, (target, offset) =>
-      encode(target, offset, headerText, headerBytes, text, textBytes),
-    );
+  /** Appends records staged elsewhere (stageDocument on a helper thread), as they came. */
+  async append(records: Uint8Array): Promise<void> {
+    await this.file.append(records);
   }
 
   async close(): Promise<void> {
@@ -55,11 +51,41 @@ export class DocumentStageWriter {
   }
 }
 
-function encode(target: Buffer, offset: number, headerText: string, headerBytes: number, text: string, textBytes: number): void {
-  target.writeUInt32LE(headerBytes, offset);
-  target.writeUInt32LE(textBytes, offset + 4);
-  target.write(headerText, offset + PREFIX_BYTES, headerBytes, 'utf8');
-  target.write(text, offset + PREFIX_BYTES + headerBytes, textBytes, 'utf8');
+/** A document as one staged record: its size, and how to write it at an offset of a buffer. */
+function stagedRecord(document: PreparedDocument): { size: number; encode: (target: Buffer, offset: number) => void } {
+  const header: StagedHeader = { ...document, blocks: document.blocks.map(({ text, ...rest }) => ({ ...rest, length: text.length })) };
+  const headerText = JSON.stringify(header);
+  const text = document.blocks.map((block) => block.text).join('');
+  const headerBytes = Buffer.byteLength(headerText);
+  const textBytes = Buffer.byteLength(text);
+  return {
+    size: PREFIX_BYTES + headerBytes + textBytes,
+    encode(target, offset) {
+      target.writeUInt32LE(headerBytes, offset);
+      target.writeUInt32LE(textBytes, offset + 4);
+      target.write(headerText, offset + PREFIX_BYTES, headerBytes, 'utf8');
+      target.write(text, offset + PREFIX_BYTES + headerBytes, textBytes, 'utf8');
+    },
+  };
+}
+
+/** Stages a document into a batch's bytes (a helper thread's share of the first pass). */
+export function stageDocument(document: PreparedDocument, sink: ByteSink): void {
+  const { size, encode } = stagedRecord(document);
+  sink.put(size, encode);
+}
+
+/** The documents of consecutive staged records (a batch of the second pass), in order. */
+export function decodeStagedRecords(records: Uint8Array): PreparedDocument[] {
+  const source = Buffer.from(records.buffer, records.byteOffset, records.byteLength);
+  const documents: PreparedDocument[] = [];
+  for (let offset = 0; offset < source.length;) {
+    const headerBytes = source.readUInt32LE(offset);
+    const textBytes = source.readUInt32LE(offset + 4);
+    documents.push(decode(source, offset + PREFIX_BYTES, headerBytes, textBytes));
+    offset += PREFIX_BYTES + headerBytes + textBytes;
+  }
+  return documents;
 }
 
 /**
@@ -67,6 +93,15 @@ function encode(target: Buffer, offset: number, headerText: string, headerBytes:
  * (grown only for a record larger than it): every document's text is copied out as it is decoded.
  */
 export async function* readStagedDocuments(path: string, signal?: AbortSignal): AsyncGenerator<PreparedDocument> {
+  for await (const record of readStagedRecords(path, signal))
+    yield decode(record, PREFIX_BYTES, record.readUInt32LE(0), record.readUInt32LE(4));
+}
+
+/**
+ * The staged records as they are on disk, undecoded (the second pass hands them to a helper thread
+ * as bytes). Each is a view of a buffer that is reused: valid until the next one is asked for.
+ */
+export async function* readStagedRecords(path: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
   const handle = await open(path, 'r');
   try {
     let buffer = Buffer.allocUnsafe(BUFFER_BYTES);
@@ -80,7 +115,7 @@ export async function* readStagedDocuments(path: string, signal?: AbortSignal): 
         const textBytes = buffer.readUInt32LE(start + 4);
         needed = PREFIX_BYTES + headerBytes + textBytes;
         if (start + needed > end) break;
-        yield decode(buffer, start + PREFIX_BYTES, headerBytes, textBytes);
+        yield buffer.subarray(start, start + needed);
         start += needed;
         needed = 0;
       }

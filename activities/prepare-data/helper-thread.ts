@@ -1,10 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PrepareDataSettings } from '../../common/prepare-data/contract';
 import { TokenCounter } from '../../common/prepare-data/text/tokens';
-import { documentSignature } from './corpus';
-import { buildDocument, type BuildPlan } from './document-build';
-import { cleanOptionsOf, prepareDocument } from './documents';
-import type { HelperReply, HelperRequest, PreparedItem } from './helper-threads';
+import { buildBatch, prepareBatch, type BuiltBatch, type PreparedBatch } from './batches';
+import type { BuildPlan } from './document-build';
+import { cleanOptionsOf } from './documents';
+import type { HelperReply, HelperRequest } from './helper-threads';
 
 // One helper thread (helper-threads.ts): the same pure functions the main thread runs, on its own core.
 
@@ -21,23 +21,20 @@ parentPort!.on('message', (request: HelperRequest) => {
     return;
   }
   let reply: HelperReply;
+  // The batch's bytes move to the main thread rather than being copied.
+  let transfer: ArrayBuffer[] = [];
   try {
     if (request.type === 'prepare') {
-      reply = {
-        id: request.id,
-        prepared: request.documents.map((source): PreparedItem => {
-          const document = prepareDocument(source, settings, clean);
-          return document ? { document, signature: documentSignature(document, settings) } : {};
-        }),
-      };
+      const prepared: PreparedBatch = prepareBatch(request.documents, settings, clean);
+      transfer = [prepared.staged.buffer as ArrayBuffer];
+      reply = { id: request.id, prepared };
     } else {
-      reply = {
-        id: request.id,
-        built: request.items.map((item) => buildDocument(item.document, new Set(item.foreign), plan, tokens, templated)),
-      };
+      const built: BuiltBatch = buildBatch(request.batch, plan, tokens, templated);
+      if (built.lines) transfer = [built.lines.train.bytes.buffer as ArrayBuffer, built.lines.test.bytes.buffer as ArrayBuffer];
+      reply = { id: request.id, built };
     }
   } catch (error) {
     reply = { id: request.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
   }
-  parentPort!.postMessage(reply);
+  parentPort!.postMessage(reply, transfer);
 });

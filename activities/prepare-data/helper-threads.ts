@@ -1,36 +1,24 @@
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { PrepareDataSettings } from '../../common/prepare-data/contract';
-import type { DocumentBuild } from './document-build';
-import type { PreparedDocument } from './documents';
+import type { BuildBatch, BuiltBatch, PreparedBatch } from './batches';
 import type { SourceDocument } from './sections';
 
 /**
- * Helper threads for the CPU-bound half of prepare-data: parsing, cleaning and MinHash in the first
- * pass, chunking, instructions and measuring in the second. The main thread keeps the I/O (reading,
- * staging, writing) and the corpus decisions, and does a share of the same work itself whenever the
- * helpers are busy, so two cores are used without either waiting. Results come back in the order the
- * work was handed out, and each piece of work is a pure function of its input: a run with helpers
- * writes byte for byte what a run without them writes.
+ * Helper threads for the CPU-bound half of prepare-data: parsing, cleaning, MinHash and staging in the
+ * first pass, decoding, chunking, instructions, measuring and JSONL in the second (batches.ts). The
+ * main thread keeps the reading, the corpus decisions and the writing, and does a share of the same
+ * work itself whenever the helpers are busy, so two cores are used without either waiting. Results
+ * come back in the order the work was handed out, and each piece of work is a pure function of its
+ * input: a run with helpers writes byte for byte what a run without them writes.
  */
-
-export interface PreparedItem {
-  document?: PreparedDocument;
-  signature?: Uint32Array;
-}
-
-export interface BuildItem {
-  document: PreparedDocument;
-  /** Its paragraphs that another kept document keeps. */
-  foreign: number[];
-}
 
 export type HelperRequest =
   | { type: 'prepare'; id: number; documents: SourceDocument[] }
   | { type: 'plan'; boilerplate: number[]; templated: boolean }
-  | { type: 'build'; id: number; items: BuildItem[] };
+  | { type: 'build'; id: number; batch: BuildBatch };
 
-export type HelperReply = { id: number; prepared: PreparedItem[] } | { id: number; built: DocumentBuild[] } | { id: number; error: string };
+export type HelperReply = { id: number; prepared: PreparedBatch } | { id: number; built: BuiltBatch } | { id: number; error: string };
 
 /**
  * A helper holds one batch of documents at a time, so its heap stays small; without a limit V8 lets an
@@ -95,9 +83,10 @@ export class HelperThreads {
     return this.workers.length;
   }
 
-  async prepare(documents: SourceDocument[]): Promise<PreparedItem[]> {
+  async prepare(documents: SourceDocument[]): Promise<PreparedBatch> {
     const reply = await this.send((id) => ({ type: 'prepare', id, documents }));
-    return 'prepared' in reply ? reply.prepared : [];
+    if (!('prepared' in reply)) throw new Error('prepare-data helper thread: a prepare request got another answer');
+    return reply.prepared;
   }
 
   /** What the second pass needs to know of the corpus plan; sent once, before any build. */
@@ -106,9 +95,10 @@ export class HelperThreads {
       worker.postMessage({ type: 'plan', boilerplate: [...boilerplate], templated } satisfies HelperRequest);
   }
 
-  async build(items: BuildItem[]): Promise<DocumentBuild[]> {
-    const reply = await this.send((id) => ({ type: 'build', id, items }));
-    return 'built' in reply ? reply.built : [];
+  async build(batch: BuildBatch): Promise<BuiltBatch> {
+    const reply = await this.send((id) => ({ type: 'build', id, batch }));
+    if (!('built' in reply)) throw new Error('prepare-data helper thread: a build request got another answer');
+    return reply.built;
   }
 
   async close(): Promise<void> {

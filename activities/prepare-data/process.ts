@@ -1,20 +1,22 @@
 import { rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Manifest, PrepareDataProgress, PrepareDataSettings, SkippedItem, TokenStats } from '../../common/prepare-data/contract';
+import { buildBatch, prepareBatch, type BuildItem, type BuiltBatch, type PreparedBatch } from './batches';
 import { DatasetBuilder } from './builder';
-import { buildDocument, type BuiltRecord, type DocumentBuild, type PreparedRecord } from './document-build';
-import { HelperThreads, type BuildItem, type PreparedItem } from './helper-threads';
+import type { BuiltRecord, PreparedRecord } from './document-build';
+import { HelperThreads } from './helper-threads';
+import type { Genre } from '../../common/prepare-data/text/genre';
 import { TokenCounter } from '../../common/prepare-data/text/tokens';
 import type { SourceDocument } from './sections';
-import { CorpusRegistry, documentSignature, type DuplicatePair } from './corpus';
-import { cleanOptionsOf, prepareDocument, type PreparedDocument } from './documents';
+import { CorpusRegistry, documentEntry, type DocumentEntry, type DuplicatePair } from './corpus';
+import { cleanOptionsOf } from './documents';
 import { skippedFingerprints, type FileFingerprint } from './fingerprint';
 import { templateInstructor, type Instructor } from './generator';
 import { keepHeapNearLive } from './heap';
 import { openedInOrder } from './look-ahead';
 import { readDocuments } from './readers';
 import type { SourceAccess, SourceEntry, SourceListing } from './source';
-import { DocumentStageWriter, readStagedDocuments } from './document-stage';
+import { DocumentStageWriter, readStagedDocuments, readStagedRecords } from './document-stage';
 import { JsonlSink, type StagedFile } from './staging';
 import { writeCheckpoint, type ProcessCheckpoint } from './checkpoint';
 
@@ -81,6 +83,8 @@ const MAX_REPORTED_RECORD_SKIPS = 1000;
 const BATCH_CHARS = 256 * 1024;
 /** Batches each helper thread may hold at once; beyond that the main thread does the next one itself. */
 const MAX_IN_FLIGHT = 2;
+/** Batches done here that may wait behind a helper's answer (each holds its bytes, a few hundred KiB). */
+const MAX_WAITING_HERE = 4;
 /** Below this many bytes of source, no helper thread is started. */
 const MIN_BYTES_FOR_HELPERS = 4 * 1024 * 1024;
 /**
@@ -134,10 +138,12 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
   const { settings, source, listing, signal } = request;
   const clean = cleanOptionsOf(settings);
   const registry = new CorpusRegistry(settings);
+  const genres = new ContinuedGenres();
+  const register = (entry: DocumentEntry) => genres.follow(registry.add(entry), entry);
   const checkpoints = request.checkpoints;
   const resume = checkpoints?.resume;
   const stagedPath = join(request.scratchDir, STAGED_DOCUMENTS_FILE);
-  if (resume) await registerStaged(stagedPath, resume, registry, settings, signal);
+  if (resume) await registerStaged(stagedPath, resume, () => registry.size, register, settings, signal);
   const staged = new DocumentStageWriter(stagedPath, resume?.stagedBytes);
   const listingFingerprints = skippedFingerprints(listing);
   const fingerprints: FileFingerprint[] = [...listingFingerprints, ...(resume?.fingerprints ?? [])];
@@ -175,24 +181,17 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
   let tokens: TokenCounter | undefined;
 
   try {
-    // First pass: read every document; parse, clean and sign it (here or on a helper); register what
-    // the corpus decisions need; keep the cleaned blocks in a staging file (not in memory) for the second pass.
-    const prepared = new BatchedWork<SourceDocument, PreparedItem>(helpers, {
+    // First pass: read every document; parse, clean, sign and stage it (here or on a helper); register
+    // what the corpus decisions need; keep the cleaned blocks in a staging file (not in memory) for the second pass.
+    const prepared = new BatchedWork<SourceDocument, PreparedBatch>(helpers, {
       remote: (threads, documents) => threads.prepare(documents),
-      here: (documents) =>
-        documents.map((document): PreparedItem => {
-          const done = prepareDocument(document, settings, clean);
-          return done ? { document: done, signature: documentSignature(done, settings) } : {};
-        }),
-      take: async (items) => {
-        for (const item of items) {
-          if (!item.document) {
-            counts.emptyDocuments += 1;
-            continue;
-          }
-          registry.add(item.document, item.signature);
-          await staged.write(item.document);
+      here: (documents) => prepareBatch(documents, settings, clean),
+      take: async (batch) => {
+        for (const entry of batch.entries) {
+          if (entry) register(entry);
+          else counts.emptyDocuments += 1;
         }
+        await staged.append(batch.staged);
       },
     });
     // A checkpoint waits for every document handed out so far to be staged and flushed: what it
@@ -291,17 +290,22 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
       }
       progress.records = (progress.records ?? 0) + records.length;
     };
-    const built = new BatchedWork<BuildItem, DocumentBuild>(helpers, {
-      remote: (threads, items) => threads.build(items),
-      here: (items) =>
-        items.map((item) => buildDocument(item.document, new Set(item.foreign), buildPlan, (tokens ??= new TokenCounter()), templated)),
-      take: async (builds) => {
-        for (const build of builds) {
+    const built = new BatchedWork<StagedItem, BuiltBatch>(helpers, {
+      remote: (threads, items) => threads.build(buildBatchOf(items)),
+      here: (items) => buildBatch(buildBatchOf(items), buildPlan, (tokens ??= new TokenCounter()), templated),
+      take: async (batch) => {
+        for (const build of batch.builds) {
           builder.add(build);
           pending.push(...build.records);
           if (build.instructions) pendingInstructions.push(...build.instructions);
         }
-        if (pending.length >= request.instructor.batchSize) {
+        if (batch.lines) {
+          // Template instructions: the records came back as their JSONL lines.
+          await sinks.train.appendLines(batch.lines.train.bytes, batch.lines.train.records);
+          await sinks.test.appendLines(batch.lines.test.bytes, batch.lines.test.records);
+          progress.records = (progress.records ?? 0) + batch.lines.train.records + batch.lines.test.records;
+        }
+        if (batch.lines || pending.length >= request.instructor.batchSize) {
           await writePending();
           signal?.throwIfAborted();
           request.onProgress?.({ ...progress });
@@ -309,14 +313,12 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
       },
     });
     let index = 0;
-    let before: { source: string; genre: PreparedDocument['genre'] } | undefined;
-    for await (const document of readStagedDocuments(staged.path, signal)) {
-      // A part cut from a long piece is of the piece's genre, whatever its own shape suggests (taken
-      // from the part right before it, when that part was not left empty by cleaning).
-      if (document.continuation && before && before.source === partBefore(document.source)) document.genre = before.genre;
-      before = { source: document.source, genre: document.genre };
+    for await (const record of readStagedRecords(staged.path, signal)) {
       if (!plan.dropped.has(index)) {
-        await built.add({ document, foreign: [...plan.foreignParagraphs(index)] }, document.chars);
+        const genre = genres.of(index);
+        const item: BuildItem = { foreign: [...plan.foreignParagraphs(index)], ...(genre ? { genre } : {}) };
+        // A copy: the reader reuses its buffer for the next record.
+        await built.add({ record: new Uint8Array(record), item }, record.length);
       }
       index += 1;
     }
@@ -376,7 +378,8 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
 async function registerStaged(
   path: string,
   resume: ProcessCheckpoint,
-  registry: CorpusRegistry,
+  registered: () => number,
+  register: (entry: DocumentEntry) => void,
   settings: PrepareDataSettings,
   signal: AbortSignal | undefined,
 ): Promise<void> {
@@ -389,16 +392,55 @@ async function registerStaged(
   }
   await truncate(path, resume.stagedBytes);
   try {
-    for await (const document of readStagedDocuments(path, signal)) registry.add(document, documentSignature(document, settings));
+    for await (const document of readStagedDocuments(path, signal)) register(documentEntry(document, settings));
   } catch (error) {
     if (signal?.aborted) throw error;
     // Bytes that do not decode (the machine went down before the OS wrote them out): start over.
     throw new StaleCheckpointError(`${path} does not read back: ${error instanceof Error ? error.message : String(error)}`);
   }
   const expected = resume.documents - resume.emptyDocuments;
-  if (registry.size !== expected) {
-    throw new StaleCheckpointError(`${path} holds ${registry.size} documents; the checkpoint recorded ${expected}`);
+  if (registered() !== expected) {
+    throw new StaleCheckpointError(`${path} holds ${registered()} documents; the checkpoint recorded ${expected}`);
   }
+}
+
+/**
+ * A part cut from a long piece is of the piece's genre, whatever its own shape suggests: taken from the
+ * part right before it (when that part was not left empty by cleaning), followed as documents are
+ * registered, in reading order, and handed to the second pass with each part it changes.
+ */
+class ContinuedGenres {
+  private readonly changed = new Map<number, Genre>();
+  private before: { source: string; genre: Genre } | undefined;
+
+  follow(index: number, entry: DocumentEntry): void {
+    const inherited = entry.continuation && this.before?.source === partBefore(entry.source) ? this.before?.genre : undefined;
+    const genre = inherited ?? entry.genre;
+    if (genre !== entry.genre) this.changed.set(index, genre);
+    this.before = { source: entry.source, genre };
+  }
+
+  /** The genre of a document whose own was replaced by its piece's. */
+  of(index: number): Genre | undefined {
+    return this.changed.get(index);
+  }
+}
+
+/** A staged record for the second pass, with what its build needs to know of the corpus plan. */
+interface StagedItem {
+  record: Uint8Array;
+  item: BuildItem;
+}
+
+/** A second-pass batch: its records' bytes in one block, and their items. */
+function buildBatchOf(items: readonly StagedItem[]): { staged: Uint8Array; items: BuildItem[] } {
+  const staged = new Uint8Array(items.reduce((sum, { record }) => sum + record.length, 0));
+  let offset = 0;
+  for (const { record } of items) {
+    staged.set(record, offset);
+    offset += record.length;
+  }
+  return { staged, items: items.map(({ item }) => item) };
 }
 
 /** The source of the part a continued part follows: `a.md#3` follows `a.md#2`, `a.md#2` follows `a.md`. */
@@ -417,14 +459,15 @@ class BatchedWork<I, R> {
   private batch: I[] = [];
   private chars = 0;
   private largest = 0;
-  private readonly queue: Array<R[] | Promise<R[]>> = [];
+  /** Work handed out, oldest first: done (here, or answered by a helper) or still awaited. */
+  private readonly queue: Array<{ done: true; result: R } | { done: false; answer: Promise<R> }> = [];
 
   constructor(
     private readonly helpers: HelperThreads | undefined,
     private readonly work: {
-      remote: (helpers: HelperThreads, batch: I[]) => Promise<R[]>;
-      here: (batch: I[]) => R[];
-      take: (results: R[]) => Promise<void>;
+      remote: (helpers: HelperThreads, batch: I[]) => Promise<R>;
+      here: (batch: I[]) => R;
+      take: (result: R) => Promise<void>;
     },
   ) {}
 
@@ -460,17 +503,28 @@ class BatchedWork<I, R> {
         helpers.fail(error instanceof Error ? error : new Error(String(error)));
         return this.work.here(batch);
       });
-      // Answers left waiting when the run fails are never taken: their failure is not unhandled.
-      answer.catch(() => undefined);
-      this.queue.push(answer);
+      const entry: { done: false; answer: Promise<R> } = { done: false, answer };
+      // Marked done when answered, so that the work after it can be taken without waiting. Answers
+      // left waiting when the run fails are never taken: their failure is not unhandled.
+      answer.then(
+        (result) => Object.assign(entry, { done: true, result }),
+        () => undefined,
+      );
+      this.queue.push(entry);
     } else {
-      this.queue.push(this.work.here(batch));
+      this.queue.push({ done: true, result: this.work.here(batch) });
     }
-    await this.drain(room);
+    // The main thread waits for a helper only when work is piling up: otherwise it reads and does the
+    // next batch itself while the helpers finish theirs (waiting at every turn left it idle a third of the time).
+    await this.drain(room + MAX_WAITING_HERE);
   }
 
-  /** Takes finished work, oldest first, until at most `keep` pieces are left waiting. */
+  /** Takes finished work, oldest first; waits for unfinished work only while more than `keep` pieces wait. */
   private async drain(keep: number): Promise<void> {
-    while (this.queue.length > keep) await this.work.take(await this.queue.shift()!);
+    for (let head = this.queue[0]; head !== undefined; head = this.queue[0]) {
+      if (!head.done && this.queue.length <= keep) return;
+      this.queue.shift();
+      await this.work.take(head.done ? head.result : await head.answer);
+    }
   }
 }

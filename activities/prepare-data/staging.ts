@@ -67,6 +67,11 @@ export class BufferedFileWriter {
     this.used += size;
   }
 
+  /** Appends bytes encoded elsewhere (a helper thread's batch). */
+  async append(bytes: Uint8Array): Promise<void> {
+    await this.put(bytes.length, (target, offset) => target.set(bytes, offset));
+  }
+
   /** Writes out everything put so far; answers the file's length, all of it on disk (in the OS's hands). */
   async flushed(): Promise<number> {
     await this.flush();
@@ -136,9 +141,15 @@ export class JsonlSink {
 
   /** Appends one record; resolves at once unless a flush has to wait for the disk. */
   async write(record: object): Promise<void> {
-    const line = `${JSON.stringify(record)}\n`;
+    const line = jsonLine(record);
     this.records += 1;
     await this.file.put(Buffer.byteLength(line), (target, offset) => target.write(line, offset, 'utf8'));
+  }
+
+  /** Appends `records` lines encoded elsewhere (each `write` would have encoded them the same). */
+  async appendLines(bytes: Uint8Array, records: number): Promise<void> {
+    this.records += records;
+    await this.file.append(bytes);
   }
 
   async close(): Promise<StagedFile> {
@@ -148,5 +159,42 @@ export class JsonlSink {
 
   destroy(): void {
     this.file.destroy();
+  }
+}
+
+/** One JSONL line: what JsonlSink writes for a record, wherever it is encoded. */
+export function jsonLine(record: object): string {
+  return `${JSON.stringify(record)}\n`;
+}
+
+/**
+ * Bytes gathered in memory, for a batch encoded on a helper thread and handed back whole: one buffer
+ * that doubles when full, and a copy of what it holds at the end (its own memory, so it can be transferred).
+ */
+export class ByteSink {
+  private buffer = Buffer.allocUnsafe(64 * 1024);
+  private used = 0;
+
+  put(size: number, encode: (target: Buffer, offset: number) => void): void {
+    if (this.used + size > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.used + size));
+      this.buffer.copy(grown, 0, 0, this.used);
+      this.buffer = grown;
+    }
+    encode(this.buffer, this.used);
+    this.used += size;
+  }
+
+  putText(text: string): void {
+    const size = Buffer.byteLength(text);
+    this.put(size, (target, offset) => target.write(text, offset, size, 'utf8'));
+  }
+
+  /** What was put, in a fresh ArrayBuffer of its own; the sink starts over. */
+  take(): Uint8Array {
+    const bytes = new Uint8Array(this.used);
+    bytes.set(this.buffer.subarray(0, this.used));
+    this.used = 0;
+    return bytes;
   }
 }

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatasetRecordSchema, PrepareDataInputSchema } from '../../../common/prepare-data/contract';
-import { templateInstructor } from '../../../activities/prepare-data/generator';
+import { templateInstructor, type Instructor } from '../../../activities/prepare-data/generator';
 import { HelperThreads } from '../../../activities/prepare-data/helper-threads';
 import { processSource } from '../../../activities/prepare-data/process';
 import { localSource } from '../../../activities/prepare-data/source';
@@ -109,6 +109,43 @@ describe('processSource with a helper thread', () => {
     expect(one.hashes[0]).not.toBe(one.hashes[1]);
     expect(await run(2)).toEqual(one);
     expect(await run(3)).toEqual(one);
+  });
+});
+
+describe('processSource with an instructor other than the templates (a generator)', () => {
+  it('hands it every record in order, and writes the same bytes with a helper thread', async () => {
+    const asked: string[] = [];
+    const instructor: Instructor = {
+      batchSize: 7,
+      report: () => undefined,
+      instruct: (records) => {
+        asked.push(...records.map(({ record }) => record.id));
+        return Promise.resolve(records.map(({ record, context }) => `Write ${record.id} as a ${context.genre}.`));
+      },
+    };
+    const run = async (threads: number) => {
+      asked.length = 0;
+      const scratch = mkdtempSync(join(dir, `phrased-${threads}-`));
+      const outcome = await processFolder(CORPUS, { chunk: { maxTokens: 256, overlapTokens: 32 } }, scratch, {
+        threads,
+        helperMinBytes: 0,
+        instructor,
+      });
+      return { outcome, asked: [...asked] };
+    };
+    const one = await run(1);
+    const lines = [one.outcome.train.path, one.outcome.test.path].flatMap((path) =>
+      readFileSync(path, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { id: string; instruction: string }),
+    );
+    expect(lines).toHaveLength(one.asked.length);
+    expect(lines.map((line) => line.id).sort()).toEqual([...one.asked].sort());
+    for (const line of lines) expect(line.instruction).toMatch(new RegExp(`^Write ${line.id} as a [a-z-]+\\.$`));
+    const two = await run(2);
+    expect(two.asked).toEqual(one.asked);
+    expect([two.outcome.train.sha256, two.outcome.test.sha256]).toEqual([one.outcome.train.sha256, one.outcome.test.sha256]);
   });
 });
 
