@@ -5,7 +5,7 @@ import { grpc } from '@temporalio/proto';
 import { searchAttributeFlags } from '../../common/shared/search-attributes';
 import { PROJECT_ROOT, projectPath } from '../../platform/paths';
 import { isPortOpen, waitFor } from './health';
-import { retireLocalJobs } from './stale-jobs';
+import { retireLocalJobs, stopLocalJobs } from './stale-jobs';
 
 /**
  * The embedded dev stack: the Temporal CLI's dev server (SQLite, Web UI) and moto's server, both from
@@ -99,9 +99,11 @@ export async function startStack(options: StackOptions): Promise<StackInfo> {
   return info;
 }
 
-/** Stops only the processes this stack started (PID file and binary must match); idempotent. */
+/** Stops only the processes this stack started (PID file and binary must match), and the local jobs run against it; idempotent. */
 export async function stopStack(options: StackOptions): Promise<string[]> {
   const stopped: string[] = [];
+  // Local jobs work against this stack's moto, whose state dies with it: first their servers and runs.
+  if (options.localJobsDir) for (const job of await stopLocalJobs(options.localJobsDir)) stopped.push(`local job ${job}`);
   for (const service of ['moto', 'temporal'] as const) {
     const record = readPidFile(options, service);
     if (!record) continue;

@@ -1,5 +1,7 @@
 import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stopLocalJob } from '../../activities/local/local-jobs';
 import { isAlive } from '../../platform/local-endpoints';
 
 /**
@@ -42,4 +44,20 @@ export function retireLocalJobs(jobsDir: string, now = new Date()): string | und
   const aside = `${jobsDir}-before-${now.toISOString().replace(/[:.]/g, '-')}`;
   renameSync(jobsDir, aside);
   return `moto started fresh (its state is in memory), so the local jobs made against the previous one were moved to ${aside}: stages run again`;
+}
+
+/**
+ * Stops the local jobs that still run (a local endpoint's server above all, which otherwise serves on
+ * for its 28-day limit, its endpoint gone with moto's memory); waits until their supervisors have
+ * recorded them Stopped, or `timeoutMs`. Answers the jobs it stopped.
+ */
+export async function stopLocalJobs(jobsDir: string, timeoutMs = 30_000): Promise<string[]> {
+  const running = runningLocalJobs(jobsDir);
+  const deadline = Date.now() + timeoutMs;
+  for (let left = running; left.length > 0 && Date.now() < deadline; left = runningLocalJobs(jobsDir)) {
+    // Asked again each round: a job still starting records its supervisor only a moment later.
+    for (const name of left) stopLocalJob(jobsDir, name);
+    await sleep(200);
+  }
+  return running;
 }

@@ -1,7 +1,10 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { retireLocalJobs } from '../../../scripts/dev-stack/stale-jobs';
+import { describeLocalJob, launchLocalJob } from '../../../activities/local/local-jobs';
+import { retireLocalJobs, stopLocalJobs } from '../../../scripts/dev-stack/stale-jobs';
+import { isRunning, linuxProcessTable } from '../../../activities/local/process-identity';
+import { programSpec, scratchJobsDir, waitFor } from '../../helpers/local-jobs';
 
 function job(jobsDir: string, name: string, status: string, pid: number): void {
   mkdirSync(join(jobsDir, name), { recursive: true });
@@ -32,5 +35,24 @@ describe('local jobs when a fresh moto starts', () => {
 
   it('does nothing without jobs', () => {
     expect(retireLocalJobs(join(tmpdir(), 'no-such-jobs-dir'))).toBeUndefined();
+  });
+});
+
+describe('local jobs when the stack stops', () => {
+  it('stops the ones still running (a local endpoint serves on otherwise) and leaves ended ones be', async () => {
+    const jobsDir = scratchJobsDir();
+    job(jobsDir, 'llmtwin-train-a', 'Completed', 999_999_999);
+    await launchLocalJob(jobsDir, programSpec('llmtwin-serve-b', process.execPath, ['-e', 'setInterval(() => {}, 1000)']), {});
+    await waitFor(
+      jobsDir,
+      'llmtwin-serve-b',
+      (view) => view.state.status === 'InProgress' && existsSync(join(jobsDir, 'llmtwin-serve-b', 'supervisor.json')),
+    );
+
+    expect(await stopLocalJobs(jobsDir)).toEqual(['llmtwin-serve-b']);
+    const stopped = describeLocalJob(jobsDir, 'llmtwin-serve-b')?.state;
+    expect(stopped?.status).toBe('Stopped');
+    expect(stopped?.program && isRunning(stopped.program, linuxProcessTable)).toBe(false);
+    expect(await stopLocalJobs(jobsDir)).toEqual([]);
   });
 });
