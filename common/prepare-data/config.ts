@@ -59,10 +59,10 @@ export const SOURCES_CONFIG = configSection({
 
 /**
  * How the data worker runs the build (activities/prepare-data/helper-threads.ts): threads per build,
- * this one included. 1 (the default) runs it on one thread, in the least memory; 2 or more hand the
- * parsing, chunking and instructions to helper threads (measured on 2 cores: 1.25-1.3x faster for about
- * 240 MB more, bench/prepare-data.ts); 0 takes one per core, at most 4. The dataset is the same, byte for
- * byte, whatever the number.
+ * this one included. 1 (the default) runs it on one thread, in the least memory; 2 or more share the
+ * parsing, cleaning, staging, chunking, instructions and JSONL with helper threads (measured on this
+ * project's 2 cores: 1.1-1.2x faster for 60-80 MiB more, bench/prepare-data.ts; README, Speed and
+ * memory); 0 takes one per core, at most 4. The dataset is the same, byte for byte, whatever the number.
  */
 export const PREPARE_THREADS_CONFIG = configSection({
   key: 'prepareData',
