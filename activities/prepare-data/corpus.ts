@@ -16,21 +16,13 @@ import type { Genre } from '../../common/prepare-data/text/genre';
 
 export type DuplicatePair = Manifest['dedup']['pairs'][number];
 
-interface DocumentSummary {
-  source: string;
+/** What the registry keeps of a document: its entry, less what only the second pass reads, and where it stands. */
+type DocumentSummary = Omit<DocumentEntry, 'continuation' | 'genre'> & {
   /** Reading order: the keep rule's last tie-break. */
   position: number;
   /** The source file (a section or record's file), for counting files that share a block. */
   file: number;
-  date?: number;
-  chars: number;
-  exactKey: string;
-  signature?: Uint32Array;
-  /** Hashes of its substantial blocks (paragraph dedup, containment). */
-  paragraphs: number[];
-  /** Hashes of its prose blocks (what boilerplate is counted on). */
-  prose: number[];
-}
+};
 
 export interface CorpusPlan {
   /** Dropped documents (by index in reading order) and why. */
@@ -267,7 +259,9 @@ export interface DocumentEntry {
   exactKey: string;
   /** MinHash signature, when near dedup is on. */
   signature?: Uint32Array;
+  /** Hashes of its substantial blocks (paragraph dedup, containment). */
   paragraphs: number[];
+  /** Hashes of its prose blocks (what boilerplate is counted on). */
   prose: number[];
 }
 
