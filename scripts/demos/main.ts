@@ -198,6 +198,17 @@ function printModel(model: FineTuneResult): void {
 }
 
 main().catch((error: unknown) => {
-  console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+  // The causes too: "Failed to get Workflow execution history" alone does not say the server went away.
+  const reasons: string[] = [];
+  for (let cause: unknown = error; reasons.length < 5; cause = cause.cause) {
+    if (!(cause instanceof Error)) {
+      if (typeof cause === 'string') reasons.push(cause);
+      break;
+    }
+    reasons.push(cause.message);
+  }
+  console.error(`demo failed: ${reasons.join('\n  because: ')}`);
+  if (reasons.some((reason) => /UNAVAILABLE|ECONNREFUSED|Connection refused/i.test(reason)))
+    console.error('  (the dev stack is not answering: was it stopped? `npm run dev -- status` says; `npm start` starts it again)');
   process.exit(1);
 });
