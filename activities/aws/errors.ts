@@ -261,6 +261,19 @@ export function isAlreadyExists(error: unknown): boolean {
   return err.name === 'ValidationException' && /already exist|duplicate/i.test(err.message ?? '');
 }
 
+/**
+ * A create answered "already exists" but a describe cannot see the resource yet: SageMaker refuses a
+ * second create while the first is still in flight. Retryable: the next attempt describes it again
+ * and judges it like any resource found under its name.
+ */
+export function notDescribableYet(resource: string, cause?: unknown): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: ERROR_TYPES.transient,
+    message: `${resource} appeared while this run created it, but cannot be described yet; looking again`,
+    ...(cause instanceof Error ? { cause } : {}),
+  });
+}
+
 /** A describe that answers undefined for a missing resource and throws anything else as it came (for the caller's classifier). */
 export async function undefinedIfNotFound<T>(describe: () => Promise<T>): Promise<T | undefined> {
   try {

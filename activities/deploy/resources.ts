@@ -6,12 +6,10 @@ import {
   type DescribeEndpointConfigCommandOutput,
   type DescribeModelCommandOutput,
 } from '@aws-sdk/client-sagemaker';
-import { ApplicationFailure } from '@temporalio/common';
 import type { DeploymentPlan } from '../../common/deploy/plan';
 import { SERVED_MODEL_PACKAGE_TAG } from '../../common/evaluate/registry';
-import { ERROR_TYPES } from '../../common/shared/errors';
 import { conflictFailure } from '../../common/shared/validation';
-import { awsCall, isAlreadyExists, toAwsFailure } from '../aws/errors';
+import { awsCall, isAlreadyExists, notDescribableYet, toAwsFailure } from '../aws/errors';
 import { describeEndpointConfigIfExists, describeModelIfExists } from '../aws/endpoints';
 import type { SageMakerSender } from '../aws/clients';
 
@@ -112,12 +110,6 @@ async function ensure<Found>(step: {
     // Made between the describe and the create (another attempt, or a concurrent run): judge that one.
     const raced = await awsCall({ operation: step.operation, resource: step.what }, step.describe);
     if (raced) return adopt(raced);
-    // SageMaker refuses a second create while the first is still in flight, before a describe can see it:
-    // a retry looks again once it is there, never a failure of the whole deployment.
-    throw ApplicationFailure.create({
-      type: ERROR_TYPES.transient,
-      message: `${step.what} appeared while this deployment created it, but cannot be described yet; looking again`,
-      cause: error as Error,
-    });
+    throw notDescribableYet(step.what, error);
   }
 }

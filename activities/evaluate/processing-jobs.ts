@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES } from '../../common/shared/errors';
 import { RUN_ID_TAG_KEY } from '../../common/shared/naming';
-import { awsCall, isNotFound, toAwsFailure } from '../aws/errors';
+import { awsCall, isNotFound, notDescribableYet, toAwsFailure } from '../aws/errors';
 import { pollOrBackOff, sleepBeating, type PollingIntervals } from '../aws/job-polling';
 import type { ProcessingCompute } from './processing-compute';
 
@@ -102,10 +102,7 @@ export async function startProcessingJob(
   if (created === 'created') return { jobName, outcome: 'created', status: 'InProgress' };
   const raced = await describe(compute, jobName, abortSignal);
   if (raced) return judgeOursOrExisting(compute, raced, request);
-  throw ApplicationFailure.create({
-    type: ERROR_TYPES.transient,
-    message: `processing job ${jobName} exists but cannot be described yet; trying again`,
-  });
+  throw notDescribableYet(`processing job ${jobName}`);
 }
 
 export async function waitForProcessingJob(

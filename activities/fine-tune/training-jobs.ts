@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ERROR_TYPES } from '../../common/shared/errors';
 import { RUN_ID_TAG_KEY } from '../../common/shared/naming';
 import type { TrainingJobStatus, TrainingPlan } from '../../common/fine-tune/contract';
-import { awsCall } from '../aws/errors';
+import { awsCall, notDescribableYet } from '../aws/errors';
 import { buildCreateTrainingJobRequest, isCapacityFailure, trainingJobMismatches } from './training-request';
 import type { TrainingCompute, TrainingJobDescription } from './training-compute';
 
@@ -78,10 +78,7 @@ export async function createTrainingJob(
   // A concurrent attempt won the race: judge its job like any other found under our name.
   const raced = await describeTrainingJobIfExists(compute, candidate.jobName, abortSignal);
   if (raced) return judgeOursOrExisting(compute, raced, request, candidate);
-  throw ApplicationFailure.create({
-    type: ERROR_TYPES.transient,
-    message: `training job ${candidate.jobName} exists but cannot be described yet; trying again`,
-  });
+  throw notDescribableYet(`training job ${candidate.jobName}`);
 }
 
 /**

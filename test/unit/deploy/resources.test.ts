@@ -47,7 +47,7 @@ describe('the endpoint config step', () => {
 
     const failure = await rejectionOf(ensureEndpointConfig(client, plan));
     expect(failure.nonRetryable).toBe(false);
-    expect(failure.message).toContain('endpoint config cfg-a appeared while this deployment created it');
+    expect(failure.message).toContain('endpoint config cfg-a appeared while this run created it');
   });
 
   it('refuses a config of its name that serves another model, saying what to do', async () => {
