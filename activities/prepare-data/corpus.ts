@@ -63,17 +63,8 @@ export class CorpusRegistry {
       file = this.files.size;
       this.files.set(fileName, file);
     }
-    this.documents.push({
-      source: entry.source,
-      position: this.documents.length,
-      file,
-      ...(entry.date === undefined ? {} : { date: entry.date }),
-      chars: entry.chars,
-      exactKey: entry.exactKey,
-      ...(entry.signature ? { signature: entry.signature } : {}),
-      paragraphs: entry.paragraphs,
-      prose: entry.prose,
-    });
+    const { continuation: _continuation, genre: _genre, ...summary } = entry;
+    this.documents.push({ ...summary, position: this.documents.length, file });
     return this.documents.length - 1;
   }
 

@@ -1,7 +1,7 @@
 import { rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Manifest, PrepareDataProgress, PrepareDataSettings, SkippedItem, TokenStats } from '../../common/prepare-data/contract';
-import { buildBatch, prepareBatch, type BuildItem, type BuiltBatch, type PreparedBatch } from './batches';
+import { buildBatch, prepareBatch, type BuildBatch, type BuildItem, type BuiltBatch, type PreparedBatch } from './batches';
 import { DatasetBuilder } from './builder';
 import type { BuiltRecord, PreparedRecord } from './document-build';
 import { HelperThreads } from './helper-threads';
@@ -143,7 +143,7 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
   const checkpoints = request.checkpoints;
   const resume = checkpoints?.resume;
   const stagedPath = join(request.scratchDir, STAGED_DOCUMENTS_FILE);
-  if (resume) await registerStaged(stagedPath, resume, () => registry.size, register, settings, signal);
+  if (resume) await registerStaged(stagedPath, resume, register, settings, signal);
   const staged = new DocumentStageWriter(stagedPath, resume?.stagedBytes);
   const listingFingerprints = skippedFingerprints(listing);
   const fingerprints: FileFingerprint[] = [...listingFingerprints, ...(resume?.fingerprints ?? [])];
@@ -378,7 +378,6 @@ export async function processSource(request: ProcessRequest): Promise<ProcessOut
 async function registerStaged(
   path: string,
   resume: ProcessCheckpoint,
-  registered: () => number,
   register: (entry: DocumentEntry) => void,
   settings: PrepareDataSettings,
   signal: AbortSignal | undefined,
@@ -391,16 +390,20 @@ async function registerStaged(
     throw new StaleCheckpointError(`${path} holds ${Math.max(length, 0)} bytes; the checkpoint recorded ${resume.stagedBytes}`);
   }
   await truncate(path, resume.stagedBytes);
+  let registered = 0;
   try {
-    for await (const document of readStagedDocuments(path, signal)) register(documentEntry(document, settings));
+    for await (const document of readStagedDocuments(path, signal)) {
+      register(documentEntry(document, settings));
+      registered += 1;
+    }
   } catch (error) {
     if (signal?.aborted) throw error;
     // Bytes that do not decode (the machine went down before the OS wrote them out): start over.
     throw new StaleCheckpointError(`${path} does not read back: ${error instanceof Error ? error.message : String(error)}`);
   }
   const expected = resume.documents - resume.emptyDocuments;
-  if (registered() !== expected) {
-    throw new StaleCheckpointError(`${path} holds ${registered()} documents; the checkpoint recorded ${expected}`);
+  if (registered !== expected) {
+    throw new StaleCheckpointError(`${path} holds ${registered} documents; the checkpoint recorded ${expected}`);
   }
 }
 
@@ -433,7 +436,7 @@ interface StagedItem {
 }
 
 /** A second-pass batch: its records' bytes in one block, and their items. */
-function buildBatchOf(items: readonly StagedItem[]): { staged: Uint8Array; items: BuildItem[] } {
+function buildBatchOf(items: readonly StagedItem[]): BuildBatch {
   const staged = new Uint8Array(items.reduce((sum, { record }) => sum + record.length, 0));
   let offset = 0;
   for (const { record } of items) {

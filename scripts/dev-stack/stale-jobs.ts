@@ -53,11 +53,8 @@ export function retireLocalJobs(jobsDir: string, now = new Date()): string | und
  */
 export async function stopLocalJobs(jobsDir: string, timeoutMs = 30_000): Promise<string[]> {
   const running = runningLocalJobs(jobsDir);
+  for (const name of running) stopLocalJob(jobsDir, name);
   const deadline = Date.now() + timeoutMs;
-  for (let left = running; left.length > 0 && Date.now() < deadline; left = runningLocalJobs(jobsDir)) {
-    // Asked again each round: a job still starting records its supervisor only a moment later.
-    for (const name of left) stopLocalJob(jobsDir, name);
-    await sleep(200);
-  }
+  while (runningLocalJobs(jobsDir).length > 0 && Date.now() < deadline) await sleep(200);
   return running;
 }
