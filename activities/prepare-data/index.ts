@@ -98,9 +98,6 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
       manifest.builtBy?.workflowId === builtBy.workflowId &&
       manifest.builtBy.runId === builtBy.runId &&
       manifest.builtBy.activityId === builtBy.activityId;
-    const existing = await readExistingManifest(deps.s3, location, request.datasetHash, signal);
-    if (existing) return resultFromManifest(existing, manifestUri, !madeHere(existing));
-
     // One scratch folder per dataset and activity: a retry of this activity finds its own, another
     // workflow building the same dataset at the same time does not collide with it.
     const scratchRoot = join(deps.scratchRoot ?? tmpdir(), 'llmtwin-prepare');
@@ -108,6 +105,14 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
       scratchRoot,
       `${request.datasetHash.slice(0, 16)}-${stableHash(`${workflowExecution?.workflowId ?? ''}|${activityId}`)}`,
     );
+    const existing = await readExistingManifest(deps.s3, location, request.datasetHash, signal);
+    if (existing) {
+      // Published, by an earlier attempt of this activity or by another build: what an earlier attempt
+      // here staged for its retry is no longer needed.
+      await rm(scratchDir, { recursive: true, force: true });
+      return resultFromManifest(existing, manifestUri, !madeHere(existing));
+    }
+
     const removed = await sweepDeadScratch(scratchRoot, DEAD_SCRATCH_AFTER_MS, scratchDir);
     if (removed.length > 0) context.log.info('removed the scratch folders of builds that died', { removed });
     const stagedMarker = join(scratchDir, 'staged.json');

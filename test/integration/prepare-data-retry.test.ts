@@ -43,7 +43,8 @@ afterEach(() => {
   rmSync(scratchRoot, { recursive: true, force: true });
 });
 
-it('a retried buildDataset resumes from its staged files and uploads only what is missing', async () => {
+/** moto refuses the first manifest upload with S3's 500; returns the names of the objects put. */
+function failManifestOnce(): string[] {
   const sent: string[] = [];
   let failManifest = true;
   aws.s3.middlewareStack.add(
@@ -63,19 +64,27 @@ it('a retried buildDataset resumes from its staged files and uploads only what i
     },
     { step: 'initialize', name: 'failManifestOnce' },
   );
+  return sent;
+}
+
+/** One attempt of buildDataset or planDataset as Temporal runs it, recording the phases it heartbeats. */
+function attemptOf(workflowId: string, attempt: number) {
+  const environment = new MockActivityEnvironment(
+    { activityId: '2', attempt, workflowExecution: { workflowId, runId: 'run-1' } },
+    { logger: testLogger },
+  );
+  const phases = new Set<string>();
+  environment.on('heartbeat', (details: PrepareDataProgress) => phases.add(details.phase));
+  const run = <R>(call: () => Promise<R>) => environment.run<[], R, () => Promise<R>>(call);
+  return { run, phases };
+}
+
+it('a retried buildDataset resumes from its staged files and uploads only what is missing', async () => {
+  const sent = failManifestOnce();
   const activities = activitiesOnMoto();
   const input = PrepareDataInputSchema.parse({ source: { kind: 'local', path: CORPUS } });
   // Both attempts are the same activity of the same workflow: that is what names the scratch folder.
-  const attempt = (number: number) => {
-    const environment = new MockActivityEnvironment(
-      { activityId: '2', attempt: number, workflowExecution: { workflowId: 'prepare-data-retry', runId: 'run-1' } },
-      { logger: testLogger },
-    );
-    const phases = new Set<string>();
-    environment.on('heartbeat', (details: PrepareDataProgress) => phases.add(details.phase));
-    const run = <R>(call: () => Promise<R>) => environment.run<[], R, () => Promise<R>>(call);
-    return { run, phases };
-  };
+  const attempt = (number: number) => attemptOf('prepare-data-retry', number);
 
   const plan = await attempt(1).run(() => activities.planDataset(input));
   expect(plan.existing).toBeUndefined();
@@ -101,6 +110,21 @@ it('a retried buildDataset resumes from its staged files and uploads only what i
   );
   expect(ManifestSchema.parse(JSON.parse(await manifest.Body!.transformToString())).counts.trainRecords).toBe(result.counts.trainRecords);
   // Published: the scratch folder is gone.
+  expect(readdirSync(join(scratchRoot, 'llmtwin-prepare'))).toEqual([]);
+});
+
+it('a retry that finds the dataset published by another build meanwhile removes what its failed attempt staged', async () => {
+  failManifestOnce();
+  const activities = activitiesOnMoto();
+  const input = PrepareDataInputSchema.parse({ source: { kind: 'local', path: CORPUS } });
+  const plan = await attemptOf('planner', 1).run(() => activities.planDataset(input));
+  const build = () => activities.buildDataset({ input, datasetHash: plan.datasetHash });
+
+  await expect(attemptOf('builder-a', 1).run(build)).rejects.toMatchObject({ nonRetryable: false });
+  expect(readdirSync(join(scratchRoot, 'llmtwin-prepare'))).toHaveLength(1); // kept for the retry
+  expect(await attemptOf('builder-b', 1).run(build)).toMatchObject({ reused: false });
+
+  expect(await attemptOf('builder-a', 2).run(build)).toMatchObject({ reused: true });
   expect(readdirSync(join(scratchRoot, 'llmtwin-prepare'))).toEqual([]);
 });
 
