@@ -6,6 +6,7 @@ import { temporal } from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
 import { Command } from 'commander';
 import { resolveConfig } from '../common/config';
+import { datasetBuildWorkflowId } from '../common/prepare-data/contract';
 import {
   PIPELINE_STAGES,
   PIPELINE_WORKFLOW_TYPE,
@@ -98,6 +99,8 @@ async function main(): Promise<void> {
       const steps = await orchestrationSteps(client, [
         `bench-pipeline-${round}`,
         ...pipeline.value.stages.map((stage) => stage.workflowId),
+        // prepareData builds the dataset in a child of its own (one per dataset).
+        datasetBuildWorkflowId(queues.control, pipeline.value.dataset.datasetHash),
       ]);
       const rerun = await timed(() =>
         client.workflow.execute<PipelineWorkflow>(PIPELINE_WORKFLOW_TYPE, {

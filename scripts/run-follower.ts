@@ -165,15 +165,28 @@ async function followRun<Result>(
   return result;
 }
 
-/** The latest heartbeat details of each of the run's pending activities, decoded. */
-export async function pendingHeartbeats(client: Client, handle: Pick<WorkflowHandle, 'describe'>): Promise<unknown[]> {
+/**
+ * The latest heartbeat details of each of the run's pending activities, decoded, then those of its
+ * running children's (a prepareData run builds its dataset in a child workflow).
+ */
+export async function pendingHeartbeats(client: Client, handle: Pick<WorkflowHandle, 'describe'>, depth = 0): Promise<unknown[]> {
   const description = await handle.describe();
   const converter = client.options.loadedDataConverter.payloadConverter;
-  return (description.raw.pendingActivities ?? [])
+  const own = (description.raw.pendingActivities ?? [])
     .map((activity) => activity.heartbeatDetails?.payloads?.[0])
     .filter((payload) => payload !== undefined && payload !== null)
     .map((payload) => converter.fromPayload<unknown>(payload));
+  if (depth >= MAX_CHILD_DEPTH) return own;
+  const children = await Promise.all(
+    (description.raw.pendingChildren ?? [])
+      .filter((child) => child.workflowId)
+      .map((child) => pendingHeartbeats(client, client.workflow.getHandle(child.workflowId!, child.runId ?? undefined), depth + 1)),
+  );
+  return [...own, ...children.flat()];
 }
+
+/** Children of children are looked into too (a pipeline's prepareData builds in its own child); no deeper. */
+const MAX_CHILD_DEPTH = 2;
 
 class ProgressDisplay {
   private barPhase: string | undefined;

@@ -8,6 +8,7 @@ import type * as fineTuneModule from '../activities/fine-tune';
 import type * as idleModule from '../activities/idle';
 import type * as idleValidationModule from '../activities/idle/validation';
 import type * as prepareDataModule from '../activities/prepare-data';
+import type * as datasetWaitModule from '../activities/prepare-data/await-dataset';
 import type * as stackCheckModule from '../activities/stack-check';
 
 export interface ActivityDeps {
@@ -53,6 +54,17 @@ const STAGES: readonly StageActivities[] = [
         sources: config.sources,
         threads: config.prepareData.threads,
         checkpointEveryMs: durationToMs(config.prepareData.checkpointEvery),
+      }),
+  },
+  {
+    stage: 'prepare-data',
+    // A run waiting for a dataset another run builds only reads S3: on control, holding no data slot.
+    roles: ['control'],
+    create: ({ config, aws }) =>
+      (require('../activities/prepare-data/await-dataset') as typeof datasetWaitModule).createDatasetWaitActivities({
+        s3: aws.s3,
+        bucket: config.s3.bucket,
+        prefix: config.s3.prefix,
       }),
   },
   {

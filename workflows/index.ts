@@ -2,7 +2,7 @@
 export { stackCheck } from './stack-check';
 export { idleMonitor, idleSweep } from './idle';
 export { fineTune } from './fine-tune';
-export { prepareData } from './prepare-data';
+export { prepareData, datasetBuild } from './prepare-data';
 export { evaluate } from './evaluate';
 export { deploy, rollbackEndpoint } from './deploy';
 export { twinPipeline } from './pipeline';

@@ -6,7 +6,9 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { LlmtwinConfig } from '../../common/config';
 import {
+  BuildDatasetRequestSchema,
   PrepareDataInputSchema,
+  type BuildDatasetRequest,
   resultFromManifest,
   DATASET_CODE_VERSION,
   type DatasetPlan,
@@ -47,12 +49,6 @@ export interface PrepareDataDeps {
   checkpointEveryMs?: number;
 }
 
-export interface BuildDatasetRequest {
-  input: PrepareDataInput;
-  /** From planDataset: the build checks that the source still hashes to it. */
-  datasetHash: string;
-}
-
 const HEARTBEAT_EVERY_MS = 1000;
 
 /**
@@ -84,8 +80,9 @@ export function createPrepareDataActivities(deps: PrepareDataDeps) {
     };
   }
 
-  async function buildDataset(request: BuildDatasetRequest): Promise<PrepareDataResult> {
-    const settings = parseOrFail(PrepareDataInputSchema, request.input, 'prepareData input');
+  async function buildDataset(rawRequest: BuildDatasetRequest): Promise<PrepareDataResult> {
+    const request = parseOrFail(BuildDatasetRequestSchema, rawRequest, 'buildDataset request');
+    const settings = request.input;
     const generator = generatorIdentity(settings, deps.generator);
     const context = Context.current();
     const signal = context.cancellationSignal;

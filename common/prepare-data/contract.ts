@@ -18,6 +18,18 @@ export const PREPARE_DATA_WORKFLOW_TYPE = 'prepareData';
 /** The value of the LlmtwinStage search attribute on prepare-data runs. */
 export const PREPARE_DATA_STAGE = 'prepare-data';
 
+/**
+ * The workflow that builds one dataset, a child of the prepareData run that asked first. Its id is one
+ * per dataset and task queue (a queue's workers share one bucket and prefix), and Temporal runs one
+ * execution of an id at a time: runs that ask for a dataset while it is being built wait for it instead
+ * of building it again.
+ */
+export const DATASET_BUILD_WORKFLOW_TYPE = 'datasetBuild';
+
+export function datasetBuildWorkflowId(taskQueue: string, datasetHash: string): string {
+  return `dataset-build-${taskQueue}-${datasetHash.slice(0, 32)}`;
+}
+
 /** The tokenizer token counts refer to (gpt-tokenizer's cl100k_base; Llama 3's vocabulary extends it). */
 export const DATASET_TOKENIZER = 'cl100k_base';
 
@@ -153,6 +165,15 @@ export const PrepareDataInputSchema = z
 export type PrepareDataInput = z.input<typeof PrepareDataInputSchema>;
 export type PrepareDataSettings = z.output<typeof PrepareDataInputSchema>;
 
+/** A dataset's content hash: sha256, hex. It names S3 prefixes and scratch folders, so nothing else passes. */
+export const DatasetHashSchema = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, 'a dataset hash is 64 lowercase hex digits (the datasetHash planDataset gives)');
+
+/** What the build of one dataset gets: the validated input, and the hash planning gave it (the build checks the source still hashes to it). */
+export const BuildDatasetRequestSchema = z.object({ input: PrepareDataInputSchema, datasetHash: DatasetHashSchema }).strict();
+export type BuildDatasetRequest = z.input<typeof BuildDatasetRequestSchema>;
+
 /** One line of train.jsonl / test.jsonl: the instruction and the author's own text as the answer. */
 export const DatasetRecordSchema = z.object({
   id: z.string(),
@@ -233,7 +254,7 @@ const DuplicatePairSchema = z.object({
 
 export const ManifestSchema = z.object({
   schemaVersion: z.literal(2),
-  datasetHash: z.string().regex(/^[0-9a-f]{64}$/),
+  datasetHash: DatasetHashSchema,
   codeVersion: z.string(),
   createdAt: z.string(),
   /**
@@ -326,7 +347,9 @@ export interface PrepareDataResult {
 
 /** Heartbeat details of the data activities: what the CLI and the Web UI show as progress. */
 export interface PrepareDataProgress {
-  phase: 'fingerprint' | 'process' | 'upload' | 'done';
+  phase: 'fingerprint' | 'process' | 'upload' | 'done' | 'waiting';
+  /** Phase `waiting`: the workflow that builds this dataset for another run, which this run waits for. */
+  building?: string;
   datasetHash?: string;
   filesDone: number;
   filesTotal: number;
@@ -337,6 +360,19 @@ export interface PrepareDataProgress {
   records?: number;
   /** The build took up where an earlier attempt's checkpoint left it: this many files were done by then. */
   resumedFrom?: number;
+}
+
+/** Waiting for a dataset another run builds: its manifest is looked for until it appears or the time is up. */
+export interface DatasetWait {
+  datasetHash: string;
+  /** The build's workflow id, shown in this run's progress. */
+  building: string;
+  forAtMostMs: number;
+}
+
+/** What a wait found: the dataset (`reused`), or nothing yet. */
+export interface DatasetWaitResult {
+  dataset?: PrepareDataResult;
 }
 
 /** What planning found: the hash of the would-be dataset and, when it already exists, its result. */

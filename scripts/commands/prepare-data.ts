@@ -219,6 +219,7 @@ export function datasetSummary(result: PrepareDataResult): string[] {
 
 /** One line of progress from the activity's heartbeat details. */
 export function progressText(progress: PrepareDataProgress): string {
+  if (progress.phase === 'waiting') return `waiting: another run builds this dataset (workflow ${progress.building ?? '?'})`;
   const unit = progress.bytesTotal >= 1024 * 1024 ? { size: 1024 * 1024, name: 'MiB', digits: 1 } : { size: 1024, name: 'KiB', digits: 0 };
   const size = (bytes: number) => (bytes / unit.size).toFixed(unit.digits);
   const parts = [

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { ProcessCheckpointSchema, type ProcessCheckpoint } from '../../activities/prepare-data/checkpoint';
-import { ManifestSchema, PREPARE_DATA_WORKFLOW_TYPE, type PrepareDataWorkflow } from '../../common/prepare-data/contract';
+import {
+  datasetBuildWorkflowId,
+  ManifestSchema,
+  PREPARE_DATA_WORKFLOW_TYPE,
+  type PrepareDataWorkflow,
+} from '../../common/prepare-data/contract';
 import { destroyAwsClients } from '../../platform/aws-clients';
 import { cliEnv } from '../helpers/cli';
 import { processFolder } from '../helpers/process-folder';
@@ -108,7 +113,8 @@ it('a data worker SIGKILLed mid-build: the retry resumes from its checkpoint and
     // The new worker's start (it bundles the workflows first: 5-40 s on this machine) and a one-second
     // retry delay; the heartbeat timeout alone would be a minute.
     expect((resumed!.time - killedAtMs) / 1000).toBeLessThan(50);
-    const history = await client.workflow.getHandle(handle.workflowId).fetchHistory();
+    // The build ran in the run's datasetBuild child, one per dataset.
+    const history = await client.workflow.getHandle(datasetBuildWorkflowId(config.temporal.taskQueue, result.datasetHash)).fetchHistory();
     const buildStarted = history.events?.map((event) => event.activityTaskStartedEventAttributes).find((started) => started?.attempt === 2);
     expect(buildStarted?.lastFailure?.applicationFailureInfo?.type).toBe(WORKER_LOST_FAILURE_TYPE);
     const resumedFrom = resumed!.filesDone!;
