@@ -18,6 +18,7 @@ import {
   PREPARE_DATA_STAGE,
   PrepareDataInputSchema,
   type BuildDatasetRequest,
+  type DatasetBuildWorkflow,
   type PrepareDataInput,
   type PrepareDataResult,
 } from '../common/prepare-data/contract';
@@ -87,7 +88,7 @@ async function buildOnce(request: BuildDatasetRequest): Promise<PrepareDataResul
   const building = datasetBuildWorkflowId(workflowInfo().taskQueue, request.datasetHash);
   for (let forAtMostMs = FIRST_LOOK_AFTER_MS; ; forAtMostMs = Math.min(forAtMostMs * 2, LOOK_AT_MOST_EVERY_MS)) {
     try {
-      return await executeChild<typeof datasetBuild>(DATASET_BUILD_WORKFLOW_TYPE, { workflowId: building, args: [request] });
+      return await executeChild<DatasetBuildWorkflow>(DATASET_BUILD_WORKFLOW_TYPE, { workflowId: building, args: [request] });
     } catch (error) {
       // The build's own failure, as this run would have failed had it built the dataset itself.
       if (error instanceof ChildWorkflowFailure && error.cause) throw error.cause;

@@ -422,3 +422,4 @@ function isValidRegex(source: string): boolean {
 
 /** The workflow's signature: what clients start by type name (the CLI never imports workflow code). */
 export type PrepareDataWorkflow = (input: PrepareDataInput) => Promise<PrepareDataResult>;
+export type DatasetBuildWorkflow = (request: BuildDatasetRequest) => Promise<PrepareDataResult>;

@@ -4,7 +4,12 @@ import { PIPELINE_WORKFLOW_TYPE, type PipelineWorkflow } from '../../../common/p
 import { FINE_TUNE_WORKFLOW_TYPE, type FineTuneWorkflow } from '../../../common/fine-tune/contract';
 import { IDLE_MONITOR_WORKFLOW_TYPE, type IdleMonitorWorkflow } from '../../../common/idle/contract';
 import { IDLE_SWEEP_WORKFLOW_TYPE, type IdleSweepWorkflow } from '../../../common/idle/sweep';
-import { PREPARE_DATA_WORKFLOW_TYPE, type PrepareDataWorkflow } from '../../../common/prepare-data/contract';
+import {
+  DATASET_BUILD_WORKFLOW_TYPE,
+  PREPARE_DATA_WORKFLOW_TYPE,
+  type DatasetBuildWorkflow,
+  type PrepareDataWorkflow,
+} from '../../../common/prepare-data/contract';
 import { STACK_CHECK_WORKFLOW_TYPE, type StackCheckWorkflow } from '../../../common/stack-check/contract';
 import * as workflows from '../../../workflows';
 import * as idleWorkflows from '../../../workflows/idle';
@@ -16,6 +21,7 @@ describe('workflow type names in the contracts', () => {
   const signatures: { [type: string]: unknown } = {
     [STACK_CHECK_WORKFLOW_TYPE]: workflows.stackCheck satisfies StackCheckWorkflow,
     [PREPARE_DATA_WORKFLOW_TYPE]: workflows.prepareData satisfies PrepareDataWorkflow,
+    [DATASET_BUILD_WORKFLOW_TYPE]: workflows.datasetBuild satisfies DatasetBuildWorkflow,
     [FINE_TUNE_WORKFLOW_TYPE]: workflows.fineTune satisfies FineTuneWorkflow,
     [EVALUATE_WORKFLOW_TYPE]: workflows.evaluate satisfies EvaluateWorkflow,
     [DEPLOY_WORKFLOW_TYPE]: workflows.deploy satisfies DeployWorkflow,
