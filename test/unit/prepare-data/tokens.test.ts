@@ -75,4 +75,15 @@ describe('TokenCounter.joinCost', () => {
     expect(fresh.count(words)).toBe(countTokensDirect(words));
     expect(fresh.count(words)).toBe(countTokensDirect(words));
   });
+
+  it('stays exact after its table fills and starts over (bounded memory on any corpus)', () => {
+    const fresh = new TokenCounter();
+    // More distinct units than the table keeps (200,000), then the first ones again.
+    const words = Array.from({ length: 210_000 }, (_, index) => `q${index.toString(36)}`);
+    const first = words.slice(0, 1000).join(' ');
+    expect(fresh.count(first)).toBe(countTokensDirect(first));
+    const all = words.join(' ');
+    expect(fresh.count(all)).toBe(countTokensDirect(all));
+    expect(fresh.count(first)).toBe(countTokensDirect(first));
+  });
 });
